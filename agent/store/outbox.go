@@ -1,0 +1,71 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// OutboxItem is one pending state change for a consumer.
+type OutboxItem struct {
+	ID            int64
+	ApplicationID int64
+	Topic         string // the state the application moved to
+	CreatedAt     time.Time
+	Attempts      int
+	LastError     string
+}
+
+// Pending returns up to limit pending outbox rows of topic, oldest first.
+func (s *Store) Pending(ctx context.Context, topic string, limit int) ([]OutboxItem, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, application_id, topic, created_at, attempts, last_error
+		FROM outbox WHERE topic = ? AND done_at IS NULL ORDER BY id LIMIT ?`, topic, limit)
+	if err != nil {
+		return nil, fmt.Errorf("outbox pending %s: %w", topic, err)
+	}
+	defer rows.Close()
+	var out []OutboxItem
+	for rows.Next() {
+		var it OutboxItem
+		var created string
+		if err := rows.Scan(&it.ID, &it.ApplicationID, &it.Topic, &created, &it.Attempts, &it.LastError); err != nil {
+			return nil, err
+		}
+		if it.CreatedAt, err = parseTime(created); err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// Ack marks outbox row id done.
+func (s *Store) Ack(ctx context.Context, id int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET done_at = ? WHERE id = ? AND done_at IS NULL`,
+			formatTime(s.now()), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("outbox row %d: %w", id, ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// Fail records a failed attempt at outbox row id.
+func (s *Store) Fail(ctx context.Context, id int64, reason string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ? AND done_at IS NULL`,
+			reason, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("outbox row %d: %w", id, ErrNotFound)
+		}
+		return nil
+	})
+}

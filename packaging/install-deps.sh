@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# install-deps.sh installs the system packages motcua needs to build, test and
+# run on Debian 12. It is idempotent: packages already present are skipped, and
+# apt-get runs only when something is missing. Run it as root (or with sudo).
+#
+#   packaging/install-deps.sh          # build + test + run dependencies
+#   packaging/install-deps.sh --check  # exit 1 listing what is missing
+set -euo pipefail
+
+# Build: gcc for cgo (mattn/go-sqlite3, Fyne), the GL and X11 headers Fyne's
+# driver compiles against. Test: sqlite3 CLI for inspection. Devices, voice and
+# the kiosk window are added here as their issues land.
+packages=(
+	gcc
+	libc6-dev
+	pkg-config
+	make
+	git
+	ca-certificates
+	sqlite3
+	libgl1-mesa-dev
+	xorg-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	exit 0
+fi
+if [ "${1:-}" = "--check" ]; then
+	echo "missing system packages: ${missing[*]}" >&2
+	exit 1
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		sudo="sudo"
+	else
+		echo "install-deps: need root to install: ${missing[*]}" >&2
+		exit 1
+	fi
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has no package lists; refresh them once if the install fails.
+if ! $sudo apt-get install -y --no-install-recommends "${missing[@]}"; then
+	$sudo apt-get update
+	$sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
