@@ -1,0 +1,45 @@
+# motcua: `make run` starts the kiosk, `make test` is what CI runs.
+# Both install the system packages they need (packaging/install-deps.sh).
+SHELL := /bin/bash
+export LANG := C.UTF-8
+export LC_ALL := C.UTF-8
+export CGO_ENABLED := 1
+
+GO ?= go
+BIN := bin/motcua
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Where `make run` keeps its data; override: make run DATA_DIR=/srv/motcua
+DATA_DIR ?= $(HOME)/.local/share/motcua
+
+.PHONY: all deps build run test bench lint fmt clean
+
+all: build
+
+deps:
+	@packaging/install-deps.sh
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/motcua
+
+run: build
+	$(BIN) run --data-dir "$(DATA_DIR)"
+
+test: deps
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 12m ./...
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 20m ./... | tee bench.out
+
+lint: deps
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin bench.out

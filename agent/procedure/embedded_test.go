@@ -1,0 +1,52 @@
+package procedure
+
+import (
+	"testing"
+)
+
+// The embedded catalog loads, holds the essential services, and every
+// procedure's example form is valid and needs no attachment.
+func TestEmbeddedCatalog(t *testing.T) {
+	cat, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cat.Procedures) < 10 {
+		t.Errorf("%d procedures, want at least 10", len(cat.Procedures))
+	}
+	for _, code := range []string{"1.001193", "1.004222", "1.000894"} {
+		if _, err := cat.Lookup(code); err != nil {
+			t.Errorf("official code %s: %v", code, err)
+		}
+	}
+	bundles := 0
+	for _, p := range cat.Procedures {
+		t.Run(p.ID, func(t *testing.T) {
+			vals, err := p.Validate(p.Example(), today)
+			if err != nil {
+				t.Fatalf("example form: %v", err)
+			}
+			if errs := p.CheckEvidence(vals, nil); len(errs) > 0 {
+				t.Fatalf("example needs attachments: %v", errs)
+			}
+			if len(vals) != len(p.Fields()) {
+				t.Errorf("example fills %d of %d fields", len(vals), len(p.Fields()))
+			}
+			card := 0
+			for _, f := range p.Fields() {
+				if f.CardFill != CardNone {
+					card++
+				}
+			}
+			if card == 0 {
+				t.Error("no field can be filled from the ID card")
+			}
+		})
+		if len(p.Bundle) > 0 {
+			bundles++
+		}
+	}
+	if bundles < 2 {
+		t.Errorf("%d linked bundles, want the birth and death bundles", bundles)
+	}
+}

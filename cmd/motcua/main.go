@@ -1,0 +1,205 @@
+// Command motcua is the one-stop kiosk agent: it captures applications for
+// public services into a local database and delivers them to the portal.
+//
+// Run `motcua --help` for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/motcua/motcua/agent/store"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the command ran and failed: bad input, broken audit log, ...
+	exitUsage = 2 // the command line itself is wrong
+)
+
+// command is one subcommand.
+type command struct {
+	name    string
+	args    string // argument synopsis
+	summary string
+	run     func(ctx context.Context, e *env, args []string) int
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"run", "", "start the kiosk agent (headless until the kiosk UI lands)", cmdRun},
+		{"submit", "--procedure CODE --form FILE.json [--attach [EVIDENCE=]FILE]...", "validate an application, store it and queue it for delivery", cmdSubmit},
+		{"queue", "[--json] [--state STATE]...", "list the applications and where each stands", cmdQueue},
+		{"show", "ID", "show one application: form, attachments and history", cmdShow},
+		{"procedures", "[--json] | example CODE", "list the procedures, or print a filled example form", cmdProcedures},
+		{"audit", "verify", "check the audit log's hash chain", cmdAudit},
+		{"help", "[COMMAND]", "show help", nil},
+	}
+}
+
+// env is what every command gets: its output streams and shared options.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	dataDir        string
+	log            *slog.Logger
+	now            func() time.Time
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run parses the command line and runs the command, returning the exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "-h", "--help", "-help", "help":
+		if len(args) > 1 && name == "help" {
+			if c := lookup(args[1]); c != nil {
+				return c.run(ctx, e, []string{"--help"})
+			}
+		}
+		usage(stdout)
+		return exitOK
+	}
+	c := lookup(name)
+	if c == nil || c.run == nil {
+		fmt.Fprintf(stderr, "motcua: unknown command %q\n\n", name)
+		usage(stderr)
+		return exitUsage
+	}
+	return c.run(ctx, e, args[1:])
+}
+
+func lookup(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
+	}
+	return nil
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `motcua — the one-stop kiosk agent (một cửa)
+
+Usage: motcua COMMAND [OPTIONS]
+
+Commands:
+`)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
+		if c.args != "" {
+			fmt.Fprintf(w, "  %-11s   motcua %s %s\n", "", c.name, c.args)
+		}
+	}
+	fmt.Fprintf(w, `
+Options every command takes:
+  --data-dir DIR     where the database lives (default %s)
+  --log-level LEVEL  debug, info, warn or error
+
+Run 'motcua COMMAND --help' for a command's options.
+`, defaultDataDir())
+}
+
+// defaultDataDir is $MOTCUA_DATA_DIR, else $XDG_DATA_HOME/motcua, else
+// ~/.local/share/motcua.
+func defaultDataDir() string {
+	if d := os.Getenv("MOTCUA_DATA_DIR"); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "motcua")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "motcua")
+	}
+	return "motcua-data"
+}
+
+// flags returns a FlagSet for command name with the common options bound to
+// e; defaultLevel is the log level when --log-level is not given.
+func (e *env) flags(name, synopsis string, defaultLevel slog.Level) (*flag.FlagSet, func() error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.StringVar(&e.dataDir, "data-dir", defaultDataDir(), "data directory")
+	level := fs.String("log-level", defaultLevel.String(), "log level: debug, info, warn, error")
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: motcua %s %s\n\nOptions:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	setup := func() error {
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(*level)); err != nil {
+			return fmt.Errorf("--log-level: %q is not debug, info, warn or error", *level)
+		}
+		e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: l}))
+		return nil
+	}
+	return fs, setup
+}
+
+// parse parses args with fs and runs setup, returning the exit code to use
+// when they fail (and -1 on success). Flags may come after positional
+// arguments.
+func (e *env) parse(fs *flag.FlagSet, setup func() error, args []string) ([]string, int) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitOK
+			}
+			return nil, exitUsage
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	if err := setup(); err != nil {
+		fmt.Fprintf(e.stderr, "motcua: %v\n", err)
+		return nil, exitUsage
+	}
+	return pos, -1
+}
+
+// openStore opens the database in the data directory.
+func (e *env) openStore(ctx context.Context) (*store.Store, error) {
+	path := filepath.Join(e.dataDir, store.FileName)
+	s, err := store.Open(ctx, path, store.Options{Logger: e.log, Now: e.now})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// fail prints an error for the CLI and returns exitFail.
+func (e *env) fail(format string, args ...any) int {
+	msg := fmt.Sprintf(format, args...)
+	fmt.Fprintln(e.stderr, "motcua: "+strings.TrimSpace(msg))
+	return exitFail
+}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/agent/i18n"
+	"github.com/motcua/motcua/agent/identity"
+	"github.com/motcua/motcua/agent/procedure"
+	"github.com/motcua/motcua/agent/store"
+)
+
+// maxAttachmentBytes bounds one attachment. A scanned page compresses to well
+// under 1 MB; this leaves room for multi-page PDFs.
+const maxAttachmentBytes = 20 << 20
+
+// attachFlag collects repeated --attach values.
+type attachFlag []string
+
+func (a *attachFlag) String() string     { return strings.Join(*a, ",") }
+func (a *attachFlag) Set(v string) error { *a = append(*a, v); return nil }
+
+// submitResult is what submit prints.
+type submitResult struct {
+	ID             int64                    `json:"id"`
+	IdempotencyKey string                   `json:"idempotency_key"`
+	State          application.State        `json:"state"`
+	Procedure      string                   `json:"procedure"`
+	ProcedureCode  string                   `json:"procedure_code,omitempty"`
+	CatalogVersion string                   `json:"catalog_version"`
+	Attachments    []application.Attachment `json:"attachments"`
+	// Existing is true when --idempotency-key named an application that was
+	// already stored: nothing new was stored.
+	Existing bool `json:"existing,omitempty"`
+}
+
+func cmdSubmit(ctx context.Context, e *env, args []string) int {
+	fs, setup := e.flags("submit", "--procedure CODE --form FILE.json [--attach [EVIDENCE=]FILE]...", slog.LevelWarn)
+	code := fs.String("procedure", "", "procedure code (e.g. 1.001193) or id (e.g. birth-registration)")
+	formPath := fs.String("form", "", "the form as a JSON object (- for standard input); see 'motcua procedures example CODE'")
+	key := fs.String("idempotency-key", "", "reuse this key (a retry of the same submission stores nothing new)")
+	var attach attachFlag
+	fs.Var(&attach, "attach", "attach a file as evidence; EVIDENCE= names the evidence it is (repeatable)")
+	pos, rc := e.parse(fs, setup, args)
+	if rc >= 0 {
+		return rc
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(e.stderr, "motcua submit: unexpected argument %q\n", pos[0])
+		return exitUsage
+	}
+	if *code == "" || *formPath == "" {
+		fmt.Fprintln(e.stderr, "motcua submit: --procedure and --form are required")
+		fs.Usage()
+		return exitUsage
+	}
+	cat, err := procedure.Embedded()
+	if err != nil {
+		return e.fail("procedure catalog: %v", err)
+	}
+	p, err := cat.Lookup(*code)
+	if err != nil {
+		return e.fail("%v", err)
+	}
+	form, err := e.readForm(*formPath)
+	if err != nil {
+		return e.fail("read form: %v", err)
+	}
+
+	// Collect every problem before refusing, so the user fixes them at once.
+	var problems procedure.Errors
+	vals, err := p.Validate(form, identity.Today(e.now()))
+	var ferrs procedure.Errors
+	switch {
+	case errors.As(err, &ferrs):
+		problems = append(problems, ferrs...)
+	case err != nil:
+		return e.fail("validate form: %v", err)
+	}
+	atts, aerrs := readAttachments(p, attach)
+	problems = append(problems, aerrs...)
+	if vals != nil {
+		keys := make([]string, len(atts))
+		for i, a := range atts {
+			keys[i] = a.EvidenceKey
+		}
+		problems = append(problems, p.CheckEvidence(vals, keys)...)
+	}
+	if len(problems) > 0 {
+		return e.refuse(p, problems)
+	}
+
+	normalized, err := json.Marshal(vals)
+	if err != nil {
+		return e.fail("encode form: %v", err)
+	}
+	st, err := e.openStore(ctx)
+	if err != nil {
+		return e.fail("%v", err)
+	}
+	defer st.Close()
+	a, err := st.Create(ctx, store.NewApplication{
+		IdempotencyKey: *key,
+		ProcedureID:    p.ID,
+		ProcedureCode:  p.Code,
+		CatalogVersion: cat.Version,
+		Form:           normalized,
+		Attachments:    atts,
+		Actor:          "cli",
+	}, application.Queued)
+	existing := false
+	if errors.Is(err, store.ErrDuplicateKey) {
+		// A retried submission: answer with what is stored, if it is the same.
+		a, err = st.FindByKey(ctx, *key)
+		if err == nil && (a.ProcedureID != p.ID || string(a.Form) != string(normalized)) {
+			return e.fail("idempotency key %s is already used by application %d with a different form", *key, a.ID)
+		}
+		existing = true
+	}
+	if err != nil {
+		return e.fail("%v", err)
+	}
+	out := submitResult{ID: a.ID, IdempotencyKey: a.IdempotencyKey, State: a.State, Procedure: a.ProcedureID,
+		ProcedureCode: a.ProcedureCode, CatalogVersion: a.CatalogVersion, Attachments: a.Attachments, Existing: existing}
+	return e.printJSON(out)
+}
+
+func (e *env) readForm(path string) ([]byte, error) {
+	if path == "-" {
+		return io.ReadAll(io.LimitReader(e.stdin, 1<<20))
+	}
+	return os.ReadFile(path)
+}
+
+// refuse prints every problem, English then Vietnamese, on standard error,
+// and the same as JSON on standard output, and returns exitFail.
+func (e *env) refuse(p *procedure.Procedure, problems procedure.Errors) int {
+	fmt.Fprintf(e.stderr, "motcua: the application for %s (%s) was not stored: %d problem(s)\n", p.ID, p.Code, len(problems))
+	for _, pr := range problems {
+		field := pr.Field
+		if field == "" {
+			field = "form"
+		}
+		fmt.Fprintf(e.stderr, "  - %s: %s\n      %s\n", field, pr.Message.EN, pr.Message.VI)
+	}
+	e.printJSON(map[string]any{"stored": false, "procedure": p.ID, "errors": problems})
+	return exitFail
+}
+
+func (e *env) printJSON(v any) int {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return e.fail("write output: %v", err)
+	}
+	return exitOK
+}
+
+// readAttachments reads each --attach value, [EVIDENCE=]FILE, and assigns
+// files given without an evidence key to the procedure's unmet evidence in
+// catalog order (required first).
+func readAttachments(p *procedure.Procedure, specs []string) ([]store.NewAttachment, procedure.Errors) {
+	var atts []store.NewAttachment
+	var errs procedure.Errors
+	type pending struct {
+		path string
+		idx  int
+	}
+	var unnamed []pending
+	for _, spec := range specs {
+		key, path := "", spec
+		if k, rest, ok := strings.Cut(spec, "="); ok && p.Field(k) == nil && evidenceKey(p, k) {
+			key, path = k, rest
+		} else if ok && !fileExists(spec) {
+			errs = append(errs, procedure.FieldError{Field: "attach:" + spec, Code: "unknown_evidence", Message: i18n.Tf(
+				"Thủ tục %s không có loại giấy tờ %q", "procedure %s lists no evidence %q", p.ID, k)})
+			continue
+		}
+		content, err := readAttachment(path)
+		if err != nil {
+			errs = append(errs, procedure.FieldError{Field: "attach:" + path, Code: "unreadable_attachment", Message: err.Msg})
+			continue
+		}
+		atts = append(atts, store.NewAttachment{EvidenceKey: key, Name: filepath.Base(path),
+			MediaType: mediaType(path, content), Content: content})
+		if key == "" {
+			unnamed = append(unnamed, pending{path, len(atts) - 1})
+		}
+	}
+	var named []string
+	for _, a := range atts {
+		if a.EvidenceKey != "" {
+			named = append(named, a.EvidenceKey)
+		}
+	}
+	free := p.UnmetEvidence(named)
+	for _, u := range unnamed {
+		if len(free) == 0 {
+			errs = append(errs, procedure.FieldError{Field: "attach:" + u.path, Code: "unassigned_attachment", Message: i18n.Tf(
+				"Không còn loại giấy tờ nào để gắn tệp %s; ghi rõ LOẠI=TỆP",
+				"no evidence left to assign %s to; name it as EVIDENCE=FILE", filepath.Base(u.path))})
+			continue
+		}
+		atts[u.idx].EvidenceKey = free[0]
+		free = free[1:]
+	}
+	return atts, errs
+}
+
+func evidenceKey(p *procedure.Procedure, k string) bool {
+	for _, ev := range p.Evidence {
+		if ev.Key == k {
+			return true
+		}
+	}
+	return false
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func readAttachment(path string) ([]byte, *i18n.Error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, i18n.Errorf("unreadable_attachment", "Không đọc được tệp %s: %v", "cannot read %s: %v", path, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, i18n.Errorf("unreadable_attachment", "Không đọc được tệp %s: %v", "cannot read %s: %v", path, err)
+	}
+	switch {
+	case info.IsDir():
+		return nil, i18n.Errorf("unreadable_attachment", "%s là thư mục, không phải tệp", "%s is a directory, not a file", path)
+	case info.Size() == 0:
+		return nil, i18n.Errorf("empty_attachment", "Tệp %s rỗng", "%s is empty", path)
+	case info.Size() > maxAttachmentBytes:
+		return nil, i18n.Errorf("attachment_too_large", "Tệp %s quá lớn (%d MB, tối đa %d MB)",
+			"%s is too large (%d MB, at most %d MB)", path, info.Size()>>20, maxAttachmentBytes>>20)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxAttachmentBytes+1))
+	if err != nil {
+		return nil, i18n.Errorf("unreadable_attachment", "Không đọc được tệp %s: %v", "cannot read %s: %v", path, err)
+	}
+	return b, nil
+}
+
+// mediaType names the attachment's type from its content, falling back to
+// its extension.
+func mediaType(path string, content []byte) string {
+	t := http.DetectContentType(content)
+	if t == "application/octet-stream" || strings.HasPrefix(t, "text/plain") {
+		if byExt := mime.TypeByExtension(strings.ToLower(filepath.Ext(path))); byExt != "" {
+			return byExt
+		}
+	}
+	return t
+}
