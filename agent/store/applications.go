@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 
@@ -79,58 +80,9 @@ func (s *Store) Create(ctx context.Context, n NewApplication, state application.
 	}
 	var id int64
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO applications
-			(idempotency_key, procedure_id, procedure_code, catalog_version, state, payload_bytes, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			n.IdempotencyKey, n.ProcedureID, n.ProcedureCode, n.CatalogVersion, string(application.Draft),
-			payload, formatTime(now), formatTime(now))
-		if err != nil {
-			var se sqlite3.Error
-			if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique {
-				return fmt.Errorf("%w: %s", ErrDuplicateKey, n.IdempotencyKey)
-			}
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO personal_data (application_id, part, data) VALUES (?, 'form', ?)`,
-			id, []byte(n.Form)); err != nil {
-			return err
-		}
-		for i, a := range n.Attachments {
-			sum := sha256.Sum256(a.Content)
-			res, err := tx.ExecContext(ctx, `INSERT INTO attachments
-				(application_id, ordinal, evidence_key, media_type, size, sha256) VALUES (?, ?, ?, ?, ?, ?)`,
-				id, i+1, a.EvidenceKey, a.MediaType, len(a.Content), hex.EncodeToString(sum[:]))
-			if err != nil {
-				return err
-			}
-			aid, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO personal_data (application_id, part, name, data) VALUES (?, ?, ?, ?)`,
-				id, attachmentPart(aid), []byte(a.Name), a.Content); err != nil {
-				return err
-			}
-		}
-		detail, _ := json.Marshal(map[string]any{
-			"procedure": n.ProcedureID, "catalog": n.CatalogVersion, "key": n.IdempotencyKey,
-			"attachments": len(n.Attachments), "bytes": payload,
-		})
-		if err := appendAudit(ctx, tx, &audit.Event{At: now, ApplicationID: id, Kind: audit.KindCreated,
-			To: string(application.Draft), Actor: n.Actor, Detail: string(detail)}); err != nil {
-			return err
-		}
-		from := application.Draft
-		for _, to := range path {
-			if err := s.transition(ctx, tx, id, from, to, Change{Actor: n.Actor}); err != nil {
-				return err
-			}
-			from = to
-		}
-		return nil
+		var err error
+		id, err = s.create(ctx, tx, n, path, now, payload)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create application: %w", err)
@@ -138,6 +90,63 @@ func (s *Store) Create(ctx context.Context, n NewApplication, state application.
 	s.log.Info("application stored", "id", id, "procedure", n.ProcedureID, "state", state,
 		"attachments", len(n.Attachments), "bytes", payload)
 	return s.Get(ctx, id)
+}
+
+// create inserts application n inside tx and walks it along path.
+func (s *Store) create(ctx context.Context, tx *sql.Tx, n NewApplication, path []application.State, now time.Time, payload int64) (int64, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO applications
+		(idempotency_key, procedure_id, procedure_code, catalog_version, state, attachments, payload_bytes, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		n.IdempotencyKey, n.ProcedureID, n.ProcedureCode, n.CatalogVersion, string(application.Draft),
+		len(n.Attachments), payload, formatTime(now), formatTime(now))
+	if err != nil {
+		var se sqlite3.Error
+		if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique {
+			return 0, fmt.Errorf("%w: %s", ErrDuplicateKey, n.IdempotencyKey)
+		}
+		return 0, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO personal_data (application_id, part, data) VALUES (?, 'form', ?)`,
+		id, []byte(n.Form)); err != nil {
+		return 0, err
+	}
+	for i, a := range n.Attachments {
+		sum := sha256.Sum256(a.Content)
+		res, err := tx.ExecContext(ctx, `INSERT INTO attachments
+			(application_id, ordinal, evidence_key, media_type, size, sha256) VALUES (?, ?, ?, ?, ?, ?)`,
+			id, i+1, a.EvidenceKey, a.MediaType, len(a.Content), hex.EncodeToString(sum[:]))
+		if err != nil {
+			return 0, err
+		}
+		aid, err := res.LastInsertId()
+		if err != nil {
+			return 0, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO personal_data (application_id, part, name, data) VALUES (?, ?, ?, ?)`,
+			id, attachmentPart(aid), []byte(a.Name), a.Content); err != nil {
+			return 0, err
+		}
+	}
+	detail, _ := json.Marshal(map[string]any{
+		"procedure": n.ProcedureID, "catalog": n.CatalogVersion, "key": n.IdempotencyKey,
+		"attachments": len(n.Attachments), "bytes": payload,
+	})
+	if err := appendAudit(ctx, tx, &audit.Event{At: now, ApplicationID: id, Kind: audit.KindCreated,
+		To: string(application.Draft), Actor: n.Actor, Detail: string(detail)}); err != nil {
+		return 0, err
+	}
+	from := application.Draft
+	for _, to := range path {
+		if err := s.transition(ctx, tx, id, from, to, Change{Actor: n.Actor}); err != nil {
+			return 0, err
+		}
+		from = to
+	}
+	return id, nil
 }
 
 // pathTo returns the states an application walks from draft to reach state
@@ -323,9 +332,7 @@ type ListOptions struct {
 
 // List returns application summaries, oldest first.
 func (s *Store) List(ctx context.Context, o ListOptions) ([]Summary, error) {
-	q := `SELECT ` + appColumns + `, a.payload_bytes,
-		(SELECT count(*) FROM attachments t WHERE t.application_id = a.id)
-		FROM applications a`
+	q := `SELECT ` + appColumns + `, a.payload_bytes, a.attachments FROM applications a`
 	var args []any
 	if len(o.States) > 0 {
 		q += ` WHERE a.state IN (?` + strings.Repeat(", ?", len(o.States)-1) + `)`

@@ -11,7 +11,9 @@ CREATE TABLE applications (
 	state           TEXT NOT NULL,
 	file_code       TEXT,
 	last_error      TEXT NOT NULL DEFAULT '',
-	-- Total size of the attachments, so delivery can send small ones first.
+	-- Count and total size of the attachments, so the queue lists them
+	-- without a join and delivery can send small applications first.
+	attachments     INTEGER NOT NULL DEFAULT 0,
 	payload_bytes   INTEGER NOT NULL DEFAULT 0,
 	created_at      TEXT NOT NULL,
 	updated_at      TEXT NOT NULL
