@@ -115,12 +115,13 @@ func (c *Catalog) Lookup(codeOrID string) (*Procedure, error) {
 var (
 	slugRe  = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 	keyRe   = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	valueRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_]*$`)
 	codeRe  = regexp.MustCompile(`^[0-9]\.[0-9]{6}$`)
 	version = regexp.MustCompile(`^[0-9]{4}\.[0-9]{1,2}\.[0-9]+$`)
 )
 
 var fieldTypes = map[FieldType]bool{
-	TypeText: true, TypeDate: true, TypeYear: true, TypeChoice: true, TypeCitizenID: true,
+	TypeText: true, TypeName: true, TypeDate: true, TypeYear: true, TypeChoice: true, TypeCitizenID: true,
 	TypePhone: true, TypeEmail: true, TypeAddress: true, TypePerson: true,
 }
 
@@ -128,7 +129,7 @@ var fieldTypes = map[FieldType]bool{
 var cardFits = map[CardField][]FieldType{
 	CardID:          {TypeCitizenID},
 	CardOldID:       {TypeText},
-	CardName:        {TypeText},
+	CardName:        {TypeName, TypeText},
 	CardDateOfBirth: {TypeDate},
 	CardSex:         {TypeChoice},
 	CardAddress:     {TypeAddress, TypeText},
@@ -232,7 +233,7 @@ func (p *Procedure) check(ids map[string]bool) []string {
 			}
 			seen := map[string]bool{}
 			for _, c := range f.Choices {
-				if !keyRe.MatchString(c.Value) || seen[c.Value] {
+				if !valueRe.MatchString(c.Value) || seen[c.Value] {
 					bad("field %s: choice value %q is malformed or repeated", f.Key, c.Value)
 				}
 				seen[c.Value] = true

@@ -18,6 +18,7 @@ type FieldType string
 // which is an object (see PersonValue).
 const (
 	TypeText      FieldType = "text"       // free text, NFC-normalized, trimmed
+	TypeName      FieldType = "name"       // a person's full name: letters only, NFC
 	TypeDate      FieldType = "date"       // a calendar date, "YYYY-MM-DD"
 	TypeYear      FieldType = "year"       // a year, "YYYY" (e.g. a parent's year of birth)
 	TypeChoice    FieldType = "choice"     // one of Field.Choices' values

@@ -163,6 +163,7 @@ func TestValidateRefuses(t *testing.T) {
 		{"unknown field", set("shoe_size", "42"), "shoe_size", "unknown_field"},
 		{"number for text", set("subject_name", 7), "subject_name", "invalid_type"},
 		{"object for text", set("phone", map[string]any{}), "phone", "invalid_type"},
+		{"name with a digit", set("subject_name", "Trần Thị 8"), "subject_name", "invalid_name"},
 		{"text too long", set("address", strings.Repeat("đ", 41)), "address", "too_long"},
 		{"control character", set("address", "Số 1\x07"), "address", "invalid_text"},
 		{"impossible date", set("subject_dob", "2023-02-29"), "subject_dob", "invalid_date"},

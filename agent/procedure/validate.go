@@ -234,6 +234,13 @@ func (v *validator) scalar(f *Field, key, s string) (string, bool) {
 	switch f.Type {
 	case TypeText, TypeAddress:
 		return v.text(f, key, s)
+	case TypeName:
+		n, err := identity.NormalizeName(s)
+		if err != nil {
+			v.failErr(key, f, "invalid_name", err)
+			return "", false
+		}
+		return n, true
 	case TypeDate:
 		d, err := identity.ParseDate(s)
 		if err != nil {
