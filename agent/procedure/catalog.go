@@ -1,6 +1,7 @@
 package procedure
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -347,10 +348,9 @@ func (p *Procedure) Example() []byte {
 }
 
 func compact(raw json.RawMessage) string {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
 		return string(raw)
 	}
-	out, _ := json.Marshal(v)
-	return string(out)
+	return b.String()
 }
