@@ -187,6 +187,19 @@ func (e *env) parse(fs *flag.FlagSet, setup func() error, args []string) ([]stri
 	return pos, -1
 }
 
+// parseNoArgs is parse for commands that take no positional arguments.
+func (e *env) parseNoArgs(fs *flag.FlagSet, setup func() error, args []string) int {
+	pos, rc := e.parse(fs, setup, args)
+	if rc >= 0 {
+		return rc
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(e.stderr, "motcua %s: unexpected argument %q\n", fs.Name(), pos[0])
+		return exitUsage
+	}
+	return -1
+}
+
 // openStore opens the database in the data directory.
 func (e *env) openStore(ctx context.Context) (*store.Store, error) {
 	path := filepath.Join(e.dataDir, store.FileName)

@@ -51,13 +51,8 @@ func cmdQueue(ctx context.Context, e *env, args []string) int {
 	asJSON := fs.Bool("json", false, "print a JSON array")
 	var states stateFlag
 	fs.Var(&states, "state", "only applications in this state (repeatable)")
-	pos, rc := e.parse(fs, setup, args)
-	if rc >= 0 {
+	if rc := e.parseNoArgs(fs, setup, args); rc >= 0 {
 		return rc
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(e.stderr, "motcua queue: unexpected argument %q\n", pos[0])
-		return exitUsage
 	}
 	st, err := e.openStore(ctx)
 	if err != nil {

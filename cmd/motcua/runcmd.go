@@ -14,13 +14,8 @@ import (
 // headless: it opens the database, reports what is queued, and waits.
 func cmdRun(ctx context.Context, e *env, args []string) int {
 	fs, setup := e.flags("run", "", slog.LevelInfo)
-	pos, rc := e.parse(fs, setup, args)
-	if rc >= 0 {
+	if rc := e.parseNoArgs(fs, setup, args); rc >= 0 {
 		return rc
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(e.stderr, "motcua run: unexpected argument %q\n", pos[0])
-		return exitUsage
 	}
 	cat, err := procedure.Embedded()
 	if err != nil {

@@ -51,13 +51,8 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 	key := fs.String("idempotency-key", "", "reuse this key (a retry of the same submission stores nothing new)")
 	var attach attachFlag
 	fs.Var(&attach, "attach", "attach a file as evidence; EVIDENCE= names the evidence it is (repeatable)")
-	pos, rc := e.parse(fs, setup, args)
-	if rc >= 0 {
+	if rc := e.parseNoArgs(fs, setup, args); rc >= 0 {
 		return rc
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(e.stderr, "motcua submit: unexpected argument %q\n", pos[0])
-		return exitUsage
 	}
 	if *code == "" || *formPath == "" {
 		fmt.Fprintln(e.stderr, "motcua submit: --procedure and --form are required")
