@@ -12,14 +12,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the "sqlite3" database/sql driver
+	"github.com/motcua/motcua/internal/sqlitedb"
 )
 
 // Sentinel errors.
@@ -32,14 +27,14 @@ var (
 	ErrDuplicateKey = errors.New("idempotency key already used")
 	// ErrSchemaTooNew is returned (wrapped) by Open for a database written
 	// by a newer motcua.
-	ErrSchemaTooNew = errors.New("database schema is newer than this program")
-	// ErrNotWAL is returned (wrapped) by Open when SQLite refuses the WAL
-	// journal, as on some network file systems.
-	ErrNotWAL = errors.New("database cannot use the WAL journal")
+	ErrSchemaTooNew = sqlitedb.ErrSchemaTooNew
 )
 
 //go:embed migrations/*.sql
-var migrations embed.FS
+var migrationFiles embed.FS
+
+// migrations are the store's schema migrations, numbered from 1.
+var migrations, _ = fs.Sub(migrationFiles, "migrations")
 
 // Options configure a Store.
 type Options struct {
@@ -69,110 +64,15 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
-	db, err := sql.Open("sqlite3", dsn(path))
+	db, err := sqlitedb.Open(ctx, path, migrations, opts.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{db: db, log: opts.Logger, now: opts.Now, path: path}
-	if err := s.init(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	return s, nil
-}
-
-// dsn builds the go-sqlite3 connection string: every connection of the pool
-// gets WAL, synchronous=FULL (a committed transaction survives a power cut),
-// foreign keys, a busy timeout, and BEGIN IMMEDIATE for transactions so that
-// writers queue for the lock at the start instead of failing at commit.
-func dsn(path string) string {
-	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
-	return "file:" + esc + "?_journal_mode=WAL&_synchronous=FULL&_foreign_keys=1" +
-		"&_busy_timeout=10000&_txlock=immediate"
-}
-
-func (s *Store) init(ctx context.Context) error {
-	var mode string
-	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return err
-	}
-	if mode != "wal" {
-		return fmt.Errorf("%w (journal_mode is %q)", ErrNotWAL, mode)
-	}
-	return s.migrate(ctx)
-}
-
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	files, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, f := range files {
-		base := filepath.Base(f)
-		n, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with its number", base)
-		}
-		b, err := migrations.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: n, name: base, sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i, m := range out {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migrations must be numbered 1, 2, ... without gaps: %s", m.name)
-		}
-	}
-	return out, nil
+	return &Store{db: db, log: opts.Logger, now: opts.Now, path: path}, nil
 }
 
 // SchemaVersion is the schema version this program writes.
-func SchemaVersion() int {
-	ms, _ := loadMigrations()
-	return len(ms)
-}
-
-// migrate applies the migrations above the database's user_version, each in
-// its own transaction together with the new user_version.
-func (s *Store) migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
-	if err != nil {
-		return err
-	}
-	var have int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
-		return err
-	}
-	if have > len(ms) {
-		return fmt.Errorf("%w: schema %d, this program knows up to %d", ErrSchemaTooNew, have, len(ms))
-	}
-	for _, m := range ms[have:] {
-		err := s.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version))
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
-		}
-		s.log.Info("applied migration", "name", m.name)
-	}
-	return nil
-}
+func SchemaVersion() int { return sqlitedb.Version(migrations) }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
@@ -182,51 +82,11 @@ func (s *Store) Path() string { return s.path }
 
 // tx runs fn in an immediate transaction, committing if it returns nil.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return sqlitedb.Tx(ctx, s.db, fn)
 }
 
 // IntegrityCheck runs SQLite's integrity_check and foreign_key_check.
-func (s *Store) IntegrityCheck(ctx context.Context) error {
-	rows, err := s.db.QueryContext(ctx, "PRAGMA integrity_check")
-	if err != nil {
-		return err
-	}
-	var problems []string
-	for rows.Next() {
-		var msg string
-		if err := rows.Scan(&msg); err != nil {
-			rows.Close()
-			return err
-		}
-		if msg != "ok" {
-			problems = append(problems, msg)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	fk, err := s.db.QueryContext(ctx, "PRAGMA foreign_key_check")
-	if err != nil {
-		return err
-	}
-	for fk.Next() {
-		problems = append(problems, "foreign key violation")
-	}
-	fk.Close()
-	if len(problems) > 0 {
-		return fmt.Errorf("integrity check failed: %s", strings.Join(problems, "; "))
-	}
-	return nil
-}
+func (s *Store) IntegrityCheck(ctx context.Context) error { return sqlitedb.IntegrityCheck(ctx, s.db) }
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 

@@ -1,0 +1,190 @@
+// Package sqlitedb opens SQLite databases the way motcua keeps them safe
+// from data loss: WAL journal, synchronous=FULL, foreign keys, a busy
+// timeout and immediate transactions on every pooled connection, and a
+// schema brought up to date by embedded, numbered migrations.
+package sqlitedb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	_ "github.com/mattn/go-sqlite3" // the "sqlite3" database/sql driver
+)
+
+var (
+	// ErrSchemaTooNew is returned (wrapped) by Open for a database written
+	// by a newer program.
+	ErrSchemaTooNew = errors.New("database schema is newer than this program")
+	// ErrNotWAL is returned (wrapped) by Open when SQLite refuses the WAL
+	// journal, as on some network file systems.
+	ErrNotWAL = errors.New("database cannot use the WAL journal")
+)
+
+// Open opens (creating if needed) the database file at path and applies the
+// migrations in fsys (files named NNNN_name.sql, numbered from 1 without
+// gaps) that it does not have yet.
+func Open(ctx context.Context, path string, migrations fs.FS, log *slog.Logger) (*sql.DB, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite3", DSN(path))
+	if err != nil {
+		return nil, err
+	}
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if mode != "wal" {
+		db.Close()
+		return nil, fmt.Errorf("%w (journal_mode is %q)", ErrNotWAL, mode)
+	}
+	if err := migrate(ctx, db, migrations, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// DSN builds the go-sqlite3 connection string: every connection of the pool
+// gets WAL, synchronous=FULL (a committed transaction survives a power cut),
+// foreign keys, a busy timeout, and BEGIN IMMEDIATE for transactions so that
+// writers queue for the lock at the start instead of failing at commit.
+func DSN(path string) string {
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	return "file:" + esc + "?_journal_mode=WAL&_synchronous=FULL&_foreign_keys=1" +
+		"&_busy_timeout=10000&_txlock=immediate"
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func load(fsys fs.FS) ([]migration, error) {
+	files, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, f := range files {
+		base := path.Base(f)
+		n, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with its number", base)
+		}
+		b, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: n, name: base, sql: string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i, m := range out {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migrations must be numbered 1, 2, ... without gaps: %s", m.name)
+		}
+	}
+	return out, nil
+}
+
+// Version returns the number of migrations in fsys: the schema version they
+// build.
+func Version(migrations fs.FS) int {
+	ms, _ := load(migrations)
+	return len(ms)
+}
+
+// migrate applies the migrations above the database's user_version, each in
+// its own transaction together with the new user_version.
+func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) error {
+	ms, err := load(fsys)
+	if err != nil {
+		return err
+	}
+	var have int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+		return err
+	}
+	if have > len(ms) {
+		return fmt.Errorf("%w: schema %d, this program knows up to %d", ErrSchemaTooNew, have, len(ms))
+	}
+	for _, m := range ms[have:] {
+		err := Tx(ctx, db, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		log.Info("applied migration", "name", m.name)
+	}
+	return nil
+}
+
+// Tx runs fn in a transaction (immediate, through the DSN), committing if
+// it returns nil and rolling back otherwise.
+func Tx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// IntegrityCheck runs SQLite's integrity_check and foreign_key_check.
+func IntegrityCheck(ctx context.Context, db *sql.DB) error {
+	var problems []string
+	rows, err := db.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var msg string
+		if err := rows.Scan(&msg); err != nil {
+			rows.Close()
+			return err
+		}
+		if msg != "ok" {
+			problems = append(problems, msg)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	fk, err := db.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return err
+	}
+	for fk.Next() {
+		problems = append(problems, "foreign key violation")
+	}
+	fk.Close()
+	if len(problems) > 0 {
+		return fmt.Errorf("integrity check failed: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}

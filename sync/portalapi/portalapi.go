@@ -1,0 +1,190 @@
+// Package portalapi is motcua's wire protocol with the portal: the types and
+// paths that the uplink (client) and the reference portal (server) share.
+// docs/protocol.md describes the protocol; this package is its definition.
+//
+// The protocol is built for weak links: every submission carries an
+// idempotency key fixed at capture, attachments travel as resumable tus 1.0
+// uploads, and status comes back by cursor so nothing is missed after days
+// offline.
+package portalapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// Paths, relative to the portal's base URL.
+const (
+	PathEnroll      = "/v1/enroll"
+	PathUploads     = "/v1/uploads/"
+	PathSubmissions = "/v1/submissions"
+	PathStatus      = "/v1/status"
+	PathCatalog     = "/v1/catalog"
+	PathHealth      = "/v1/health"
+	PathTrack       = "/track/"
+)
+
+// Tus metadata keys an attachment upload carries (Upload-Metadata).
+const (
+	MetaIdempotencyKey = "idempotency_key"
+	MetaEvidenceKey    = "evidence_key"
+	MetaName           = "name"
+	MetaMediaType      = "media_type"
+	MetaSHA256         = "sha256"
+)
+
+
+// EnrollRequest enrolls a device (a kiosk) with the portal.
+type EnrollRequest struct {
+	DeviceName string `json:"device_name"`
+	// Site says where the device is, for officers: a center, a post office.
+	Site string `json:"site,omitempty"`
+}
+
+// EnrollResponse is the portal's answer to EnrollRequest.
+type EnrollResponse struct {
+	DeviceID string `json:"device_id"`
+	// Token authenticates the device's later requests.
+	Token string `json:"token"`
+	// AgencyCode is the receiving agency's code, the first part of the file
+	// codes the portal issues to this device.
+	AgencyCode string `json:"agency_code"`
+}
+
+// Manifest submits one application. The portal files it once, whatever the
+// number of times it is sent: a repeated IdempotencyKey gets the same
+// Receipt.
+type Manifest struct {
+	IdempotencyKey string          `json:"idempotency_key"`
+	ProcedureCode  string          `json:"procedure_code,omitempty"`
+	ProcedureID    string          `json:"procedure_id"`
+	CatalogVersion string          `json:"catalog_version"`
+	CapturedAt     time.Time       `json:"captured_at"`
+	Form           json.RawMessage `json:"form"`
+	Attachments    []AttachmentRef `json:"attachments"`
+}
+
+// AttachmentRef names an uploaded attachment in a Manifest.
+type AttachmentRef struct {
+	EvidenceKey string `json:"evidence_key"`
+	Name        string `json:"name"`
+	MediaType   string `json:"media_type"`
+	Size        int64  `json:"size"`
+	// SHA256 is the lowercase hex digest computed at capture; the portal
+	// checks the received bytes against it.
+	SHA256 string `json:"sha256"`
+	// UploadURL is the tus upload holding the bytes.
+	UploadURL string `json:"upload_url"`
+}
+
+// State is a file's state at the portal.
+type State string
+
+// The states a portal reports.
+const (
+	Received  State = "received"
+	InReview  State = "in_review"
+	NeedsMore State = "needs_more"
+	Done      State = "done"
+	Rejected  State = "rejected"
+)
+
+// Valid reports whether s is a state the protocol knows.
+func (s State) Valid() bool {
+	switch s {
+	case Received, InReview, NeedsMore, Done, Rejected:
+		return true
+	}
+	return false
+}
+
+// Receipt is the portal's answer to a Manifest.
+type Receipt struct {
+	FileCode   string    `json:"file_code"`
+	State      State     `json:"state"`
+	ReceivedAt time.Time `json:"received_at"`
+	// DueAt is when the result is promised (ngày hẹn trả), if known.
+	DueAt time.Time `json:"due_at,omitzero"`
+	// Duplicate is true when the key had been filed before.
+	Duplicate bool `json:"duplicate,omitempty"`
+}
+
+// StatusEvent is one change of a file's state at the portal.
+type StatusEvent struct {
+	// Seq orders events; a device pulls the events after its cursor.
+	Seq            int64     `json:"seq"`
+	FileCode       string    `json:"file_code"`
+	IdempotencyKey string    `json:"idempotency_key"`
+	State          State     `json:"state"`
+	Note           string    `json:"note,omitempty"` // the officer's note
+	At             time.Time `json:"at"`
+}
+
+// StatusPage is a page of status events after a cursor.
+type StatusPage struct {
+	Events []StatusEvent `json:"events"`
+	// Cursor is what to send next time: the Seq of the last event here, or
+	// the cursor sent when there are none.
+	Cursor int64 `json:"cursor"`
+	// More is true when more events wait after this page.
+	More bool `json:"more"`
+}
+
+// Error is the body of every error response.
+type Error struct {
+	// Code is stable: "malformed", "unauthorized", "upload_incomplete",
+	// "checksum_mismatch", "conflict", "rate_limited", "unavailable".
+	Code    string       `json:"error"`
+	Message string       `json:"message"`
+	Fields  []FieldError `json:"fields,omitempty"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// FieldError names one problem in a malformed manifest.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Error codes.
+const (
+	CodeMalformed        = "malformed"
+	CodeUnauthorized     = "unauthorized"
+	CodeUploadIncomplete = "upload_incomplete"
+	CodeChecksumMismatch = "checksum_mismatch"
+	CodeConflict         = "conflict"
+	CodeRateLimited      = "rate_limited"
+	CodeUnavailable      = "unavailable"
+	CodeNotFound         = "not_found"
+)
+
+var fileCodeRe = regexp.MustCompile(`^([0-9A-Z.]+[0-9A-Z])-([0-9]{6})-([0-9]{4})$`)
+
+// FormatFileCode builds a one-stop file code (mã hồ sơ, Circular
+// 01/2018/TT-VPCP art. 19): the receiving agency's code, the receipt date as
+// YYMMDD and a 4-digit sequence per agency per day, e.g.
+// 000.00.01.H29-240115-0001.
+func FormatFileCode(agency string, day time.Time, seq int) string {
+	return fmt.Sprintf("%s-%s-%04d", agency, day.Format("060102"), seq)
+}
+
+// ParseFileCode splits a file code into its agency, day and sequence.
+func ParseFileCode(code string) (agency string, day time.Time, seq int, err error) {
+	m := fileCodeRe.FindStringSubmatch(code)
+	if m == nil {
+		return "", time.Time{}, 0, fmt.Errorf("file code %q is not AGENCY-YYMMDD-NNNN", code)
+	}
+	day, err = time.Parse("060102", m[2])
+	if err != nil {
+		return "", time.Time{}, 0, fmt.Errorf("file code %q: bad date %s", code, m[2])
+	}
+	seq, _ = strconv.Atoi(m[3])
+	if seq == 0 {
+		return "", time.Time{}, 0, fmt.Errorf("file code %q: sequence 0000", code)
+	}
+	return m[1], day, seq, nil
+}
