@@ -1,0 +1,285 @@
+// Package portal is the reference portal: a stand-in for the national public
+// service portal that implements motcua's protocol (sync/portalapi), so that
+// kiosks, tests and demos have a real HTTP peer. Attachments arrive as tus
+// 1.0 uploads (github.com/tus/tusd/v2); records live in SQLite.
+package portal
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tus/tusd/v2/pkg/filestore"
+	tushandler "github.com/tus/tusd/v2/pkg/handler"
+	"github.com/tus/tusd/v2/pkg/memorylocker"
+	expslog "golang.org/x/exp/slog"
+
+	"github.com/motcua/motcua/internal/sqlitedb"
+	"github.com/motcua/motcua/sync/portalapi"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+var migrations, _ = fs.Sub(migrationFiles, "migrations")
+
+// Sentinel errors.
+var (
+	ErrNotFound          = errors.New("not found")
+	ErrIllegalTransition = errors.New("illegal state change")
+)
+
+// DefaultAgencyCode is the receiving agency's code used when none is
+// configured (the example code of Circular 01/2018/TT-VPCP).
+const DefaultAgencyCode = "000.00.01.H29"
+
+// MaxUploadSize bounds one attachment.
+const MaxUploadSize = 50 << 20
+
+// Config configures a Server.
+type Config struct {
+	// DataDir holds portal.db and the uploads.
+	DataDir string
+	// AgencyCode prefixes the file codes; DefaultAgencyCode if empty.
+	AgencyCode string
+	// BaseURL is the portal's external URL, used to build upload URLs; if
+	// empty they are built from each request's Host.
+	BaseURL string
+	// ProcessingDays sets the due date of a received file; 0 means 3.
+	ProcessingDays int
+	Logger         *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is the reference portal.
+type Server struct {
+	cfg     Config
+	db      *sql.DB
+	log     *slog.Logger
+	now     func() time.Time
+	uploads filestore.FileStore
+	tus     *tushandler.Handler
+	mux     *http.ServeMux
+}
+
+// Vietnam's time zone, for file codes and due dates.
+var vietnam = time.FixedZone("ICT", 7*3600)
+
+// Open opens the portal's records in cfg.DataDir.
+func Open(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.AgencyCode == "" {
+		cfg.AgencyCode = DefaultAgencyCode
+	}
+	if cfg.ProcessingDays == 0 {
+		cfg.ProcessingDays = 3
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	db, err := sqlitedb.Open(ctx, filepath.Join(cfg.DataDir, "portal.db"), migrations, cfg.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("open portal: %w", err)
+	}
+	s := &Server{cfg: cfg, db: db, log: cfg.Logger, now: cfg.Now,
+		uploads: filestore.New(filepath.Join(cfg.DataDir, "uploads"))}
+	if err := mkdir(s.uploads.Path); err != nil {
+		db.Close()
+		return nil, err
+	}
+	composer := tushandler.NewStoreComposer()
+	s.uploads.UseIn(composer)
+	memorylocker.New().UseIn(composer)
+	base := portalapi.PathUploads
+	if cfg.BaseURL != "" {
+		base = strings.TrimSuffix(cfg.BaseURL, "/") + portalapi.PathUploads
+	}
+	s.tus, err = tushandler.NewHandler(tushandler.Config{
+		StoreComposer:        composer,
+		BasePath:             base,
+		MaxSize:              MaxUploadSize,
+		DisableDownload:      true,
+		DisableConcatenation: true,
+		// tusd v2 logs through golang.org/x/exp/slog; its request log is
+		// too chatty for a portal on a weak link, so it is dropped.
+		Logger:                  expslog.New(expslog.NewTextHandler(io.Discard, nil)),
+		PreUploadCreateCallback: s.preUploadCreate,
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open portal: tus handler: %w", err)
+	}
+	s.routes()
+	return s, nil
+}
+
+// Close closes the portal's records.
+func (s *Server) Close() error { return s.db.Close() }
+
+// Handler returns the portal's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+func (s *Server) routes() {
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET "+portalapi.PathHealth, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.mux.HandleFunc("POST "+portalapi.PathEnroll, s.handleEnroll)
+	s.mux.Handle(portalapi.PathUploads, s.authenticated(http.StripPrefix(strings.TrimSuffix(portalapi.PathUploads, "/"), s.tus)))
+	s.mux.Handle("POST "+portalapi.PathSubmissions, s.authenticated(http.HandlerFunc(s.handleSubmit)))
+	s.mux.Handle("GET "+portalapi.PathStatus, s.authenticated(http.HandlerFunc(s.handleStatus)))
+	s.mux.HandleFunc("GET "+portalapi.PathTrack+"{code}", s.handleTrack)
+}
+
+type ctxKey struct{}
+
+// deviceFrom returns the device a request was authenticated as.
+func deviceFrom(ctx context.Context) string {
+	id, _ := ctx.Value(ctxKey{}).(string)
+	return id
+}
+
+// authenticated lets through requests carrying a known device token.
+func (s *Server) authenticated(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// tus answers OPTIONS (protocol discovery) without credentials.
+		if r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		id, err := s.device(r.Context(), r.Header.Get("Authorization"))
+		if err != nil {
+			writeError(w, http.StatusUnauthorized, portalapi.CodeUnauthorized, "missing or unknown device token: enroll first", nil)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, id)))
+	})
+}
+
+func (s *Server) device(ctx context.Context, authorization string) (string, error) {
+	token, ok := strings.CutPrefix(authorization, "Bearer ")
+	if !ok || token == "" {
+		return "", ErrNotFound
+	}
+	var id string
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM devices WHERE token_hash = ?`, hashToken(token)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return id, err
+}
+
+func hashToken(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
+	var req portalapi.EnrollRequest
+	if err := decodeStrict(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, portalapi.CodeMalformed, err.Error(), nil)
+		return
+	}
+	if strings.TrimSpace(req.DeviceName) == "" {
+		writeError(w, http.StatusBadRequest, portalapi.CodeMalformed, "device_name is required",
+			[]portalapi.FieldError{{Field: "device_name", Message: "required"}})
+		return
+	}
+	resp := portalapi.EnrollResponse{DeviceID: "dev-" + randomHex(8), Token: randomHex(32), AgencyCode: s.cfg.AgencyCode}
+	_, err := s.db.ExecContext(r.Context(), `INSERT INTO devices (id, name, site, token_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+		resp.DeviceID, req.DeviceName, req.Site, hashToken(resp.Token), formatTime(s.now()))
+	if err != nil {
+		s.log.Error("enroll", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "could not enroll", nil)
+		return
+	}
+	s.log.Info("device enrolled", "device", resp.DeviceID, "name", req.DeviceName)
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+// preUploadCreate checks a new upload's metadata and records which device
+// created it.
+func (s *Server) preUploadCreate(hook tushandler.HookEvent) (tushandler.HTTPResponse, tushandler.FileInfoChanges, error) {
+	var no tushandler.FileInfoChanges
+	device, err := s.device(hook.Context, hook.HTTPRequest.Header.Get("Authorization"))
+	if err != nil {
+		return tushandler.HTTPResponse{}, no, tushandler.NewError("ERR_UNAUTHORIZED", "unknown device token", http.StatusUnauthorized)
+	}
+	meta := hook.Upload.MetaData
+	if hook.Upload.SizeIsDeferred {
+		return tushandler.HTTPResponse{}, no, tushandler.NewError("ERR_LENGTH_REQUIRED", "Upload-Length is required", http.StatusBadRequest)
+	}
+	if !isSHA256(meta[portalapi.MetaSHA256]) {
+		return tushandler.HTTPResponse{}, no, tushandler.NewError("ERR_METADATA", "metadata sha256 (64 hex digits) is required", http.StatusBadRequest)
+	}
+	if meta[portalapi.MetaIdempotencyKey] == "" {
+		return tushandler.HTTPResponse{}, no, tushandler.NewError("ERR_METADATA", "metadata idempotency_key is required", http.StatusBadRequest)
+	}
+	changed := tushandler.MetaData{}
+	for k, v := range meta {
+		changed[k] = v
+	}
+	changed["device_id"] = device
+	return tushandler.HTTPResponse{}, tushandler.FileInfoChanges{MetaData: changed}, nil
+}
+
+func isSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil && strings.ToLower(s) == s
+}
+
+func decodeStrict(r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 4<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("body is not the expected JSON: %w", err)
+	}
+	if dec.More() {
+		return errors.New("body has trailing data")
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string, fields []portalapi.FieldError) {
+	writeJSON(w, status, portalapi.Error{Code: code, Message: msg, Fields: fields})
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}

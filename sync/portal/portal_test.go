@@ -1,0 +1,317 @@
+package portal
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/motcua/motcua/sync/portalapi"
+)
+
+type testPortal struct {
+	*Server
+	url   string
+	token string
+	t     *testing.T
+}
+
+// newPortal starts a real portal on 127.0.0.1 with a fixed clock and
+// enrolls one device.
+func newPortal(t *testing.T) *testPortal {
+	t.Helper()
+	now := time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC) // Monday 09:00 in Vietnam
+	s, err := Open(context.Background(), Config{DataDir: t.TempDir(), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { srv.Close(); s.Close() })
+	p := &testPortal{Server: s, url: srv.URL, t: t}
+	var enrolled portalapi.EnrollResponse
+	if code := p.do("POST", portalapi.PathEnroll, nil, `{"device_name":"kiosk-1","site":"UBND xã Yên Thường"}`, &enrolled); code != 201 {
+		t.Fatalf("enroll: %d", code)
+	}
+	if enrolled.AgencyCode != DefaultAgencyCode || enrolled.Token == "" {
+		t.Fatalf("enroll: %+v", enrolled)
+	}
+	p.token = enrolled.Token
+	return p
+}
+
+// do sends a request and decodes a JSON answer into out, returning the
+// status code.
+func (p *testPortal) do(method, path string, header http.Header, body string, out any) int {
+	p.t.Helper()
+	req, err := http.NewRequest(method, p.url+path, strings.NewReader(body))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if p.token != "" && req.Header.Get("Authorization") == "" {
+		req.Header.Set("Authorization", "Bearer "+p.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			p.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, b, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func meta(kv ...string) string {
+	var parts []string
+	for i := 0; i < len(kv); i += 2 {
+		parts = append(parts, kv[i]+" "+base64.StdEncoding.EncodeToString([]byte(kv[i+1])))
+	}
+	return strings.Join(parts, ",")
+}
+
+func hexSum(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// upload creates a tus upload for content and sends the first n bytes.
+func (p *testPortal) upload(key string, content []byte, n int) string {
+	p.t.Helper()
+	req, _ := http.NewRequest("POST", p.url+portalapi.PathUploads, nil)
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Upload-Length", strconv.Itoa(len(content)))
+	req.Header.Set("Upload-Metadata", meta(portalapi.MetaIdempotencyKey, key, portalapi.MetaSHA256, hexSum(content),
+		portalapi.MetaEvidenceKey, "birth_certificate"))
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		p.t.Fatalf("create upload: %d", resp.StatusCode)
+	}
+	loc := resp.Header.Get("Location")
+	p.patch(loc, 0, content[:n])
+	return loc
+}
+
+func (p *testPortal) patch(loc string, offset int, chunk []byte) int {
+	p.t.Helper()
+	if !strings.HasPrefix(loc, "http") {
+		loc = p.url + loc
+	}
+	req, _ := http.NewRequest("PATCH", loc, bytes.NewReader(chunk))
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Upload-Offset", strconv.Itoa(offset))
+	req.Header.Set("Content-Type", "application/offset+octet-stream")
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func (p *testPortal) offset(loc string) int {
+	p.t.Helper()
+	if !strings.HasPrefix(loc, "http") {
+		loc = p.url + loc
+	}
+	req, _ := http.NewRequest("HEAD", loc, nil)
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	resp.Body.Close()
+	n, _ := strconv.Atoi(resp.Header.Get("Upload-Offset"))
+	return n
+}
+
+func manifest(key string, atts ...portalapi.AttachmentRef) string {
+	if atts == nil {
+		atts = []portalapi.AttachmentRef{}
+	}
+	m := portalapi.Manifest{IdempotencyKey: key, ProcedureCode: "1.001193", ProcedureID: "birth-registration",
+		CatalogVersion: "2026.11.1", CapturedAt: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC),
+		Form: json.RawMessage(`{"child_full_name":"Nguyễn Minh Khang"}`), Attachments: atts}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+func TestSubmitIssuesFileCodeOnceForAKey(t *testing.T) {
+	p := newPortal(t)
+	var first, again portalapi.Receipt
+	if code := p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000001"), &first); code != 201 {
+		t.Fatalf("submit: %d", code)
+	}
+	if first.FileCode != "000.00.01.H29-261123-0001" || first.State != portalapi.Received {
+		t.Fatalf("receipt %+v", first)
+	}
+	// Due in 3 working days: Monday 23 -> Thursday 26 November.
+	if d := first.DueAt.In(vietnam).Format("2006-01-02"); d != "2026-11-26" {
+		t.Errorf("due %s", d)
+	}
+	if code := p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000001"), &again); code != 200 {
+		t.Fatalf("repeat: %d", code)
+	}
+	if again.FileCode != first.FileCode || !again.Duplicate {
+		t.Fatalf("repeat got %+v, want the same code", again)
+	}
+	var second portalapi.Receipt
+	p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000002"), &second)
+	if second.FileCode != "000.00.01.H29-261123-0002" {
+		t.Errorf("second code %s", second.FileCode)
+	}
+	list, err := p.List(context.Background())
+	if err != nil || len(list) != 2 {
+		t.Fatalf("List = %d, %v", len(list), err)
+	}
+}
+
+func TestResumedUploadIsCheckedByHash(t *testing.T) {
+	p := newPortal(t)
+	content := bytes.Repeat([]byte("trang scan "), 30000)
+	loc := p.upload("key-00000003", content, 100000)
+	if got := p.offset(loc); got != 100000 {
+		t.Fatalf("offset after partial upload: %d", got)
+	}
+	ref := portalapi.AttachmentRef{EvidenceKey: "birth_certificate", Name: "gcs.pdf", MediaType: "application/pdf",
+		Size: int64(len(content)), SHA256: hexSum(content), UploadURL: loc}
+	var perr portalapi.Error
+	if code := p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000003", ref), &perr); code != 409 || perr.Code != portalapi.CodeUploadIncomplete {
+		t.Fatalf("manifest before the upload finished: %d %+v", code, perr)
+	}
+	if code := p.patch(loc, 100000, content[100000:]); code != 204 {
+		t.Fatalf("resume: %d", code)
+	}
+	var rc portalapi.Receipt
+	if code := p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000003", ref), &rc); code != 201 {
+		t.Fatalf("manifest: %d", code)
+	}
+	list, _ := p.List(context.Background())
+	if len(list) != 1 || len(list[0].Attachments) != 1 || list[0].Attachments[0].SHA256Received != hexSum(content) {
+		t.Fatalf("list: %+v", list)
+	}
+}
+
+func TestCorruptUploadIsRefused(t *testing.T) {
+	p := newPortal(t)
+	content := []byte(strings.Repeat("x", 5000))
+	loc := p.upload("key-00000004", content, len(content))
+	other := []byte(strings.Repeat("y", 5000))
+	ref := portalapi.AttachmentRef{EvidenceKey: "e", Name: "a", MediaType: "image/jpeg", Size: 5000, SHA256: hexSum(other), UploadURL: loc}
+	var perr portalapi.Error
+	if code := p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000004", ref), &perr); code != 422 || perr.Code != portalapi.CodeChecksumMismatch {
+		t.Fatalf("corrupt attachment: %d %+v", code, perr)
+	}
+	if list, _ := p.List(context.Background()); len(list) != 0 {
+		t.Fatalf("a corrupt submission was filed: %+v", list)
+	}
+}
+
+func TestMalformedAndUnauthorized(t *testing.T) {
+	p := newPortal(t)
+	var perr portalapi.Error
+	tests := []struct {
+		body  string
+		field string
+	}{
+		{`{"idempotency_key":"x"}`, "idempotency_key"},
+		{strings.Replace(manifest("key-00000005"), `"form":{`, `"form":[{`, 1) + "", ""},
+		{`not json`, ""},
+		{strings.Replace(manifest("key-00000005"), `"procedure_id":"birth-registration"`, `"procedure_id":""`, 1), "procedure_id"},
+	}
+	for _, tt := range tests {
+		code := p.do("POST", portalapi.PathSubmissions, nil, tt.body, &perr)
+		if code != 422 || perr.Code != portalapi.CodeMalformed {
+			t.Errorf("body %.40q: %d %+v", tt.body, code, perr)
+		}
+		if tt.field != "" && (len(perr.Fields) == 0 || perr.Fields[0].Field != tt.field) {
+			t.Errorf("body %.40q: fields %+v, want %s", tt.body, perr.Fields, tt.field)
+		}
+	}
+	p.token = "wrong"
+	if code := p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000006"), &perr); code != 401 {
+		t.Errorf("wrong token: %d", code)
+	}
+}
+
+func TestStatusPullByCursorAndAdvance(t *testing.T) {
+	p := newPortal(t)
+	var rc portalapi.Receipt
+	p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000007"), &rc)
+	ctx := context.Background()
+	if err := p.Advance(ctx, rc.FileCode, portalapi.InReview, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Advance(ctx, rc.FileCode, portalapi.NeedsMore, "Bổ sung giấy chứng sinh"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Advance(ctx, rc.FileCode, portalapi.Received, ""); !errors.Is(err, ErrIllegalTransition) {
+		t.Fatalf("back to received: %v", err)
+	}
+	if err := p.Advance(ctx, "000.00.01.H29-261123-9999", portalapi.Done, ""); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown file: %v", err)
+	}
+	var page portalapi.StatusPage
+	p.do("GET", portalapi.PathStatus+"?cursor=0&limit=2", nil, "", &page)
+	if len(page.Events) != 2 || !page.More || page.Events[0].State != portalapi.Received || page.Events[1].State != portalapi.InReview {
+		t.Fatalf("first page %+v", page)
+	}
+	p.do("GET", fmt.Sprintf("%s?cursor=%d", portalapi.PathStatus, page.Cursor), nil, "", &page)
+	if len(page.Events) != 1 || page.More || page.Events[0].State != portalapi.NeedsMore || page.Events[0].Note != "Bổ sung giấy chứng sinh" {
+		t.Fatalf("second page %+v", page)
+	}
+	p.do("GET", fmt.Sprintf("%s?cursor=%d", portalapi.PathStatus, page.Cursor), nil, "", &page)
+	if len(page.Events) != 0 || page.More {
+		t.Fatalf("after the last event %+v", page)
+	}
+}
+
+func TestTrackPage(t *testing.T) {
+	p := newPortal(t)
+	var rc portalapi.Receipt
+	p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000008"), &rc)
+	p.Advance(context.Background(), rc.FileCode, portalapi.Done, "Mời nhận kết quả tại UBND xã")
+	resp, err := http.Get(p.url + portalapi.PathTrack + rc.FileCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	for _, want := range []string{rc.FileCode, "Đã có kết quả", "Mời nhận kết quả tại UBND xã", "viewport", "1.001193"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("track page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "Nguyễn Minh Khang") {
+		t.Error("track page shows personal data")
+	}
+	resp, _ = http.Get(p.url + portalapi.PathTrack + "000.00.01.H29-000000-0001")
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("unknown file: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,416 @@
+package portal
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/motcua/motcua/internal/sqlitedb"
+	"github.com/motcua/motcua/sync/portalapi"
+)
+
+func mkdir(dir string) error { return os.MkdirAll(dir, 0o700) }
+
+var keyRe = regexp.MustCompile(`^[A-Za-z0-9_-]{8,128}$`)
+
+// checkManifest lists what is malformed in m.
+func checkManifest(m *portalapi.Manifest) []portalapi.FieldError {
+	var errs []portalapi.FieldError
+	bad := func(field, msg string) { errs = append(errs, portalapi.FieldError{Field: field, Message: msg}) }
+	if !keyRe.MatchString(m.IdempotencyKey) {
+		bad("idempotency_key", "must be 8 to 128 letters, digits, '-' or '_'")
+	}
+	if m.ProcedureID == "" {
+		bad("procedure_id", "required")
+	}
+	if m.CatalogVersion == "" {
+		bad("catalog_version", "required")
+	}
+	if m.CapturedAt.IsZero() {
+		bad("captured_at", "required")
+	}
+	var form map[string]json.RawMessage
+	if err := json.Unmarshal(m.Form, &form); err != nil || form == nil {
+		bad("form", "must be a JSON object")
+	}
+	for i, a := range m.Attachments {
+		field := fmt.Sprintf("attachments[%d]", i)
+		if !isSHA256(a.SHA256) {
+			bad(field+".sha256", "must be 64 lowercase hex digits")
+		}
+		if a.Size <= 0 || a.Size > MaxUploadSize {
+			bad(field+".size", fmt.Sprintf("must be 1 to %d bytes", MaxUploadSize))
+		}
+		if uploadID(a.UploadURL) == "" {
+			bad(field+".upload_url", "is not an upload of this portal")
+		}
+		if a.EvidenceKey == "" {
+			bad(field+".evidence_key", "required")
+		}
+	}
+	return errs
+}
+
+// uploadID extracts the tus upload id from an upload URL of this portal.
+func uploadID(url string) string {
+	i := strings.Index(url, portalapi.PathUploads)
+	if i < 0 {
+		return ""
+	}
+	id := url[i+len(portalapi.PathUploads):]
+	if id == "" || strings.ContainsAny(id, "/?#.") {
+		return ""
+	}
+	return id
+}
+
+// received is what the portal found for one declared attachment.
+type received struct {
+	sha256 string
+	err    *portalapi.FieldError
+	// incomplete is true when the upload has not received all its bytes.
+	incomplete bool
+}
+
+// checkUpload verifies that upload id is complete, belongs to device, and
+// holds the declared size and SHA-256, which it computes over the bytes
+// received.
+func (s *Server) checkUpload(ctx context.Context, device string, i int, a portalapi.AttachmentRef) received {
+	field := fmt.Sprintf("attachments[%d]", i)
+	id := uploadID(a.UploadURL)
+	up, err := s.uploads.GetUpload(ctx, id)
+	if err != nil {
+		return received{err: &portalapi.FieldError{Field: field, Message: "no such upload"}, incomplete: true}
+	}
+	info, err := up.GetInfo(ctx)
+	if err != nil {
+		return received{err: &portalapi.FieldError{Field: field, Message: "no such upload"}, incomplete: true}
+	}
+	if info.MetaData["device_id"] != device {
+		return received{err: &portalapi.FieldError{Field: field, Message: "upload belongs to another device"}}
+	}
+	if info.Size != a.Size {
+		return received{err: &portalapi.FieldError{Field: field, Message: fmt.Sprintf("upload is %d bytes, manifest says %d", info.Size, a.Size)}}
+	}
+	if info.Offset < info.Size {
+		return received{incomplete: true, err: &portalapi.FieldError{Field: field,
+			Message: fmt.Sprintf("upload has %d of %d bytes", info.Offset, info.Size)}}
+	}
+	rd, err := up.GetReader(ctx)
+	if err != nil {
+		return received{err: &portalapi.FieldError{Field: field, Message: "cannot read upload"}}
+	}
+	defer rd.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, rd); err != nil {
+		return received{err: &portalapi.FieldError{Field: field, Message: "cannot read upload"}}
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if sum != a.SHA256 {
+		return received{sha256: sum, err: &portalapi.FieldError{Field: field,
+			Message: fmt.Sprintf("received bytes hash to %s, manifest says %s", sum, a.SHA256)}}
+	}
+	return received{sha256: sum}
+}
+
+func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	device := deviceFrom(ctx)
+	var m portalapi.Manifest
+	if err := decodeStrict(r, &m); err != nil {
+		writeError(w, http.StatusUnprocessableEntity, portalapi.CodeMalformed, err.Error(), nil)
+		return
+	}
+	if errs := checkManifest(&m); len(errs) > 0 {
+		writeError(w, http.StatusUnprocessableEntity, portalapi.CodeMalformed, "the manifest is malformed", errs)
+		return
+	}
+	// A key already filed gets its receipt again, whatever else was sent.
+	if rc, err := s.receiptByKey(ctx, m.IdempotencyKey); err == nil {
+		rc.Duplicate = true
+		writeJSON(w, http.StatusOK, rc)
+		return
+	}
+	sums := make([]string, len(m.Attachments))
+	var incomplete, corrupt []portalapi.FieldError
+	for i, a := range m.Attachments {
+		got := s.checkUpload(ctx, device, i, a)
+		switch {
+		case got.err == nil:
+			sums[i] = got.sha256
+		case got.incomplete:
+			incomplete = append(incomplete, *got.err)
+		default:
+			corrupt = append(corrupt, *got.err)
+		}
+	}
+	if len(corrupt) > 0 {
+		writeError(w, http.StatusUnprocessableEntity, portalapi.CodeChecksumMismatch,
+			"attachments do not match the manifest: upload them again", corrupt)
+		return
+	}
+	if len(incomplete) > 0 {
+		writeError(w, http.StatusConflict, portalapi.CodeUploadIncomplete, "attachments are not fully uploaded", incomplete)
+		return
+	}
+	rc, err := s.file(ctx, device, &m, sums)
+	if err != nil {
+		s.log.Error("file submission", "key", m.IdempotencyKey, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "could not file the submission", nil)
+		return
+	}
+	status := http.StatusCreated
+	if rc.Duplicate {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, rc)
+}
+
+// file records a submission and issues its file code, in one transaction.
+// A key filed concurrently in the meantime gets that receipt.
+func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest, sums []string) (portalapi.Receipt, error) {
+	now := s.now()
+	local := now.In(vietnam)
+	day := local.Format("060102")
+	due := addWorkingDays(local, s.cfg.ProcessingDays)
+	var rc portalapi.Receipt
+	err := sqlitedb.Tx(ctx, s.db, func(tx *sql.Tx) error {
+		var code string
+		err := tx.QueryRowContext(ctx, `SELECT file_code FROM submissions WHERE idempotency_key = ?`, m.IdempotencyKey).Scan(&code)
+		if err == nil {
+			rc.Duplicate = true
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var seq int
+		err = tx.QueryRowContext(ctx, `INSERT INTO day_counters (agency, day, seq) VALUES (?, ?, 1)
+			ON CONFLICT (agency, day) DO UPDATE SET seq = seq + 1 RETURNING seq`, s.cfg.AgencyCode, day).Scan(&seq)
+		if err != nil {
+			return err
+		}
+		rc = portalapi.Receipt{FileCode: portalapi.FormatFileCode(s.cfg.AgencyCode, local, seq), State: portalapi.Received,
+			ReceivedAt: now.UTC(), DueAt: due.UTC()}
+		res, err := tx.ExecContext(ctx, `INSERT INTO submissions (device_id, idempotency_key, file_code, procedure_code,
+			procedure_id, catalog_version, captured_at, received_at, due_at, state, updated_at, form)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			device, m.IdempotencyKey, rc.FileCode, m.ProcedureCode, m.ProcedureID, m.CatalogVersion,
+			formatTime(m.CapturedAt), formatTime(now), formatTime(due), string(portalapi.Received), formatTime(now), []byte(m.Form))
+		if err != nil {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		for i, a := range m.Attachments {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO submission_attachments (submission_id, ordinal, evidence_key, name,
+				media_type, size, sha256_declared, sha256_received, upload_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				id, i+1, a.EvidenceKey, a.Name, a.MediaType, a.Size, a.SHA256, sums[i], uploadID(a.UploadURL)); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO events (submission_id, device_id, state, at) VALUES (?, ?, ?, ?)`,
+			id, device, string(portalapi.Received), formatTime(now))
+		return err
+	})
+	if err != nil {
+		return rc, err
+	}
+	if rc.Duplicate {
+		rc, err = s.receiptByKey(ctx, m.IdempotencyKey)
+		rc.Duplicate = true
+		return rc, err
+	}
+	s.log.Info("submission filed", "file_code", rc.FileCode, "key", m.IdempotencyKey, "attachments", len(m.Attachments))
+	return rc, nil
+}
+
+// addWorkingDays adds n working days (Monday to Friday) to t.
+func addWorkingDays(t time.Time, n int) time.Time {
+	for n > 0 {
+		t = t.AddDate(0, 0, 1)
+		if wd := t.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			n--
+		}
+	}
+	return t
+}
+
+func (s *Server) receiptByKey(ctx context.Context, key string) (portalapi.Receipt, error) {
+	var rc portalapi.Receipt
+	var state, received, due string
+	err := s.db.QueryRowContext(ctx, `SELECT file_code, state, received_at, due_at FROM submissions WHERE idempotency_key = ?`,
+		key).Scan(&rc.FileCode, &state, &received, &due)
+	if errors.Is(err, sql.ErrNoRows) {
+		return rc, ErrNotFound
+	}
+	rc.State, rc.ReceivedAt, rc.DueAt = portalapi.State(state), parseTime(received), parseTime(due)
+	return rc, err
+}
+
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	cursor, err := strconv.ParseInt(r.URL.Query().Get("cursor"), 10, 64)
+	if r.URL.Query().Get("cursor") == "" {
+		cursor, err = 0, nil
+	}
+	if err != nil || cursor < 0 {
+		writeError(w, http.StatusBadRequest, portalapi.CodeMalformed, "cursor must be a non-negative integer", nil)
+		return
+	}
+	limit := 100
+	if l := r.URL.Query().Get("limit"); l != "" {
+		if limit, err = strconv.Atoi(l); err != nil || limit < 1 || limit > 1000 {
+			writeError(w, http.StatusBadRequest, portalapi.CodeMalformed, "limit must be 1 to 1000", nil)
+			return
+		}
+	}
+	rows, err := s.db.QueryContext(r.Context(), `SELECT e.seq, s.file_code, s.idempotency_key, e.state, e.note, e.at
+		FROM events e JOIN submissions s ON s.id = e.submission_id
+		WHERE e.device_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?`, deviceFrom(r.Context()), cursor, limit+1)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "internal", "status query failed", nil)
+		return
+	}
+	defer rows.Close()
+	page := portalapi.StatusPage{Events: []portalapi.StatusEvent{}, Cursor: cursor}
+	for rows.Next() {
+		var e portalapi.StatusEvent
+		var state, at string
+		if err := rows.Scan(&e.Seq, &e.FileCode, &e.IdempotencyKey, &state, &e.Note, &at); err != nil {
+			writeError(w, http.StatusInternalServerError, "internal", "status query failed", nil)
+			return
+		}
+		if len(page.Events) == limit {
+			page.More = true
+			break
+		}
+		e.State, e.At = portalapi.State(state), parseTime(at)
+		page.Events = append(page.Events, e)
+		page.Cursor = e.Seq
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// Submission is a filed submission as `motcua portal list` shows it.
+type Submission struct {
+	FileCode       string                 `json:"file_code"`
+	IdempotencyKey string                 `json:"idempotency_key"`
+	DeviceID       string                 `json:"device_id"`
+	ProcedureCode  string                 `json:"procedure_code,omitempty"`
+	ProcedureID    string                 `json:"procedure_id"`
+	State          portalapi.State        `json:"state"`
+	Note           string                 `json:"note,omitempty"`
+	ReceivedAt     time.Time              `json:"received_at"`
+	DueAt          time.Time              `json:"due_at"`
+	Attachments    []SubmissionAttachment `json:"attachments"`
+}
+
+// SubmissionAttachment is one attachment of a Submission.
+type SubmissionAttachment struct {
+	EvidenceKey    string `json:"evidence_key"`
+	Size           int64  `json:"size"`
+	SHA256Declared string `json:"sha256_declared"`
+	// SHA256Received is what the portal computed over the bytes it
+	// received.
+	SHA256Received string `json:"sha256_received"`
+}
+
+// List returns every filed submission, oldest first.
+func (s *Server) List(ctx context.Context) ([]Submission, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, file_code, idempotency_key, device_id, procedure_code, procedure_id,
+		state, note, received_at, due_at FROM submissions ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	var out []Submission
+	var ids []int64
+	for rows.Next() {
+		var sub Submission
+		var id int64
+		var state, received, due string
+		if err := rows.Scan(&id, &sub.FileCode, &sub.IdempotencyKey, &sub.DeviceID, &sub.ProcedureCode, &sub.ProcedureID,
+			&state, &sub.Note, &received, &due); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		sub.State, sub.ReceivedAt, sub.DueAt = portalapi.State(state), parseTime(received), parseTime(due)
+		sub.Attachments = []SubmissionAttachment{}
+		out = append(out, sub)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i, id := range ids {
+		arows, err := s.db.QueryContext(ctx, `SELECT evidence_key, size, sha256_declared, sha256_received
+			FROM submission_attachments WHERE submission_id = ? ORDER BY ordinal`, id)
+		if err != nil {
+			return nil, err
+		}
+		for arows.Next() {
+			var a SubmissionAttachment
+			if err := arows.Scan(&a.EvidenceKey, &a.Size, &a.SHA256Declared, &a.SHA256Received); err != nil {
+				arows.Close()
+				return nil, err
+			}
+			out[i].Attachments = append(out[i].Attachments, a)
+		}
+		arows.Close()
+	}
+	return out, nil
+}
+
+// portalMoves are the state changes an officer may make.
+var portalMoves = map[portalapi.State][]portalapi.State{
+	portalapi.Received:  {portalapi.InReview, portalapi.Done, portalapi.NeedsMore, portalapi.Rejected},
+	portalapi.InReview:  {portalapi.Done, portalapi.NeedsMore, portalapi.Rejected},
+	portalapi.NeedsMore: {portalapi.InReview, portalapi.Done, portalapi.Rejected},
+}
+
+// Advance moves a filed submission to state, as an officer would, with an
+// optional note for the citizen.
+func (s *Server) Advance(ctx context.Context, fileCode string, to portalapi.State, note string) error {
+	if !to.Valid() {
+		return fmt.Errorf("%w: %q is not a portal state (received, in_review, needs_more, done, rejected)", ErrIllegalTransition, to)
+	}
+	return sqlitedb.Tx(ctx, s.db, func(tx *sql.Tx) error {
+		var id int64
+		var device, from string
+		err := tx.QueryRowContext(ctx, `SELECT id, device_id, state FROM submissions WHERE file_code = ?`, fileCode).Scan(&id, &device, &from)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("file %s: %w", fileCode, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		allowed := false
+		for _, st := range portalMoves[portalapi.State(from)] {
+			allowed = allowed || st == to
+		}
+		if !allowed {
+			return fmt.Errorf("%w: file %s is %s and cannot become %s", ErrIllegalTransition, fileCode, from, to)
+		}
+		now := formatTime(s.now())
+		if _, err := tx.ExecContext(ctx, `UPDATE submissions SET state = ?, note = ?, updated_at = ? WHERE id = ?`,
+			string(to), note, now, id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO events (submission_id, device_id, state, note, at) VALUES (?, ?, ?, ?, ?)`,
+			id, device, string(to), note, now)
+		return err
+	})
+}

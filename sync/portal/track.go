@@ -1,0 +1,128 @@
+package portal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"html/template"
+	"net/http"
+
+	"github.com/motcua/motcua/sync/portalapi"
+)
+
+// trackPage is what a citizen sees after scanning the receipt's QR code: no
+// personal data, only where the file stands.
+var trackPage = template.Must(template.New("track").Parse(`<!doctype html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Hồ sơ {{.FileCode}}</title>
+<style>
+body { font-family: sans-serif; font-size: 20px; line-height: 1.5; margin: 0; padding: 1em; background: #fff; color: #111; max-width: 40em; }
+h1 { font-size: 1.4em; margin: 0 0 .5em; }
+.code { font-family: monospace; font-size: 1.1em; word-break: break-all; }
+.state { font-size: 1.5em; font-weight: bold; padding: .5em; border: 3px solid #111; margin: .5em 0; }
+.en { color: #444; font-size: .85em; }
+ol { padding-left: 1.2em; }
+li { margin-bottom: .6em; }
+.note { background: #fff4c2; padding: .3em .5em; }
+</style>
+</head>
+<body>
+{{if .Found}}
+<h1>Tra cứu hồ sơ <span class="en">/ File tracking</span></h1>
+<p>Mã hồ sơ <span class="en">/ File code</span>:<br><span class="code">{{.FileCode}}</span></p>
+<p>Thủ tục <span class="en">/ Procedure</span>: {{.Procedure}}</p>
+<div class="state">{{.StateVI}}<br><span class="en">{{.StateEN}}</span></div>
+<p>Ngày tiếp nhận <span class="en">/ Received</span>: {{.Received}}<br>
+Ngày hẹn trả <span class="en">/ Due</span>: {{.Due}}</p>
+<h2>Quá trình xử lý <span class="en">/ History</span></h2>
+<ol>
+{{range .History}}<li>{{.At}}: {{.StateVI}} <span class="en">/ {{.StateEN}}</span>{{if .Note}}<br><span class="note">{{.Note}}</span>{{end}}</li>
+{{end}}</ol>
+{{else}}
+<h1>Không tìm thấy hồ sơ <span class="en">/ File not found</span></h1>
+<p>Mã <span class="code">{{.FileCode}}</span> không có trong hệ thống. Hãy kiểm tra lại mã trên biên nhận.</p>
+<p class="en">No file has this code. Check the code on your receipt.</p>
+{{end}}
+</body>
+</html>
+`))
+
+type trackView struct {
+	Found            bool
+	FileCode         string
+	Procedure        string
+	StateVI, StateEN string
+	Received, Due    string
+	History          []trackEvent
+}
+
+type trackEvent struct {
+	At               string
+	StateVI, StateEN string
+	Note             string
+}
+
+// stateNames are the portal states for citizens.
+var stateNames = map[portalapi.State][2]string{
+	portalapi.Received:  {"Đã tiếp nhận", "Received"},
+	portalapi.InReview:  {"Đang xử lý", "In review"},
+	portalapi.NeedsMore: {"Cần bổ sung giấy tờ", "More documents needed"},
+	portalapi.Done:      {"Đã có kết quả", "Done"},
+	portalapi.Rejected:  {"Bị từ chối", "Rejected"},
+}
+
+func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request) {
+	v, err := s.track(r.Context(), r.PathValue("code"))
+	if err != nil {
+		s.log.Error("track", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if !v.Found {
+		w.WriteHeader(http.StatusNotFound)
+	}
+	trackPage.Execute(w, v)
+}
+
+func (s *Server) track(ctx context.Context, code string) (trackView, error) {
+	v := trackView{FileCode: code}
+	local := func(ts string) string { return parseTime(ts).In(vietnam).Format("15:04 02/01/2006") }
+	var id int64
+	var proc, procCode, state, received, due string
+	err := s.db.QueryRowContext(ctx, `SELECT id, procedure_id, procedure_code, state, received_at, due_at
+		FROM submissions WHERE file_code = ?`, code).Scan(&id, &proc, &procCode, &state, &received, &due)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, nil
+	}
+	if err != nil {
+		return v, err
+	}
+	v.Found = true
+	v.Procedure = proc
+	if procCode != "" {
+		v.Procedure = procCode + " (" + proc + ")"
+	}
+	names := stateNames[portalapi.State(state)]
+	v.StateVI, v.StateEN = names[0], names[1]
+	v.Received = local(received)
+	v.Due = parseTime(due).In(vietnam).Format("02/01/2006")
+	rows, err := s.db.QueryContext(ctx, `SELECT state, note, at FROM events WHERE submission_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return v, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st, note, at string
+		if err := rows.Scan(&st, &note, &at); err != nil {
+			return v, err
+		}
+		n := stateNames[portalapi.State(st)]
+		v.History = append(v.History, trackEvent{At: local(at), StateVI: n[0], StateEN: n[1], Note: note})
+	}
+	return v, rows.Err()
+}
