@@ -36,7 +36,6 @@ const (
 	MetaSHA256         = "sha256"
 )
 
-
 // EnrollRequest enrolls a device (a kiosk) with the portal.
 type EnrollRequest struct {
 	DeviceName string `json:"device_name"`
