@@ -24,10 +24,13 @@ const (
 	Done      State = "done"       // result issued
 	NeedsMore State = "needs_more" // the officer asks for more documents
 	Rejected  State = "rejected"   // refused, with the officer's reason
+	// Quarantined applications were refused by the portal as malformed; they
+	// wait for staff, out of the way of the others.
+	Quarantined State = "quarantined"
 )
 
 // States lists every state in lifecycle order.
-var States = []State{Draft, Ready, Queued, Sending, Received, InReview, Done, NeedsMore, Rejected}
+var States = []State{Draft, Ready, Queued, Sending, Received, InReview, Done, NeedsMore, Rejected, Quarantined}
 
 // ErrIllegalTransition is returned (wrapped) for a state change the lifecycle
 // does not allow.
@@ -44,8 +47,10 @@ var transitions = map[State][]State{
 	Ready:  {Queued, Draft},
 	Queued: {Sending},
 	// A failed or cut delivery goes back to the queue; the portal may answer
-	// the manifest with a file code at once.
-	Sending: {Queued, Received},
+	// the manifest with a file code at once, or refuse it as malformed.
+	Sending: {Queued, Received, Quarantined},
+	// Staff send a quarantined application again once it is fixed.
+	Quarantined: {Queued},
 	// The portal may decide without a separate review step.
 	Received: {InReview, Done, NeedsMore, Rejected},
 	InReview: {Done, NeedsMore, Rejected},
@@ -133,6 +138,39 @@ func (s State) Label() i18n.Text {
 		return i18n.T("Cần bổ sung", "Needs more documents")
 	case Rejected:
 		return i18n.T("Bị từ chối", "Rejected")
+	case Quarantined:
+		return i18n.T("Bị giữ lại, cần nhân viên kiểm tra", "Quarantined: staff must check it")
 	}
 	return i18n.T(string(s), string(s))
+}
+
+// Path returns the shortest sequence of legal moves from from to to (not
+// including from), or nil when to cannot be reached. It lets a status that
+// skips steps, such as a portal reporting "done" for a file still marked
+// queued here, be applied through the states in between.
+func Path(from, to State) []State {
+	if from == to || !from.Valid() || !to.Valid() {
+		return nil
+	}
+	prev := map[State]State{from: from}
+	queue := []State{from}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		for _, n := range transitions[s] {
+			if _, seen := prev[n]; seen {
+				continue
+			}
+			prev[n] = s
+			if n == to {
+				var path []State
+				for at := to; at != from; at = prev[at] {
+					path = append([]State{at}, path...)
+				}
+				return path
+			}
+			queue = append(queue, n)
+		}
+	}
+	return nil
 }

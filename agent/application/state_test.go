@@ -2,27 +2,30 @@ package application
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
 func TestTransition(t *testing.T) {
 	legal := map[[2]State]bool{
-		{Draft, Ready}:        true,
-		{Ready, Queued}:       true,
-		{Ready, Draft}:        true,
-		{Queued, Sending}:     true,
-		{Sending, Queued}:     true,
-		{Sending, Received}:   true,
-		{Received, InReview}:  true,
-		{Received, Done}:      true,
-		{Received, NeedsMore}: true,
-		{Received, Rejected}:  true,
-		{InReview, Done}:      true,
-		{InReview, NeedsMore}: true,
-		{InReview, Rejected}:  true,
-		{NeedsMore, InReview}: true,
-		{NeedsMore, Done}:     true,
-		{NeedsMore, Rejected}: true,
+		{Draft, Ready}:         true,
+		{Ready, Queued}:        true,
+		{Ready, Draft}:         true,
+		{Queued, Sending}:      true,
+		{Sending, Queued}:      true,
+		{Sending, Received}:    true,
+		{Received, InReview}:   true,
+		{Received, Done}:       true,
+		{Received, NeedsMore}:  true,
+		{Received, Rejected}:   true,
+		{InReview, Done}:       true,
+		{InReview, NeedsMore}:  true,
+		{InReview, Rejected}:   true,
+		{NeedsMore, InReview}:  true,
+		{NeedsMore, Done}:      true,
+		{NeedsMore, Rejected}:  true,
+		{Sending, Quarantined}: true,
+		{Quarantined, Queued}:  true,
 	}
 	// Every ordered pair of states is either in the table above or refused.
 	for _, from := range States {
@@ -97,6 +100,34 @@ func TestLifecycleReachability(t *testing.T) {
 		}
 		if !s.Terminal() && len(s.Next()) == 0 {
 			t.Errorf("state %s has no way out", s)
+		}
+	}
+}
+
+func TestPath(t *testing.T) {
+	tests := []struct {
+		from, to State
+		want     []State
+	}{
+		{Queued, Received, []State{Sending, Received}},
+		{Queued, Done, []State{Sending, Received, Done}},
+		{Sending, InReview, []State{Received, InReview}},
+		{Draft, Queued, []State{Ready, Queued}},
+		{Done, Queued, nil},
+		{Received, Received, nil},
+		{InReview, Sending, nil},
+	}
+	for _, tt := range tests {
+		got := Path(tt.from, tt.to)
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("Path(%s, %s) = %v, want %v", tt.from, tt.to, got, tt.want)
+		}
+		from := tt.from
+		for _, s := range got {
+			if err := Transition(from, s); err != nil {
+				t.Errorf("Path(%s, %s) takes an illegal step: %v", tt.from, tt.to, err)
+			}
+			from = s
 		}
 	}
 }

@@ -328,6 +328,9 @@ type ListOptions struct {
 	States []application.State
 	// Limit caps the result; 0 means no limit.
 	Limit int
+	// SmallestFirst orders by total attachment size, then age: the order in
+	// which to deliver over a weak link.
+	SmallestFirst bool
 }
 
 // List returns application summaries, oldest first.
@@ -340,7 +343,11 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]Summary, error) {
 			args = append(args, string(st))
 		}
 	}
-	q += ` ORDER BY a.id`
+	if o.SmallestFirst {
+		q += ` ORDER BY a.payload_bytes, a.id`
+	} else {
+		q += ` ORDER BY a.id`
+	}
 	if o.Limit > 0 {
 		q += ` LIMIT ` + strconv.Itoa(o.Limit)
 	}

@@ -1,0 +1,71 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/motcua/motcua/agent/application"
+)
+
+func TestSettingsAndUploads(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), FileName))
+	ctx := context.Background()
+	if v, err := s.Setting(ctx, "portal.token"); err != nil || v != "" {
+		t.Fatalf("unset setting = %q, %v", v, err)
+	}
+	s.SetSetting(ctx, "portal.token", "a")
+	s.SetSetting(ctx, "portal.token", "b")
+	if v, _ := s.Setting(ctx, "portal.token"); v != "b" {
+		t.Fatalf("setting = %q", v)
+	}
+	a, err := s.Create(ctx, newApp("k", NewAttachment{EvidenceKey: "e", Name: "n", MediaType: "image/jpeg", Content: []byte("abc")}), application.Queued)
+	if err != nil {
+		t.Fatal(err)
+	}
+	att := a.Attachments[0].ID
+	if _, ok, _ := s.Upload(ctx, att); ok {
+		t.Fatal("an upload exists before any was saved")
+	}
+	want := Upload{URL: "http://127.0.0.1/v1/uploads/x", Confirmed: 2}
+	s.SaveUpload(ctx, att, want)
+	if got, ok, err := s.Upload(ctx, att); !ok || err != nil || got != want {
+		t.Fatalf("Upload = %+v, %v, %v", got, ok, err)
+	}
+	s.ForgetUpload(ctx, att)
+	if _, ok, _ := s.Upload(ctx, att); ok {
+		t.Fatal("ForgetUpload kept the upload")
+	}
+}
+
+func TestApplyPortalState(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), FileName))
+	ctx := context.Background()
+	a, _ := s.Create(ctx, newApp("k"), application.Queued)
+	// The portal filed it (the answer was lost) and an officer finished it.
+	changed, err := s.ApplyPortalState(ctx, "k", application.Done, Change{Actor: "portal", FileCode: "000.00.01.H29-261123-0001", Detail: "note"})
+	if err != nil || !changed {
+		t.Fatalf("ApplyPortalState = %v, %v", changed, err)
+	}
+	got, _ := s.Get(ctx, a.ID)
+	if got.State != application.Done || got.FileCode != "000.00.01.H29-261123-0001" {
+		t.Fatalf("after: %+v", got)
+	}
+	evs, _ := s.Events(ctx, a.ID)
+	if last := evs[len(evs)-1]; last.From != "received" || last.To != "done" || last.Actor != "portal" {
+		t.Fatalf("last event %+v", last)
+	}
+	if changed, err := s.ApplyPortalState(ctx, "k", application.Done, Change{}); err != nil || changed {
+		t.Fatalf("repeat = %v, %v", changed, err)
+	}
+	if _, err := s.ApplyPortalState(ctx, "k", application.InReview, Change{}); !errors.Is(err, application.ErrIllegalTransition) {
+		t.Fatalf("done -> in review: %v", err)
+	}
+	if _, err := s.ApplyPortalState(ctx, "nope", application.Done, Change{}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown key: %v", err)
+	}
+	if _, err := s.VerifyAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
