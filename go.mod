@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	fyne.io/fyne/v2 v2.7.2
+	github.com/cenkalti/backoff/v4 v4.3.0
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/tus/tusd/v2 v2.10.0
 	golang.org/x/exp v0.0.0-20250106191152-7588d65b2ba8

@@ -1,0 +1,475 @@
+// Package uplink is the outbox worker: it delivers queued applications to
+// the portal over weak links, never losing or doubling one, and pulls their
+// status back.
+//
+// An application is delivered in two steps. Its attachments go first as tus
+// uploads that resume from the portal's offset after a cut or a restart (the
+// upload URL and the confirmed offset are kept in the store); then its
+// manifest, carrying the idempotency key fixed at capture, so a repeated
+// manifest gets the same file code. Smaller applications go first. One the
+// portal refuses as malformed is quarantined and never blocks the others.
+package uplink
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/agent/store"
+	"github.com/motcua/motcua/sync/portalapi"
+)
+
+// Settings keys in the store.
+const (
+	settingPortal = "uplink.portal"
+	settingToken  = "uplink.token"
+	settingCursor = "uplink.status_cursor"
+)
+
+// ErrBadPortalURL is returned (wrapped) for a portal URL the worker refuses.
+var ErrBadPortalURL = errors.New("bad portal URL")
+
+// Config configures a Worker.
+type Config struct {
+	// Portal is the portal's base URL.
+	Portal string
+	// Insecure allows plain http to a host other than loopback.
+	Insecure bool
+	Store    *store.Store
+	// DeviceName names this kiosk when it enrolls.
+	DeviceName string
+	// Client is the HTTP client; nil means one with sensible timeouts.
+	Client *http.Client
+	Logger *slog.Logger
+	// MaxBackoff caps the wait between delivery rounds; 0 means 60 s.
+	MaxBackoff time.Duration
+	// ProbeInterval is how often the link is probed while waiting, so that
+	// delivery resumes within seconds of the link's return; 0 means 2 s.
+	ProbeInterval time.Duration
+	// StallTimeout cancels a transfer that makes no progress; 0 means 30 s.
+	StallTimeout time.Duration
+	// Sleep waits for d or until ctx is done; nil means a real timer. Tests
+	// inject it to run retry logic without waiting.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Worker delivers the outbox to one portal.
+type Worker struct {
+	cfg    Config
+	base   *url.URL
+	client *http.Client
+	log    *slog.Logger
+	token  string
+	// sent counts attachment bytes put on the wire, for measurements.
+	sent atomic.Int64
+}
+
+// CheckPortalURL parses a portal URL: http or https only, and plain http
+// only to a loopback address unless insecure.
+func CheckPortalURL(raw string, insecure bool) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("%w: %q is not an absolute URL like https://portal.example.vn", ErrBadPortalURL, raw)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !insecure && !isLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("%w: plain http to %s would send citizens' data unencrypted; use https, or --insecure for a trusted network",
+				ErrBadPortalURL, u.Hostname())
+		}
+	default:
+		return nil, fmt.Errorf("%w: scheme %q: only http and https are supported", ErrBadPortalURL, u.Scheme)
+	}
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// New returns a Worker for cfg.
+func New(cfg Config) (*Worker, error) {
+	base, err := CheckPortalURL(cfg.Portal, cfg.Insecure)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Store == nil {
+		return nil, errors.New("uplink: no store")
+	}
+	if cfg.MaxBackoff == 0 {
+		cfg.MaxBackoff = 60 * time.Second
+	}
+	if cfg.ProbeInterval == 0 {
+		cfg.ProbeInterval = 2 * time.Second
+	}
+	if cfg.StallTimeout == 0 {
+		cfg.StallTimeout = 30 * time.Second
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DeviceName == "" {
+		cfg.DeviceName = "motcua kiosk"
+	}
+	client := cfg.Client
+	if client == nil {
+		// No overall timeout: a 300 KB page takes minutes at 4 KB/s. Dials,
+		// handshakes and replies are bounded; transfers by StallTimeout.
+		client = &http.Client{Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 15 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   20 * time.Second,
+			ResponseHeaderTimeout: 60 * time.Second,
+			IdleConnTimeout:       60 * time.Second,
+			MaxIdleConnsPerHost:   2,
+		}}
+	}
+	return &Worker{cfg: cfg, base: base, client: client, log: cfg.Logger}, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// BytesSent returns the attachment bytes this worker has put on the wire.
+func (w *Worker) BytesSent() int64 { return w.sent.Load() }
+
+func (w *Worker) request(ctx context.Context, method, u string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	if w.token != "" {
+		req.Header.Set("Authorization", "Bearer "+w.token)
+	}
+	return req, nil
+}
+
+func (w *Worker) do(req *http.Request) (*http.Response, error) {
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return nil, &linkError{err}
+	}
+	return resp, nil
+}
+
+// linkError is a failure to reach the portal at all.
+type linkError struct{ err error }
+
+func (e *linkError) Error() string { return "portal unreachable: " + e.err.Error() }
+func (e *linkError) Unwrap() error { return e.err }
+
+// httpError is an error answer from the portal.
+type httpError struct {
+	op         string
+	status     int
+	body       portalapi.Error
+	retryAfter time.Duration
+}
+
+func (e *httpError) Error() string {
+	msg := fmt.Sprintf("%s: portal answered %d", e.op, e.status)
+	if e.body.Code != "" {
+		msg += " " + e.body.Code + ": " + e.body.Message
+		for _, f := range e.body.Fields {
+			msg += "; " + f.Field + ": " + f.Message
+		}
+	}
+	return msg
+}
+
+// statusError reads an error answer. A body that is not a protocol error
+// (a proxy's page, garbage, a cut) is ignored: the status still counts.
+func statusError(resp *http.Response, op string) error {
+	e := &httpError{op: op, status: resp.StatusCode}
+	if b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10)); err == nil {
+		json.Unmarshal(b, &e.body)
+	}
+	resp.Body.Close()
+	if s := resp.Header.Get("Retry-After"); s != "" {
+		if secs, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && secs >= 0 {
+			e.retryAfter = time.Duration(secs) * time.Second
+		} else if t, err := http.ParseTime(s); err == nil {
+			e.retryAfter = time.Until(t)
+		}
+	}
+	return e
+}
+
+// malformed reports whether err is the portal refusing a manifest as
+// malformed: retrying cannot help, staff must look.
+func malformed(err error) bool {
+	var he *httpError
+	return errors.As(err, &he) && he.status == http.StatusUnprocessableEntity && he.body.Code == portalapi.CodeMalformed
+}
+
+func retryAfter(err error) time.Duration {
+	var he *httpError
+	if errors.As(err, &he) {
+		return he.retryAfter
+	}
+	return 0
+}
+
+// enroll makes sure the worker has a device token for its portal.
+func (w *Worker) enroll(ctx context.Context) error {
+	st := w.cfg.Store
+	portal, err := st.Setting(ctx, settingPortal)
+	if err != nil {
+		return err
+	}
+	token, err := st.Setting(ctx, settingToken)
+	if err != nil {
+		return err
+	}
+	if portal == w.base.String() && token != "" {
+		w.token = token
+		return nil
+	}
+	body, _ := json.Marshal(portalapi.EnrollRequest{DeviceName: w.cfg.DeviceName})
+	req, err := w.request(ctx, http.MethodPost, w.endpoint(portalapi.PathEnroll), strings.NewReader(string(body)))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := w.do(req)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusCreated {
+		return statusError(resp, "enroll")
+	}
+	var er portalapi.EnrollResponse
+	err = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&er)
+	resp.Body.Close()
+	if err != nil || er.Token == "" {
+		return fmt.Errorf("enroll: unreadable answer from the portal: %v", err)
+	}
+	// The token first: a cut between the two writes re-enrolls, harmlessly.
+	if err := st.SetSetting(ctx, settingToken, er.Token); err != nil {
+		return err
+	}
+	if err := st.SetSetting(ctx, settingPortal, w.base.String()); err != nil {
+		return err
+	}
+	if err := st.SetSetting(ctx, settingCursor, "0"); err != nil {
+		return err
+	}
+	w.token = er.Token
+	w.log.Info("enrolled with the portal", "portal", w.base.String(), "device", er.DeviceID)
+	return nil
+}
+
+// Summary says what a delivery pass did.
+type Summary struct {
+	Delivered   int `json:"delivered"`
+	Quarantined int `json:"quarantined"`
+	Failed      int `json:"failed"`
+	// Remaining is how many applications still wait in the queue.
+	Remaining int `json:"remaining"`
+	// StatusUpdates is how many portal status changes were applied.
+	StatusUpdates int    `json:"status_updates"`
+	LastError     string `json:"last_error,omitempty"`
+}
+
+// Recover puts back in the queue the applications left "sending" by a
+// worker that died mid-delivery; their uploads resume where they were.
+func (w *Worker) Recover(ctx context.Context) error {
+	list, err := w.cfg.Store.List(ctx, store.ListOptions{States: []application.State{application.Sending}})
+	if err != nil {
+		return err
+	}
+	for _, a := range list {
+		if err := w.cfg.Store.Transition(ctx, a.ID, application.Queued, store.Change{Actor: "uplink",
+			Detail: "delivery interrupted; queued again", LastError: "interrupted"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Pass tries once to deliver every queued application, smallest first, and
+// pulls status. A link failure ends the pass early: the others would fail
+// the same way.
+func (w *Worker) Pass(ctx context.Context) (Summary, error) {
+	var sum Summary
+	if err := w.enroll(ctx); err != nil {
+		sum.LastError = err.Error()
+		sum.Remaining, _ = w.remaining(ctx)
+		return sum, err
+	}
+	queued, err := w.cfg.Store.List(ctx, store.ListOptions{States: []application.State{application.Queued}, SmallestFirst: true})
+	if err != nil {
+		return sum, err
+	}
+	var lastErr error
+	for _, a := range queued {
+		if ctx.Err() != nil {
+			break
+		}
+		err := w.deliver(ctx, a.ID)
+		switch {
+		case err == nil:
+			sum.Delivered++
+		case malformed(err):
+			sum.Quarantined++
+		default:
+			sum.Failed++
+			lastErr = err
+		}
+		var le *linkError
+		if errors.As(err, &le) || retryAfter(err) > 0 {
+			break
+		}
+	}
+	n, err := w.PullStatus(ctx)
+	sum.StatusUpdates = n
+	if err != nil && lastErr == nil {
+		lastErr = err
+	}
+	sum.Remaining, _ = w.remaining(ctx)
+	if lastErr != nil {
+		sum.LastError = lastErr.Error()
+	}
+	return sum, lastErr
+}
+
+func (w *Worker) remaining(ctx context.Context) (int, error) {
+	list, err := w.cfg.Store.List(ctx, store.ListOptions{States: []application.State{application.Queued, application.Sending}})
+	return len(list), err
+}
+
+// Once delivers until the queue is empty or ctx ends, backing off between
+// passes. It returns the last pass's summary.
+func (w *Worker) Once(ctx context.Context) (Summary, error) {
+	if err := w.Recover(ctx); err != nil {
+		return Summary{}, err
+	}
+	b := w.newBackoff()
+	var total Summary
+	for {
+		sum, err := w.Pass(ctx)
+		total.Delivered += sum.Delivered
+		total.Quarantined += sum.Quarantined
+		total.Failed += sum.Failed
+		total.StatusUpdates += sum.StatusUpdates
+		total.Remaining, total.LastError = sum.Remaining, sum.LastError
+		if sum.Remaining == 0 && err == nil {
+			return total, nil
+		}
+		if sum.Remaining == 0 && ctx.Err() == nil {
+			// Only the status pull failed; nothing waits to be sent.
+			return total, nil
+		}
+		if err := w.wait(ctx, b, err); err != nil {
+			return total, fmt.Errorf("gave up with %d application(s) undelivered: %s", total.Remaining, total.LastError)
+		}
+	}
+}
+
+// Run delivers for as long as ctx lasts: a pass, then a wait that is short
+// while the link works and backs off to MaxBackoff while it does not.
+func (w *Worker) Run(ctx context.Context, idle time.Duration) error {
+	if err := w.Recover(ctx); err != nil {
+		return err
+	}
+	b := w.newBackoff()
+	for ctx.Err() == nil {
+		sum, err := w.Pass(ctx)
+		if sum.Delivered > 0 || sum.StatusUpdates > 0 {
+			w.log.Info("delivery pass", "delivered", sum.Delivered, "quarantined", sum.Quarantined,
+				"remaining", sum.Remaining, "status_updates", sum.StatusUpdates)
+		}
+		if err == nil {
+			b.Reset()
+			if w.cfg.Sleep(ctx, idle) != nil {
+				break
+			}
+			continue
+		}
+		w.log.Warn("delivery pass failed", "remaining", sum.Remaining, "err", err)
+		if w.wait(ctx, b, err) != nil {
+			break
+		}
+	}
+	return nil
+}
+
+func (w *Worker) newBackoff() *backoff.ExponentialBackOff {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = time.Second
+	b.MaxInterval = w.cfg.MaxBackoff
+	b.RandomizationFactor = 0.5
+	b.MaxElapsedTime = 0
+	b.Reset()
+	return b
+}
+
+// wait sleeps before the next pass: the backoff delay, at least the
+// portal's Retry-After. While waiting after a link failure it probes the
+// portal every ProbeInterval and returns as soon as the link answers.
+func (w *Worker) wait(ctx context.Context, b *backoff.ExponentialBackOff, cause error) error {
+	d := b.NextBackOff()
+	if ra := retryAfter(cause); ra > d {
+		d = ra
+	}
+	var le *linkError
+	if !errors.As(cause, &le) || retryAfter(cause) > 0 {
+		return w.cfg.Sleep(ctx, d)
+	}
+	for waited := time.Duration(0); waited < d; waited += w.cfg.ProbeInterval {
+		if err := w.cfg.Sleep(ctx, min(w.cfg.ProbeInterval, d-waited)); err != nil {
+			return err
+		}
+		if w.probe(ctx) {
+			b.Reset()
+			return nil
+		}
+	}
+	return nil
+}
+
+// probe reports whether the portal answers its health check.
+func (w *Worker) probe(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := w.request(ctx, http.MethodGet, w.endpoint(portalapi.PathHealth), nil)
+	if err != nil {
+		return false
+	}
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return false
+	}
+	drain(resp)
+	return resp.StatusCode == http.StatusOK
+}
