@@ -482,4 +482,3 @@ func TestTLSErrorsAreErrors(t *testing.T) {
 		t.Fatalf("a self-signed portal was accepted: %v", err)
 	}
 }
-
