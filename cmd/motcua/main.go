@@ -40,12 +40,14 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"run", "", "start the kiosk agent (headless until the kiosk UI lands)", cmdRun},
+		{"run", "[--portal URL] [--insecure]", "start the kiosk agent and its delivery (headless until the kiosk UI lands)", cmdRun},
 		{"submit", "--procedure CODE --form FILE.json [--attach [EVIDENCE=]FILE]...", "validate an application, store it and queue it for delivery", cmdSubmit},
 		{"queue", "[--json] [--state STATE]...", "list the applications and where each stands", cmdQueue},
 		{"show", "ID", "show one application: form, attachments and history", cmdShow},
 		{"procedures", "[--json] | example CODE", "list the procedures, or print a filled example form", cmdProcedures},
 		{"audit", "verify", "check the audit log's hash chain", cmdAudit},
+		{"sync", "[--once] --portal URL [--insecure]", "deliver queued applications to the portal and pull their status", cmdSync},
+		{"portal", "[--listen ADDR] | list [--json] | advance FILECODE STATE [--note TEXT]", "run the reference portal, or list and advance its files", cmdPortal},
 		{"help", "[COMMAND]", "show help", nil},
 	}
 }

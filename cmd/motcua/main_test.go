@@ -467,7 +467,7 @@ func TestProceduresTable(t *testing.T) {
 // `motcua run` starts headless, says so, and stops cleanly on SIGTERM.
 func TestRunHeadlessStopsOnSignal(t *testing.T) {
 	data := t.TempDir()
-	cmd := exec.Command(motcua, "run", "--data-dir", data)
+	cmd := exec.Command(motcua, "run", "--data-dir", data, "--local-portal", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -493,8 +493,27 @@ func TestRunHeadlessStopsOnSignal(t *testing.T) {
 			break
 		}
 	}
-	if !strings.Contains(said.String(), "HEADLESS") || !strings.Contains(said.String(), data) {
+	if !strings.Contains(said.String(), "HEADLESS") || !strings.Contains(said.String(), data) ||
+		!strings.Contains(said.String(), "local reference portal at http://127.0.0.1:") {
 		t.Fatalf("run said:\n%s\n%s", said.String(), stderr.String())
+	}
+	// An application submitted while the agent runs is delivered to the
+	// local portal without anything else to start.
+	form := writeFile(t, t.TempDir(), "f.json", cli(t, data, "", "procedures", "example", "1.001193").stdout)
+	if r := cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var rows []queueRow
+		mustJSON(t, cli(t, data, "", "queue", "--json").stdout, &rows)
+		if rows[0].State == "received" && rows[0].FileCode != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not delivered by the running agent: %+v\n%s", rows[0], stderr.String())
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
