@@ -338,26 +338,26 @@ func TestPortalFaultsAreRetried(t *testing.T) {
 		name  string
 		fault func(w http.ResponseWriter, r *http.Request)
 	}{
-		{"500", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) }},
+		{"500", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", http.StatusInternalServerError) }},
 		{"503 with Retry-After", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "7")
-			http.Error(w, "busy", 503)
+			http.Error(w, "busy", http.StatusServiceUnavailable)
 		}},
 		{"429 with Retry-After", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "9")
-			w.WriteHeader(429)
+			w.WriteHeader(http.StatusTooManyRequests)
 			w.Write([]byte(`{"error":"rate_limited","message":"slow down"}`))
 		}},
 		{"garbage body", func(w http.ResponseWriter, r *http.Request) {
-			w.WriteHeader(201)
+			w.WriteHeader(http.StatusCreated)
 			w.Write([]byte("\x00\xffnot json at all"))
 		}},
 		{"truncated receipt", func(w http.ResponseWriter, r *http.Request) {
-			w.WriteHeader(201)
+			w.WriteHeader(http.StatusCreated)
 			w.Write([]byte(`{"file_code":"000.00.01.H29-26`))
 		}},
 		{"receipt without a file code", func(w http.ResponseWriter, r *http.Request) {
-			w.WriteHeader(201)
+			w.WriteHeader(http.StatusCreated)
 			w.Write([]byte(`{"state":"received"}`))
 		}},
 	}
