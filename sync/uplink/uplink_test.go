@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -36,6 +37,8 @@ type rig struct {
 	fault func(w http.ResponseWriter, r *http.Request) bool
 	// sleeps records the waits the worker asked for.
 	sleeps []time.Duration
+	// conns counts the TCP connections the portal accepted.
+	conns atomic.Int64
 }
 
 func newRig(t *testing.T) *rig {
@@ -46,7 +49,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	r := &rig{t: t, portal: p}
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	r.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
 		f := r.fault
 		r.mu.Unlock()
@@ -55,6 +58,12 @@ func newRig(t *testing.T) *rig {
 		}
 		p.Handler().ServeHTTP(w, req)
 	}))
+	r.srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			r.conns.Add(1)
+		}
+	}
+	r.srv.Start()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), store.FileName), store.Options{})
 	if err != nil {
 		t.Fatal(err)
