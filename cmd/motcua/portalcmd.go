@@ -78,7 +78,9 @@ func servePortal(ctx context.Context, e *env, cfg portal.Config, listen string) 
 	if err != nil {
 		return e.fail("listen on %s: %v", listen, err)
 	}
-	cfg.BaseURL = "http://" + ln.Addr().String()
+	// Upload URLs are built from each request's Host, so kiosks that reach
+	// the portal through a proxy get URLs through that proxy.
+	base := "http://" + ln.Addr().String()
 	p, err := portal.Open(ctx, cfg)
 	if err != nil {
 		ln.Close()
@@ -87,7 +89,7 @@ func servePortal(ctx context.Context, e *env, cfg portal.Config, listen string) 
 	defer p.Close()
 	srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 30 * time.Second}
 	fmt.Fprintf(e.stdout, "Reference portal listening on %s (records in %s)\nTrack a file at %s%sFILECODE\n",
-		cfg.BaseURL, cfg.DataDir, cfg.BaseURL, portalapi.PathTrack)
+		base, cfg.DataDir, base, portalapi.PathTrack)
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -86,7 +86,7 @@ func startLocalPortal(ctx context.Context, e *env, listen string) (string, func(
 		}
 	}
 	base := "http://" + ln.Addr().String()
-	p, err := portal.Open(ctx, portal.Config{DataDir: filepath.Join(e.dataDir, "local-portal"), BaseURL: base,
+	p, err := portal.Open(ctx, portal.Config{DataDir: filepath.Join(e.dataDir, "local-portal"),
 		Logger: e.log.With("component", "portal")})
 	if err != nil {
 		ln.Close()
