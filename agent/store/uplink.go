@@ -32,42 +32,40 @@ func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 	return nil
 }
 
-// Upload is where one attachment's resumable upload stands.
+// Upload is where an application's resumable upload stands.
 type Upload struct {
-	URL       string
-	Confirmed int64
-	Complete  bool
+	URL string
+	// Generation names the upload's attempt; a new generation starts from
+	// zero under a new name.
+	Generation int
+	Confirmed  int64
+	Complete   bool
 }
 
-// Upload returns the upload of attachment id, if one was started.
-func (s *Store) Upload(ctx context.Context, attachmentID int64) (Upload, bool, error) {
+// Upload returns the upload of application id, if one was started.
+func (s *Store) Upload(ctx context.Context, id int64) (Upload, bool, error) {
 	var u Upload
-	err := s.db.QueryRowContext(ctx, `SELECT url, confirmed, complete FROM uploads WHERE attachment_id = ?`,
-		attachmentID).Scan(&u.URL, &u.Confirmed, &u.Complete)
+	err := s.db.QueryRowContext(ctx, `SELECT url, generation, confirmed, complete FROM uploads WHERE application_id = ?`,
+		id).Scan(&u.URL, &u.Generation, &u.Confirmed, &u.Complete)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, false, nil
 	}
 	if err != nil {
-		return u, false, fmt.Errorf("upload of attachment %d: %w", attachmentID, err)
+		return u, false, fmt.Errorf("upload of application %d: %w", id, err)
 	}
 	return u, true, nil
 }
 
-// SaveUpload records where attachment id's upload stands.
-func (s *Store) SaveUpload(ctx context.Context, attachmentID int64, u Upload) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO uploads (attachment_id, url, confirmed, complete) VALUES (?, ?, ?, ?)
-		ON CONFLICT (attachment_id) DO UPDATE SET url = excluded.url, confirmed = excluded.confirmed,
-		complete = excluded.complete`, attachmentID, u.URL, u.Confirmed, u.Complete)
+// SaveUpload records where application id's upload stands.
+func (s *Store) SaveUpload(ctx context.Context, id int64, u Upload) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO uploads (application_id, url, generation, confirmed, complete)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (application_id) DO UPDATE SET url = excluded.url,
+		generation = excluded.generation, confirmed = excluded.confirmed, complete = excluded.complete`,
+		id, u.URL, u.Generation, u.Confirmed, u.Complete)
 	if err != nil {
-		return fmt.Errorf("save upload of attachment %d: %w", attachmentID, err)
+		return fmt.Errorf("save upload of application %d: %w", id, err)
 	}
 	return nil
-}
-
-// ForgetUpload drops attachment id's upload, so it starts again from zero.
-func (s *Store) ForgetUpload(ctx context.Context, attachmentID int64) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM uploads WHERE attachment_id = ?`, attachmentID)
-	return err
 }
 
 // ApplyPortalState moves the application with the given idempotency key to

@@ -24,18 +24,15 @@ func TestSettingsAndUploads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	att := a.Attachments[0].ID
-	if _, ok, _ := s.Upload(ctx, att); ok {
+	if _, ok, _ := s.Upload(ctx, a.ID); ok {
 		t.Fatal("an upload exists before any was saved")
 	}
-	want := Upload{URL: "http://127.0.0.1/v1/uploads/x", Confirmed: 2}
-	s.SaveUpload(ctx, att, want)
-	if got, ok, err := s.Upload(ctx, att); !ok || err != nil || got != want {
+	want := Upload{URL: "http://127.0.0.1/v1/uploads/x", Generation: 1, Confirmed: 2}
+	s.SaveUpload(ctx, a.ID, want)
+	want.Generation, want.Confirmed, want.Complete = 2, 3, true
+	s.SaveUpload(ctx, a.ID, want)
+	if got, ok, err := s.Upload(ctx, a.ID); !ok || err != nil || got != want {
 		t.Fatalf("Upload = %+v, %v, %v", got, ok, err)
-	}
-	s.ForgetUpload(ctx, att)
-	if _, ok, _ := s.Upload(ctx, att); ok {
-		t.Fatal("ForgetUpload kept the upload")
 	}
 }
 

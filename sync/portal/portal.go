@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -118,8 +119,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		DisableConcatenation: true,
 		// tusd v2 logs through golang.org/x/exp/slog; its request log is
 		// too chatty for a portal on a weak link, so it is dropped.
-		Logger:                  expslog.New(expslog.NewTextHandler(io.Discard, nil)),
-		PreUploadCreateCallback: s.preUploadCreate,
+		Logger:                    expslog.New(expslog.NewTextHandler(io.Discard, nil)),
+		PreUploadCreateCallback:   s.preUploadCreate,
+		PreFinishResponseCallback: s.preFinish,
 	})
 	if err != nil {
 		db.Close()
@@ -219,30 +221,71 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, resp)
 }
 
-// preUploadCreate checks a new upload's metadata and records which device
-// created it.
+var uploadNameRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,160}$`)
+
+// preUploadCreate checks a new upload's metadata, names it after the device
+// and the name the kiosk chose, and records which device created it.
 func (s *Server) preUploadCreate(hook tushandler.HookEvent) (tushandler.HTTPResponse, tushandler.FileInfoChanges, error) {
 	var no tushandler.FileInfoChanges
 	device, err := s.device(hook.Context, hook.HTTPRequest.Header.Get("Authorization"))
 	if err != nil {
-		return tushandler.HTTPResponse{}, no, tushandler.NewError("ERR_UNAUTHORIZED", "unknown device token", http.StatusUnauthorized)
+		return tushandler.HTTPResponse{}, no, protocolError(http.StatusUnauthorized, portalapi.CodeUnauthorized, "unknown device token", nil)
 	}
 	meta := hook.Upload.MetaData
 	if hook.Upload.SizeIsDeferred {
-		return tushandler.HTTPResponse{}, no, tushandler.NewError("ERR_LENGTH_REQUIRED", "Upload-Length is required", http.StatusBadRequest)
-	}
-	if !isSHA256(meta[portalapi.MetaSHA256]) {
-		return tushandler.HTTPResponse{}, no, tushandler.NewError("ERR_METADATA", "metadata sha256 (64 hex digits) is required", http.StatusBadRequest)
+		return tushandler.HTTPResponse{}, no, protocolError(http.StatusBadRequest, portalapi.CodeMalformed, "Upload-Length is required", nil)
 	}
 	if meta[portalapi.MetaIdempotencyKey] == "" {
-		return tushandler.HTTPResponse{}, no, tushandler.NewError("ERR_METADATA", "metadata idempotency_key is required", http.StatusBadRequest)
+		return tushandler.HTTPResponse{}, no, protocolError(http.StatusBadRequest, portalapi.CodeMalformed, "metadata idempotency_key is required", nil)
+	}
+	name := meta[portalapi.MetaUploadName]
+	if !uploadNameRe.MatchString(name) {
+		return tushandler.HTTPResponse{}, no, protocolError(http.StatusBadRequest, portalapi.CodeMalformed,
+			"metadata upload_name must be 1 to 160 letters, digits, '-' or '_'", nil)
+	}
+	id := device + "-" + name
+	if _, err := s.uploads.GetUpload(hook.Context, id); err == nil {
+		return tushandler.HTTPResponse{}, no, protocolError(http.StatusConflict, portalapi.CodeUploadExists,
+			"upload "+id+" exists: ask its offset with HEAD and resume", nil)
 	}
 	changed := tushandler.MetaData{}
 	for k, v := range meta {
 		changed[k] = v
 	}
 	changed["device_id"] = device
-	return tushandler.HTTPResponse{}, tushandler.FileInfoChanges{MetaData: changed}, nil
+	return tushandler.HTTPResponse{}, tushandler.FileInfoChanges{ID: id, MetaData: changed}, nil
+}
+
+// preFinish files the application whose manifest an upload carries, once
+// its last byte has arrived, and answers with the receipt.
+func (s *Server) preFinish(hook tushandler.HookEvent) (tushandler.HTTPResponse, error) {
+	raw, ok := hook.Upload.MetaData[portalapi.MetaManifest]
+	if !ok {
+		return tushandler.HTTPResponse{}, nil
+	}
+	device := hook.Upload.MetaData["device_id"]
+	var m portalapi.Manifest
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return tushandler.HTTPResponse{}, protocolError(http.StatusUnprocessableEntity, portalapi.CodeMalformed,
+			"metadata manifest is not a manifest: "+err.Error(), nil)
+	}
+	url := portalapi.PathUploads + hook.Upload.ID
+	for i := range m.Attachments {
+		m.Attachments[i].UploadURL = url
+	}
+	rc, status, perr := s.submit(hook.Context, device, &m)
+	if perr != nil {
+		return tushandler.HTTPResponse{}, protocolError(status, perr.Code, perr.Message, perr.Fields)
+	}
+	b, _ := json.Marshal(rc)
+	return tushandler.HTTPResponse{Header: tushandler.HTTPHeader{portalapi.HeaderReceipt: string(b)}}, nil
+}
+
+// protocolError is a tus error answered with the protocol's JSON body.
+func protocolError(status int, code, msg string, fields []portalapi.FieldError) error {
+	b, _ := json.Marshal(portalapi.Error{Code: code, Message: msg, Fields: fields})
+	return tushandler.Error{ErrorCode: code, Message: msg, HTTPResponse: tushandler.HTTPResponse{
+		StatusCode: status, Body: string(b), Header: tushandler.HTTPHeader{"Content-Type": "application/json; charset=utf-8"}}}
 }
 
 func isSHA256(s string) bool {

@@ -97,8 +97,7 @@ func (p *testPortal) upload(key string, content []byte, n int) string {
 	req, _ := http.NewRequest("POST", p.url+portalapi.PathUploads, nil)
 	req.Header.Set("Tus-Resumable", "1.0.0")
 	req.Header.Set("Upload-Length", strconv.Itoa(len(content)))
-	req.Header.Set("Upload-Metadata", meta(portalapi.MetaIdempotencyKey, key, portalapi.MetaSHA256, hexSum(content),
-		portalapi.MetaEvidenceKey, "birth_certificate"))
+	req.Header.Set("Upload-Metadata", meta(portalapi.MetaIdempotencyKey, key, portalapi.MetaUploadName, key+"-1"))
 	req.Header.Set("Authorization", "Bearer "+p.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -313,5 +312,71 @@ func TestTrackPage(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 404 {
 		t.Errorf("unknown file: %d", resp.StatusCode)
+	}
+}
+
+// An upload that carries its manifest is filed when its last byte arrives,
+// and the answer to that request carries the receipt.
+func TestUploadWithManifestIsFiledOnCompletion(t *testing.T) {
+	p := newPortal(t)
+	a, b := bytes.Repeat([]byte("a"), 7000), bytes.Repeat([]byte("b"), 5000)
+	m := portalapi.Manifest{IdempotencyKey: "key-00000009", ProcedureID: "birth-registration", CatalogVersion: "2026.11.1",
+		CapturedAt: time.Now(), Form: json.RawMessage(`{}`), Attachments: []portalapi.AttachmentRef{
+			{EvidenceKey: "a", Name: "a", MediaType: "image/jpeg", Size: 7000, SHA256: hexSum(a), Offset: 0},
+			{EvidenceKey: "b", Name: "b", MediaType: "image/jpeg", Size: 5000, SHA256: hexSum(b), Offset: 7000},
+		}}
+	mj, _ := json.Marshal(m)
+	content := append(append([]byte{}, a...), b...)
+	req, _ := http.NewRequest("POST", p.url+portalapi.PathUploads, bytes.NewReader(content[:9000]))
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Upload-Length", "12000")
+	req.Header.Set("Content-Type", "application/offset+octet-stream")
+	req.Header.Set("Upload-Metadata", meta(portalapi.MetaIdempotencyKey, m.IdempotencyKey, portalapi.MetaUploadName, "key-00000009-1",
+		portalapi.MetaManifest, string(mj)))
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != 201 || !strings.HasSuffix(loc, "-key-00000009-1") || resp.Header.Get(portalapi.HeaderReceipt) != "" {
+		t.Fatalf("creation with 9000 of 12000 bytes: %d %q receipt %q", resp.StatusCode, loc, resp.Header.Get(portalapi.HeaderReceipt))
+	}
+	// Creating the same name again is refused: the kiosk resumes instead.
+	var perr portalapi.Error
+	req2, _ := http.NewRequest("POST", p.url+portalapi.PathUploads, nil)
+	req2.Header = req.Header.Clone()
+	req2.Header.Del("Content-Type")
+	resp2, _ := http.DefaultClient.Do(req2)
+	json.NewDecoder(resp2.Body).Decode(&perr)
+	resp2.Body.Close()
+	if resp2.StatusCode != 409 || perr.Code != portalapi.CodeUploadExists {
+		t.Fatalf("second creation: %d %+v", resp2.StatusCode, perr)
+	}
+	req3, _ := http.NewRequest("PATCH", loc, bytes.NewReader(content[9000:]))
+	req3.Header.Set("Tus-Resumable", "1.0.0")
+	req3.Header.Set("Upload-Offset", "9000")
+	req3.Header.Set("Content-Type", "application/offset+octet-stream")
+	req3.Header.Set("Authorization", "Bearer "+p.token)
+	resp3, err := http.DefaultClient.Do(req3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp3.Body.Close()
+	var rc portalapi.Receipt
+	if err := json.Unmarshal([]byte(resp3.Header.Get(portalapi.HeaderReceipt)), &rc); err != nil || rc.FileCode == "" {
+		t.Fatalf("completing PATCH: %d receipt %q", resp3.StatusCode, resp3.Header.Get(portalapi.HeaderReceipt))
+	}
+	list, _ := p.List(context.Background())
+	if len(list) != 1 || len(list[0].Attachments) != 2 || list[0].Attachments[1].SHA256Received != hexSum(b) {
+		t.Fatalf("list: %+v", list)
+	}
+	// The manifest sent again by itself gets the same code.
+	m.Attachments[0].UploadURL, m.Attachments[1].UploadURL = loc, loc
+	mj, _ = json.Marshal(m)
+	var again portalapi.Receipt
+	if code := p.do("POST", portalapi.PathSubmissions, nil, string(mj), &again); code != 200 || again.FileCode != rc.FileCode {
+		t.Fatalf("manifest again: %d %+v", code, again)
 	}
 }

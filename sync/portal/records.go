@@ -49,7 +49,7 @@ func checkManifest(m *portalapi.Manifest) []portalapi.FieldError {
 		if !isSHA256(a.SHA256) {
 			bad(field+".sha256", "must be 64 lowercase hex digits")
 		}
-		if a.Size <= 0 || a.Size > MaxUploadSize {
+		if a.Size < 0 || a.Size > MaxUploadSize {
 			bad(field+".size", fmt.Sprintf("must be 1 to %d bytes", MaxUploadSize))
 		}
 		if uploadID(a.UploadURL) == "" {
@@ -69,7 +69,7 @@ func uploadID(url string) string {
 		return ""
 	}
 	id := url[i+len(portalapi.PathUploads):]
-	if id == "" || strings.ContainsAny(id, "/?#.") {
+	if !uploadNameRe.MatchString(strings.TrimPrefix(id, "dev-")) {
 		return ""
 	}
 	return id
@@ -83,9 +83,9 @@ type received struct {
 	incomplete bool
 }
 
-// checkUpload verifies that upload id is complete, belongs to device, and
-// holds the declared size and SHA-256, which it computes over the bytes
-// received.
+// checkUpload verifies that attachment a's bytes are in a complete upload
+// of device, at the declared offset and size, and hash to the declared
+// SHA-256, which it computes over the bytes received.
 func (s *Server) checkUpload(ctx context.Context, device string, i int, a portalapi.AttachmentRef) received {
 	field := fmt.Sprintf("attachments[%d]", i)
 	id := uploadID(a.UploadURL)
@@ -100,8 +100,9 @@ func (s *Server) checkUpload(ctx context.Context, device string, i int, a portal
 	if info.MetaData["device_id"] != device {
 		return received{err: &portalapi.FieldError{Field: field, Message: "upload belongs to another device"}}
 	}
-	if info.Size != a.Size {
-		return received{err: &portalapi.FieldError{Field: field, Message: fmt.Sprintf("upload is %d bytes, manifest says %d", info.Size, a.Size)}}
+	if a.Offset < 0 || a.Offset+a.Size > info.Size {
+		return received{err: &portalapi.FieldError{Field: field,
+			Message: fmt.Sprintf("bytes %d to %d lie outside the %d-byte upload", a.Offset, a.Offset+a.Size, info.Size)}}
 	}
 	if info.Offset < info.Size {
 		return received{incomplete: true, err: &portalapi.FieldError{Field: field,
@@ -113,7 +114,11 @@ func (s *Server) checkUpload(ctx context.Context, device string, i int, a portal
 	}
 	defer rd.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, rd); err != nil {
+	_, err = io.CopyN(io.Discard, rd, a.Offset)
+	if err == nil {
+		_, err = io.CopyN(h, rd, a.Size)
+	}
+	if err != nil {
 		return received{err: &portalapi.FieldError{Field: field, Message: "cannot read upload"}}
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
@@ -125,22 +130,31 @@ func (s *Server) checkUpload(ctx context.Context, device string, i int, a portal
 }
 
 func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	device := deviceFrom(ctx)
 	var m portalapi.Manifest
 	if err := decodeStrict(r, &m); err != nil {
 		writeError(w, http.StatusUnprocessableEntity, portalapi.CodeMalformed, err.Error(), nil)
 		return
 	}
-	if errs := checkManifest(&m); len(errs) > 0 {
-		writeError(w, http.StatusUnprocessableEntity, portalapi.CodeMalformed, "the manifest is malformed", errs)
+	rc, status, perr := s.submit(r.Context(), deviceFrom(r.Context()), &m)
+	if perr != nil {
+		writeJSON(w, status, perr)
 		return
+	}
+	writeJSON(w, status, rc)
+}
+
+// submit checks a manifest and its attachments' bytes and files it,
+// answering a key filed before with its receipt. It returns the HTTP status
+// and, on failure, the protocol error.
+func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifest) (portalapi.Receipt, int, *portalapi.Error) {
+	if errs := checkManifest(m); len(errs) > 0 {
+		return portalapi.Receipt{}, http.StatusUnprocessableEntity,
+			&portalapi.Error{Code: portalapi.CodeMalformed, Message: "the manifest is malformed", Fields: errs}
 	}
 	// A key already filed gets its receipt again, whatever else was sent.
 	if rc, err := s.receiptByKey(ctx, m.IdempotencyKey); err == nil {
 		rc.Duplicate = true
-		writeJSON(w, http.StatusOK, rc)
-		return
+		return rc, http.StatusOK, nil
 	}
 	sums := make([]string, len(m.Attachments))
 	var incomplete, corrupt []portalapi.FieldError
@@ -156,25 +170,22 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(corrupt) > 0 {
-		writeError(w, http.StatusUnprocessableEntity, portalapi.CodeChecksumMismatch,
-			"attachments do not match the manifest: upload them again", corrupt)
-		return
+		return portalapi.Receipt{}, http.StatusUnprocessableEntity, &portalapi.Error{Code: portalapi.CodeChecksumMismatch,
+			Message: "attachments do not match the manifest: upload them again", Fields: corrupt}
 	}
 	if len(incomplete) > 0 {
-		writeError(w, http.StatusConflict, portalapi.CodeUploadIncomplete, "attachments are not fully uploaded", incomplete)
-		return
+		return portalapi.Receipt{}, http.StatusConflict, &portalapi.Error{Code: portalapi.CodeUploadIncomplete,
+			Message: "attachments are not fully uploaded", Fields: incomplete}
 	}
-	rc, err := s.file(ctx, device, &m, sums)
+	rc, err := s.file(ctx, device, m, sums)
 	if err != nil {
 		s.log.Error("file submission", "key", m.IdempotencyKey, "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "could not file the submission", nil)
-		return
+		return portalapi.Receipt{}, http.StatusInternalServerError, &portalapi.Error{Code: "internal", Message: "could not file the submission"}
 	}
-	status := http.StatusCreated
 	if rc.Duplicate {
-		status = http.StatusOK
+		return rc, http.StatusOK, nil
 	}
-	writeJSON(w, status, rc)
+	return rc, http.StatusCreated, nil
 }
 
 // file records a submission and issues its file code, in one transaction.

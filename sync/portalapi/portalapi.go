@@ -27,14 +27,22 @@ const (
 	PathTrack       = "/track/"
 )
 
-// Tus metadata keys an attachment upload carries (Upload-Metadata).
+// Tus metadata keys an application's upload carries (Upload-Metadata).
 const (
 	MetaIdempotencyKey = "idempotency_key"
-	MetaEvidenceKey    = "evidence_key"
-	MetaName           = "name"
-	MetaMediaType      = "media_type"
-	MetaSHA256         = "sha256"
+	// MetaUploadName names the upload: the portal files it as
+	// DEVICEID-NAME, so the kiosk knows the upload's URL before it sends a
+	// byte and can ask for it after a cut that lost the answer.
+	MetaUploadName = "upload_name"
+	// MetaManifest is the application's Manifest as JSON, its attachments
+	// given by offset in this upload. When the last byte arrives the portal
+	// files the application and answers with HeaderReceipt.
+	MetaManifest = "manifest"
 )
+
+// HeaderReceipt carries the Receipt, as JSON, on the response to the request
+// that completed an application's upload.
+const HeaderReceipt = "Motcua-Receipt"
 
 // EnrollRequest enrolls a device (a kiosk) with the portal.
 type EnrollRequest struct {
@@ -75,8 +83,12 @@ type AttachmentRef struct {
 	// SHA256 is the lowercase hex digest computed at capture; the portal
 	// checks the received bytes against it.
 	SHA256 string `json:"sha256"`
-	// UploadURL is the tus upload holding the bytes.
-	UploadURL string `json:"upload_url"`
+	// UploadURL is the tus upload holding the bytes; empty in a manifest
+	// sent as the upload's own metadata.
+	UploadURL string `json:"upload_url,omitempty"`
+	// Offset is where the attachment's bytes start in that upload: an
+	// application's attachments travel back to back in one upload.
+	Offset int64 `json:"offset"`
 }
 
 // State is a file's state at the portal.
@@ -159,6 +171,7 @@ const (
 	CodeRateLimited      = "rate_limited"
 	CodeUnavailable      = "unavailable"
 	CodeNotFound         = "not_found"
+	CodeUploadExists     = "upload_exists"
 )
 
 var fileCodeRe = regexp.MustCompile(`^([0-9A-Z.]+[0-9A-Z])-([0-9]{6})-([0-9]{4})$`)

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/motcua/motcua/agent/application"
 	"github.com/motcua/motcua/agent/store"
@@ -47,23 +46,28 @@ func (w *Worker) send(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	refs := make([]portalapi.AttachmentRef, len(a.Attachments))
-	for i, att := range a.Attachments {
-		u, err := w.uploadAttachment(ctx, a, att)
-		if err != nil {
-			return fmt.Errorf("attachment %d (%s): %w", i+1, att.EvidenceKey, err)
-		}
-		refs[i] = portalapi.AttachmentRef{EvidenceKey: att.EvidenceKey, Name: att.Name, MediaType: att.MediaType,
-			Size: att.Size, SHA256: att.SHA256, UploadURL: u}
-	}
+	// The attachments travel back to back in one upload; the manifest names
+	// each by its offset.
 	m := portalapi.Manifest{IdempotencyKey: a.IdempotencyKey, ProcedureCode: a.ProcedureCode, ProcedureID: a.ProcedureID,
-		CatalogVersion: a.CatalogVersion, CapturedAt: a.CreatedAt, Form: a.Form, Attachments: refs}
-	rc, err := w.postManifest(ctx, &m)
-	if err != nil {
-		var he *httpError
-		if errors.As(err, &he) {
-			w.forgetBadUploads(ctx, a, he)
+		CatalogVersion: a.CatalogVersion, CapturedAt: a.CreatedAt, Form: a.Form,
+		Attachments: make([]portalapi.AttachmentRef, len(a.Attachments))}
+	var content []byte
+	for i, att := range a.Attachments {
+		b, err := st.AttachmentContent(ctx, att.ID)
+		if err != nil {
+			return err
 		}
+		m.Attachments[i] = portalapi.AttachmentRef{EvidenceKey: att.EvidenceKey, Name: att.Name, MediaType: att.MediaType,
+			Size: att.Size, SHA256: att.SHA256, Offset: int64(len(content))}
+		content = append(content, b...)
+	}
+	var rc portalapi.Receipt
+	if len(content) == 0 {
+		rc, err = w.postManifest(ctx, &m)
+	} else {
+		rc, err = w.upload(ctx, a, &m, content)
+	}
+	if err != nil {
 		return err
 	}
 	detail := "due " + rc.DueAt.Format("2006-01-02")
@@ -78,168 +82,152 @@ func (w *Worker) send(ctx context.Context, id int64) error {
 	return nil
 }
 
-// forgetBadUploads makes the attachments the portal found corrupt or
-// incomplete start again: from zero when corrupt, from the portal's offset
-// when incomplete.
-func (w *Worker) forgetBadUploads(ctx context.Context, a *application.Application, he *httpError) {
-	if he.body.Code != portalapi.CodeChecksumMismatch && he.body.Code != portalapi.CodeUploadIncomplete {
-		return
-	}
-	for _, f := range he.body.Fields {
-		i, ok := attachmentIndex(f.Field)
-		if !ok || i >= len(a.Attachments) {
-			continue
-		}
-		att := a.Attachments[i].ID
-		if he.body.Code == portalapi.CodeChecksumMismatch {
-			w.cfg.Store.ForgetUpload(ctx, att)
-			continue
-		}
-		if up, found, err := w.cfg.Store.Upload(ctx, att); err == nil && found {
-			up.Complete = false
-			w.cfg.Store.SaveUpload(ctx, att, up)
-		}
-	}
-}
-
-// attachmentIndex parses "attachments[3]" and "attachments[3].sha256".
-func attachmentIndex(field string) (int, bool) {
-	rest, ok := strings.CutPrefix(field, "attachments[")
-	if !ok {
-		return 0, false
-	}
-	n, _, ok := strings.Cut(rest, "]")
-	if !ok {
-		return 0, false
-	}
-	i, err := strconv.Atoi(n)
-	return i, err == nil && i >= 0
-}
-
-// maxResumes bounds the immediate resumptions of one upload within a pass;
+// maxResumes bounds the immediate resumptions of an upload within a pass;
 // each must have made progress, so a link that cuts every few hundred KB
-// still gets the file through without waiting for the backoff.
+// still gets the application through without waiting for the backoff.
 const maxResumes = 64
 
-// uploadAttachment makes sure the portal holds all of att's bytes, resuming
-// any upload started before, and returns the upload's URL.
-func (w *Worker) uploadAttachment(ctx context.Context, a *application.Application, att application.Attachment) (string, error) {
+// upload sends the application's content as one tus upload that carries its
+// manifest, resuming any upload started before (even by a process that was
+// killed), and returns the portal's receipt.
+func (w *Worker) upload(ctx context.Context, a *application.Application, m *portalapi.Manifest, content []byte) (portalapi.Receipt, error) {
 	st := w.cfg.Store
-	up, found, err := st.Upload(ctx, att.ID)
+	up, found, err := st.Upload(ctx, a.ID)
 	if err != nil {
-		return "", err
+		return portalapi.Receipt{}, err
 	}
-	if found && up.Complete {
-		return up.URL, nil
+	if !found {
+		up = store.Upload{Generation: 1}
 	}
-	content, err := st.AttachmentContent(ctx, att.ID)
+	name := fmt.Sprintf("%s-%d", a.IdempotencyKey, up.Generation)
+	up.URL = w.endpoint(portalapi.PathUploads) + w.deviceID + "-" + name
+	// The URL is known, and kept, before a byte is sent: after a cut that
+	// lost the answer, or a restart, the upload is asked for by name.
+	if err := st.SaveUpload(ctx, a.ID, up); err != nil {
+		return portalapi.Receipt{}, err
+	}
+	manifest, err := json.Marshal(m)
 	if err != nil {
-		return "", err
+		return portalapi.Receipt{}, err
+	}
+	meta := map[string]string{
+		portalapi.MetaIdempotencyKey: a.IdempotencyKey,
+		portalapi.MetaUploadName:     name,
+		portalapi.MetaManifest:       string(manifest),
 	}
 	size := int64(len(content))
 	fresh := !found
+	var result sent
 	for attempt := 0; ; attempt++ {
-		if up.URL == "" {
-			u, err := w.createUpload(ctx, size, map[string]string{
-				portalapi.MetaIdempotencyKey: a.IdempotencyKey,
-				portalapi.MetaEvidenceKey:    att.EvidenceKey,
-				portalapi.MetaName:           att.Name,
-				portalapi.MetaMediaType:      att.MediaType,
-				portalapi.MetaSHA256:         att.SHA256,
-			})
-			if err != nil {
-				return "", err
-			}
-			up = store.Upload{URL: u}
-			fresh = true
-			if err := st.SaveUpload(ctx, att.ID, up); err != nil {
-				return "", err
-			}
-		}
-		offset := up.Confirmed
-		if !fresh {
-			// After a cut or a restart the portal says how far it got.
-			off, err := w.uploadOffset(ctx, up.URL)
-			if errors.Is(err, errUploadGone) {
-				w.log.Info("upload gone from the portal; starting again", "attachment", att.ID)
-				st.ForgetUpload(ctx, att.ID)
-				up = store.Upload{}
-				continue
-			}
-			if err != nil {
-				return "", err
-			}
-			offset = off
-		}
-		before := offset
-		if offset < size {
-			newOff, err := w.patch(ctx, up.URL, offset, content, &w.sent)
+		before := up.Confirmed
+		switch {
+		case up.Complete:
+			result = sent{offset: size}
+		case fresh:
+			result, err = w.createUpload(ctx, content, meta)
+			fresh = false
+		default:
+			var off int64
+			off, err = w.uploadOffset(ctx, up.URL)
 			if err == nil {
-				offset = newOff
-			} else if errors.Is(err, errUploadGone) {
-				st.ForgetUpload(ctx, att.ID)
-				up = store.Upload{}
-				continue
-			} else {
-				fresh = false
-				// Learn how far the bytes got before the cut, if the link
-				// still answers, so a restart resumes from there.
-				if off, herr := w.uploadOffset(ctx, up.URL); herr == nil && off > up.Confirmed {
-					up.Confirmed = off
-					st.SaveUpload(ctx, att.ID, up)
-					if off > before && attempt < maxResumes && ctx.Err() == nil {
-						continue
-					}
+				up.Confirmed = off
+				if off < size {
+					result, err = w.patch(ctx, up.URL, off, content)
+				} else {
+					result = sent{offset: size}
 				}
-				return "", err
 			}
 		}
-		up.Confirmed, up.Complete = offset, offset == size
-		fresh = false
-		if err := st.SaveUpload(ctx, att.ID, up); err != nil {
-			return "", err
+		switch {
+		case err == nil:
+		case errors.Is(err, errUploadGone):
+			fresh = true
+			continue
+		case errors.Is(err, errUploadExists), errors.Is(err, errOffsetMismatch):
+			continue
+		default:
+			// A cut: remember how far the portal got, and go on at once if
+			// it got further.
+			if off, herr := w.uploadOffset(ctx, up.URL); herr == nil {
+				up.Confirmed = off
+				st.SaveUpload(ctx, a.ID, up)
+				if off > before && attempt < maxResumes && ctx.Err() == nil {
+					continue
+				}
+			}
+			w.checksumFailed(ctx, a, &up, err)
+			return portalapi.Receipt{}, err
+		}
+		up.Confirmed, up.Complete = result.offset, result.offset == size
+		if err := st.SaveUpload(ctx, a.ID, up); err != nil {
+			return portalapi.Receipt{}, err
+		}
+		if result.receipt != nil {
+			return *result.receipt, nil
 		}
 		if up.Complete {
-			return up.URL, nil
+			// Complete, but the answer with the receipt was lost, or the
+			// upload was finished by an earlier run: ask for it by manifest.
+			for i := range m.Attachments {
+				m.Attachments[i].UploadURL = up.URL
+			}
+			rc, err := w.postManifest(ctx, m)
+			w.checksumFailed(ctx, a, &up, err)
+			return rc, err
 		}
-		if offset <= before || attempt >= maxResumes {
-			return "", fmt.Errorf("upload made no progress at offset %d of %d", offset, size)
+		if result.offset <= before || attempt >= maxResumes {
+			return portalapi.Receipt{}, fmt.Errorf("upload made no progress at offset %d of %d", result.offset, size)
 		}
 	}
+}
+
+// checksumFailed starts the upload again from zero, under the next
+// generation's name, when the portal found its bytes corrupt.
+func (w *Worker) checksumFailed(ctx context.Context, a *application.Application, up *store.Upload, err error) {
+	var he *httpError
+	if !errors.As(err, &he) || he.body.Code != portalapi.CodeChecksumMismatch {
+		return
+	}
+	w.log.Warn("the portal found the attachments corrupt; sending them again", "id", a.ID)
+	w.cfg.Store.SaveUpload(ctx, a.ID, store.Upload{Generation: up.Generation + 1})
 }
 
 // postManifest sends the manifest and reads the receipt.
 func (w *Worker) postManifest(ctx context.Context, m *portalapi.Manifest) (portalapi.Receipt, error) {
-	var rc portalapi.Receipt
 	body, err := json.Marshal(m)
 	if err != nil {
-		return rc, err
+		return portalapi.Receipt{}, err
 	}
 	req, err := w.request(ctx, http.MethodPost, w.endpoint(portalapi.PathSubmissions), bytes.NewReader(body))
 	if err != nil {
-		return rc, err
+		return portalapi.Receipt{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := w.do(req)
 	if err != nil {
-		return rc, err
+		return portalapi.Receipt{}, err
 	}
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		return rc, statusError(resp, "submit manifest")
+		return portalapi.Receipt{}, statusError(resp, "submit manifest")
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
 	if err != nil {
-		return rc, &linkError{err}
+		return portalapi.Receipt{}, &linkError{err}
 	}
-	// A receipt is believed only when whole and well-formed: a truncated or
-	// garbled answer leaves the application queued, and the idempotency key
-	// makes the retry safe.
+	return parseReceipt(b)
+}
+
+// parseReceipt believes a receipt only when it is whole and well-formed: a
+// truncated or garbled answer leaves the application queued, and the
+// idempotency key makes the retry safe.
+func parseReceipt(b []byte) (portalapi.Receipt, error) {
+	var rc portalapi.Receipt
 	if err := json.Unmarshal(b, &rc); err != nil {
-		return rc, fmt.Errorf("submit manifest: unreadable receipt: %w", err)
+		return rc, fmt.Errorf("unreadable receipt: %w", err)
 	}
 	if _, _, _, err := portalapi.ParseFileCode(rc.FileCode); err != nil || !rc.State.Valid() {
-		return rc, fmt.Errorf("submit manifest: receipt without a valid file code or state: %q %q", rc.FileCode, rc.State)
+		return rc, fmt.Errorf("receipt without a valid file code or state: %q %q", rc.FileCode, rc.State)
 	}
 	return rc, nil
 }

@@ -13,33 +13,28 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/motcua/motcua/sync/portalapi"
 )
 
-// errUploadGone means the portal no longer has an upload: start a new one.
-var errUploadGone = errors.New("upload no longer exists at the portal")
+// errUploadGone means the portal has no upload at that URL: create it.
+var errUploadGone = errors.New("upload not at the portal")
 
-// createUpload starts a tus upload of size bytes with the given metadata and
-// returns its absolute URL.
-func (w *Worker) createUpload(ctx context.Context, size int64, meta map[string]string) (string, error) {
-	req, err := w.request(ctx, http.MethodPost, w.endpoint("/v1/uploads/"), nil)
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Upload-Length", strconv.FormatInt(size, 10))
-	req.Header.Set("Upload-Metadata", encodeMeta(meta))
-	resp, err := w.do(req)
-	if err != nil {
-		return "", err
-	}
-	drain(resp)
-	if resp.StatusCode != http.StatusCreated {
-		return "", statusError(resp, "create upload")
-	}
-	loc, err := req.URL.Parse(resp.Header.Get("Location"))
-	if err != nil || resp.Header.Get("Location") == "" {
-		return "", fmt.Errorf("create upload: bad Location %q", resp.Header.Get("Location"))
-	}
-	return loc.String(), nil
+// errUploadExists means the upload was created before, perhaps by a
+// request whose answer a cut lost: ask its offset and resume.
+var errUploadExists = errors.New("upload exists at the portal")
+
+// sent is what a request that carried upload bytes achieved.
+type sent struct {
+	offset  int64
+	receipt *portalapi.Receipt
+}
+
+// createUpload creates the upload named in meta with the first bytes of
+// content in the same request (tus creation-with-upload), so an upload that
+// meets no cut costs one round trip.
+func (w *Worker) createUpload(ctx context.Context, content []byte, meta map[string]string) (sent, error) {
+	return w.transfer(ctx, http.MethodPost, w.endpoint(portalapi.PathUploads), 0, content, meta)
 }
 
 // uploadOffset asks the portal how many bytes of the upload it holds.
@@ -69,44 +64,73 @@ func (w *Worker) uploadOffset(ctx context.Context, u string) (int64, error) {
 
 // patch sends content[offset:] in one PATCH, so that a cut costs only the
 // bytes in flight: the portal keeps what it received, and the next attempt
-// resumes from its offset. sent is increased as bytes leave. A transfer that
-// makes no progress for stall is cancelled.
-func (w *Worker) patch(ctx context.Context, u string, offset int64, content []byte, sent *atomic.Int64) (int64, error) {
+// resumes from its offset.
+func (w *Worker) patch(ctx context.Context, u string, offset int64, content []byte) (sent, error) {
+	return w.transfer(ctx, http.MethodPatch, u, offset, content, nil)
+}
+
+// transfer sends content[offset:] with a POST that creates the upload (meta
+// set) or a PATCH. A transfer that makes no progress for the stall timeout
+// is cancelled. The answer to the request that completes the upload
+// carries the receipt when the upload holds its manifest.
+func (w *Worker) transfer(ctx context.Context, method, u string, offset int64, content []byte, meta map[string]string) (sent, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	body := &progressReader{r: bytes.NewReader(content[offset:]), sent: sent, last: atomic.Int64{}}
+	body := &progressReader{r: bytes.NewReader(content[offset:]), sent: &w.sent}
 	body.last.Store(time.Now().UnixNano())
 	stop := w.watchStall(ctx, cancel, &body.last)
 	defer stop()
-	req, err := w.request(ctx, http.MethodPatch, u, body)
+	req, err := w.request(ctx, method, u, body)
 	if err != nil {
-		return 0, err
+		return sent{}, err
 	}
 	req.ContentLength = int64(len(content)) - offset
-	req.Header.Set("Upload-Offset", strconv.FormatInt(offset, 10))
 	req.Header.Set("Content-Type", "application/offset+octet-stream")
+	if meta != nil {
+		req.Header.Set("Upload-Length", strconv.Itoa(len(content)))
+		req.Header.Set("Upload-Metadata", encodeMeta(meta))
+	} else {
+		req.Header.Set("Upload-Offset", strconv.FormatInt(offset, 10))
+	}
 	resp, err := w.do(req)
 	if err != nil {
 		if cause := context.Cause(ctx); errors.Is(cause, errStalled) {
-			return 0, cause
+			return sent{}, &linkError{cause}
 		}
-		return 0, err
+		return sent{}, err
 	}
-	drain(resp)
-	switch resp.StatusCode {
-	case http.StatusNoContent, http.StatusOK:
-	case http.StatusNotFound, http.StatusGone:
-		return 0, errUploadGone
-	case http.StatusConflict:
-		return 0, errOffsetMismatch
+	switch {
+	case resp.StatusCode == http.StatusCreated && meta != nil, resp.StatusCode == http.StatusNoContent && meta == nil:
+		drain(resp)
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		drain(resp)
+		return sent{}, errUploadGone
+	case resp.StatusCode == http.StatusConflict && meta != nil:
+		err := statusError(resp, "create upload")
+		var he *httpError
+		if errors.As(err, &he) && he.body.Code == portalapi.CodeUploadExists {
+			return sent{}, errUploadExists
+		}
+		return sent{}, err
+	case resp.StatusCode == http.StatusConflict:
+		drain(resp)
+		return sent{}, errOffsetMismatch
 	default:
-		return 0, statusError(resp, "upload")
+		return sent{}, statusError(resp, strings.ToLower(method)+" upload")
 	}
 	off, err := strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
 	if err != nil || off < offset || off > int64(len(content)) {
-		return 0, fmt.Errorf("upload: bad Upload-Offset %q", resp.Header.Get("Upload-Offset"))
+		return sent{}, fmt.Errorf("upload: bad Upload-Offset %q", resp.Header.Get("Upload-Offset"))
 	}
-	return off, nil
+	out := sent{offset: off}
+	if h := resp.Header.Get(portalapi.HeaderReceipt); h != "" {
+		rc, err := parseReceipt([]byte(h))
+		if err != nil {
+			return sent{}, err
+		}
+		out.receipt = &rc
+	}
+	return out, nil
 }
 
 var (
@@ -144,6 +168,8 @@ type progressReader struct {
 	sent *atomic.Int64
 	last atomic.Int64
 }
+
+var _ io.Reader = (*progressReader)(nil)
 
 func (p *progressReader) Read(b []byte) (int, error) {
 	// Hand the transport small pieces so progress is seen on a slow link.

@@ -37,6 +37,7 @@ const (
 	settingPortal = "uplink.portal"
 	settingToken  = "uplink.token"
 	settingCursor = "uplink.status_cursor"
+	settingDevice = "uplink.device_id"
 )
 
 // ErrBadPortalURL is returned (wrapped) for a portal URL the worker refuses.
@@ -68,11 +69,12 @@ type Config struct {
 
 // Worker delivers the outbox to one portal.
 type Worker struct {
-	cfg    Config
-	base   *url.URL
-	client *http.Client
-	log    *slog.Logger
-	token  string
+	cfg      Config
+	base     *url.URL
+	client   *http.Client
+	log      *slog.Logger
+	token    string
+	deviceID string
 	// sent counts attachment bytes put on the wire, for measurements.
 	sent atomic.Int64
 }
@@ -229,7 +231,8 @@ func statusError(resp *http.Response, op string) error {
 // malformed: retrying cannot help, staff must look.
 func malformed(err error) bool {
 	var he *httpError
-	return errors.As(err, &he) && he.status == http.StatusUnprocessableEntity && he.body.Code == portalapi.CodeMalformed
+	return errors.As(err, &he) && he.body.Code == portalapi.CodeMalformed &&
+		(he.status == http.StatusUnprocessableEntity || he.status == http.StatusBadRequest)
 }
 
 func retryAfter(err error) time.Duration {
@@ -251,8 +254,12 @@ func (w *Worker) enroll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if portal == w.base.String() && token != "" {
-		w.token = token
+	device, err := st.Setting(ctx, settingDevice)
+	if err != nil {
+		return err
+	}
+	if portal == w.base.String() && token != "" && device != "" {
+		w.token, w.deviceID = token, device
 		return nil
 	}
 	body, _ := json.Marshal(portalapi.EnrollRequest{DeviceName: w.cfg.DeviceName})
@@ -274,17 +281,20 @@ func (w *Worker) enroll(ctx context.Context) error {
 	if err != nil || er.Token == "" {
 		return fmt.Errorf("enroll: unreadable answer from the portal: %v", err)
 	}
-	// The token first: a cut between the two writes re-enrolls, harmlessly.
+	// The portal last: a cut between the writes re-enrolls, harmlessly.
 	if err := st.SetSetting(ctx, settingToken, er.Token); err != nil {
 		return err
 	}
-	if err := st.SetSetting(ctx, settingPortal, w.base.String()); err != nil {
+	if err := st.SetSetting(ctx, settingDevice, er.DeviceID); err != nil {
 		return err
 	}
 	if err := st.SetSetting(ctx, settingCursor, "0"); err != nil {
 		return err
 	}
-	w.token = er.Token
+	if err := st.SetSetting(ctx, settingPortal, w.base.String()); err != nil {
+		return err
+	}
+	w.token, w.deviceID = er.Token, er.DeviceID
 	w.log.Info("enrolled with the portal", "portal", w.base.String(), "device", er.DeviceID)
 	return nil
 }
