@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -137,7 +138,11 @@ func BenchmarkWeakLink(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			w, err := New(Config{Portal: link, Store: st, ProbeInterval: 200 * time.Millisecond, MaxBackoff: 2 * time.Second})
+			var logger *slog.Logger
+			if os.Getenv("MOTCUA_BENCH_DEBUG") != "" {
+				logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			}
+			w, err := New(Config{Portal: link, Store: st, ProbeInterval: 200 * time.Millisecond, MaxBackoff: 2 * time.Second, Logger: logger})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -117,6 +117,9 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 	}
 	size := int64(len(content))
 	fresh := !found
+	// known is true when up.Confirmed was just read from the portal, so the
+	// next PATCH needs no HEAD first.
+	known := false
 	var result sent
 	for attempt := 0; ; attempt++ {
 		before := up.Confirmed
@@ -127,8 +130,12 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 			result, err = w.createUpload(ctx, content, meta)
 			fresh = false
 		default:
-			var off int64
-			off, err = w.uploadOffset(ctx, up.URL)
+			off := up.Confirmed
+			err = nil
+			if !known {
+				off, err = w.uploadOffset(ctx, up.URL)
+			}
+			known = false
 			if err == nil {
 				up.Confirmed = off
 				if off < size {
@@ -152,6 +159,7 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 				up.Confirmed = off
 				st.SaveUpload(ctx, a.ID, up)
 				if off > before && attempt < maxResumes && ctx.Err() == nil {
+					known = true
 					continue
 				}
 			}

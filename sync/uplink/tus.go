@@ -43,7 +43,9 @@ func (w *Worker) uploadOffset(ctx context.Context, u string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	started := time.Now()
 	resp, err := w.do(req)
+	w.log.Debug("head", "took", time.Since(started), "err", err)
 	if err != nil {
 		return 0, err
 	}
@@ -92,7 +94,10 @@ func (w *Worker) transfer(ctx context.Context, method, u string, offset int64, c
 	} else {
 		req.Header.Set("Upload-Offset", strconv.FormatInt(offset, 10))
 	}
+	started := time.Now()
 	resp, err := w.do(req)
+	w.log.Debug("transfer", "method", method, "offset", offset, "bytes", len(content)-int(offset),
+		"took", time.Since(started), "err", err)
 	if err != nil {
 		if cause := context.Cause(ctx); errors.Is(cause, errStalled) {
 			return sent{}, &linkError{cause}
