@@ -25,9 +25,19 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	fs, setup := e.flags("run", "[--portal URL] [--insecure]", slog.LevelInfo)
 	portalURL := fs.String("portal", os.Getenv("MOTCUA_PORTAL"), "the portal's base URL ($MOTCUA_PORTAL); empty starts a local reference portal")
 	insecure := fs.Bool("insecure", false, "allow plain http to a host other than this machine")
+	budget := fs.String("daily-budget", "", "cap the upload bytes per day on a metered link, e.g. 50MB")
 	localListen := fs.String("local-portal", "127.0.0.1:8787", "where the local reference portal listens when no portal is configured")
 	if rc := e.parseNoArgs(fs, setup, args); rc >= 0 {
 		return rc
+	}
+	var dailyBudget int64
+	if *budget != "" {
+		n, err := uplink.ParseSize(*budget)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "motcua run: --daily-budget: %v\n", err)
+			return exitUsage
+		}
+		dailyBudget = n
 	}
 	if *portalURL != "" {
 		if _, err := uplink.CheckPortalURL(*portalURL, *insecure); err != nil {
@@ -61,7 +71,8 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		return e.fail("%v", err)
 	}
 	host, _ := os.Hostname()
-	w, err := uplink.New(uplink.Config{Portal: *portalURL, Insecure: *insecure, Store: st, Logger: e.log, DeviceName: host})
+	w, err := uplink.New(uplink.Config{Portal: *portalURL, Insecure: *insecure, Store: st, Logger: e.log, DeviceName: host,
+		DailyBudget: dailyBudget})
 	if err != nil {
 		return e.fail("%v", err)
 	}

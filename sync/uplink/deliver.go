@@ -19,6 +19,11 @@ import (
 // queued with the error, or quarantined when the portal calls it malformed.
 func (w *Worker) deliver(ctx context.Context, id int64) error {
 	st := w.cfg.Store
+	if need, err := w.remainingBytes(ctx, id); err != nil {
+		return err
+	} else if err := w.checkBudget(ctx, need); err != nil {
+		return err
+	}
 	if err := st.Transition(ctx, id, application.Sending, store.Change{Actor: "uplink"}); err != nil {
 		return err
 	}
@@ -116,6 +121,9 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 		portalapi.MetaManifest:       string(manifest),
 	}
 	size := int64(len(content))
+	// Count the bytes that leave against the day's budget.
+	start := w.sent.Load()
+	defer func() { w.spend(ctx, w.sent.Load()-start) }()
 	fresh := !found
 	// known is true when up.Confirmed was just read from the portal, so the
 	// next PATCH needs no HEAD first.
@@ -305,4 +313,24 @@ func (w *Worker) PullStatus(ctx context.Context) (int, error) {
 			return changed, nil
 		}
 	}
+}
+
+// remainingBytes is what delivering application id still has to send.
+func (w *Worker) remainingBytes(ctx context.Context, id int64) (int64, error) {
+	a, err := w.cfg.Store.Get(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, att := range a.Attachments {
+		total += att.Size
+	}
+	up, found, err := w.cfg.Store.Upload(ctx, id)
+	if err != nil || !found {
+		return total, err
+	}
+	if up.Complete {
+		return 0, nil
+	}
+	return total - up.Confirmed, nil
 }

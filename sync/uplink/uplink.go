@@ -65,6 +65,12 @@ type Config struct {
 	// Sleep waits for d or until ctx is done; nil means a real timer. Tests
 	// inject it to run retry logic without waiting.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// DailyBudget caps the upload bytes sent per day (Vietnam time) on a
+	// metered link; 0 means no cap. An application that does not fit waits
+	// for the next day.
+	DailyBudget int64
 }
 
 // Worker delivers the outbox to one portal.
@@ -127,6 +133,9 @@ func New(cfg Config) (*Worker, error) {
 	}
 	if cfg.Sleep == nil {
 		cfg.Sleep = sleep
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -357,7 +366,7 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 			lastErr = err
 		}
 		var le *linkError
-		if errors.As(err, &le) || retryAfter(err) > 0 {
+		if errors.As(err, &le) || retryAfter(err) > 0 || errors.Is(err, ErrBudgetSpent) {
 			break
 		}
 	}
