@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -101,6 +102,38 @@ func decodeStrict(fsys fs.FS, name string, v any) error {
 		return fmt.Errorf("%w: %s: %w", ErrBadCatalog, path.Base(name), err)
 	}
 	return nil
+}
+
+// Parse reads a whole catalog as one JSON document (the form the portal
+// serves it in), refusing unknown keys and checking the catalog's rules.
+func Parse(data []byte) (*Catalog, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	cat := new(Catalog)
+	if err := dec.Decode(cat); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadCatalog, err)
+	}
+	if err := cat.Check(); err != nil {
+		return nil, err
+	}
+	return cat, nil
+}
+
+// Newer reports whether version a is later than version b; versions are
+// YEAR.MONTH.N and compare part by part as numbers.
+func Newer(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		x, errx := strconv.Atoi(pa[i])
+		y, erry := strconv.Atoi(pb[i])
+		if errx != nil || erry != nil {
+			return a > b
+		}
+		if x != y {
+			return x > y
+		}
+	}
+	return len(pa) > len(pb)
 }
 
 // Lookup returns the procedure with the given official code or local id.

@@ -1,6 +1,7 @@
 package procedure
 
 import (
+	"encoding/json"
 	"testing"
 )
 
@@ -48,5 +49,33 @@ func TestEmbeddedCatalog(t *testing.T) {
 	}
 	if bundles < 2 {
 		t.Errorf("%d linked bundles, want the birth and death bundles", bundles)
+	}
+}
+
+func TestCurrentPicksTheNewestValidCatalog(t *testing.T) {
+	emb, _ := Embedded()
+	next := *emb
+	next.Version = "2999.1.1"
+	good, _ := json.Marshal(&next)
+	broken := []byte(`{"version":"3000.1.1","procedures":"nope"}`)
+	old := *emb
+	old.Version = "2000.1.1"
+	oldJSON, _ := json.Marshal(&old)
+	tests := []struct {
+		stored map[string][]byte
+		want   string
+	}{
+		{nil, emb.Version},
+		{map[string][]byte{"2999.1.1": good}, "2999.1.1"},
+		{map[string][]byte{"2999.1.1": good, "3000.1.1": broken}, "2999.1.1"},
+		{map[string][]byte{"2000.1.1": oldJSON}, emb.Version},
+		// A stored catalog whose content says another version is refused.
+		{map[string][]byte{"3001.1.1": good}, emb.Version},
+	}
+	for _, tt := range tests {
+		cat, err := Current(tt.stored)
+		if err != nil || cat.Version != tt.want {
+			t.Errorf("Current(%d stored) = %v, %v; want %s", len(tt.stored), cat.Version, err, tt.want)
+		}
 	}
 }

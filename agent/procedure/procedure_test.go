@@ -288,3 +288,39 @@ func TestCheckEvidence(t *testing.T) {
 		t.Errorf("UnmetEvidence = %v", got)
 	}
 }
+
+func TestParseRoundTrip(t *testing.T) {
+	cat := loadGood(t)
+	b, err := json.Marshal(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Parse(b)
+	if err != nil || got.Version != cat.Version || len(got.Procedures) != len(cat.Procedures) {
+		t.Fatalf("Parse = %v, %v", got, err)
+	}
+	for _, bad := range []string{`{"version":"2026.1.1","procedures":[],"extra":1}`, `{"version":"x","procedures":[]}`, `[]`} {
+		if _, err := Parse([]byte(bad)); !errors.Is(err, ErrBadCatalog) {
+			t.Errorf("Parse(%s) = %v, want ErrBadCatalog", bad, err)
+		}
+	}
+}
+
+func TestNewer(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"2026.11.2", "2026.11.1", true},
+		{"2026.12.1", "2026.11.9", true},
+		{"2026.11.10", "2026.11.9", true},
+		{"2027.1.1", "2026.12.30", true},
+		{"2026.11.1", "2026.11.1", false},
+		{"2026.9.1", "2026.11.1", false},
+	}
+	for _, tt := range tests {
+		if got := Newer(tt.a, tt.b); got != tt.want {
+			t.Errorf("Newer(%s, %s) = %v", tt.a, tt.b, got)
+		}
+	}
+}

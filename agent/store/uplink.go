@@ -107,3 +107,32 @@ func (s *Store) ApplyPortalState(ctx context.Context, key string, to application
 	}
 	return changed, nil
 }
+
+// SaveCatalog keeps a procedure catalog pulled from the portal.
+func (s *Store) SaveCatalog(ctx context.Context, version string, data []byte) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO catalogs (version, data, fetched_at) VALUES (?, ?, ?)
+		ON CONFLICT (version) DO NOTHING`, version, data, formatTime(s.now()))
+	if err != nil {
+		return fmt.Errorf("save catalog %s: %w", version, err)
+	}
+	return nil
+}
+
+// Catalogs returns the stored catalogs' data by version.
+func (s *Store) Catalogs(ctx context.Context) (map[string][]byte, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT version, data FROM catalogs`)
+	if err != nil {
+		return nil, fmt.Errorf("catalogs: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]byte{}
+	for rows.Next() {
+		var v string
+		var b []byte
+		if err := rows.Scan(&v, &b); err != nil {
+			return nil, err
+		}
+		out[v] = b
+	}
+	return out, rows.Err()
+}

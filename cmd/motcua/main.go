@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/motcua/motcua/agent/procedure"
 	"github.com/motcua/motcua/agent/store"
 )
 
@@ -210,6 +211,16 @@ func (e *env) openStore(ctx context.Context) (*store.Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// catalog returns the procedure catalog to capture with: the newest of the
+// built-in one and those pulled from the portal.
+func (e *env) catalog(ctx context.Context, st *store.Store) (*procedure.Catalog, error) {
+	stored, err := st.Catalogs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return procedure.Current(stored)
 }
 
 // fail prints an error for the CLI and returns exitFail.

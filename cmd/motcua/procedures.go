@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"text/tabwriter"
-
-	"github.com/motcua/motcua/agent/procedure"
 )
 
 func cmdProcedures(ctx context.Context, e *env, args []string) int {
@@ -16,7 +14,12 @@ func cmdProcedures(ctx context.Context, e *env, args []string) int {
 	if rc >= 0 {
 		return rc
 	}
-	cat, err := procedure.Embedded()
+	st, err := e.openStore(ctx)
+	if err != nil {
+		return e.fail("%v", err)
+	}
+	defer st.Close()
+	cat, err := e.catalog(ctx, st)
 	if err != nil {
 		return e.fail("procedure catalog: %v", err)
 	}

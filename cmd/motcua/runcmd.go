@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/agent/application"
-	"github.com/motcua/motcua/agent/procedure"
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/sync/portal"
 	"github.com/motcua/motcua/sync/uplink"
@@ -45,15 +44,15 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 			return exitUsage
 		}
 	}
-	cat, err := procedure.Embedded()
-	if err != nil {
-		return e.fail("procedure catalog: %v", err)
-	}
 	st, err := e.openStore(ctx)
 	if err != nil {
 		return e.fail("%v", err)
 	}
 	defer st.Close()
+	cat, err := e.catalog(ctx, st)
+	if err != nil {
+		return e.fail("procedure catalog: %v", err)
+	}
 	if err := st.IntegrityCheck(ctx); err != nil {
 		return e.fail("database: %v", err)
 	}

@@ -59,7 +59,12 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	cat, err := procedure.Embedded()
+	st, err := e.openStore(ctx)
+	if err != nil {
+		return e.fail("%v", err)
+	}
+	defer st.Close()
+	cat, err := e.catalog(ctx, st)
 	if err != nil {
 		return e.fail("procedure catalog: %v", err)
 	}
@@ -99,11 +104,6 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail("encode form: %v", err)
 	}
-	st, err := e.openStore(ctx)
-	if err != nil {
-		return e.fail("%v", err)
-	}
-	defer st.Close()
 	a, err := st.Create(ctx, store.NewApplication{
 		IdempotencyKey: *key,
 		ProcedureID:    p.ID,

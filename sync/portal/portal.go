@@ -28,6 +28,7 @@ import (
 	"github.com/tus/tusd/v2/pkg/memorylocker"
 	expslog "golang.org/x/exp/slog"
 
+	"github.com/motcua/motcua/agent/procedure"
 	"github.com/motcua/motcua/internal/sqlitedb"
 	"github.com/motcua/motcua/sync/portalapi"
 )
@@ -61,7 +62,10 @@ type Config struct {
 	BaseURL string
 	// ProcessingDays sets the due date of a received file; 0 means 3.
 	ProcessingDays int
-	Logger         *slog.Logger
+	// Catalog is the procedure catalog the portal publishes; nil means the
+	// one built into this program.
+	Catalog *procedure.Catalog
+	Logger  *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -75,6 +79,7 @@ type Server struct {
 	uploads filestore.FileStore
 	tus     *tushandler.Handler
 	mux     *http.ServeMux
+	catalog []byte
 }
 
 // Vietnam's time zone, for file codes and due dates.
@@ -94,11 +99,22 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Catalog == nil {
+		cat, err := procedure.Embedded()
+		if err != nil {
+			return nil, fmt.Errorf("open portal: %w", err)
+		}
+		cfg.Catalog = cat
+	}
+	catalogJSON, err := json.Marshal(cfg.Catalog)
+	if err != nil {
+		return nil, fmt.Errorf("open portal: catalog: %w", err)
+	}
 	db, err := sqlitedb.Open(ctx, filepath.Join(cfg.DataDir, "portal.db"), migrations, cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("open portal: %w", err)
 	}
-	s := &Server{cfg: cfg, db: db, log: cfg.Logger, now: cfg.Now,
+	s := &Server{cfg: cfg, db: db, log: cfg.Logger, now: cfg.Now, catalog: catalogJSON,
 		uploads: filestore.New(filepath.Join(cfg.DataDir, "uploads"))}
 	if err := mkdir(s.uploads.Path); err != nil {
 		db.Close()
@@ -147,6 +163,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST "+portalapi.PathSubmissions, s.authenticated(http.HandlerFunc(s.handleSubmit)))
 	s.mux.Handle("GET "+portalapi.PathStatus, s.authenticated(http.HandlerFunc(s.handleStatus)))
 	s.mux.HandleFunc("GET "+portalapi.PathTrack+"{code}", s.handleTrack)
+	s.mux.Handle("GET "+portalapi.PathCatalog, s.authenticated(http.HandlerFunc(s.handleCatalog)))
 }
 
 type ctxKey struct{}
@@ -325,4 +342,17 @@ func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 func parseTime(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, s)
 	return t
+}
+
+// handleCatalog serves the procedure catalog, tagged with its version: a
+// kiosk that has it gets 304 and no body.
+func (s *Server) handleCatalog(w http.ResponseWriter, r *http.Request) {
+	etag := `"` + s.cfg.Catalog.Version + `"`
+	w.Header().Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Write(s.catalog)
 }

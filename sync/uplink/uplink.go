@@ -375,6 +375,9 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	if err != nil && lastErr == nil {
 		lastErr = err
 	}
+	if err := w.PullCatalog(ctx); err != nil {
+		w.log.Warn("catalog pull failed", "err", err)
+	}
 	sum.Remaining, _ = w.remaining(ctx)
 	if lastErr != nil {
 		sum.LastError = lastErr.Error()

@@ -15,3 +15,10 @@ CREATE TABLE uploads (
 	confirmed      INTEGER NOT NULL DEFAULT 0,
 	complete       INTEGER NOT NULL DEFAULT 0
 ) STRICT;
+
+-- Procedure catalogs pulled from the portal, newest used for capture.
+CREATE TABLE catalogs (
+	version    TEXT PRIMARY KEY,
+	data       BLOB NOT NULL,
+	fetched_at TEXT NOT NULL
+) STRICT;
