@@ -380,3 +380,53 @@ func TestUploadWithManifestIsFiledOnCompletion(t *testing.T) {
 		t.Fatalf("manifest again: %d %+v", code, again)
 	}
 }
+
+// The tus checksum extension: a chunk with a good checksum is kept, one with
+// a bad checksum is discarded with 460, and OPTIONS advertises it.
+func TestChecksumExtension(t *testing.T) {
+	p := newPortal(t)
+	content := bytes.Repeat([]byte("0123456789"), 2000)
+	loc := p.upload("key-0000000c", content, 0)
+	patch := func(offset int, chunk []byte, checksum string) int {
+		req, _ := http.NewRequest("PATCH", loc, bytes.NewReader(chunk))
+		req.Header.Set("Tus-Resumable", "1.0.0")
+		req.Header.Set("Upload-Offset", strconv.Itoa(offset))
+		req.Header.Set("Content-Type", "application/offset+octet-stream")
+		req.Header.Set("Upload-Checksum", checksum)
+		req.Header.Set("Authorization", "Bearer "+p.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	sum := func(b []byte) string {
+		h := sha256.Sum256(b)
+		return "sha256 " + base64.StdEncoding.EncodeToString(h[:])
+	}
+	if code := patch(0, content[:5000], sum(content[:4999])); code != 460 {
+		t.Fatalf("bad checksum: %d, want 460", code)
+	}
+	if off := p.offset(loc); off != 0 {
+		t.Fatalf("a chunk with a bad checksum left offset %d", off)
+	}
+	if code := patch(0, content[:5000], "crc99 AAAA"); code != 400 {
+		t.Fatalf("unknown algorithm: %d, want 400", code)
+	}
+	if code := patch(0, content[:5000], sum(content[:5000])); code != 204 {
+		t.Fatalf("good checksum: %d, want 204", code)
+	}
+	if off := p.offset(loc); off != 5000 {
+		t.Fatalf("offset %d after a good chunk", off)
+	}
+	req, _ := http.NewRequest("OPTIONS", p.url+portalapi.PathUploads, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !strings.Contains(resp.Header.Get("Tus-Extension"), "checksum") || !strings.Contains(resp.Header.Get("Tus-Checksum-Algorithm"), "sha256") {
+		t.Fatalf("OPTIONS: Tus-Extension %q, Tus-Checksum-Algorithm %q", resp.Header.Get("Tus-Extension"), resp.Header.Get("Tus-Checksum-Algorithm"))
+	}
+}
