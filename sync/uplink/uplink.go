@@ -382,6 +382,14 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	if lastErr != nil {
 		sum.LastError = lastErr.Error()
 	}
+	var he *httpError
+	if errors.As(lastErr, &he) && he.status == http.StatusUnauthorized {
+		// The portal no longer knows this device (its records were reset,
+		// or the token revoked): enroll again on the next pass.
+		w.log.Warn("the portal refused the device token; enrolling again")
+		w.cfg.Store.SetSetting(context.WithoutCancel(ctx), settingToken, "")
+		w.token = ""
+	}
 	return sum, lastErr
 }
 

@@ -495,3 +495,30 @@ func TestTLSErrorsAreErrors(t *testing.T) {
 		t.Fatalf("a self-signed portal was accepted: %v", err)
 	}
 }
+
+// A portal that forgot the device (its records were reset) gets a new
+// enrollment, and delivery goes on.
+func TestReenrollsWhenTheTokenIsRefused(t *testing.T) {
+	r := newRig(t)
+	r.queue("key-reenroll1", 1000)
+	w := r.worker()
+	if _, err := w.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var refused atomic.Bool
+	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+		if req.URL.Path != portalapi.PathEnroll && !refused.Load() {
+			refused.Store(true)
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"error":"unauthorized","message":"unknown device token"}`))
+			return true
+		}
+		return false
+	})
+	r.queue("key-reenroll2", 1000)
+	sum, err := w.Once(context.Background())
+	if err != nil || sum.Delivered != 1 || !refused.Load() {
+		t.Fatalf("Once = %+v, %v", sum, err)
+	}
+	r.checkExactlyOnce()
+}
