@@ -69,3 +69,26 @@ func (s *Store) Fail(ctx context.Context, id int64, reason string) error {
 		return nil
 	})
 }
+
+// Settle marks done the pending outbox rows of topic for application id:
+// its consumer has acted on them (the uplink, once the portal has the
+// application or it is quarantined).
+func (s *Store) Settle(ctx context.Context, id int64, topic string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE outbox SET done_at = ? WHERE application_id = ? AND topic = ? AND done_at IS NULL`,
+		formatTime(s.now()), id, topic)
+	if err != nil {
+		return fmt.Errorf("settle outbox of application %d: %w", id, err)
+	}
+	return nil
+}
+
+// Attempted records a failed attempt at the pending outbox rows of topic
+// for application id.
+func (s *Store) Attempted(ctx context.Context, id int64, topic, reason string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = ?
+		WHERE application_id = ? AND topic = ? AND done_at IS NULL`, reason, id, topic)
+	if err != nil {
+		return fmt.Errorf("record attempt for application %d: %w", id, err)
+	}
+	return nil
+}

@@ -309,3 +309,21 @@ func items0ID(t *testing.T, s *Store) int64 {
 	}
 	return id
 }
+
+func TestSettleAndAttempted(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), FileName))
+	ctx := context.Background()
+	a, _ := s.Create(ctx, newApp("k1"), application.Queued)
+	b, _ := s.Create(ctx, newApp("k2"), application.Queued)
+	s.Attempted(ctx, a.ID, "queued", "reset by peer")
+	s.Attempted(ctx, a.ID, "queued", "timeout")
+	items, _ := s.Pending(ctx, "queued", 10)
+	if len(items) != 2 || items[0].Attempts != 2 || items[0].LastError != "timeout" || items[1].Attempts != 0 {
+		t.Fatalf("pending %+v", items)
+	}
+	s.Settle(ctx, a.ID, "queued")
+	items, _ = s.Pending(ctx, "queued", 10)
+	if len(items) != 1 || items[0].ApplicationID != b.ID {
+		t.Fatalf("after settling a: %+v", items)
+	}
+}

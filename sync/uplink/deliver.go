@@ -28,18 +28,24 @@ func (w *Worker) deliver(ctx context.Context, id int64) error {
 		return err
 	}
 	err := w.send(ctx, id)
-	if err == nil {
-		return nil
-	}
 	// The outcome is recorded even when ctx ended, so nothing stays
 	// "sending" behind a clean stop.
 	bg := context.WithoutCancel(ctx)
+	topic := string(application.Queued)
+	if err == nil {
+		return st.Settle(bg, id, topic)
+	}
 	to, detail := application.Queued, "delivery failed; will retry"
 	if malformed(err) {
 		to, detail = application.Quarantined, "the portal refused it as malformed"
 	}
 	if terr := st.Transition(bg, id, to, store.Change{Actor: "uplink", Detail: detail, LastError: err.Error()}); terr != nil {
 		return errors.Join(err, terr)
+	}
+	if to == application.Quarantined {
+		st.Settle(bg, id, topic)
+	} else {
+		st.Attempted(bg, id, topic, err.Error())
 	}
 	w.log.Warn("delivery failed", "id", id, "to", to, "err", err)
 	return err

@@ -160,6 +160,13 @@ func (r *rig) checkExactlyOnce() {
 	if _, err := r.store.VerifyAudit(ctx); err != nil {
 		r.t.Fatal(err)
 	}
+	// The outbox is settled for everything the portal has.
+	pending, _ := r.store.Pending(ctx, string(application.Queued), 10000)
+	for _, it := range pending {
+		if a, _ := r.store.Get(ctx, it.ApplicationID); a.State != application.Queued {
+			r.t.Errorf("outbox row %d for application %d, which is %s, is still pending", it.ID, a.ID, a.State)
+		}
+	}
 }
 
 func TestDeliversSmallestFirstAndExactlyOnce(t *testing.T) {
