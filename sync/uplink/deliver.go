@@ -310,6 +310,13 @@ func (w *Worker) PullStatus(ctx context.Context) (int, error) {
 			case did:
 				changed++
 			}
+			if err == nil {
+				// The portal has the application: nothing is left to deliver,
+				// even when its receipt never reached this kiosk.
+				if a, ferr := st.FindByKey(ctx, e.IdempotencyKey); ferr == nil {
+					st.Settle(ctx, a.ID, string(application.Queued))
+				}
+			}
 			if err := st.SetSetting(ctx, settingCursor, strconv.FormatInt(e.Seq, 10)); err != nil {
 				return changed, err
 			}
