@@ -213,14 +213,25 @@ func (e *env) openStore(ctx context.Context) (*store.Store, error) {
 	return s, nil
 }
 
-// catalog returns the procedure catalog to capture with: the newest of the
-// built-in one and those pulled from the portal.
-func (e *env) catalog(ctx context.Context, st *store.Store) (*procedure.Catalog, error) {
+// openWithCatalog opens the database and returns it with the procedure
+// catalog to capture with: the newest of the built-in one and those pulled
+// from the portal.
+func (e *env) openWithCatalog(ctx context.Context) (*store.Store, *procedure.Catalog, error) {
+	st, err := e.openStore(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	stored, err := st.Catalogs(ctx)
 	if err != nil {
-		return nil, err
+		st.Close()
+		return nil, nil, err
 	}
-	return procedure.Current(stored)
+	cat, err := procedure.Current(stored)
+	if err != nil {
+		st.Close()
+		return nil, nil, fmt.Errorf("procedure catalog: %w", err)
+	}
+	return st, cat, nil
 }
 
 // fail prints an error for the CLI and returns exitFail.

@@ -14,15 +14,11 @@ func cmdProcedures(ctx context.Context, e *env, args []string) int {
 	if rc >= 0 {
 		return rc
 	}
-	st, err := e.openStore(ctx)
+	st, cat, err := e.openWithCatalog(ctx)
 	if err != nil {
 		return e.fail("%v", err)
 	}
 	defer st.Close()
-	cat, err := e.catalog(ctx, st)
-	if err != nil {
-		return e.fail("procedure catalog: %v", err)
-	}
 	if len(pos) > 0 {
 		if pos[0] != "example" || len(pos) != 2 {
 			fmt.Fprintln(e.stderr, "motcua procedures: usage: motcua procedures [--json] | motcua procedures example CODE")

@@ -59,15 +59,11 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	st, err := e.openStore(ctx)
+	st, cat, err := e.openWithCatalog(ctx)
 	if err != nil {
 		return e.fail("%v", err)
 	}
 	defer st.Close()
-	cat, err := e.catalog(ctx, st)
-	if err != nil {
-		return e.fail("procedure catalog: %v", err)
-	}
 	p, err := cat.Lookup(*code)
 	if err != nil {
 		return e.fail("%v", err)

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/motcua/motcua/agent/store"
+	"github.com/motcua/motcua/sync/uplink"
+)
+
+// uplinkFlags are the delivery options `run` and `sync` share.
+type uplinkFlags struct {
+	portal   *string
+	insecure *bool
+	budget   *string
+	// dailyBudget is budget parsed by check.
+	dailyBudget int64
+}
+
+func addUplinkFlags(fs *flag.FlagSet, portalHelp string) *uplinkFlags {
+	return &uplinkFlags{
+		portal:   fs.String("portal", os.Getenv("MOTCUA_PORTAL"), portalHelp),
+		insecure: fs.Bool("insecure", false, "allow plain http to a host other than this machine"),
+		budget:   fs.String("daily-budget", "", "cap the upload bytes per day on a metered link, e.g. 50MB"),
+	}
+}
+
+// check validates the options, printing a usage error for command name; it
+// returns false when they are wrong.
+func (u *uplinkFlags) check(e *env, name string) bool {
+	if *u.budget != "" {
+		n, err := uplink.ParseSize(*u.budget)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "motcua %s: --daily-budget: %v\n", name, err)
+			return false
+		}
+		u.dailyBudget = n
+	}
+	if *u.portal != "" {
+		if _, err := uplink.CheckPortalURL(*u.portal, *u.insecure); err != nil {
+			fmt.Fprintf(e.stderr, "motcua %s: %v\n", name, err)
+			return false
+		}
+	}
+	return true
+}
+
+// worker returns the uplink worker for these options.
+func (u *uplinkFlags) worker(e *env, st *store.Store) (*uplink.Worker, error) {
+	host, _ := os.Hostname()
+	return uplink.New(uplink.Config{Portal: *u.portal, Insecure: *u.insecure, Store: st, Logger: e.log,
+		DeviceName: host, DailyBudget: u.dailyBudget})
+}
