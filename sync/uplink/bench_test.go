@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -220,7 +221,10 @@ func multipartBody(pages [][]byte) ([]byte, string) {
 
 func report(b *testing.B, name string, done, apps, deliveredPayload, payload int, wire int64, took time.Duration) {
 	goodput := float64(deliveredPayload) / took.Seconds() / linkRate
-	ratio := float64(wire) / float64(max(deliveredPayload, 1))
+	ratio := math.Inf(1) // bytes sent, nothing delivered
+	if deliveredPayload > 0 {
+		ratio = float64(wire) / float64(deliveredPayload)
+	}
 	b.ReportMetric(goodput, "goodput/link")
 	b.ReportMetric(ratio, "wire/payload")
 	b.ReportMetric(float64(done), "delivered")
