@@ -31,7 +31,7 @@ test: deps
 	$(GO) test -count=1 -timeout 12m ./...
 
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./... | tee bench.out
+	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./... | tee bench.out
 
 lint: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
