@@ -1,0 +1,232 @@
+// Package cardreader reads citizen ID cards' QR codes from a scanner on a
+// serial port (USB CDC or RS-232) with github.com/tarm/serial, so a citizen
+// never types what the card already knows.
+//
+// A frame ends at CR or LF, or after an idle gap for readers that send
+// neither. Partial reads are joined, line noise around a frame is dropped,
+// and a frame that is not a valid card is reported as an error event for the
+// staff, never as a silent fill. A pulled cable is noticed and the port is
+// reopened, with backoff, when it comes back.
+package cardreader
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/tarm/serial"
+
+	"github.com/motcua/motcua/agent/identity"
+)
+
+// Config configures a Reader.
+type Config struct {
+	// Port is the serial device, e.g. /dev/ttyACM0 or a /dev/serial/by-id
+	// link.
+	Port string
+	// Baud is the line speed; 0 means 9600, the usual default of QR
+	// scanners in serial mode.
+	Baud int
+	// IdleGap ends a frame that has no line ending; 0 means 200 ms.
+	IdleGap time.Duration
+	// MaxFrame bounds a frame; longer input is line noise. 0 means 4096.
+	MaxFrame int
+	// MaxBackoff caps the wait between attempts to reopen the port; 0
+	// means 5 s.
+	MaxBackoff time.Duration
+	// Open opens the port; nil means tarm/serial with a read timeout, which
+	// is what lets Close return while a read is pending.
+	Open   func(port string, baud int, readTimeout time.Duration) (io.ReadCloser, error)
+	Logger *slog.Logger
+}
+
+// readTimeout is the serial read timeout: tarm/serial rounds it to tenths
+// of a second (VTIME).
+const readTimeout = 100 * time.Millisecond
+
+// Event is one frame read from the scanner: a card, or what was wrong.
+type Event struct {
+	Card identity.Card
+	Err  error
+	Raw  []byte
+	At   time.Time
+}
+
+// Status says how the reader stands, for the staff console and `doctor`.
+type Status struct {
+	Port      string    `json:"port"`
+	Connected bool      `json:"connected"`
+	LastError string    `json:"last_error,omitempty"`
+	LastFrame time.Time `json:"last_frame,omitzero"`
+	Cards     int       `json:"cards"`
+	BadFrames int       `json:"bad_frames"`
+}
+
+// Reader reads cards from one serial port.
+type Reader struct {
+	cfg Config
+	log *slog.Logger
+
+	mu     sync.Mutex
+	status Status
+}
+
+// New returns a Reader for cfg.
+func New(cfg Config) *Reader {
+	if cfg.Baud == 0 {
+		cfg.Baud = 9600
+	}
+	if cfg.IdleGap == 0 {
+		cfg.IdleGap = 200 * time.Millisecond
+	}
+	if cfg.MaxFrame == 0 {
+		cfg.MaxFrame = 4096
+	}
+	if cfg.MaxBackoff == 0 {
+		cfg.MaxBackoff = 5 * time.Second
+	}
+	if cfg.Open == nil {
+		cfg.Open = openSerial
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Reader{cfg: cfg, log: cfg.Logger, status: Status{Port: cfg.Port}}
+}
+
+func openSerial(port string, baud int, timeout time.Duration) (io.ReadCloser, error) {
+	return serial.OpenPort(&serial.Config{Name: port, Baud: baud, ReadTimeout: timeout})
+}
+
+// Status returns the reader's current status.
+func (r *Reader) Status() Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.status
+}
+
+func (r *Reader) setStatus(f func(*Status)) {
+	r.mu.Lock()
+	f(&r.status)
+	r.mu.Unlock()
+}
+
+// Run reads cards until ctx ends, sending an event per frame. It opens the
+// port, and reopens it with backoff whenever it fails or disappears.
+func (r *Reader) Run(ctx context.Context, events chan<- Event) error {
+	wait := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		port, err := r.cfg.Open(r.cfg.Port, r.cfg.Baud, readTimeout)
+		if err != nil {
+			r.setStatus(func(s *Status) { s.Connected = false; s.LastError = "open: " + err.Error() })
+			r.log.Debug("card reader not available", "port", r.cfg.Port, "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
+			wait = min(wait*2, r.cfg.MaxBackoff)
+			continue
+		}
+		wait = 100 * time.Millisecond
+		r.setStatus(func(s *Status) { s.Connected = true; s.LastError = "" })
+		r.log.Info("card reader connected", "port", r.cfg.Port)
+		err = r.read(ctx, port, events)
+		port.Close()
+		if ctx.Err() != nil {
+			break
+		}
+		r.setStatus(func(s *Status) { s.Connected = false; s.LastError = err.Error() })
+		r.log.Warn("card reader disconnected", "port", r.cfg.Port, "err", err)
+	}
+	r.setStatus(func(s *Status) { s.Connected = false })
+	return nil
+}
+
+// errGone means the port's device file disappeared: the cable was pulled.
+var errGone = errors.New("the port disappeared (cable pulled?)")
+
+// read reads frames from port until it fails or ctx ends.
+func (r *Reader) read(ctx context.Context, port io.Reader, events chan<- Event) error {
+	var frame []byte
+	var last time.Time
+	overflow := false
+	buf := make([]byte, 512)
+	lastCheck := time.Now()
+	emit := func() {
+		f := trimNoise(frame)
+		frame = frame[:0]
+		if overflow {
+			overflow = false
+			r.send(ctx, events, nil, fmt.Errorf("frame longer than %d bytes dropped: line noise, or the reader sends no line endings", r.cfg.MaxFrame))
+			return
+		}
+		if len(f) > 0 {
+			c, err := identity.ParseCard(f)
+			r.send(ctx, events, &c, err, f...)
+		}
+	}
+	for ctx.Err() == nil {
+		n, err := port.Read(buf)
+		for _, b := range buf[:n] {
+			switch {
+			case b == '\r' || b == '\n':
+				emit()
+			case len(frame) >= r.cfg.MaxFrame:
+				overflow = true
+			default:
+				frame = append(frame, b)
+			}
+		}
+		if n > 0 {
+			last = time.Now()
+			continue
+		}
+		// A read that returns nothing is the read timeout (tarm/serial
+		// surfaces it as io.EOF): end a frame that has gone quiet, and
+		// notice a port that no longer exists.
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		if (len(frame) > 0 || overflow) && time.Since(last) >= r.cfg.IdleGap {
+			emit()
+		}
+		if time.Since(lastCheck) > time.Second {
+			lastCheck = time.Now()
+			if _, err := os.Stat(r.cfg.Port); err != nil {
+				return errGone
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Reader) send(ctx context.Context, events chan<- Event, c *identity.Card, err error, raw ...byte) {
+	ev := Event{Err: err, Raw: append([]byte(nil), raw...), At: time.Now()}
+	if err == nil && c != nil {
+		ev.Card = *c
+	}
+	r.setStatus(func(s *Status) {
+		s.LastFrame = ev.At
+		if err != nil {
+			s.BadFrames++
+		} else {
+			s.Cards++
+		}
+	})
+	select {
+	case events <- ev:
+	case <-ctx.Done():
+	}
+}
+
+// trimNoise drops the control bytes and white space that line noise and
+// some scanners put around a payload (NUL, STX/ETX, BEL...).
+func trimNoise(b []byte) []byte {
+	return bytes.TrimFunc(b, func(r rune) bool { return r < 0x20 || r == 0x7f || r == ' ' })
+}
