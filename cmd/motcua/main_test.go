@@ -494,6 +494,7 @@ func TestRunHeadlessStopsOnSignal(t *testing.T) {
 		}
 	}
 	if !strings.Contains(said.String(), "HEADLESS") || !strings.Contains(said.String(), data) ||
+		!strings.Contains(said.String(), "Card reader: simulated at") ||
 		!strings.Contains(said.String(), "local reference portal at http://127.0.0.1:") {
 		t.Fatalf("run said:\n%s\n%s", said.String(), stderr.String())
 	}

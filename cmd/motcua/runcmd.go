@@ -21,6 +21,7 @@ import (
 func cmdRun(ctx context.Context, e *env, args []string) int {
 	fs, setup := e.flags("run", "[--portal URL] [--insecure]", slog.LevelInfo)
 	up := addUplinkFlags(fs, "the portal's base URL ($MOTCUA_PORTAL); empty starts a local reference portal")
+	cardPort := fs.String("card-reader", "", "serial port of the ID card QR reader; empty uses a simulated one")
 	localListen := fs.String("local-portal", "127.0.0.1:8787", "where the local reference portal listens when no portal is configured")
 	if rc := e.parseNoArgs(fs, setup, args); rc >= 0 {
 		return rc
@@ -52,6 +53,15 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	w, err := up.worker(e, st)
 	if err != nil {
 		return e.fail("%v", err)
+	}
+	port, err := startCardReader(ctx, e, *cardPort)
+	if err != nil {
+		return e.fail("card reader: %v", err)
+	}
+	if *cardPort == "" {
+		fmt.Fprintf(e.stdout, "Card reader: simulated at %s (a sample card every 20 s)\n", port)
+	} else {
+		fmt.Fprintf(e.stdout, "Card reader: %s\n", port)
 	}
 	fmt.Fprintln(e.stdout, "motcua agent running HEADLESS: the kiosk window is not built yet (see the README).")
 	fmt.Fprintf(e.stdout, "Data directory: %s\nCatalog %s: %d procedures. Waiting for delivery: %d application(s). Portal: %s\n",
