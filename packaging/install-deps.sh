@@ -8,8 +8,9 @@
 set -euo pipefail
 
 # Build: gcc for cgo (mattn/go-sqlite3, Fyne), the GL and X11 headers Fyne's
-# driver compiles against. Test: sqlite3 CLI for inspection. Devices, voice and
-# the kiosk window are added here as their issues land.
+# driver compiles against. Test: sqlite3 CLI for inspection. Run: DejaVu Sans,
+# the receipt font (it has every Vietnamese letter). Scanner, voice and the
+# kiosk window are added here as their issues land.
 packages=(
 	gcc
 	libc6-dev
@@ -20,6 +21,7 @@ packages=(
 	sqlite3
 	libgl1-mesa-dev
 	xorg-dev
+	fonts-dejavu-core
 )
 
 missing=()
