@@ -48,7 +48,13 @@ func cmdSim(ctx context.Context, e *env, args []string) int {
 		return e.fail("%v", err)
 	}
 	defer reader.Close()
-	fmt.Fprintf(e.stdout, "card reader: %s\n", reader.Path())
+	prn, err := sim.NewPrinter(filepath.Join(*dir, "printer"), filepath.Join(*dir, "receipts"))
+	if err != nil {
+		return e.fail("%v", err)
+	}
+	defer prn.Close()
+	fmt.Fprintf(e.stdout, "card reader: %s\nprinter: %s (receipts saved as PNG in %s)\n",
+		reader.Path(), prn.Path(), filepath.Join(*dir, "receipts"))
 	if *interval > 0 {
 		fmt.Fprintf(e.stdout, "Showing a card every %v; Ctrl-C to stop.\n", *interval)
 		t := time.NewTicker(*interval)

@@ -308,6 +308,13 @@ func TestTrackPage(t *testing.T) {
 	if strings.Contains(page, "Nguyễn Minh Khang") {
 		t.Error("track page shows personal data")
 	}
+	// A receipt printed offline carries the idempotency key.
+	resp, _ = http.Get(p.url + portalapi.PathTrack + "key-00000008")
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), rc.FileCode) {
+		t.Errorf("track by idempotency key: %d", resp.StatusCode)
+	}
 	resp, _ = http.Get(p.url + portalapi.PathTrack + "000.00.01.H29-000000-0001")
 	resp.Body.Close()
 	if resp.StatusCode != 404 {

@@ -94,8 +94,11 @@ func (s *Server) track(ctx context.Context, code string) (trackView, error) {
 	local := func(ts string) string { return parseTime(ts).In(vietnam).Format("15:04 02/01/2006") }
 	var id int64
 	var proc, procCode, state, received, due string
-	err := s.db.QueryRowContext(ctx, `SELECT id, procedure_id, procedure_code, state, received_at, due_at
-		FROM submissions WHERE file_code = ?`, code).Scan(&id, &proc, &procCode, &state, &received, &due)
+	// A receipt printed before the file reached the portal carries the
+	// idempotency key instead of the file code.
+	err := s.db.QueryRowContext(ctx, `SELECT id, file_code, procedure_id, procedure_code, state, received_at, due_at
+		FROM submissions WHERE file_code = ? OR idempotency_key = ?`, code, code).Scan(&id, &v.FileCode, &proc, &procCode,
+		&state, &received, &due)
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, nil
 	}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/agent/procedure"
+	"github.com/motcua/motcua/devices/printer"
+	"github.com/motcua/motcua/sync/portalapi"
+)
+
+// cmdReceipt prints an application's receipt on a printer, or saves it as
+// a PNG.
+func cmdReceipt(ctx context.Context, e *env, args []string) int {
+	fs, setup := e.flags("receipt", "ID (--printer PORT | --png FILE) [--portal URL]", slog.LevelWarn)
+	port := fs.String("printer", "", "serial port of the ESC/POS receipt printer")
+	pngPath := fs.String("png", "", "save the receipt as this PNG instead of printing it")
+	portalURL := fs.String("portal", os.Getenv("MOTCUA_PORTAL"), "the portal whose tracking page the QR code opens")
+	width := fs.Int("width", printer.Width80mm, "paper width in dots: 576 for 80 mm, 384 for 58 mm")
+	pos, rc := e.parse(fs, setup, args)
+	if rc >= 0 {
+		return rc
+	}
+	if len(pos) != 1 || (*port == "") == (*pngPath == "") {
+		fmt.Fprintln(e.stderr, "motcua receipt: usage: motcua receipt ID (--printer PORT | --png FILE) [--portal URL]")
+		return exitUsage
+	}
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || id <= 0 {
+		fmt.Fprintf(e.stderr, "motcua receipt: %q is not an application id\n", pos[0])
+		return exitUsage
+	}
+	st, cat, err := e.openWithCatalog(ctx)
+	if err != nil {
+		return e.fail("%v", err)
+	}
+	defer st.Close()
+	a, err := st.Get(ctx, id)
+	if err != nil {
+		return e.fail("%v", err)
+	}
+	r := receiptFor(a, cat, *portalURL)
+	if *pngPath != "" {
+		img, err := printer.Render(r, *width)
+		if err != nil {
+			return e.fail("%v", err)
+		}
+		f, err := os.Create(*pngPath)
+		if err != nil {
+			return e.fail("%v", err)
+		}
+		defer f.Close()
+		if err := png.Encode(f, img); err != nil {
+			return e.fail("%v", err)
+		}
+		return exitOK
+	}
+	if err := printer.New(printer.Config{Port: *port, Width: *width}).Print(ctx, r); err != nil {
+		return e.fail("%v", err)
+	}
+	return exitOK
+}
+
+// receiptFor builds the receipt of application a. The QR code opens the
+// portal's tracking page by file code, or by idempotency key before the
+// portal has the file.
+func receiptFor(a *application.Application, cat *procedure.Catalog, portal string) printer.Receipt {
+	r := printer.Receipt{Procedure: a.ProcedureID, LocalID: a.ID, FileCode: a.FileCode, At: a.CreatedAt}
+	var due string
+	if p, err := cat.Lookup(a.ProcedureID); err == nil {
+		r.Procedure = p.Name.VI
+		if p.Code != "" {
+			r.Procedure += " (" + p.Code + ")"
+		}
+		r.Applicant = applicantName(a.Form, p)
+		if p.ProcessingDays > 0 {
+			due = fmt.Sprintf("Thời gian giải quyết: %d ngày làm việc.", p.ProcessingDays)
+		}
+	}
+	switch a.State {
+	case application.Queued, application.Sending, application.Ready, application.Draft:
+		r.NextSteps = append(r.NextSteps, "Hồ sơ đã được lưu và sẽ tự động gửi lên Cổng dịch vụ công khi có mạng.")
+	default:
+		r.NextSteps = append(r.NextSteps, "Tình trạng: "+a.State.Label().VI+".")
+	}
+	if due != "" {
+		r.NextSteps = append(r.NextSteps, due)
+	}
+	r.NextSteps = append(r.NextSteps, "Giữ biên nhận này; quét mã QR để tra cứu hồ sơ.")
+	if portal != "" {
+		ref := a.FileCode
+		if ref == "" {
+			ref = a.IdempotencyKey
+		}
+		r.TrackURL = strings.TrimSuffix(portal, "/") + portalapi.PathTrack + ref
+	}
+	return r
+}
+
+// applicantName finds the applicant in a stored form: the first person
+// block that the ID card fills, else the first name field.
+func applicantName(form json.RawMessage, p *procedure.Procedure) string {
+	var vals map[string]json.RawMessage
+	if json.Unmarshal(form, &vals) != nil {
+		return ""
+	}
+	for _, f := range p.Fields() {
+		if f.Type == procedure.TypePerson && f.CardFill == procedure.CardPerson {
+			var pv procedure.PersonValue
+			if json.Unmarshal(vals[f.Key], &pv) == nil && pv.FullName != "" {
+				return pv.FullName
+			}
+		}
+	}
+	for _, f := range p.Fields() {
+		if f.Type == procedure.TypeName {
+			var s string
+			if json.Unmarshal(vals[f.Key], &s) == nil && s != "" {
+				return s
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	gzqrcode "github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/motcua/motcua/devices/sim"
+)
+
+func qrInPNG(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bmp, _ := gozxing.NewBinaryBitmapFromImage(img)
+	res, err := gzqrcode.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		t.Fatalf("no QR code in %s: %v", path, err)
+	}
+	return res.GetText()
+}
+
+// A receipt for a queued application carries a QR code of its tracking
+// link by idempotency key; printed to the simulated printer it comes out the
+// same.
+func TestReceipt(t *testing.T) {
+	data := t.TempDir()
+	dir := t.TempDir()
+	form := writeFile(t, dir, "f.json", cli(t, data, "", "procedures", "example", "1.001193").stdout)
+	var sub submitResult
+	mustJSON(t, cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form).stdout, &sub)
+	want := "http://127.0.0.1:8787/track/" + sub.IdempotencyKey
+
+	out := filepath.Join(dir, "r.png")
+	if r := cli(t, data, "", "receipt", fmt.Sprint(sub.ID), "--png", out, "--portal", "http://127.0.0.1:8787"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if got := qrInPNG(t, out); got != want {
+		t.Fatalf("QR %q, want %q", got, want)
+	}
+
+	prn, err := sim.NewPrinter(filepath.Join(dir, "printer"), filepath.Join(dir, "receipts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prn.Close()
+	if r := cli(t, data, "", "receipt", fmt.Sprint(sub.ID), "--printer", prn.Path(), "--width", "384", "--portal", "http://127.0.0.1:8787"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(prn.Saved()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing printed (%v)", prn.Err())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := qrInPNG(t, prn.Saved()[0]); got != want {
+		t.Fatalf("printed QR %q, want %q", got, want)
+	}
+
+	for _, args := range [][]string{
+		{"receipt", fmt.Sprint(sub.ID)},
+		{"receipt", "x", "--png", out},
+		{"receipt", fmt.Sprint(sub.ID), "--png", out, "--printer", "/dev/null"},
+	} {
+		if r := cli(t, data, "", args...); r.code != exitUsage {
+			t.Errorf("%v: exit %d", args, r.code)
+		}
+	}
+	if r := cli(t, data, "", "receipt", fmt.Sprint(sub.ID), "--printer", "/nonexistent/ttyUSB9"); r.code != exitFail || !strings.Contains(r.stderr, "ttyUSB9") {
+		t.Errorf("missing printer: %+v", r)
+	}
+}
