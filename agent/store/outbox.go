@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -38,36 +37,6 @@ func (s *Store) Pending(ctx context.Context, topic string, limit int) ([]OutboxI
 		out = append(out, it)
 	}
 	return out, rows.Err()
-}
-
-// Ack marks outbox row id done.
-func (s *Store) Ack(ctx context.Context, id int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE outbox SET done_at = ? WHERE id = ? AND done_at IS NULL`,
-			formatTime(s.now()), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return fmt.Errorf("outbox row %d: %w", id, ErrNotFound)
-		}
-		return nil
-	})
-}
-
-// Fail records a failed attempt at outbox row id.
-func (s *Store) Fail(ctx context.Context, id int64, reason string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ? AND done_at IS NULL`,
-			reason, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return fmt.Errorf("outbox row %d: %w", id, ErrNotFound)
-		}
-		return nil
-	})
 }
 
 // Settle marks done the pending outbox rows of topic for application id:

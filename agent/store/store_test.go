@@ -276,40 +276,6 @@ func TestList(t *testing.T) {
 	}
 }
 
-func TestOutboxAckAndFail(t *testing.T) {
-	s := openTest(t, filepath.Join(t.TempDir(), FileName))
-	ctx := context.Background()
-	a, _ := s.Create(ctx, newApp("k"), application.Queued)
-	items, _ := s.Pending(ctx, "queued", 10)
-	if len(items) != 1 {
-		t.Fatalf("pending = %v", items)
-	}
-	if err := s.Fail(ctx, items[0].ID, "503"); err != nil {
-		t.Fatal(err)
-	}
-	items, _ = s.Pending(ctx, "queued", 10)
-	if items[0].Attempts != 1 || items[0].LastError != "503" || items[0].ApplicationID != a.ID {
-		t.Fatalf("after Fail: %+v", items[0])
-	}
-	if err := s.Ack(ctx, items[0].ID); err != nil {
-		t.Fatal(err)
-	}
-	if items, _ = s.Pending(ctx, "queued", 10); len(items) != 0 {
-		t.Fatalf("after Ack: %+v", items)
-	}
-	if err := s.Ack(ctx, items0ID(t, s)); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("second Ack = %v", err)
-	}
-}
-
-func items0ID(t *testing.T, s *Store) int64 {
-	var id int64
-	if err := s.db.QueryRow(`SELECT id FROM outbox WHERE topic = 'queued'`).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 func TestSettleAndAttempted(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), FileName))
 	ctx := context.Background()

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -204,6 +205,17 @@ func (e *env) parseNoArgs(fs *flag.FlagSet, setup func() error, args []string) i
 		return exitUsage
 	}
 	return -1
+}
+
+// parseAppID reads an application id argument for command name, printing a
+// usage error when it is not one.
+func (e *env) parseAppID(name, arg string) (int64, bool) {
+	id, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil || id <= 0 {
+		fmt.Fprintf(e.stderr, "motcua %s: %q is not an application id (a positive number, see 'motcua queue')\n", name, arg)
+		return 0, false
+	}
+	return id, true
 }
 
 // openStore opens the database in the data directory.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -122,9 +121,8 @@ func cmdShow(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "motcua show: give one application id (see 'motcua queue')")
 		return exitUsage
 	}
-	id, err := strconv.ParseInt(pos[0], 10, 64)
-	if err != nil || id <= 0 {
-		fmt.Fprintf(e.stderr, "motcua show: %q is not an application id (a positive number, see 'motcua queue')\n", pos[0])
+	id, ok := e.parseAppID("show", pos[0])
+	if !ok {
 		return exitUsage
 	}
 	st, err := e.openStore(ctx)

@@ -7,7 +7,6 @@ import (
 	"image/png"
 	"log/slog"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/motcua/motcua/agent/application"
@@ -32,9 +31,8 @@ func cmdReceipt(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "motcua receipt: usage: motcua receipt ID (--printer PORT | --png FILE) [--portal URL]")
 		return exitUsage
 	}
-	id, err := strconv.ParseInt(pos[0], 10, 64)
-	if err != nil || id <= 0 {
-		fmt.Fprintf(e.stderr, "motcua receipt: %q is not an application id\n", pos[0])
+	id, ok := e.parseAppID("receipt", pos[0])
+	if !ok {
 		return exitUsage
 	}
 	st, cat, err := e.openWithCatalog(ctx)
