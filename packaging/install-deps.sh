@@ -8,8 +8,11 @@
 set -euo pipefail
 
 # Build: gcc for cgo (mattn/go-sqlite3, Fyne), the GL and X11 headers Fyne's
-# driver compiles against. Test: sqlite3 CLI for inspection. Run: DejaVu Sans,
-# the receipt font (it has every Vietnamese letter). Scanner, voice and the
+# driver compiles against. Test: sqlite3 CLI for inspection; tesseract with
+# its Vietnamese data and Noto Serif to measure that compressed scans stay
+# legible; poppler-utils to check the PDFs the scanner writes. Run: DejaVu
+# Sans, the receipt font (it has every Vietnamese letter); sane-utils
+# (scanimage, and SANE's test backend, the simulated scanner). Voice and the
 # kiosk window are added here as their issues land.
 packages=(
 	gcc
@@ -22,6 +25,12 @@ packages=(
 	libgl1-mesa-dev
 	xorg-dev
 	fonts-dejavu-core
+	sane-utils
+	libsane1
+	tesseract-ocr
+	tesseract-ocr-vie
+	fonts-noto-core
+	poppler-utils
 )
 
 missing=()
