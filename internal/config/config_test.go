@@ -1,0 +1,231 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/BurntSushi/toml"
+)
+
+func parseFile(t *testing.T, name string) (*Config, error) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Parse(name, b)
+}
+
+func TestParseGoodFiles(t *testing.T) {
+	tests := []struct {
+		file string
+		want func(c *Config)
+	}{
+		{"empty.toml", func(c *Config) {}},
+		{"partial.toml", func(c *Config) { c.CardReader.Port = "/dev/ttyACM0" }},
+		{"dotted-keys.toml", func(c *Config) { c.Printer.Port = "/dev/ttyUSB1"; c.Printer.PaperWidth = 58 }},
+		{"plain-http-insecure.toml", func(c *Config) { c.Portal.URL = "http://10.0.0.5:8787"; c.Portal.Insecure = true }},
+		{"full.toml", func(c *Config) {
+			*c = Config{
+				Devices:    DevicesReal,
+				CardReader: CardReader{Port: "/dev/serial/by-id/usb-Newland_QR-if00", Baud: 115200},
+				Printer:    Printer{Port: "/dev/ttyUSB0", Baud: 19200, PaperWidth: 58},
+				Scanner:    Scanner{Device: "epson2:libusb:001:004", Source: SourceADF, Resolution: 300, Mode: ModeBilevel},
+				Portal:     Portal{URL: "https://portal.example.vn", DailyBudget: "50MB"},
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			got, err := parseFile(t, tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := Default()
+			tt.want(want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got  %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+// A bad file is refused with the file, the line and the key, and a message
+// that says what is allowed.
+func TestParseBadFiles(t *testing.T) {
+	tests := []struct {
+		file string
+		line int
+		key  string
+		want string
+	}{
+		{"unknown-key.toml", 3, "printer.widht", "unknown key (allowed in [printer]: port, baud, paper_width_mm)"},
+		{"unknown-table.toml", 3, "scaner", "unknown key (allowed at the top: devices, card_reader, printer, scanner, portal)"},
+		{"bad-baud.toml", 3, "card_reader.baud", "9601 is not a standard baud rate (1200, 2400, 4800, 9600, "},
+		{"baud-not-a-number.toml", 2, "card_reader.baud", `want a whole number, not "fast"`},
+		{"bad-paper-width.toml", 4, "printer.paper_width_mm", "76 mm is not a receipt paper width: 58 or 80"},
+		{"bad-resolution.toml", 2, "scanner.resolution", "1200 dpi is out of range: 75 to 600"},
+		{"bad-scan-mode.toml", 2, "scanner.mode", `"color" is not gray or bilevel`},
+		{"bad-scan-source.toml", 2, "scanner.source", `"tray" is not auto, flatbed or adf`},
+		{"bad-devices.toml", 1, "devices", `"simulated" is not auto, sim or real`},
+		{"bad-portal-url.toml", 2, "portal.url", "is not an absolute URL"},
+		{"plain-http-without-insecure.toml", 3, "portal.url", "set insecure = true under [portal]"},
+		{"bad-daily-budget.toml", 2, "portal.daily_budget", `"lots" is not a size like 50MB`},
+		{"insecure-not-bool.toml", 2, "portal.insecure", "incompatible types"},
+		{"syntax-error.toml", 2, "printer.port", "expected value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			c, err := parseFile(t, tt.file)
+			if err == nil {
+				t.Fatalf("accepted: %+v", c)
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("error %v is not ErrInvalid", err)
+			}
+			var ke *KeyError
+			if !errors.As(err, &ke) {
+				t.Fatalf("error %T %v is not a *KeyError", err, err)
+			}
+			if ke.File != tt.file || ke.Line != tt.line || ke.Key != tt.key || !strings.Contains(ke.Err.Error(), tt.want) {
+				t.Errorf("got %s:%d %q %q\nwant %s:%d %q ...%q...", ke.File, ke.Line, ke.Key, ke.Err, tt.file, tt.line, tt.key, tt.want)
+			}
+			prefix := tt.file + ":" + strconv.Itoa(tt.line) + ": " + tt.key + ": "
+			if !strings.HasPrefix(err.Error(), prefix) {
+				t.Errorf("message %q does not start with %q", err, prefix)
+			}
+		})
+	}
+}
+
+// Every problem in a file is reported at once, so staff fix them in one go.
+func TestParseReportsEveryProblem(t *testing.T) {
+	_, err := parseFile(t, "two-problems.toml")
+	var keys []string
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var ke *KeyError
+		if errors.As(e, &ke) {
+			keys = append(keys, ke.Key+"@"+strconv.Itoa(ke.Line))
+		}
+	}
+	if !reflect.DeepEqual(keys, []string{"colour@2", "portal.url@5"}) {
+		t.Fatalf("reported %v (%v)", keys, err)
+	}
+}
+
+// The example file staff copy parses to the defaults and names every key.
+func TestExampleIsTheDefaults(t *testing.T) {
+	c, err := Parse("example.toml", Example())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c, Default()) {
+		t.Fatalf("example %+v\ndefaults %+v", c, Default())
+	}
+	var example, encoded map[string]any
+	if _, err := toml.Decode(string(Example()), &example); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Default().WriteTOML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := toml.Decode(buf.String(), &encoded); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(example, encoded) {
+		t.Fatalf("the example's keys differ from the configuration's:\nexample %v\nconfig  %v", example, encoded)
+	}
+}
+
+// What WriteTOML prints reads back as the same configuration.
+func TestWriteTOMLRoundTrips(t *testing.T) {
+	c, err := parseFile(t, "full.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := c.WriteTOML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse("printed", buf.Bytes())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, buf.String())
+	}
+	if !reflect.DeepEqual(back, c) {
+		t.Fatalf("round trip: %+v, want %+v", back, c)
+	}
+}
+
+func TestLoadLookup(t *testing.T) {
+	dataDir := t.TempDir()
+	other := filepath.Join(t.TempDir(), "kiosk.toml")
+	if err := os.WriteFile(other, []byte("devices = \"sim\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inDataDir := filepath.Join(dataDir, FileName)
+
+	t.Setenv(EnvVar, "")
+	c, src, err := Load("", dataDir)
+	if err != nil || src.Loaded || src.Path != inDataDir || src.Origin != OriginDefault || !reflect.DeepEqual(c, Default()) {
+		t.Fatalf("no file: %+v %+v %v", c, src, err)
+	}
+	if !strings.Contains(src.String(), "built-in defaults") {
+		t.Errorf("source %q", src)
+	}
+
+	if err := os.WriteFile(inDataDir, []byte("devices = \"real\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, src, err = Load("", dataDir)
+	if err != nil || !src.Loaded || c.Devices != DevicesReal || src.String() != inDataDir {
+		t.Fatalf("file in the data dir: %+v %+v %v", c, src, err)
+	}
+
+	t.Setenv(EnvVar, other)
+	c, src, err = Load("", dataDir)
+	if err != nil || src.Origin != OriginEnv || c.Devices != DevicesSim {
+		t.Fatalf("$%s: %+v %+v %v", EnvVar, c, src, err)
+	}
+
+	c, src, err = Load(inDataDir, dataDir)
+	if err != nil || src.Origin != OriginFlag || c.Devices != DevicesReal {
+		t.Fatalf("--config beats $%s: %+v %+v %v", EnvVar, c, src, err)
+	}
+
+	missing := filepath.Join(dataDir, "nope.toml")
+	for _, tt := range []struct {
+		flag, env string
+	}{{missing, ""}, {"", missing}} {
+		t.Setenv(EnvVar, tt.env)
+		if _, _, err := Load(tt.flag, dataDir); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "nope.toml") {
+			t.Errorf("a named file that is missing (flag %q, env %q): %v", tt.flag, tt.env, err)
+		}
+	}
+}
+
+func TestValidateCatchesValuesSetInCode(t *testing.T) {
+	c := Default()
+	c.Printer.Baud = 12345
+	c.Devices = "everything"
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "printer.baud: 12345") || !strings.Contains(err.Error(), `devices: "everything"`) {
+		t.Fatalf("Validate: %v", err)
+	}
+	if err := Default().Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	if m, err := ParseDeviceMode("sim"); err != nil || m != DevicesSim {
+		t.Fatalf("ParseDeviceMode: %v %v", m, err)
+	}
+	if Size("50MB").Bytes() != 50e6 || Size("").Bytes() != 0 {
+		t.Fatal("Size.Bytes")
+	}
+}
