@@ -50,8 +50,13 @@ func WritePDF(w io.Writer, pages []Encoded) error {
 			num(wpt), num(hpt), img, content))
 		draw := fmt.Sprintf("q %s 0 0 %s 0 0 cm /Im0 Do Q\n", num(wpt), num(hpt))
 		pw.stream(content, "", []byte(draw))
-		pw.stream(img, fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent %d /Filter /%s",
-			p.Width, p.Height, p.BitsPerComponent, p.Filter), p.Data)
+		dict := fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent %d /Filter /%s",
+			p.Width, p.Height, p.BitsPerComponent, p.Filter)
+		if p.Predictor != 0 {
+			dict += fmt.Sprintf(" /DecodeParms << /Predictor %d /Colors 1 /BitsPerComponent %d /Columns %d >>",
+				p.Predictor, p.BitsPerComponent, p.Width)
+		}
+		pw.stream(img, dict, p.Data)
 	}
 	xref := pw.n
 	pw.printf("xref\n0 %d\n0000000000 65535 f \n", nobj+1)

@@ -354,9 +354,10 @@ func (o options) flatbed() string {
 	return ""
 }
 
-// grayMode returns the device's name for 8-bit grayscale, falling back to
-// colour (converted here) when it has none.
-func (o options) grayMode() string {
+// scanMode returns the device's name for 8-bit grayscale, else colour
+// (converted here), else whatever it has (a line-art-only scanner); empty
+// when the device has no mode option.
+func (o options) scanMode() string {
 	for _, want := range []string{"gray", "grey", "grayscale", "color", "colour"} {
 		for _, m := range o.modes {
 			if strings.EqualFold(m, want) {
@@ -365,19 +366,24 @@ func (o options) grayMode() string {
 		}
 	}
 	if len(o.modes) > 0 {
-		return ""
+		return o.modes[0]
 	}
-	return "Gray"
+	return ""
 }
 
-// resolution returns the supported resolution nearest to want.
+// resolution returns the lowest supported resolution at or above want (a
+// page is never scanned coarser than asked), else the highest there is.
 func (o options) resolution(want int) int {
 	if len(o.resLists) > 0 {
-		best := o.resLists[0]
+		best, top := 0, 0
 		for _, r := range o.resLists {
-			if abs(r-want) < abs(best-want) || (abs(r-want) == abs(best-want) && r > best) {
+			top = max(top, r)
+			if r >= want && (best == 0 || r < best) {
 				best = r
 			}
+		}
+		if best == 0 {
+			return top
 		}
 		return best
 	}
@@ -385,13 +391,6 @@ func (o options) resolution(want int) int {
 		return max(o.resMin, min(want, o.resMax))
 	}
 	return want
-}
-
-func abs(n int) int {
-	if n < 0 {
-		return -n
-	}
-	return n
 }
 
 // device resolves the configured device: the named one, or the first found.
@@ -423,10 +422,6 @@ func (s *Scanner) Scan(ctx context.Context) ([]Page, error) {
 		return nil, fmt.Errorf("scan: scanner %s: %w", dev, err)
 	}
 	opts := parseOptions(out)
-	mode := opts.grayMode()
-	if mode == "" {
-		return nil, fmt.Errorf("scan: scanner %s offers neither grayscale nor colour (modes %s)", dev, strings.Join(opts.modes, ", "))
-	}
 	res := opts.resolution(s.cfg.Resolution)
 	w, h := s.cfg.Width, s.cfg.Height
 	if opts.maxW > 0 {
@@ -435,9 +430,11 @@ func (s *Scanner) Scan(ctx context.Context) ([]Page, error) {
 	if opts.maxH > 0 {
 		h = min(h, opts.maxH)
 	}
-	args := []string{"--device-name=" + dev, "--format=png", "--mode=" + mode,
-		"--resolution=" + strconv.Itoa(res),
+	args := []string{"--device-name=" + dev, "--format=png", "--resolution=" + strconv.Itoa(res),
 		"-l", "0", "-t", "0", "-x", fmtMM(w), "-y", fmtMM(h)}
+	if mode := opts.scanMode(); mode != "" {
+		args = append(args, "--mode="+mode)
+	}
 
 	feeder := opts.feeder()
 	switch s.cfg.Source {

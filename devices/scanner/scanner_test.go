@@ -1,0 +1,236 @@
+package scanner_test
+
+import (
+	"context"
+	"errors"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/motcua/motcua/agent/i18n"
+	"github.com/motcua/motcua/devices/scanner"
+	"github.com/motcua/motcua/devices/sim"
+)
+
+// These tests run the real scanimage against SANE's test backend.
+
+func needScanimage(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("scanimage"); err != nil {
+		t.Fatalf("scanimage is not installed (packaging/install-deps.sh installs sane-utils): %v", err)
+	}
+}
+
+func simScanner(t *testing.T) *sim.Scanner {
+	t.Helper()
+	needScanimage(t)
+	s, err := sim.NewScanner(filepath.Join(t.TempDir(), "sane"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestDevicesListsTheSimulator(t *testing.T) {
+	s := simScanner(t)
+	devs, err := scanner.New(scanner.Config{Env: s.Env()}).Devices(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(devs) != 1 || devs[0].Name != sim.SimDevice || devs[0].Type == "" {
+		t.Fatalf("devices = %+v, want one %s", devs, sim.SimDevice)
+	}
+}
+
+func TestNoScanner(t *testing.T) {
+	needScanimage(t)
+	empty := t.TempDir()
+	if err := os.WriteFile(filepath.Join(empty, "dll.conf"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"SANE_CONFIG_DIR=" + empty}
+	ctx := context.Background()
+	devs, err := scanner.New(scanner.Config{Env: env}).Devices(ctx)
+	if err != nil || len(devs) != 0 {
+		t.Fatalf("Devices = %v, %v; want none, no error", devs, err)
+	}
+	_, err = scanner.New(scanner.Config{Env: env}).Scan(ctx)
+	if !errors.Is(err, scanner.ErrNoScanner) {
+		t.Fatalf("Scan with no scanner: %v, want ErrNoScanner", err)
+	}
+	_, err = scanner.New(scanner.Config{Env: env, Device: "epson2:libusb:001:009"}).Scan(ctx)
+	if !errors.Is(err, scanner.ErrNoScanner) || !strings.Contains(err.Error(), "epson2:libusb:001:009") {
+		t.Fatalf("Scan of a missing named scanner: %v, want ErrNoScanner naming it", err)
+	}
+	var ie *i18n.Error
+	if !errors.As(err, &ie) || !strings.Contains(ie.Msg.VI, "máy quét") {
+		t.Fatalf("error %v carries no Vietnamese message", err)
+	}
+	_, err = scanner.New(scanner.Config{Command: "no-such-scanimage"}).Devices(ctx)
+	if !errors.Is(err, scanner.ErrNotInstalled) {
+		t.Fatalf("Devices without scanimage: %v, want ErrNotInstalled", err)
+	}
+}
+
+func TestScanFlatbedA4(t *testing.T) {
+	s := simScanner(t)
+	pages, err := scanner.New(s.Config(scanner.Config{})).Scan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) != 1 {
+		t.Fatalf("%d pages from the glass, want 1", len(pages))
+	}
+	p := pages[0]
+	// A4 at 200 dpi is 1654 x 2339; SANE rounds the area down a pixel.
+	w, h := p.Image.Rect.Dx(), p.Image.Rect.Dy()
+	if p.DPI != 200 || w < 1650 || w > 1655 || h < 2335 || h > 2340 {
+		t.Fatalf("page %dx%d at %d dpi, want A4 at 200 dpi", w, h, p.DPI)
+	}
+	// The test backend's grid: half black, half white.
+	black := 0
+	for _, v := range p.Image.Pix {
+		if v < 128 {
+			black++
+		}
+	}
+	if share := float64(black) / float64(len(p.Image.Pix)); share < 0.4 || share > 0.6 {
+		t.Fatalf("black share %.2f, want the grid's half", share)
+	}
+}
+
+func TestScanFeeder(t *testing.T) {
+	s := simScanner(t)
+	ctx := context.Background()
+	// The test backend's feeder holds ten pages.
+	for _, source := range []string{scanner.SourceADF, scanner.SourceAuto} {
+		cfg := s.Config(scanner.Config{Resolution: 75})
+		cfg.Source = source
+		pages, err := scanner.New(cfg).Scan(ctx)
+		if err != nil {
+			t.Fatalf("source %q: %v", source, err)
+		}
+		if len(pages) != 10 {
+			t.Fatalf("source %q: %d pages, want the feeder's 10", source, len(pages))
+		}
+		cfg.MaxPages = 3
+		if pages, err = scanner.New(cfg).Scan(ctx); err != nil || len(pages) != 3 {
+			t.Fatalf("source %q, at most 3 pages: %d pages, %v", source, len(pages), err)
+		}
+	}
+}
+
+func TestScanFaults(t *testing.T) {
+	tests := []struct {
+		fault  string
+		source string
+		want   error
+	}{
+		{sim.FaultJammed, scanner.SourceFlatbed, scanner.ErrJammed},
+		{sim.FaultJammed, scanner.SourceADF, scanner.ErrJammed},
+		{sim.FaultCoverOpen, scanner.SourceFlatbed, scanner.ErrCoverOpen},
+		{sim.FaultNoDocs, scanner.SourceADF, scanner.ErrNoDocuments},
+		// An empty feeder sends auto to the glass, which here fails too.
+		{sim.FaultNoDocs, scanner.SourceAuto, scanner.ErrNoDocuments},
+		{sim.FaultIO, scanner.SourceFlatbed, scanner.ErrIO},
+	}
+	s := simScanner(t)
+	for _, tt := range tests {
+		if err := s.SetFault(tt.fault); err != nil {
+			t.Fatal(err)
+		}
+		cfg := s.Config(scanner.Config{Resolution: 75})
+		cfg.Source = tt.source
+		pages, err := scanner.New(cfg).Scan(context.Background())
+		if !errors.Is(err, tt.want) {
+			t.Errorf("%s from %q: %d pages, err %v; want %v", tt.fault, tt.source, len(pages), err, tt.want)
+			continue
+		}
+		var ie *i18n.Error
+		if !errors.As(err, &ie) || ie.Msg.VI == "" {
+			t.Errorf("%s: %v has no Vietnamese message", tt.fault, err)
+		}
+	}
+	// Cleared, it scans again.
+	if err := s.SetFault(sim.FaultNone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scanner.New(s.Config(scanner.Config{Resolution: 75})).Scan(context.Background()); err != nil {
+		t.Fatalf("after the fault is cleared: %v", err)
+	}
+}
+
+// TestScanNeverHangs: a scanner that stops answering is given up on at the
+// timeout, not waited for.
+func TestScanNeverHangs(t *testing.T) {
+	s := simScanner(t)
+	conf := filepath.Join(strings.TrimPrefix(s.Env()[0], "SANE_CONFIG_DIR="), "test.conf")
+	b, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 200 ms after each buffer: a page takes minutes.
+	b = append(b, "read-delay true\nread-delay-duration 200000\nread-limit true\nread-limit-size 1\n"...)
+	if err := os.WriteFile(conf, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.Config(scanner.Config{Timeout: 2 * time.Second})
+	start := time.Now()
+	_, err = scanner.New(cfg).Scan(context.Background())
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a wedged scan: %v, want the deadline", err)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Fatalf("a wedged scan took %v to give up", d)
+	}
+}
+
+// TestJamMidBatchKeepsEarlierPages uses a stand-in for scanimage (a shell
+// script) because SANE's test backend fails every page alike: here two
+// pages come through, then the feeder jams.
+func TestJamMidBatchKeepsEarlierPages(t *testing.T) {
+	dir := t.TempDir()
+	page := filepath.Join(dir, "page.png")
+	img := image.NewGray(image.Rect(0, 0, 40, 60))
+	f, err := os.Create(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	script := `#!/bin/sh
+for a in "$@"; do
+  case "$a" in
+  --all-options) printf '  Scan Mode:\n    --mode Gray|Color [Gray]\n    --resolution 75|150|300dpi [150]\n    --source Flatbed|ADF [Flatbed]\n  Geometry:\n    -x 0..215.9mm [215.9]\n    -y 0..297.2mm [297.2]\n'; exit 0;;
+  --batch=*) pat="${a#--batch=}";;
+  esac
+done
+for n in 1 2; do cp ` + page + ` "$(printf "$pat" $n)"; done
+head -c 30 ` + page + ` > "$(printf "$pat" 3)"
+echo "scanimage: sane_read: Document feeder jammed" >&2
+exit 6
+`
+	cmd := filepath.Join(dir, "scanimage")
+	if err := os.WriteFile(cmd, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := scanner.Config{Command: cmd, Device: "fake:0", Source: scanner.SourceADF}
+	pages, err := scanner.New(cfg).Scan(context.Background())
+	if !errors.Is(err, scanner.ErrJammed) {
+		t.Fatalf("err = %v, want ErrJammed", err)
+	}
+	if len(pages) != 2 || !strings.Contains(err.Error(), "after 2 page(s)") {
+		t.Fatalf("%d pages kept, err %v; want the 2 before the jam, named", len(pages), err)
+	}
+	// 300 dpi is the lowest supported resolution at or above 200.
+	if pages[0].DPI != 300 {
+		t.Fatalf("page at %d dpi, want 300", pages[0].DPI)
+	}
+}
