@@ -42,13 +42,15 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"run", "[--portal URL] [--insecure]", "start the kiosk agent and its delivery (headless until the kiosk UI lands)", cmdRun},
+		{"run", runSynopsis, "start the kiosk agent, its devices and its delivery (headless until the kiosk UI lands)", cmdRun},
+		{"doctor", doctorSynopsis, "check the devices, the portal link, the disk and the database, with hints for staff", cmdDoctor},
+		{"config", "[--config FILE] [--json] | example", "print the effective configuration and where it came from, or an example file", cmdConfig},
 		{"submit", "--procedure CODE --form FILE.json [--attach [EVIDENCE=]FILE]...", "validate an application, store it and queue it for delivery", cmdSubmit},
 		{"queue", "[--json] [--state STATE]...", "list the applications and where each stands", cmdQueue},
 		{"show", "ID", "show one application: form, attachments and history", cmdShow},
 		{"procedures", "[--json] | example CODE", "list the procedures, or print a filled example form", cmdProcedures},
 		{"audit", "verify", "check the audit log's hash chain", cmdAudit},
-		{"receipt", "ID (--printer PORT | --png FILE) [--portal URL]", "print an application's receipt with its tracking QR code", cmdReceipt},
+		{"receipt", receiptSynopsis, "print an application's receipt with its tracking QR code", cmdReceipt},
 		{"sim", "[--cards FILE] [--interval 5s] [--dir DIR]", "play the kiosk's devices on pseudo-terminals, for demos without hardware", cmdSim},
 		{"card", "parse < payloads.txt", "parse ID card QR payloads, one per line, into JSON", cmdCard},
 		{"sync", "[--once] --portal URL [--insecure]", "deliver queued applications to the portal and pull their status", cmdSync},

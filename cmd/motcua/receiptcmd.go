@@ -12,23 +12,45 @@ import (
 	"github.com/motcua/motcua/agent/application"
 	"github.com/motcua/motcua/agent/procedure"
 	"github.com/motcua/motcua/devices/printer"
+	"github.com/motcua/motcua/internal/config"
 	"github.com/motcua/motcua/sync/portalapi"
 )
 
+const receiptSynopsis = "ID [--printer PORT | --png FILE] [--portal URL] [--config FILE]"
+
 // cmdReceipt prints an application's receipt on a printer, or saves it as
-// a PNG.
+// a PNG. The printer, its paper and the portal default to the
+// configuration file's.
 func cmdReceipt(ctx context.Context, e *env, args []string) int {
-	fs, setup := e.flags("receipt", "ID (--printer PORT | --png FILE) [--portal URL]", slog.LevelWarn)
-	port := fs.String("printer", "", "serial port of the ESC/POS receipt printer")
+	fs, setup := e.flags("receipt", receiptSynopsis, slog.LevelWarn)
+	cfgPath := addConfigFlag(fs)
+	port := fs.String("printer", "", "serial port of the ESC/POS receipt printer (default: [printer] port in the config file)")
 	pngPath := fs.String("png", "", "save the receipt as this PNG instead of printing it")
-	portalURL := fs.String("portal", os.Getenv("MOTCUA_PORTAL"), "the portal whose tracking page the QR code opens")
-	width := fs.Int("width", printer.Width80mm, "paper width in dots: 576 for 80 mm, 384 for 58 mm")
+	portalURL := fs.String("portal", os.Getenv("MOTCUA_PORTAL"), "the portal whose tracking page the QR code opens (default $MOTCUA_PORTAL, else [portal] url in the config file)")
+	width := fs.Int("width", 0, "paper width in dots: 576 for 80 mm, 384 for 58 mm (default: [printer] paper_width_mm in the config file)")
 	pos, rc := e.parse(fs, setup, args)
 	if rc >= 0 {
 		return rc
 	}
+	cfg, _, ok := e.loadConfig(*cfgPath)
+	if !ok {
+		return exitFail
+	}
+	set := setFlags(fs)
+	if !set["printer"] && !set["png"] {
+		*port = cfg.Printer.Port
+	}
+	if !set["width"] {
+		*width = paperDots(cfg.Printer.PaperWidth)
+	}
+	if !set["portal"] && *portalURL == "" {
+		*portalURL = string(cfg.Portal.URL)
+	}
 	if len(pos) != 1 || (*port == "") == (*pngPath == "") {
-		fmt.Fprintln(e.stderr, "motcua receipt: usage: motcua receipt ID (--printer PORT | --png FILE) [--portal URL]")
+		fmt.Fprintln(e.stderr, "motcua receipt: usage: motcua receipt "+receiptSynopsis)
+		if len(pos) == 1 && *port == "" && *pngPath == "" {
+			fmt.Fprintln(e.stderr, "motcua receipt: no printer: pass --printer PORT or --png FILE, or set port under [printer] in the config file")
+		}
 		return exitUsage
 	}
 	id, ok := e.parseAppID("receipt", pos[0])
@@ -60,10 +82,18 @@ func cmdReceipt(ctx context.Context, e *env, args []string) int {
 		}
 		return exitOK
 	}
-	if err := printer.New(printer.Config{Port: *port, Width: *width}).Print(ctx, r); err != nil {
+	if err := printer.New(printer.Config{Port: *port, Baud: int(cfg.Printer.Baud), Width: *width}).Print(ctx, r); err != nil {
 		return e.fail("%v", err)
 	}
 	return exitOK
+}
+
+// paperDots is a paper width in printer dots at 203 dpi.
+func paperDots(w config.PaperWidth) int {
+	if w == 58 {
+		return printer.Width58mm
+	}
+	return printer.Width80mm
 }
 
 // receiptFor builds the receipt of application a. The QR code opens the

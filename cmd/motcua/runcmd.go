@@ -7,26 +7,48 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/agent/identity"
 	"github.com/motcua/motcua/agent/store"
+	"github.com/motcua/motcua/devices/cardreader"
+	"github.com/motcua/motcua/devices/scanner"
+	"github.com/motcua/motcua/devices/sim"
+	"github.com/motcua/motcua/internal/config"
 	"github.com/motcua/motcua/sync/portal"
 )
 
-// cmdRun starts the agent: the store, and the uplink that delivers the
-// outbox. With no portal configured it starts a local reference portal, so
-// a demo needs nothing else. Until the kiosk UI lands it runs headless.
+const runSynopsis = "[--config FILE] [--devices auto|sim|real] [--card-reader PORT] [--portal URL] [--insecure]"
+
+// cmdRun starts the agent: the store, the devices, and the uplink that
+// delivers the outbox. With no portal configured it starts a local
+// reference portal, so a demo needs nothing else. Until the kiosk UI lands
+// it runs headless.
 func cmdRun(ctx context.Context, e *env, args []string) int {
-	fs, setup := e.flags("run", "[--portal URL] [--insecure]", slog.LevelInfo)
-	up := addUplinkFlags(fs, "the portal's base URL ($MOTCUA_PORTAL); empty starts a local reference portal")
-	cardPort := fs.String("card-reader", "", "serial port of the ID card QR reader; empty uses a simulated one")
+	fs, setup := e.flags("run", runSynopsis, slog.LevelInfo)
+	cfgPath := addConfigFlag(fs)
+	up := addUplinkFlags(fs, "the portal's base URL (default $MOTCUA_PORTAL, else [portal] url in the config file); empty starts a local reference portal")
+	devices := fs.String("devices", "", "auto (configured devices, the others simulated), sim (all simulated) or real (configured devices only); default: devices in the config file, else auto")
+	cardPort := fs.String("card-reader", "", "serial port of the ID card QR reader (default: [card_reader] port in the config file)")
 	localListen := fs.String("local-portal", "127.0.0.1:8787", "where the local reference portal listens when no portal is configured")
+	poll := fs.Duration("device-poll", 2*time.Second, "how often the devices' connection is checked (changes are logged)")
 	if rc := e.parseNoArgs(fs, setup, args); rc >= 0 {
 		return rc
 	}
+	cfg, src, ok := e.loadConfig(*cfgPath)
+	if !ok {
+		return exitFail
+	}
+	portalFromConfig(fs, up, cfg)
 	if !up.check(e, "run") {
+		return exitUsage
+	}
+	plan, err := planDevices(cfg, *devices, *cardPort)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "motcua run: --devices: %v\n", err)
 		return exitUsage
 	}
 	st, cat, err := e.openWithCatalog(ctx)
@@ -37,6 +59,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if err := st.IntegrityCheck(ctx); err != nil {
 		return e.fail("database: %v", err)
 	}
+	fmt.Fprintf(e.stdout, "Configuration: %s. Devices: %s.\n", src, plan.mode)
 	if *up.portal == "" {
 		u, stop, err := startLocalPortal(ctx, e, *localListen)
 		if err != nil {
@@ -54,23 +77,229 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail("%v", err)
 	}
-	port, err := startCardReader(ctx, e, *cardPort)
+
+	sims, err := startSimDevices(filepath.Join(e.dataDir, "sim"), &plan, sim.SamplePayloads)
 	if err != nil {
-		return e.fail("card reader: %v", err)
+		return e.fail("simulated devices: %v", err)
 	}
-	if *cardPort == "" {
-		fmt.Fprintf(e.stdout, "Card reader: simulated at %s (a sample card every 20 s)\n", port)
-	} else {
-		fmt.Fprintf(e.stdout, "Card reader: %s\n", port)
+	defer sims.Close()
+	if sims.cardReader != nil {
+		go showSampleCards(ctx, sims, 20*time.Second)
 	}
+	var probes []deviceProbe
+	if plan.cardReader.use != deviceNone {
+		r := startCardReader(ctx, e, plan.cardReader.port, plan.cardReader.baud)
+		probes = append(probes, deviceProbe{name: plan.cardReader.name, port: plan.cardReader.port, connected: func() (bool, string) {
+			s := r.Status()
+			return s.Connected, s.LastError
+		}})
+	}
+	if plan.printer.use != deviceNone {
+		probes = append(probes, deviceProbe{name: plan.printer.name, port: plan.printer.port, connected: nodeExists(plan.printer.port)})
+	}
+	e.printDevices(plan, sims)
+	go watchDevices(ctx, e.log, *poll, probes)
+
 	fmt.Fprintln(e.stdout, "motcua agent running HEADLESS: the kiosk window is not built yet (see the README).")
 	fmt.Fprintf(e.stdout, "Data directory: %s\nCatalog %s: %d procedures. Waiting for delivery: %d application(s). Portal: %s\n",
 		e.dataDir, cat.Version, len(cat.Procedures), len(queued), *up.portal)
 	fmt.Fprintln(e.stdout, "Capture applications with 'motcua submit'; press Ctrl-C to stop.")
-	e.log.Info("agent started", "data_dir", e.dataDir, "catalog", cat.Version, "queued", len(queued), "portal", *up.portal)
+	e.log.Info("agent started", "data_dir", e.dataDir, "catalog", cat.Version, "queued", len(queued), "portal", *up.portal,
+		"devices", plan.mode, "config", src.Path)
 	w.Run(ctx, 5*time.Second)
 	e.log.Info("agent stopped")
 	return exitOK
+}
+
+// deviceUse is how the agent uses one device.
+type deviceUse int
+
+const (
+	// deviceNone: not configured, and devices = real, so not used.
+	deviceNone deviceUse = iota
+	// deviceReal: the configured device.
+	deviceReal
+	// deviceSim: a simulator.
+	deviceSim
+)
+
+// serialDevice is a device on a serial port.
+type serialDevice struct {
+	name string // for people: "card reader"
+	key  string // its table in the config file: "card_reader"
+	use  deviceUse
+	// port is the configured port, or the simulator's once it runs.
+	port string
+	baud int
+}
+
+// scannerDevice is the document scanner.
+type scannerDevice struct {
+	use deviceUse
+	// cfg is the scanner's configuration; the simulator fills in its
+	// device and environment once it runs.
+	cfg scanner.Config
+}
+
+// devicePlan says, for each device, whether it is real, simulated or not
+// used, and where it is. run and doctor share it, so doctor checks what run
+// uses.
+type devicePlan struct {
+	mode       config.DeviceMode
+	cardReader serialDevice
+	printer    serialDevice
+	paperWidth config.PaperWidth
+	scanner    scannerDevice
+}
+
+// planDevices decides each device's use from the configuration, the
+// --devices flag (empty: the file's choice) and the --card-reader flag
+// (empty: the file's port).
+func planDevices(c *config.Config, modeFlag, cardPort string) (devicePlan, error) {
+	mode := c.Devices
+	if modeFlag != "" {
+		m, err := config.ParseDeviceMode(modeFlag)
+		if err != nil {
+			return devicePlan{}, err
+		}
+		mode = m
+	}
+	use := func(configured bool) deviceUse {
+		switch {
+		case mode == config.DevicesSim:
+			return deviceSim
+		case configured:
+			return deviceReal
+		case mode == config.DevicesAuto:
+			return deviceSim
+		}
+		return deviceNone
+	}
+	if cardPort == "" {
+		cardPort = c.CardReader.Port
+	}
+	source := string(c.Scanner.Source)
+	if c.Scanner.Source == config.SourceAuto {
+		source = scanner.SourceAuto
+	}
+	p := devicePlan{
+		mode:       mode,
+		cardReader: serialDevice{name: "card reader", key: "card_reader", use: use(cardPort != ""), port: cardPort, baud: int(c.CardReader.Baud)},
+		printer:    serialDevice{name: "printer", key: "printer", use: use(c.Printer.Port != ""), port: c.Printer.Port, baud: int(c.Printer.Baud)},
+		paperWidth: c.Printer.PaperWidth,
+		scanner: scannerDevice{use: use(c.Scanner.Device != ""), cfg: scanner.Config{Device: c.Scanner.Device, Source: source,
+			Resolution: int(c.Scanner.Resolution), Mode: scanner.Mode(c.Scanner.Mode)}},
+	}
+	return p, nil
+}
+
+// printDevices says which device is real, which simulated, and where.
+func (e *env) printDevices(p devicePlan, sims *simDevices) {
+	notUsed := fmt.Sprintf("not used (none configured, devices = %s)", p.mode)
+	switch p.cardReader.use {
+	case deviceSim:
+		fmt.Fprintf(e.stdout, "Card reader: simulated at %s (a sample card every 20 s)\n", p.cardReader.port)
+	case deviceReal:
+		fmt.Fprintf(e.stdout, "Card reader: %s (%d baud)\n", p.cardReader.port, p.cardReader.baud)
+	default:
+		fmt.Fprintln(e.stdout, "Card reader: "+notUsed)
+	}
+	switch p.printer.use {
+	case deviceSim:
+		fmt.Fprintf(e.stdout, "Printer: simulated at %s (%d mm; receipts saved as PNG in %s)\n", p.printer.port, p.paperWidth, sims.receipts)
+	case deviceReal:
+		fmt.Fprintf(e.stdout, "Printer: %s (%d mm, %d baud)\n", p.printer.port, p.paperWidth, p.printer.baud)
+	default:
+		fmt.Fprintln(e.stdout, "Printer: "+notUsed)
+	}
+	switch p.scanner.use {
+	case deviceSim:
+		fmt.Fprintf(e.stdout, "Scanner: simulated by SANE's test backend, device %s (%s)\n", p.scanner.cfg.Device, sims.scannerEnv())
+	case deviceReal:
+		fmt.Fprintf(e.stdout, "Scanner: SANE device %s\n", p.scanner.cfg.Device)
+	default:
+		fmt.Fprintln(e.stdout, "Scanner: "+notUsed)
+	}
+}
+
+// startCardReader reads cards from port and logs each one: until the
+// kiosk window lands, the log is where staff see them. The reader retries
+// a port that is missing or goes away, so a device plugged in later is
+// picked up.
+func startCardReader(ctx context.Context, e *env, port string, baud int) *cardreader.Reader {
+	r := cardreader.New(cardreader.Config{Port: port, Baud: baud, Logger: e.log.With("device", "card-reader")})
+	events := make(chan cardreader.Event, 4)
+	go r.Run(ctx, events)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev := <-events:
+				if ev.Err != nil {
+					e.log.Warn("ID card could not be read", "err", ev.Err)
+					continue
+				}
+				attrs := []any{"id", ev.Card.ID.Masked(), "name", ev.Card.Name}
+				if age := ev.Card.RenewalAge(identity.Today(time.Now())); age > 0 {
+					attrs = append(attrs, "renewal_due_at_age", age)
+				}
+				e.log.Info("ID card read", attrs...)
+			}
+		}
+	}()
+	return r
+}
+
+// deviceProbe says whether one device is connected, and if not, why.
+type deviceProbe struct {
+	name, port string
+	connected  func() (bool, string)
+}
+
+// nodeExists probes a device by its device node: for a printer, which the
+// agent opens only to print, the node is what comes and goes with the
+// cable.
+func nodeExists(port string) func() (bool, string) {
+	return func() (bool, string) {
+		if _, err := os.Stat(port); err != nil {
+			return false, err.Error()
+		}
+		return true, ""
+	}
+}
+
+// watchDevices logs each device's state after the first interval, then
+// every change of it, until ctx ends.
+func watchDevices(ctx context.Context, log *slog.Logger, every time.Duration, probes []deviceProbe) {
+	if len(probes) == 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	known := make([]*bool, len(probes))
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for i, p := range probes {
+			up, why := p.connected()
+			if known[i] != nil && *known[i] == up {
+				continue
+			}
+			switch {
+			case up:
+				log.Info("device connected", "device", p.name, "port", p.port)
+			case known[i] == nil:
+				log.Warn("device not connected: waiting for it", "device", p.name, "port", p.port, "err", why)
+			default:
+				log.Warn("device disconnected", "device", p.name, "port", p.port, "err", why)
+			}
+			known[i] = &up
+		}
+	}
 }
 
 // startLocalPortal serves a reference portal on listen (or, if taken, on a

@@ -7,11 +7,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
-	"github.com/motcua/motcua/agent/identity"
-	"github.com/motcua/motcua/devices/cardreader"
 	"github.com/motcua/motcua/devices/sim"
+	"github.com/motcua/motcua/internal/config"
 )
 
 // defaultSimDir is where simulated devices appear.
@@ -43,18 +43,16 @@ func cmdSim(ctx context.Context, e *env, args []string) int {
 			return e.fail("--cards %s: no payloads (%v)", *cards, err)
 		}
 	}
-	reader, err := sim.NewCardReader(filepath.Join(*dir, "card-reader"), payloads)
+	plan, _ := planDevices(config.Default(), string(config.DevicesSim), "")
+	sims, err := startSimDevices(*dir, &plan, payloads)
 	if err != nil {
 		return e.fail("%v", err)
 	}
-	defer reader.Close()
-	prn, err := sim.NewPrinter(filepath.Join(*dir, "printer"), filepath.Join(*dir, "receipts"))
-	if err != nil {
-		return e.fail("%v", err)
-	}
-	defer prn.Close()
-	fmt.Fprintf(e.stdout, "card reader: %s\nprinter: %s (receipts saved as PNG in %s)\n",
-		reader.Path(), prn.Path(), filepath.Join(*dir, "receipts"))
+	defer sims.Close()
+	reader := sims.cardReader
+	fmt.Fprintf(e.stdout, "card reader: %s\nprinter: %s (receipts saved as PNG in %s)\n", reader.Path(), sims.printer.Path(), sims.receipts)
+	fmt.Fprintf(e.stdout, "scanner: SANE device %s (try: %s scanimage -d %s --format=png > page.png)\n",
+		plan.scanner.cfg.Device, sims.scannerEnv(), plan.scanner.cfg.Device)
 	if *interval > 0 {
 		fmt.Fprintf(e.stdout, "Showing a card every %v; Ctrl-C to stop.\n", *interval)
 		t := time.NewTicker(*interval)
@@ -95,50 +93,76 @@ func cmdSim(ctx context.Context, e *env, args []string) int {
 	}
 }
 
-// startCardReader reads cards from port, or from a simulator when port is
-// empty, and logs each one: until the kiosk window lands, the log is where
-// staff see them. It returns once the reader runs.
-func startCardReader(ctx context.Context, e *env, port string) (string, error) {
-	if port == "" {
-		s, err := sim.NewCardReader(filepath.Join(e.dataDir, "sim", "card-reader"), sim.SamplePayloads)
-		if err != nil {
-			return "", err
+// simDevices are the simulators started for a device plan.
+type simDevices struct {
+	cardReader *sim.CardReader
+	printer    *sim.Printer
+	receipts   string // where the simulated printer saves receipts
+	scanner    *sim.Scanner
+}
+
+// startSimDevices starts, under dir, a simulator for each device p
+// simulates, and points p at it: the card reader and the printer on
+// pseudo-terminals, the scanner as SANE's test backend. The simulated card
+// reader shows payloads, in turn.
+func startSimDevices(dir string, p *devicePlan, payloads [][]byte) (*simDevices, error) {
+	s := &simDevices{receipts: filepath.Join(dir, "receipts")}
+	var err error
+	if p.cardReader.use == deviceSim {
+		if s.cardReader, err = sim.NewCardReader(filepath.Join(dir, "card-reader"), payloads); err != nil {
+			return nil, err
 		}
-		go func() {
-			t := time.NewTicker(20 * time.Second)
-			defer t.Stop()
-			defer s.Close()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					s.Next()
-				}
-			}
-		}()
-		port = s.Path()
+		p.cardReader.port = s.cardReader.Path()
 	}
-	r := cardreader.New(cardreader.Config{Port: port, Logger: e.log.With("device", "card-reader")})
-	events := make(chan cardreader.Event, 4)
-	go r.Run(ctx, events)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case ev := <-events:
-				if ev.Err != nil {
-					e.log.Warn("ID card could not be read", "err", ev.Err)
-					continue
-				}
-				attrs := []any{"id", ev.Card.ID.Masked(), "name", ev.Card.Name}
-				if age := ev.Card.RenewalAge(identity.Today(time.Now())); age > 0 {
-					attrs = append(attrs, "renewal_due_at_age", age)
-				}
-				e.log.Info("ID card read", attrs...)
-			}
+	if p.printer.use == deviceSim {
+		if s.printer, err = sim.NewPrinter(filepath.Join(dir, "printer"), s.receipts); err != nil {
+			s.Close()
+			return nil, err
 		}
-	}()
-	return port, nil
+		p.printer.port = s.printer.Path()
+	}
+	if p.scanner.use == deviceSim {
+		if s.scanner, err = sim.NewScanner(filepath.Join(dir, "sane")); err != nil {
+			s.Close()
+			return nil, err
+		}
+		p.scanner.cfg = s.scanner.Config(p.scanner.cfg)
+	}
+	return s, nil
+}
+
+// scannerEnv says how to reach the simulated scanner with scanimage.
+func (s *simDevices) scannerEnv() string {
+	if s.scanner == nil {
+		return ""
+	}
+	return strings.Join(s.scanner.Env(), " ")
+}
+
+// Close stops the simulators.
+func (s *simDevices) Close() {
+	if s.cardReader != nil {
+		s.cardReader.Close()
+	}
+	if s.printer != nil {
+		s.printer.Close()
+	}
+	if s.scanner != nil {
+		s.scanner.Close()
+	}
+}
+
+// showSampleCards shows the simulated card reader its next card every
+// interval until ctx ends.
+func showSampleCards(ctx context.Context, s *simDevices, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.cardReader.Next()
+		}
+	}
 }

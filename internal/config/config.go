@@ -282,7 +282,9 @@ func (c *Config) Validate() error {
 
 // WriteTOML writes c as TOML.
 func (c *Config) WriteTOML(w io.Writer) error {
-	if err := toml.NewEncoder(w).Encode(c); err != nil {
+	enc := toml.NewEncoder(w)
+	enc.Indent = ""
+	if err := enc.Encode(c); err != nil {
 		return fmt.Errorf("write configuration: %w", err)
 	}
 	return nil

@@ -1,0 +1,484 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tarm/serial"
+
+	"github.com/motcua/motcua/agent/i18n"
+	"github.com/motcua/motcua/agent/store"
+	"github.com/motcua/motcua/devices/scanner"
+	"github.com/motcua/motcua/devices/sim"
+	"github.com/motcua/motcua/internal/config"
+	"github.com/motcua/motcua/internal/sqlitedb"
+	"github.com/motcua/motcua/sync/portalapi"
+	"github.com/motcua/motcua/sync/uplink"
+)
+
+const doctorSynopsis = "[--config FILE] [--devices auto|sim|real] [--json]"
+
+// checkResult is the outcome of one doctor check.
+type checkResult struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+	// Hint says what staff can do about a failure, Vietnamese first.
+	Hint *i18n.Text `json:"hint,omitempty"`
+}
+
+func passed(format string, args ...any) checkResult {
+	return checkResult{OK: true, Detail: fmt.Sprintf(format, args...)}
+}
+
+func failed(hint i18n.Text, format string, args ...any) checkResult {
+	return checkResult{Detail: fmt.Sprintf(format, args...), Hint: &hint}
+}
+
+// doctorCheck is one check, bounded by its timeout.
+type doctorCheck struct {
+	name    string
+	timeout time.Duration
+	run     func(ctx context.Context) checkResult
+}
+
+// Hints for staff.
+var (
+	hintConfig = i18n.T(
+		"Sửa dòng được nêu trong tệp cấu hình ('motcua config example' in ra một tệp mẫu), rồi chạy lại motcua doctor",
+		"Fix the line named in the config file ('motcua config example' prints a valid one), then run motcua doctor again")
+	hintWedged = i18n.T(
+		"Rút cáp USB của thiết bị, chờ vài giây rồi cắm lại; nếu vẫn lỗi, khởi động lại máy",
+		"Unplug the device's USB cable, wait a few seconds and plug it back in; if it persists, restart the PC")
+	hintScannerSoftware = i18n.T(
+		"Cài phần mềm máy quét: sudo apt-get install sane-utils",
+		"Install the scanner software: sudo apt-get install sane-utils")
+	hintSpeech = i18n.T(
+		"Cài phần mềm đọc tiếng Việt: sudo apt-get install espeak-ng",
+		"Install the speech engine: sudo apt-get install espeak-ng")
+	hintSpeakers = i18n.T(
+		"Cắm loa hoặc tai nghe và kiểm tra cài đặt âm thanh của máy, rồi chạy lại motcua doctor",
+		"Plug in speakers or headphones and check the PC's sound settings, then run motcua doctor again")
+	hintNetwork = i18n.T(
+		"Kiểm tra mạng (cáp, Wi-Fi, 3G). Hồ sơ vẫn được lưu an toàn trên máy và sẽ tự gửi khi có mạng",
+		"Check the network (cable, Wi-Fi, 3G). Applications stay safe on this machine and are sent when the link returns")
+	hintPortalURL = i18n.T(
+		"Kiểm tra địa chỉ cổng dịch vụ công trong tệp cấu hình ([portal] url)",
+		"Check the portal's address in the config file ([portal] url)")
+	hintDisk = i18n.T(
+		"Giải phóng dung lượng ổ đĩa (tệp tải về, thùng rác); không xoá thư mục dữ liệu của motcua",
+		"Free disk space (downloads, the trash); do not delete motcua's data directory")
+)
+
+func hintReplug(d serialDevice) i18n.Text {
+	if d.key == "printer" {
+		return i18n.T(
+			"Bật máy in biên nhận và cắm lại cáp USB của máy in, rồi chạy lại motcua doctor",
+			"Switch the receipt printer on and replug its USB cable, then run motcua doctor again")
+	}
+	return i18n.T(
+		"Cắm lại cáp USB của máy đọc mã QR, rồi chạy lại motcua doctor",
+		"Replug the QR reader's USB cable, then run motcua doctor again")
+}
+
+func hintNotSerial(d serialDevice) i18n.Text {
+	return i18n.Tf(
+		"Kiểm tra cổng trong tệp cấu hình ([%s] port): phải là cổng nối tiếp như /dev/ttyACM0",
+		"Check the port in the config file ([%s] port): it must be a serial device such as /dev/ttyACM0", d.key, d.key)
+}
+
+func hintDialout() i18n.Text {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return i18n.Tf(
+		"Thêm người dùng %s vào nhóm dialout (sudo adduser %s dialout), đăng xuất rồi đăng nhập lại",
+		"Add the user %s to the dialout group (sudo adduser %s dialout), then log out and in again", name, name, name, name)
+}
+
+func hintDatabase(path string) i18n.Text {
+	return i18n.Tf(
+		"Không xoá gì; báo ngay cán bộ kỹ thuật và giữ nguyên tệp %s",
+		"Delete nothing; call technical support at once and keep %s as it is", path, path)
+}
+
+// cmdDoctor checks what the agent needs and says what to do about each
+// failure.
+func cmdDoctor(ctx context.Context, e *env, args []string) int {
+	fs, setup := e.flags("doctor", doctorSynopsis, slog.LevelWarn)
+	cfgPath := addConfigFlag(fs)
+	devices := fs.String("devices", "", "auto, sim or real: check the devices run would use with this choice (default: devices in the config file)")
+	asJSON := fs.Bool("json", false, "print the results as JSON")
+	if rc := e.parseNoArgs(fs, setup, args); rc >= 0 {
+		return rc
+	}
+	cfgResult := checkResult{Name: "config", OK: true}
+	cfg, src, err := config.Load(*cfgPath, e.dataDir)
+	if err != nil {
+		cfg = config.Default()
+		cfgResult = failed(hintConfig, "%s", strings.ReplaceAll(err.Error(), "\n", "; "))
+		cfgResult.Name = "config"
+	} else {
+		cfgResult.Detail = src.String()
+	}
+	plan, err := planDevices(cfg, *devices, "")
+	if err != nil {
+		fmt.Fprintf(e.stderr, "motcua doctor: --devices: %v\n", err)
+		return exitUsage
+	}
+	if plan.cardReader.use == deviceSim || plan.printer.use == deviceSim || plan.scanner.use == deviceSim {
+		// The simulators live apart from run's, which may be running.
+		dir, err := os.MkdirTemp("", "motcua-doctor-")
+		if err != nil {
+			return e.fail("%v", err)
+		}
+		defer os.RemoveAll(dir)
+		sims, err := startSimDevices(dir, &plan, sim.SamplePayloads)
+		if err != nil {
+			return e.fail("simulated devices: %v", err)
+		}
+		defer sims.Close()
+	}
+	portalURL := string(cfg.Portal.URL)
+	if env := os.Getenv("MOTCUA_PORTAL"); env != "" {
+		portalURL = env
+	}
+	d := doctor{statfs: syscall.Statfs, audio: systemAudio()}
+	checks := []doctorCheck{
+		{"card reader", 5 * time.Second, func(ctx context.Context) checkResult { return checkSerial(ctx, plan.cardReader, plan.mode) }},
+		{"printer", 5 * time.Second, func(ctx context.Context) checkResult { return checkSerial(ctx, plan.printer, plan.mode) }},
+		{"scanner", 30 * time.Second, func(ctx context.Context) checkResult { return checkScanner(ctx, plan.scanner, plan.mode) }},
+		{"audio", 5 * time.Second, func(ctx context.Context) checkResult { return d.audio.check() }},
+		{"portal", 10 * time.Second, func(ctx context.Context) checkResult { return checkPortal(ctx, portalURL, cfg.Portal.Insecure) }},
+		{"disk", 5 * time.Second, func(ctx context.Context) checkResult { return d.checkDisk(e.dataDir) }},
+		{"database", 60 * time.Second, func(ctx context.Context) checkResult {
+			return checkDatabase(ctx, filepath.Join(e.dataDir, store.FileName))
+		}},
+	}
+	results := append([]checkResult{cfgResult}, runChecks(ctx, checks)...)
+	allOK := true
+	for _, r := range results {
+		allOK = allOK && r.OK
+	}
+	if *asJSON {
+		e.printJSON(struct {
+			OK      bool          `json:"ok"`
+			Devices string        `json:"devices"`
+			Checks  []checkResult `json:"checks"`
+		}{allOK, string(plan.mode), results})
+	} else {
+		printResults(e, results)
+	}
+	if !allOK {
+		return exitFail
+	}
+	return exitOK
+}
+
+// runChecks runs the checks at once, each bounded by its timeout, and
+// returns their results in order. A check that does not return in time
+// (a wedged device, a hung scanimage) is a failure; it is left behind.
+func runChecks(ctx context.Context, checks []doctorCheck) []checkResult {
+	done := make([]chan checkResult, len(checks))
+	for i, c := range checks {
+		done[i] = make(chan checkResult, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(ctx, c.timeout)
+			defer cancel()
+			done[i] <- c.run(ctx)
+		}()
+	}
+	results := make([]checkResult, len(checks))
+	start := time.Now()
+	for i, c := range checks {
+		// A check that honours its context returns soon after its
+		// timeout, with its own words; allow it a moment for that.
+		wait := time.NewTimer(max(0, c.timeout+time.Second-time.Since(start)))
+		select {
+		case results[i] = <-done[i]:
+		case <-wait.C:
+			results[i] = failed(hintWedged, "no answer within %v", c.timeout)
+		}
+		wait.Stop()
+		results[i].Name = c.name
+	}
+	return results
+}
+
+func printResults(e *env, results []checkResult) {
+	failures := 0
+	for _, r := range results {
+		if r.OK {
+			fmt.Fprintf(e.stdout, "OK   %s: %s\n", r.Name, r.Detail)
+			continue
+		}
+		failures++
+		fmt.Fprintf(e.stdout, "FAIL %s: %s\n", r.Name, r.Detail)
+		if r.Hint != nil {
+			fmt.Fprintf(e.stdout, "     %s\n     %s\n", r.Hint.VI, r.Hint.EN)
+		}
+	}
+	if failures == 0 {
+		fmt.Fprintln(e.stdout, "All checks passed.")
+	} else {
+		fmt.Fprintf(e.stdout, "%d of %d checks failed.\n", failures, len(results))
+	}
+}
+
+// notUsed describes a device that is not configured in real mode.
+func notUsed(mode config.DeviceMode) checkResult {
+	return passed("not used (none configured, devices = %s)", mode)
+}
+
+// checkSerial checks that a serial device's node exists and opens at its
+// baud rate.
+func checkSerial(ctx context.Context, d serialDevice, mode config.DeviceMode) checkResult {
+	if d.use == deviceNone {
+		return notUsed(mode)
+	}
+	what := d.port
+	if d.use == deviceSim {
+		what = "simulated at " + d.port
+	} else if target, err := filepath.EvalSymlinks(d.port); err == nil && target != d.port {
+		what += " (" + target + ")"
+	}
+	fi, err := os.Stat(d.port)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return failed(hintReplug(d), "%s does not exist", d.port)
+	case errors.Is(err, fs.ErrPermission):
+		return failed(hintDialout(), "%s: %v", d.port, err)
+	case err != nil:
+		return failed(hintReplug(d), "%v", err)
+	case fi.Mode()&os.ModeCharDevice == 0:
+		return failed(hintNotSerial(d), "%s is not a serial device", d.port)
+	}
+	opened := make(chan error, 1)
+	go func() {
+		// Always with a read timeout: without one, Close hangs on Linux.
+		p, err := serial.OpenPort(&serial.Config{Name: d.port, Baud: d.baud, ReadTimeout: 100 * time.Millisecond})
+		if err == nil {
+			err = p.Close()
+		}
+		opened <- err
+	}()
+	select {
+	case err = <-opened:
+	case <-ctx.Done():
+		return failed(hintWedged, "%s did not open in time", d.port)
+	}
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return failed(hintDialout(), "permission denied opening %s", d.port)
+	case err != nil:
+		return failed(hintReplug(d), "cannot open %s at %d baud: %v", d.port, d.baud, err)
+	}
+	return passed("%s: opens at %d baud", what, d.baud)
+}
+
+// checkScanner checks that SANE sees the configured scanner.
+func checkScanner(ctx context.Context, d scannerDevice, mode config.DeviceMode) checkResult {
+	if d.use == deviceNone {
+		return notUsed(mode)
+	}
+	cfg := d.cfg
+	if dl, ok := ctx.Deadline(); ok {
+		cfg.Timeout = time.Until(dl)
+	}
+	devs, err := scanner.New(cfg).Devices(ctx)
+	if errors.Is(err, scanner.ErrNotInstalled) {
+		return failed(hintScannerSoftware, "scanimage is not installed")
+	}
+	var ie *i18n.Error
+	if err != nil {
+		if errors.As(err, &ie) {
+			return failed(ie.Msg, "%v", err)
+		}
+		return failed(hintWedged, "%v", err)
+	}
+	var names []string
+	for _, dev := range devs {
+		if dev.Name == cfg.Device {
+			sim := ""
+			if d.use == deviceSim {
+				sim = "simulated: "
+			}
+			return passed("%s%s (%s %s, %s)", sim, dev.Name, dev.Vendor, dev.Model, dev.Type)
+		}
+		names = append(names, dev.Name)
+	}
+	hint := scanner.ErrNoScanner.Msg
+	if len(names) == 0 {
+		return failed(hint, "%s not found: SANE sees no scanner", cfg.Device)
+	}
+	hint.VI += "; hoặc sửa [scanner] device trong tệp cấu hình"
+	hint.EN += "; or fix [scanner] device in the config file"
+	return failed(hint, "%s not found; SANE sees: %s", cfg.Device, strings.Join(names, ", "))
+}
+
+// audioProbe looks for speech and a sound output.
+type audioProbe struct {
+	lookPath    func(string) (string, error)
+	asoundCards string // /proc/asound/cards
+	runtimeDir  string // $XDG_RUNTIME_DIR, where PulseAudio's and PipeWire's sockets are
+	pulseServer string // $PULSE_SERVER
+}
+
+func systemAudio() audioProbe {
+	rt := os.Getenv("XDG_RUNTIME_DIR")
+	if rt == "" {
+		rt = fmt.Sprintf("/run/user/%d", os.Getuid())
+	}
+	return audioProbe{lookPath: exec.LookPath, asoundCards: "/proc/asound/cards", runtimeDir: rt, pulseServer: os.Getenv("PULSE_SERVER")}
+}
+
+// alsaCard is a card's line in /proc/asound/cards: " 0 [PCH ]: HDA-Intel - HDA Intel PCH".
+var alsaCard = regexp.MustCompile(`^\s*(\d+)\s+\[[^\]]*\]:\s*(?:.*? - )?(.*)$`)
+
+// check reports espeak-ng and the sound outputs found.
+func (a audioProbe) check() checkResult {
+	var outputs []string
+	if f, err := os.Open(a.asoundCards); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if m := alsaCard.FindStringSubmatch(sc.Text()); m != nil {
+				outputs = append(outputs, fmt.Sprintf("ALSA card %s (%s)", m[1], strings.TrimSpace(m[2])))
+			}
+		}
+		f.Close()
+	}
+	if a.pulseServer != "" {
+		outputs = append(outputs, "PulseAudio server "+a.pulseServer)
+	} else if isSocket(filepath.Join(a.runtimeDir, "pulse", "native")) {
+		outputs = append(outputs, "PulseAudio socket")
+	}
+	if isSocket(filepath.Join(a.runtimeDir, "pipewire-0")) {
+		outputs = append(outputs, "PipeWire socket")
+	}
+	espeak, err := a.lookPath("espeak-ng")
+	switch {
+	case err != nil:
+		return failed(hintSpeech, "espeak-ng is not installed")
+	case len(outputs) == 0:
+		return failed(hintSpeakers, "espeak-ng at %s, but no sound output: no ALSA card in %s, no PulseAudio or PipeWire socket in %s",
+			espeak, a.asoundCards, a.runtimeDir)
+	}
+	return passed("espeak-ng at %s; output: %s", espeak, strings.Join(outputs, ", "))
+}
+
+func isSocket(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode()&os.ModeSocket != 0
+}
+
+// checkPortal checks that the portal answers its health check.
+func checkPortal(ctx context.Context, portal string, insecure bool) checkResult {
+	if portal == "" {
+		return passed("none configured: 'motcua run' starts a local reference portal on this machine and delivers to it")
+	}
+	base, err := uplink.CheckPortalURL(portal, insecure)
+	if err != nil {
+		return failed(hintPortalURL, "%v", err)
+	}
+	health := strings.TrimSuffix(base.String(), "/") + portalapi.PathHealth
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, health, nil)
+	if err != nil {
+		return failed(hintPortalURL, "%v", err)
+	}
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return failed(hintNetwork, "%s does not answer: %v", portal, err)
+	}
+	resp.Body.Close()
+	latency := time.Since(start)
+	if resp.StatusCode != http.StatusOK {
+		return failed(hintPortalURL, "%s answered %s to %s: is it a motcua portal?", portal, resp.Status, portalapi.PathHealth)
+	}
+	return passed("%s answers in %d ms", portal, latency.Milliseconds())
+}
+
+// doctor holds what the checks read from the system, so tests can stand
+// in for it.
+type doctor struct {
+	statfs func(path string, st *syscall.Statfs_t) error
+	audio  audioProbe
+}
+
+// minFree is the free space under which the disk check fails.
+const minFree = 1 << 30
+
+// checkDisk reports the free space where the data directory is (or will
+// be).
+func (d doctor) checkDisk(dir string) checkResult {
+	path := dir
+	for {
+		if _, err := os.Stat(path); err == nil || filepath.Dir(path) == path {
+			break
+		}
+		path = filepath.Dir(path)
+	}
+	var st syscall.Statfs_t
+	if err := d.statfs(path, &st); err != nil {
+		return failed(hintDisk, "statfs %s: %v", path, err)
+	}
+	free := st.Bavail * uint64(st.Bsize)
+	total := st.Blocks * uint64(st.Bsize)
+	detail := fmt.Sprintf("%s free of %s in %s", bytesIEC(free), bytesIEC(total), path)
+	switch {
+	case free < minFree:
+		return failed(hintDisk, "%s: under 1 GiB, too little to keep applications safely", detail)
+	case free < 5*minFree:
+		detail += " (getting low)"
+	}
+	return passed("%s", detail)
+}
+
+// bytesIEC formats n as MiB or GiB.
+func bytesIEC(n uint64) string {
+	if n < 1<<30 {
+		return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+}
+
+// checkDatabase checks the database's integrity without changing it: no
+// migration runs here.
+func checkDatabase(ctx context.Context, path string) checkResult {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return passed("not created yet (%s)", path)
+	}
+	if err != nil {
+		return failed(hintDatabase(path), "%v", err)
+	}
+	db, err := sql.Open("sqlite3", sqlitedb.DSN(path))
+	if err != nil {
+		return failed(hintDatabase(path), "open %s: %v", path, err)
+	}
+	defer db.Close()
+	if err := sqlitedb.IntegrityCheck(ctx, db); err != nil {
+		return failed(hintDatabase(path), "%s: %v", path, err)
+	}
+	return passed("%s: integrity ok (%s)", path, bytesIEC(uint64(fi.Size())))
+}
