@@ -94,11 +94,18 @@ func Compress(p Page, mode Mode, budget int) (Encoded, error) {
 	scaled := map[int]*image.Gray{p.DPI: clean}
 	var bw *image.Gray
 	var smallest Encoded
+	// hopeless marks the resolutions where a JPEG came out over 1.6 times
+	// the budget: lower qualities save at most a third, so they are not
+	// tried there.
+	hopeless := map[int]bool{}
 	for _, r := range rungs {
 		if picture && r.kind != "jpeg" {
 			continue // posterized or bilevel, a photograph is lost
 		}
 		dpi := min(r.dpi, p.DPI)
+		if r.kind == "jpeg" && hopeless[dpi] {
+			continue
+		}
 		img := scaled[dpi]
 		if img == nil {
 			img = Downscale(clean, p.DPI, dpi)
@@ -122,6 +129,9 @@ func Compress(p Page, mode Mode, budget int) (Encoded, error) {
 		}
 		if len(e.Data) <= budget {
 			return e, nil
+		}
+		if r.kind == "jpeg" && len(e.Data) > budget*16/10 {
+			hopeless[dpi] = true
 		}
 		if smallest.Data == nil || len(e.Data) < len(smallest.Data) {
 			smallest = e

@@ -26,10 +26,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/motcua/motcua/agent/i18n"
@@ -554,12 +556,26 @@ func Assemble(pages []Page, mode Mode, budget int) (Document, error) {
 		return Document{}, errors.New("assemble pdf: no pages")
 	}
 	doc := Document{Pages: make([]Encoded, len(pages))}
-	for i, p := range pages {
-		e, err := Compress(p, mode, budget)
+	// Pages are compressed side by side, one per core.
+	errs := make([]error, len(pages))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(pages)) {
+		wg.Go(func() {
+			for i := range next {
+				doc.Pages[i], errs[i] = Compress(pages[i], mode, budget)
+			}
+		})
+	}
+	for i := range pages {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, err := range errs {
 		if err != nil {
 			return Document{}, fmt.Errorf("page %d: %w", i+1, err)
 		}
-		doc.Pages[i] = e
 	}
 	var buf bytes.Buffer
 	if err := WritePDF(&buf, doc.Pages); err != nil {

@@ -19,14 +19,14 @@ import (
 
 // These tests run the real scanimage against SANE's test backend.
 
-func needScanimage(t *testing.T) {
+func needScanimage(t testing.TB) {
 	t.Helper()
 	if _, err := exec.LookPath("scanimage"); err != nil {
 		t.Fatalf("scanimage is not installed (packaging/install-deps.sh installs sane-utils): %v", err)
 	}
 }
 
-func simScanner(t *testing.T) *sim.Scanner {
+func simScanner(t testing.TB) *sim.Scanner {
 	t.Helper()
 	needScanimage(t)
 	s, err := sim.NewScanner(filepath.Join(t.TempDir(), "sane"))
