@@ -50,6 +50,7 @@ func init() {
 		{"show", "ID", "show one application: form, attachments and history", cmdShow},
 		{"procedures", "[--json] | example CODE", "list the procedures, or print a filled example form", cmdProcedures},
 		{"audit", "verify", "check the audit log's hash chain", cmdAudit},
+		{"scan", scanSynopsis, "scan paper evidence into one small PDF, or list the scanners", cmdScan},
 		{"receipt", receiptSynopsis, "print an application's receipt with its tracking QR code", cmdReceipt},
 		{"sim", "[--cards FILE] [--interval 5s] [--dir DIR]", "play the kiosk's devices on pseudo-terminals, for demos without hardware", cmdSim},
 		{"card", "parse < payloads.txt", "parse ID card QR payloads, one per line, into JSON", cmdCard},
