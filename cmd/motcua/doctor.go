@@ -209,13 +209,17 @@ func runChecks(ctx context.Context, checks []doctorCheck) []checkResult {
 	for i, c := range checks {
 		// A check that honours its context returns soon after its
 		// timeout, with its own words; allow it a moment for that.
-		wait := time.NewTimer(max(0, c.timeout+time.Second-time.Since(start)))
 		select {
 		case results[i] = <-done[i]:
-		case <-wait.C:
-			results[i] = failed(hintWedged, "no answer within %v", c.timeout)
+		default:
+			wait := time.NewTimer(time.Until(start.Add(c.timeout + time.Second)))
+			select {
+			case results[i] = <-done[i]:
+			case <-wait.C:
+				results[i] = failed(hintWedged, "no answer within %v", c.timeout)
+			}
+			wait.Stop()
 		}
-		wait.Stop()
 		results[i].Name = c.name
 	}
 	return results
