@@ -22,6 +22,7 @@ import (
 
 	"github.com/tarm/serial"
 
+	"github.com/motcua/motcua/agent/device"
 	"github.com/motcua/motcua/agent/identity"
 )
 
@@ -51,12 +52,9 @@ type Config struct {
 const readTimeout = 100 * time.Millisecond
 
 // Event is one frame read from the scanner: a card, or what was wrong.
-type Event struct {
-	Card identity.Card
-	Err  error
-	Raw  []byte
-	At   time.Time
-}
+type Event = device.CardEvent
+
+var _ device.CardReader = (*Reader)(nil)
 
 // Status says how the reader stands, for the staff console and `doctor`.
 type Status struct {

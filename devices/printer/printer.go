@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/tarm/serial"
+
+	"github.com/motcua/motcua/agent/device"
 )
 
 // Config configures a Printer.
@@ -24,6 +26,8 @@ type Config struct {
 
 // Printer prints receipts on one ESC/POS printer.
 type Printer struct{ cfg Config }
+
+var _ device.ReceiptPrinter = (*Printer)(nil)
 
 // New returns a Printer for cfg.
 func New(cfg Config) *Printer {

@@ -14,22 +14,15 @@ import (
 	"time"
 
 	"github.com/skip2/go-qrcode"
+
+	"github.com/motcua/motcua/agent/device"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
 )
 
 // Receipt is what the citizen takes home.
-type Receipt struct {
-	Procedure string    // the procedure's name
-	Applicant string    // the applicant's full name
-	LocalID   int64     // the kiosk's id of the application
-	FileCode  string    // the portal's file code, once known
-	At        time.Time // when the application was captured
-	NextSteps []string  // what happens next, in plain words
-	// TrackURL is the tracking page the QR code points to.
-	TrackURL string
-}
+type Receipt = device.Receipt
 
 // Widths in dots of the common paper rolls at 203 dpi.
 const (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/motcua/motcua/agent/device"
 	"github.com/motcua/motcua/devices/scanner"
 )
 
@@ -43,10 +44,10 @@ func BenchmarkLegibility(b *testing.B) {
 func BenchmarkScan(b *testing.B) {
 	s := simScanner(b)
 	sc := scanner.New(s.Config(scanner.Config{}))
-	var doc scanner.Document
+	var doc device.Document
 	for b.Loop() {
 		var err error
-		if doc, err = sc.ScanPDF(context.Background()); err != nil {
+		if doc, err = sc.ScanDocument(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -34,6 +34,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/motcua/motcua/agent/device"
 	"github.com/motcua/motcua/agent/i18n"
 )
 
@@ -630,18 +631,20 @@ func Assemble(pages []Page, mode Mode, budget int) (Document, error) {
 	return doc, nil
 }
 
-// ScanPDF scans with the configured source and mode and assembles the
-// pages into one PDF. Pages scanned before a jam are lost with the error:
-// use Scan and Assemble to keep them.
-func (s *Scanner) ScanPDF(ctx context.Context) (Document, error) {
+var _ device.Scanner = (*Scanner)(nil)
+
+// ScanDocument scans with the configured source and mode and assembles
+// the pages into one PDF. Pages scanned before a jam are lost with the
+// error: use Scan and Assemble to keep them.
+func (s *Scanner) ScanDocument(ctx context.Context) (device.Document, error) {
 	pages, err := s.Scan(ctx)
 	if err != nil {
-		return Document{}, err
+		return device.Document{}, err
 	}
 	doc, err := Assemble(pages, s.cfg.Mode, s.cfg.PageBudget)
 	if err != nil {
-		return Document{}, fmt.Errorf("scan: %w", err)
+		return device.Document{}, fmt.Errorf("scan: %w", err)
 	}
 	s.log.Info("scanned", "pages", len(pages), "pdf_bytes", len(doc.PDF))
-	return doc, nil
+	return device.Document{PDF: doc.PDF, Pages: len(doc.Pages)}, nil
 }

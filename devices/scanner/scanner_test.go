@@ -1,6 +1,7 @@
 package scanner_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"image"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/motcua/motcua/agent/device"
 	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/devices/scanner"
 	"github.com/motcua/motcua/devices/sim"
@@ -240,5 +242,27 @@ exit 6
 	// 300 dpi is the lowest supported resolution at or above 200.
 	if pages[0].DPI != 300 {
 		t.Fatalf("page at %d dpi, want 300", pages[0].DPI)
+	}
+}
+
+// TestScanDocument is the agent's view of the scanner (device.Scanner):
+// one PDF of every page the feeder holds.
+func TestScanDocument(t *testing.T) {
+	s := simScanner(t)
+	cfg := s.Config(scanner.Config{Mode: scanner.Bilevel, Resolution: 100})
+	cfg.Source = scanner.SourceADF
+	var sc device.Scanner = scanner.New(cfg)
+	doc, err := sc.ScanDocument(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Pages != 10 || !bytes.HasPrefix(doc.PDF, []byte("%PDF-1.4\n")) || !bytes.HasSuffix(doc.PDF, []byte("%%EOF\n")) {
+		t.Fatalf("%d pages, PDF %q...", doc.Pages, doc.PDF[:min(len(doc.PDF), 16)])
+	}
+	if err := s.SetFault(sim.FaultCoverOpen); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.ScanDocument(context.Background()); !errors.Is(err, scanner.ErrCoverOpen) {
+		t.Fatalf("with the cover open: %v", err)
 	}
 }
