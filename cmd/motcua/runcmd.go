@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/motcua/motcua/agent/application"
@@ -96,6 +97,14 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	}
 	if plan.printer.use != deviceNone {
 		probes = append(probes, deviceProbe{name: plan.printer.name, port: plan.printer.port, connected: nodeExists(plan.printer.port)})
+	}
+	if plan.scanner.use != deviceNone {
+		name := plan.scanner.cfg.Device
+		if name == "" {
+			name = "(the first SANE finds)"
+		}
+		probes = append(probes, deviceProbe{name: "scanner", port: name,
+			connected: scannerPresent(ctx, scanner.New(plan.scanner.cfg), 30*time.Second)})
 	}
 	e.printDevices(plan, sims)
 	go watchDevices(ctx, e.log, *poll, probes)
@@ -266,6 +275,36 @@ func nodeExists(port string) func() (bool, string) {
 			return false, err.Error()
 		}
 		return true, ""
+	}
+}
+
+// scannerPresent probes a scanner by asking SANE for its devices, at most
+// once per every: listing runs scanimage, which may take seconds, so the
+// answer is kept in between.
+func scannerPresent(ctx context.Context, s *scanner.Scanner, every time.Duration) func() (bool, string) {
+	var last time.Time
+	var up bool
+	var why string
+	return func() (bool, string) {
+		if !last.IsZero() && time.Since(last) < every {
+			return up, why
+		}
+		last = time.Now()
+		lctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		devs, err := s.Devices(lctx)
+		want := s.Config().Device
+		switch {
+		case err != nil:
+			up, why = false, err.Error()
+		case want == "" && len(devs) > 0:
+			up, why = true, ""
+		case slices.ContainsFunc(devs, func(d scanner.Device) bool { return d.Name == want }):
+			up, why = true, ""
+		default:
+			up, why = false, "SANE does not see it"
+		}
+		return up, why
 	}
 }
 

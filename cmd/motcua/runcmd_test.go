@@ -182,6 +182,23 @@ func TestRunWaitsForAMissingDevice(t *testing.T) {
 	a.stop(t)
 }
 
+// A configured scanner that SANE does not see is waited for, not fatal.
+func TestRunWaitsForAMissingScanner(t *testing.T) {
+	data := t.TempDir()
+	sane := t.TempDir()
+	if err := os.WriteFile(filepath.Join(sane, "dll.conf"), []byte("test\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeFile(t, t.TempDir(), "config.toml", "devices = \"real\"\n[scanner]\ndevice = \"epson2:libusb:001:004\"\n")
+	t.Setenv("SANE_CONFIG_DIR", sane)
+	a := startAgent(t, data, "--config", cfg, "--device-poll", "50ms")
+	if !strings.Contains(a.stdout, "Scanner: SANE device epson2:libusb:001:004") {
+		t.Errorf("run said:\n%s", a.stdout)
+	}
+	a.waitLog(t, `msg="device not connected: waiting for it"`, `device=scanner`, `port=epson2:libusb:001:004`, "SANE does not see it")
+	a.stop(t)
+}
+
 // --devices sim beats the file: every device is simulated under the data
 // directory, whatever ports are configured.
 func TestRunAllSimulated(t *testing.T) {
@@ -199,6 +216,7 @@ func TestRunAllSimulated(t *testing.T) {
 		}
 	}
 	a.waitLog(t, `msg="device connected"`, `device="card reader"`, filepath.Join(data, "sim", "card-reader"))
+	a.waitLog(t, `msg="device connected"`, `device=scanner`, `port=test:0`)
 	a.stop(t)
 	if r := cli(t, data, "", "run", "--devices", "some"); r.code != exitUsage || !strings.Contains(r.stderr, `"some" is not auto, sim or real`) {
 		t.Errorf("--devices some: %+v", r)
