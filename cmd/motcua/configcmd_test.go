@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -11,23 +8,6 @@ import (
 
 	"github.com/motcua/motcua/internal/config"
 )
-
-// cliEnv is cli with extra environment variables.
-func cliEnv(t *testing.T, dataDir string, env []string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(motcua, args...)
-	cmd.Env = append(append(os.Environ(), "LANG=C.UTF-8", "MOTCUA_DATA_DIR="+dataDir, "MOTCUA_CONFIG=", "MOTCUA_PORTAL="), env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{code, out.String(), errb.String()}
-}
 
 // parsePrinted reads back what `motcua config` printed.
 func parsePrinted(t *testing.T, out string) *config.Config {

@@ -53,8 +53,21 @@ type result struct {
 // cli runs the motcua binary with args and the given data directory.
 func cli(t *testing.T, dataDir string, stdin string, args ...string) result {
 	t.Helper()
+	return runCLI(t, dataDir, stdin, nil, args...)
+}
+
+// cliEnv is cli with extra environment variables.
+func cliEnv(t *testing.T, dataDir string, env []string, args ...string) result {
+	t.Helper()
+	return runCLI(t, dataDir, "", env, args...)
+}
+
+// runCLI runs the motcua binary as a user would, with none of the
+// environment that would point it at another configuration or portal.
+func runCLI(t *testing.T, dataDir, stdin string, env []string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(motcua, args...)
-	cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "MOTCUA_DATA_DIR="+dataDir)
+	cmd.Env = append(append(os.Environ(), "LANG=C.UTF-8", "MOTCUA_DATA_DIR="+dataDir, "MOTCUA_CONFIG=", "MOTCUA_PORTAL="), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/devices/scanner"
@@ -15,7 +16,7 @@ import (
 	"github.com/motcua/motcua/internal/config"
 )
 
-const scanSynopsis = "(--out FILE.pdf | --list) [--source auto|flatbed|adf] [--mode gray|bilevel] [--device NAME] [--devices auto|sim|real] [--json]"
+const scanSynopsis = "(--out FILE.pdf | --list) [--source auto|flatbed|adf] [--mode gray|bilevel] [--device NAME] [--devices auto|sim|real] [--timeout 2m] [--json]"
 
 // simFaults are the simulated scanner's faults by --sim-fault's names.
 var simFaults = map[string]string{
@@ -58,6 +59,7 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 	mode := fs.String("mode", "", "gray or bilevel (default: the config file's)")
 	resolution := fs.Int("resolution", 0, "dots per inch (default: the config file's, 200)")
 	budget := fs.Int("page-budget", 0, "the most bytes a compressed page should take (default 80 KB)")
+	timeout := fs.Duration("timeout", 2*time.Minute, "give up when the scanner shows no progress (no page) for this long")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	fault := fs.String("sim-fault", "", "make the simulated scanner fail, to train staff: jammed, cover-open, no-docs or io")
 	if rc := e.parseNoArgs(fs, setup, args); rc >= 0 {
@@ -111,6 +113,11 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	sc.PageBudget = *budget
+	if *timeout <= 0 {
+		fmt.Fprintf(e.stderr, "motcua scan: --timeout %v: want a positive duration\n", *timeout)
+		return exitUsage
+	}
+	sc.Timeout = *timeout
 	if plan.scanner.use == deviceSim && plan.mode == config.DevicesAuto {
 		// auto simulates a scanner nobody configured, unless one is there.
 		if devs, err := scanner.New(sc).Devices(ctx); err == nil && len(devs) > 0 {
