@@ -8,7 +8,7 @@ import (
 	"image/jpeg"
 	"io"
 
-	"golang.org/x/image/draw"
+	"golang.org/x/image/ccitt"
 )
 
 // Encoded is one page compressed for a PDF: the image stream and what a
@@ -16,9 +16,10 @@ import (
 type Encoded struct {
 	Width, Height int // pixels
 	DPI           int
-	// Filter is the PDF filter that decodes Data: "DCTDecode" (JPEG) or
-	// "FlateDecode" (zlib over rows of BitsPerComponent-bit pixels, most
-	// significant bits first, 0 black).
+	// Filter is the PDF filter that decodes Data: "DCTDecode" (JPEG),
+	// "CCITTFaxDecode" (bilevel, CCITT Group 4, 0 black) or "FlateDecode"
+	// (zlib over rows of BitsPerComponent-bit pixels, most significant
+	// bits first, 0 black).
 	Filter           string
 	BitsPerComponent int
 	// Predictor is the PNG predictor of FlateDecode data (15: a filter
@@ -149,12 +150,10 @@ func encodeJPEG(img *image.Gray, dpi, quality int) (Encoded, error) {
 		BitsPerComponent: 8, Data: buf.Bytes(), How: fmt.Sprintf("jpeg q%d %d dpi", quality, dpi)}, nil
 }
 
-// encodeBilevel packs a page of 0 and 255 pixels into 1-bit rows and
-// deflates them.
+// encodeBilevel codes a page of 0 and 255 pixels with CCITT Group 4.
 func encodeBilevel(img *image.Gray, dpi int) (Encoded, error) {
-	e, err := encodeFlate(img, dpi, 1)
-	e.How = fmt.Sprintf("bilevel %d dpi", dpi)
-	return e, err
+	return Encoded{Width: img.Rect.Dx(), Height: img.Rect.Dy(), DPI: dpi, Filter: "CCITTFaxDecode",
+		BitsPerComponent: 1, Data: encodeG4(img), How: fmt.Sprintf("bilevel %d dpi", dpi)}, nil
 }
 
 // encodeFlate packs img into rows of bpc bits per pixel (1, 2, 4 or 8),
@@ -359,12 +358,63 @@ func Binarize(img *image.Gray, dpi int) *image.Gray {
 	return out
 }
 
-// Downscale resamples a page from one resolution to a lower one.
+// Downscale resamples a page from one resolution to a lower one, each new
+// pixel the average of the area of the old page it covers.
 func Downscale(img *image.Gray, from, to int) *image.Gray {
-	w := img.Rect.Dx() * to / from
-	h := img.Rect.Dy() * to / from
+	sw, sh := img.Rect.Dx(), img.Rect.Dy()
+	w, h := sw*to/from, sh*to/from
+	cols, rows := areaWeights(sw, w), areaWeights(sh, h)
+	// Across, into a float row per source row; then down.
+	tmp := make([]float32, w*sh)
+	for y := 0; y < sh; y++ {
+		src := img.Pix[y*img.Stride : y*img.Stride+sw]
+		dst := tmp[y*w : (y+1)*w]
+		for x, ws := range cols {
+			var v float32
+			for _, c := range ws {
+				v += float32(src[c.i]) * c.w
+			}
+			dst[x] = v
+		}
+	}
 	out := image.NewGray(image.Rect(0, 0, w, h))
-	draw.CatmullRom.Scale(out, out.Rect, img, img.Rect, draw.Src, nil)
+	acc := make([]float32, w)
+	for y, ws := range rows {
+		clear(acc)
+		for _, c := range ws {
+			row := tmp[c.i*w : (c.i+1)*w]
+			for x, v := range row {
+				acc[x] += v * c.w
+			}
+		}
+		dst := out.Pix[y*out.Stride : y*out.Stride+w]
+		for x, v := range acc {
+			dst[x] = uint8(min(255, v+0.5))
+		}
+	}
+	return out
+}
+
+// weight is one source pixel's share of a resampled pixel.
+type weight struct {
+	i int
+	w float32
+}
+
+// areaWeights returns, for each of n new pixels along a line of src old
+// ones, the old pixels it covers and by how much (the shares add to 1).
+func areaWeights(src, n int) [][]weight {
+	scale := float64(src) / float64(n)
+	out := make([][]weight, n)
+	for j := range out {
+		lo, hi := float64(j)*scale, float64(j+1)*scale
+		for i := int(lo); i < src && float64(i) < hi; i++ {
+			cover := min(hi, float64(i+1)) - max(lo, float64(i))
+			if cover > 0 {
+				out[j] = append(out[j], weight{i, float32(cover / scale)})
+			}
+		}
+	}
 	return out
 }
 
@@ -378,6 +428,12 @@ func DecodeEncoded(e Encoded) (*image.Gray, error) {
 			return nil, fmt.Errorf("decode page: %w", err)
 		}
 		return toGray(img), nil
+	case "CCITTFaxDecode":
+		img := image.NewGray(image.Rect(0, 0, e.Width, e.Height))
+		if err := ccitt.DecodeIntoGray(img, bytes.NewReader(e.Data), ccitt.MSB, ccitt.Group4, nil); err != nil {
+			return nil, fmt.Errorf("decode page: %w", err)
+		}
+		return img, nil
 	case "FlateDecode":
 	default:
 		return nil, fmt.Errorf("decode page: unknown filter %q", e.Filter)

@@ -238,3 +238,33 @@ func TestParseMode(t *testing.T) {
 		t.Error("ParseMode(color) accepted")
 	}
 }
+
+func TestDownscaleAverages(t *testing.T) {
+	// A 4x4 page of 2x2 blocks, halved: each new pixel is its block's mean.
+	img := image.NewGray(image.Rect(0, 0, 4, 4))
+	copy(img.Pix, []uint8{
+		0, 100, 200, 200,
+		100, 200, 200, 200,
+		10, 10, 255, 0,
+		10, 10, 0, 255,
+	})
+	got := Downscale(img, 200, 100)
+	want := []uint8{100, 200, 10, 128}
+	if got.Rect.Dx() != 2 || got.Rect.Dy() != 2 || !reflect.DeepEqual(got.Pix, want) {
+		t.Fatalf("Downscale = %v (%v), want %v", got.Pix, got.Rect, want)
+	}
+	// 200 to 150 dpi: three new pixels for four old; flat stays flat.
+	flat := image.NewGray(image.Rect(0, 0, 400, 300))
+	for i := range flat.Pix {
+		flat.Pix[i] = 77
+	}
+	got = Downscale(flat, 200, 150)
+	if got.Rect.Dx() != 300 || got.Rect.Dy() != 225 {
+		t.Fatalf("200 to 150 dpi: %v", got.Rect)
+	}
+	for i, v := range got.Pix {
+		if v != 77 {
+			t.Fatalf("flat page resampled to %d at %d", v, i)
+		}
+	}
+}

@@ -15,7 +15,7 @@ import (
 // The subset written here is small: a catalog, a page tree, and per page a
 // content stream that draws one image XObject. It is written by hand rather
 // than with a PDF library because it must pass the compressed image bytes
-// through untouched (JPEG as DCTDecode, 1-bit Flate as is), which is all a
+// through untouched (JPEG, CCITT Group 4, grey Flate), which is all a
 // scan needs; poppler's pdfinfo, pdfimages and pdftoppm check it in the
 // tests.
 func WritePDF(w io.Writer, pages []Encoded) error {
@@ -40,7 +40,7 @@ func WritePDF(w io.Writer, pages []Encoded) error {
 		if p.Width <= 0 || p.Height <= 0 || p.DPI <= 0 || len(p.Data) == 0 {
 			return fmt.Errorf("write pdf: page %d is empty", i+1)
 		}
-		if p.Filter != "DCTDecode" && p.Filter != "FlateDecode" {
+		if p.Filter != "DCTDecode" && p.Filter != "FlateDecode" && p.Filter != "CCITTFaxDecode" {
 			return fmt.Errorf("write pdf: page %d: unknown filter %q", i+1, p.Filter)
 		}
 		page, content, img := 4+3*i, 5+3*i, 6+3*i
@@ -52,6 +52,10 @@ func WritePDF(w io.Writer, pages []Encoded) error {
 		pw.stream(content, "", []byte(draw))
 		dict := fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent %d /Filter /%s",
 			p.Width, p.Height, p.BitsPerComponent, p.Filter)
+		if p.Filter == "CCITTFaxDecode" {
+			// Group 4, ending with its end-of-block code; 0 is black.
+			dict += fmt.Sprintf(" /DecodeParms << /K -1 /Columns %d /Rows %d >>", p.Width, p.Height)
+		}
 		if p.Predictor != 0 {
 			dict += fmt.Sprintf(" /DecodeParms << /Predictor %d /Colors 1 /BitsPerComponent %d /Columns %d >>",
 				p.Predictor, p.BitsPerComponent, p.Width)

@@ -109,8 +109,8 @@ func TestPDFReadsBack(t *testing.T) {
 			if got := f[:8]; fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("%s: page %d image %v, want %v (%s)", mode, i+1, got, want, e.How)
 			}
-			if e.Filter == "DCTDecode" && f[8] != "jpeg" {
-				t.Errorf("%s: page %d: JPEG stored as %s", mode, i+1, f[8])
+			if wantEnc := map[string]string{"DCTDecode": "jpeg", "CCITTFaxDecode": "ccitt", "FlateDecode": "image"}[e.Filter]; f[8] != wantEnc {
+				t.Errorf("%s: page %d: %s stored as %s, want %s", mode, i+1, e.Filter, f[8], wantEnc)
 			}
 			if len(e.Data) > scanner.DefaultPageBudget {
 				t.Errorf("%s: page %d: %d bytes (%s), over budget", mode, i+1, len(e.Data), e.How)

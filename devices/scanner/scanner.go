@@ -4,8 +4,8 @@
 // Pages are scanned in grayscale at 200 dpi, from the automatic document
 // feeder when the device has one and it holds paper, else from the flatbed.
 // Each page is then cleaned (the paper made white) and compressed to a
-// budget, 80 KB for an A4 text page by default: 1-bit bilevel with Flate, or
-// grayscale JPEG. SANE's test backend is the simulated scanner (see
+// budget, 80 KB for an A4 text page by default: bilevel with CCITT Group 4,
+// or grey (4- or 2-bit Flate for text, JPEG for photographs). SANE's test backend is the simulated scanner (see
 // devices/sim).
 //
 // A missing scanner, a paper jam, an open cover or an empty feeder are
