@@ -126,3 +126,24 @@ func TestG4CodeTables(t *testing.T) {
 		}
 	}
 }
+
+// FuzzG4 codes arbitrary bilevel pages and decodes them with
+// golang.org/x/image/ccitt: what comes back is what went in.
+func FuzzG4(f *testing.F) {
+	f.Add(uint8(8), []byte{0x00, 0xff, 0x0f})
+	f.Add(uint8(1), []byte{0xaa})
+	f.Add(uint8(200), bytes.Repeat([]byte{0x81, 0x7e, 0x00}, 300))
+	f.Fuzz(func(t *testing.T, width uint8, bits []byte) {
+		bits = bits[:min(len(bits), 8192)]
+		w := int(width)%300 + 1
+		h := min(len(bits)*8/w+1, 2000)
+		img := bilevel(w, h, func(x, y int) bool {
+			i := y*w + x
+			return i/8 < len(bits) && bits[i/8]&(0x80>>(i%8)) != 0
+		})
+		got := decodeG4(t, encodeG4(img), w, h)
+		if x, y, ok := sameBilevel(img, got); !ok {
+			t.Fatalf("%dx%d: pixel (%d,%d) differs after decoding", w, h, x, y)
+		}
+	})
+}
