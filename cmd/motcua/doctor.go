@@ -142,6 +142,7 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "motcua doctor: --devices: %v\n", err)
 		return exitUsage
 	}
+	plan.findScanner(ctx)
 	if plan.cardReader.use == deviceSim || plan.printer.use == deviceSim || plan.scanner.use == deviceSim {
 		// The simulators live apart from run's, which may be running.
 		dir, err := os.MkdirTemp("", "motcua-doctor-")

@@ -79,6 +79,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		return e.fail("%v", err)
 	}
 
+	plan.findScanner(ctx)
 	sims, err := startSimDevices(filepath.Join(e.dataDir, "sim"), &plan, sim.SamplePayloads)
 	if err != nil {
 		return e.fail("simulated devices: %v", err)
@@ -200,6 +201,23 @@ func planDevices(c *config.Config, modeFlag, cardPort string) (devicePlan, error
 			Resolution: int(c.Scanner.Resolution), Mode: scanner.Mode(c.Scanner.Mode)}},
 	}
 	return p, nil
+}
+
+// findScanner lets auto use a scanner nobody configured when SANE sees
+// one: the first it lists. Only when none is there is the scanner
+// simulated.
+func (p *devicePlan) findScanner(ctx context.Context) {
+	if p.mode != config.DevicesAuto || p.scanner.use != deviceSim {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	cfg := p.scanner.cfg
+	cfg.Timeout = 20 * time.Second
+	if devs, err := scanner.New(cfg).Devices(ctx); err == nil && len(devs) > 0 {
+		p.scanner.use = deviceReal
+		p.scanner.cfg.Device = devs[0].Name
+	}
 }
 
 // printDevices says which device is real, which simulated, and where.

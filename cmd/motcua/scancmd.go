@@ -118,11 +118,9 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	sc.Timeout = *timeout
-	if plan.scanner.use == deviceSim && plan.mode == config.DevicesAuto {
-		// auto simulates a scanner nobody configured, unless one is there.
-		if devs, err := scanner.New(sc).Devices(ctx); err == nil && len(devs) > 0 {
-			plan.scanner.use = deviceReal
-		}
+	if *device == "" {
+		plan.findScanner(ctx)
+		sc.Device = plan.scanner.cfg.Device
 	}
 	if plan.scanner.use == deviceSim {
 		why := "no scanner is configured or found"

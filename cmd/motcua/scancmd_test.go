@@ -112,3 +112,33 @@ func TestScanUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestScanAutoFindsAScanner: with devices = auto and no scanner configured,
+// a scanner SANE sees is used, not the simulator. Here SANE sees its test
+// backend through a SANE_CONFIG_DIR of the test's, as it would see a
+// scanner plugged in.
+func TestScanAutoFindsAScanner(t *testing.T) {
+	data := t.TempDir()
+	sane := t.TempDir()
+	if err := os.WriteFile(filepath.Join(sane, "dll.conf"), []byte("test\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pdf := filepath.Join(t.TempDir(), "found.pdf")
+	r := cliEnv(t, data, []string{"SANE_CONFIG_DIR=" + sane}, "scan", "--source", "flatbed", "--out", pdf, "--json")
+	if r.code != 0 || strings.Contains(r.stderr, "simulated") {
+		t.Fatalf("scan with a scanner attached: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// With nothing attached, auto falls back to the simulator and says so.
+	empty := t.TempDir()
+	if err := os.WriteFile(filepath.Join(empty, "dll.conf"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = cliEnv(t, data, []string{"SANE_CONFIG_DIR=" + empty}, "scan", "--out", pdf)
+	if r.code != 0 || !strings.Contains(r.stderr, "scanning from the simulated scanner") {
+		t.Fatalf("scan with no scanner: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = cliEnv(t, data, []string{"SANE_CONFIG_DIR=" + sane}, "doctor", "--json")
+	if !strings.Contains(r.stdout, `"detail": "test:0 (Noname frontend-tester, virtual device)"`) {
+		t.Fatalf("doctor with a scanner attached:\n%s", r.stdout)
+	}
+}
