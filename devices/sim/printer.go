@@ -31,6 +31,7 @@ type Printer struct {
 	badErr   error
 	state    PrinterState
 	raw      map[byte]byte
+	closing  bool
 	stopped  chan struct{}
 	close    func() error
 }
@@ -69,6 +70,13 @@ func NewPrinter(path, dir string) (*Printer, error) {
 	p := &Printer{path: path, dir: dir, stopped: make(chan struct{})}
 	p.close = func() error {
 		os.Remove(path)
+		p.mu.Lock()
+		p.closing = true
+		p.mu.Unlock()
+		// Wake the reader: while the agent holds the port open, the
+		// master's read would not end, and closing the master waits for it.
+		slave.Write([]byte{0})
+		<-p.stopped
 		slave.Close()
 		return master.Close()
 	}
@@ -163,9 +171,7 @@ func (p *Printer) Err() error {
 
 // Close unplugs the simulated printer.
 func (p *Printer) Close() error {
-	err := p.close()
-	<-p.stopped
-	return err
+	return p.close()
 }
 
 // Status bits, as Epson's ESC/POS reference defines the replies to DLE
@@ -234,6 +240,12 @@ func (p *Printer) run(master *os.File) {
 	buf := make([]byte, 64<<10)
 	for {
 		n, err := master.Read(buf)
+		p.mu.Lock()
+		closing := p.closing
+		p.mu.Unlock()
+		if closing {
+			return
+		}
 		dec.Write(buf[:n])
 		for {
 			c, ok, derr := dec.Next()
