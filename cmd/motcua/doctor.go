@@ -23,6 +23,7 @@ import (
 
 	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/store"
+	"github.com/motcua/motcua/devices/printer"
 	"github.com/motcua/motcua/devices/scanner"
 	"github.com/motcua/motcua/devices/sim"
 	"github.com/motcua/motcua/internal/config"
@@ -163,7 +164,9 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 	d := doctor{statfs: syscall.Statfs, audio: systemAudio()}
 	checks := []doctorCheck{
 		{"card reader", 5 * time.Second, func(ctx context.Context) checkResult { return checkSerial(ctx, plan.cardReader, plan.mode) }},
-		{"printer", 5 * time.Second, func(ctx context.Context) checkResult { return checkSerial(ctx, plan.printer, plan.mode) }},
+		{"printer", 5 * time.Second, func(ctx context.Context) checkResult {
+			return checkPrinter(ctx, plan.printer, plan.paperWidth, plan.mode)
+		}},
 		{"scanner", 30 * time.Second, func(ctx context.Context) checkResult { return checkScanner(ctx, plan.scanner, plan.mode) }},
 		{"audio", 5 * time.Second, func(ctx context.Context) checkResult { return d.audio.check() }},
 		{"portal", 10 * time.Second, func(ctx context.Context) checkResult { return checkPortal(ctx, portalURL, cfg.Portal.Insecure) }},
@@ -251,18 +254,25 @@ func notUsed(mode config.DeviceMode) checkResult {
 	return passed("not used (none configured, devices = %s)", mode)
 }
 
-// checkSerial checks that a serial device's node exists and opens at its
-// baud rate.
-func checkSerial(ctx context.Context, d serialDevice, mode config.DeviceMode) checkResult {
-	if d.use == deviceNone {
-		return notUsed(mode)
-	}
+// portName names a serial device's port for doctor's lines: simulated, or
+// the device a udev symlink points to.
+func portName(d serialDevice) string {
 	what := d.port
 	if d.use == deviceSim {
 		what = "simulated at " + d.port
 	} else if target, err := filepath.EvalSymlinks(d.port); err == nil && target != d.port {
 		what += " (" + target + ")"
 	}
+	return what
+}
+
+// checkSerial checks that a serial device's node exists and opens at its
+// baud rate.
+func checkSerial(ctx context.Context, d serialDevice, mode config.DeviceMode) checkResult {
+	if d.use == deviceNone {
+		return notUsed(mode)
+	}
+	what := portName(d)
 	fi, err := os.Stat(d.port)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -295,6 +305,59 @@ func checkSerial(ctx context.Context, d serialDevice, mode config.DeviceMode) ch
 		return failed(hintReplug(d), "cannot open %s at %d baud: %v", d.port, d.baud, err)
 	}
 	return passed("%s: opens at %d baud", what, d.baud)
+}
+
+// hintPrinterStatus says what to do about what the printer reports.
+func hintPrinterStatus(err error, width config.PaperWidth) i18n.Text {
+	switch err {
+	case printer.ErrPaperOut:
+		return i18n.Tf(
+			"Lắp cuộn giấy in mới (khổ %d mm), mặt giấy nhiệt hướng lên, đóng nắp máy in rồi chạy lại motcua doctor",
+			"Load a new roll of receipt paper (%d mm wide), heat-sensitive side up, close the printer's cover, then run motcua doctor again", width)
+	case printer.ErrCoverOpen:
+		return i18n.T(
+			"Đóng nắp máy in cho khớp (nghe tiếng tách), rồi chạy lại motcua doctor",
+			"Close the printer's cover until it clicks, then run motcua doctor again")
+	case printer.ErrPrinterError:
+		return i18n.T(
+			"Tắt máy in, mở nắp, gỡ giấy kẹt, đóng nắp rồi bật lại; nếu đèn lỗi vẫn sáng, báo cán bộ kỹ thuật",
+			"Switch the printer off, open the cover, clear any jammed paper, close it and switch on again; if the error light stays on, call technical support")
+	}
+	return i18n.T(
+		"Bật máy in và kiểm tra đèn báo: không được có đèn lỗi; nếu đang nhấn nút FEED thì thả ra, rồi chạy lại motcua doctor",
+		"Switch the printer on and check its lights: no error light; release the FEED button if held, then run motcua doctor again")
+}
+
+// checkPrinter checks the printer's port as checkSerial does, then asks
+// the printer its status (ESC/POS DLE EOT). A printer that does not
+// answer, as many on one-way cables do, passes: its status is unknown.
+func checkPrinter(ctx context.Context, d serialDevice, width config.PaperWidth, mode config.DeviceMode) checkResult {
+	r := checkSerial(ctx, d, mode)
+	if !r.OK || d.use == deviceNone {
+		return r
+	}
+	st, err := printer.New(printer.Config{Port: d.port, Baud: d.baud}).Status(ctx)
+	switch {
+	case errors.Is(err, printer.ErrNoStatus):
+		r.Detail += "; status not reported (one-way cable?)"
+	case errors.Is(err, printer.ErrBadStatus):
+		r.Detail += fmt.Sprintf("; status not understood, %s: is it an ESC/POS printer at %d baud?",
+			strings.TrimPrefix(err.Error(), "printer "+d.port+": "), d.baud)
+	case ctx.Err() != nil:
+		return failed(hintWedged, "%s: no status in time", portName(d))
+	case err != nil:
+		return failed(hintReplug(d), "%v", err)
+	case st.Err() != nil:
+		reason := map[error]string{printer.ErrPaperOut: "out of paper", printer.ErrCoverOpen: "cover open",
+			printer.ErrPrinterError: "the printer reports an error", printer.ErrOffline: "offline"}[st.Err()]
+		return failed(hintPrinterStatus(st.Err(), width), "%s: %s (status: %s)", portName(d), reason, st)
+	default:
+		r.Detail += ", " + st.String()
+		if st.PaperNearEnd {
+			r.Detail += ": have a new roll ready"
+		}
+	}
+	return r
 }
 
 // checkScanner checks that SANE sees the configured scanner.

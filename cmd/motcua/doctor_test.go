@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -79,7 +80,7 @@ url = %q
 		t.Errorf("card reader: %q %q", line, hint)
 	}
 	line, hint = doctorLine(t, r.stdout, "printer")
-	if !strings.HasPrefix(line, "OK   printer: "+prn.Path()+" (/dev/pts/") || !strings.HasSuffix(line, "): opens at 19200 baud") || hint != nil {
+	if !strings.HasPrefix(line, "OK   printer: "+prn.Path()+" (/dev/pts/") || !strings.HasSuffix(line, "): opens at 19200 baud, online, paper OK") || hint != nil {
 		t.Errorf("printer: %q %q", line, hint)
 	}
 	line, hint = doctorLine(t, r.stdout, "portal")
@@ -160,13 +161,13 @@ func TestDoctorPortalDatabaseJSON(t *testing.T) {
 func TestDoctorSimulatedDevices(t *testing.T) {
 	data := t.TempDir()
 	r := cliEnv(t, data, nil, "doctor", "--devices", "sim")
-	for _, name := range []string{"card reader", "printer"} {
+	for name, status := range map[string]string{"card reader": "", "printer": ", online, paper OK"} {
 		line, _ := doctorLine(t, r.stdout, name)
-		if !strings.HasPrefix(line, "OK   "+name+": simulated at ") || !strings.HasSuffix(line, ": opens at 9600 baud") {
+		if !strings.HasPrefix(line, "OK   "+name+": simulated at ") || !strings.HasSuffix(line, ": opens at 9600 baud"+status) {
 			t.Errorf("%s: %q", name, line)
 		}
 		// The simulator is gone once doctor is done.
-		path := strings.TrimSuffix(strings.TrimPrefix(line, "OK   "+name+": simulated at "), ": opens at 9600 baud")
+		path := strings.TrimSuffix(strings.TrimPrefix(line, "OK   "+name+": simulated at "), ": opens at 9600 baud"+status)
 		if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s simulator left behind at %s (%v)", name, path, err)
 		}
@@ -181,6 +182,99 @@ func TestDoctorSimulatedDevices(t *testing.T) {
 	}
 	if r := cliEnv(t, data, nil, "doctor", "--devices", "virtual"); r.code != exitUsage || !strings.Contains(r.stderr, `"virtual" is not auto, sim or real`) {
 		t.Errorf("--devices virtual: %+v", r)
+	}
+}
+
+// The printer's own status: out of paper or its cover open fails with
+// what staff can do, Vietnamese first; paper near its end passes with a
+// word about it; a printer that never answers (a one-way cable) passes,
+// its status unknown.
+func TestDoctorPrinterStatus(t *testing.T) {
+	dir := t.TempDir()
+	prn, err := sim.NewPrinter(filepath.Join(dir, "printer"), filepath.Join(dir, "receipts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prn.Close()
+	cfg := writeFile(t, dir, "config.toml", fmt.Sprintf("devices = \"real\"\n[printer]\nport = %q\npaper_width_mm = 58\n", prn.Path()))
+	tests := []struct {
+		state  sim.PrinterState
+		ok     bool
+		detail string // after "<path> (/dev/pts/N)"
+		hintVI string
+		hintEN string
+	}{
+		{sim.PrinterState{PaperOut: true}, false, ": out of paper (status: offline, out of paper)",
+			"Lắp cuộn giấy in mới (khổ 58 mm)", "Load a new roll of receipt paper (58 mm wide)"},
+		{sim.PrinterState{CoverOpen: true}, false, ": cover open (status: offline, cover open, paper OK)",
+			"Đóng nắp máy in", "Close the printer's cover"},
+		{sim.PrinterState{Offline: true}, false, ": offline (status: offline, paper OK)",
+			"Bật máy in", "Switch the printer on"},
+		{sim.PrinterState{Error: true}, false, ": the printer reports an error (status: offline, paper OK, error)",
+			"Tắt máy in", "Switch the printer off"},
+		{sim.PrinterState{PaperNearEnd: true}, true, ": opens at 9600 baud, online, paper near end: have a new roll ready", "", ""},
+		{sim.PrinterState{Mute: true}, true, ": opens at 9600 baud; status not reported (one-way cable?)", "", ""},
+		{sim.PrinterState{Mute: true, PaperOut: true}, true, ": opens at 9600 baud; status not reported (one-way cable?)", "", ""},
+	}
+	for _, tt := range tests {
+		prn.SetState(tt.state)
+		r := cliEnv(t, t.TempDir(), nil, "doctor", "--config", cfg)
+		line, hint := doctorLine(t, r.stdout, "printer")
+		verdict := "OK   "
+		if !tt.ok {
+			verdict = "FAIL "
+			if r.code != exitFail {
+				t.Errorf("%+v: doctor exited %d", tt.state, r.code)
+			}
+		}
+		before, after, found := strings.Cut(line, ")")
+		if !strings.HasPrefix(before, verdict+"printer: "+prn.Path()+" (/dev/pts/") || !found || after != tt.detail {
+			t.Errorf("%+v: %q, want %q...%q", tt.state, line, verdict+"printer: "+prn.Path(), tt.detail)
+		}
+		if tt.ok != (hint == nil) || (!tt.ok && (len(hint) != 2 || !strings.HasPrefix(hint[0], tt.hintVI) || !strings.HasPrefix(hint[1], tt.hintEN) ||
+			strings.Contains(hint[0]+hint[1], "%!"))) {
+			t.Errorf("%+v: hint %q", tt.state, hint)
+		}
+	}
+}
+
+// `motcua sim --printer-fault paper-out` gives staff a printer out of
+// paper to practise on: doctor fails on it, receipt refuses it.
+func TestSimPrinterFault(t *testing.T) {
+	simDir := t.TempDir()
+	cmd := exec.Command(motcua, "sim", "--printer-fault", "paper-out", "--dir", simDir)
+	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
+	cmd.Stdin = strings.NewReader("")
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(out)
+	var port string
+	for sc.Scan() {
+		if p, ok := strings.CutPrefix(sc.Text(), "printer: "); ok {
+			port, _, _ = strings.Cut(p, " ")
+		}
+		if sc.Text() == "printer fault: paper-out" {
+			break
+		}
+	}
+	if port == "" {
+		t.Fatal("sim printed no printer path")
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	cfg := writeFile(t, t.TempDir(), "config.toml", fmt.Sprintf("devices = \"real\"\n[printer]\nport = %q\n", port))
+	r := cliEnv(t, t.TempDir(), nil, "doctor", "--config", cfg)
+	if line, hint := doctorLine(t, r.stdout, "printer"); !strings.HasPrefix(line, "FAIL printer: "+port) ||
+		!strings.Contains(line, ": out of paper") || len(hint) != 2 || !strings.HasPrefix(hint[0], "Lắp cuộn giấy in mới (khổ 80 mm)") {
+		t.Errorf("printer: %q %q", line, hint)
+	}
+	if r := cli(t, t.TempDir(), "", "sim", "--printer-fault", "jammed"); r.code != exitUsage || !strings.Contains(r.stderr, "paper-out, near-end") {
+		t.Errorf("unknown fault: %+v", r)
 	}
 }
 

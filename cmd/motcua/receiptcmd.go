@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/png"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/procedure"
 	"github.com/motcua/motcua/devices/printer"
 	"github.com/motcua/motcua/internal/config"
@@ -82,8 +84,18 @@ func cmdReceipt(ctx context.Context, e *env, args []string) int {
 		}
 		return exitOK
 	}
-	if err := printer.New(printer.Config{Port: *port, Baud: int(cfg.Printer.Baud), Width: *width}).Print(ctx, r); err != nil {
+	// The printer is asked its status first: out of paper, cover open or
+	// offline, nothing is sent and the message says what to do.
+	after, err := printer.New(printer.Config{Port: *port, Baud: int(cfg.Printer.Baud), Width: *width}).PrintStatus(ctx, r)
+	var ie *i18n.Error
+	switch {
+	case errors.As(err, &ie):
+		fmt.Fprintf(e.stderr, "motcua receipt: %s\n  %v\n", ie.Msg.VI, err)
+		return exitFail
+	case err != nil:
 		return e.fail("%v", err)
+	case after != nil && after.PaperNearEnd:
+		fmt.Fprintf(e.stderr, "motcua receipt: %s\n  printed; %s\n", printer.WarnPaperNearEnd.VI, printer.WarnPaperNearEnd.EN)
 	}
 	return exitOK
 }

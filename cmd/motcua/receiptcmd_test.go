@@ -85,3 +85,46 @@ func TestReceipt(t *testing.T) {
 		t.Errorf("missing printer: %+v", r)
 	}
 }
+
+// A printer out of paper is sent nothing: receipt exits 1 with what to do,
+// Vietnamese first. Paper near its end prints, with a warning.
+func TestReceiptPrinterStatus(t *testing.T) {
+	data := t.TempDir()
+	dir := t.TempDir()
+	form := writeFile(t, dir, "f.json", cli(t, data, "", "procedures", "example", "1.001193").stdout)
+	var sub submitResult
+	mustJSON(t, cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form).stdout, &sub)
+	prn, err := sim.NewPrinter(filepath.Join(dir, "printer"), filepath.Join(dir, "receipts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prn.Close()
+	args := []string{"receipt", fmt.Sprint(sub.ID), "--printer", prn.Path(), "--width", "384"}
+
+	prn.SetPaper(true, false)
+	r := cli(t, data, "", args...)
+	if r.code != exitFail || !strings.HasPrefix(r.stderr, "motcua receipt: Máy in hết giấy. Hãy lắp cuộn giấy mới.\n") ||
+		!strings.Contains(r.stderr, "the printer is out of paper: load a new roll") {
+		t.Fatalf("out of paper: exit %d\n%s", r.code, r.stderr)
+	}
+	prn.SetState(sim.PrinterState{CoverOpen: true})
+	if r := cli(t, data, "", args...); r.code != exitFail || !strings.Contains(r.stderr, "Nắp máy in đang mở") {
+		t.Fatalf("cover open: exit %d\n%s", r.code, r.stderr)
+	}
+
+	prn.SetState(sim.PrinterState{PaperNearEnd: true})
+	r = cli(t, data, "", args...)
+	if r.code != 0 || !strings.Contains(r.stderr, "Giấy in sắp hết") || !strings.Contains(r.stderr, "nearly out") {
+		t.Fatalf("near end: exit %d\n%s", r.code, r.stderr)
+	}
+	// The simulator handles what it receives in order: the receipt
+	// printed is the first it saw, so the refused ones never reached it.
+	for deadline := time.Now().Add(10 * time.Second); len(prn.Saved()) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing printed (%v)", prn.Err())
+		}
+	}
+	if len(prn.Saved()) != 1 || prn.Dropped() != 0 || prn.Err() != nil {
+		t.Fatalf("saved %v, dropped %d, err %v", prn.Saved(), prn.Dropped(), prn.Err())
+	}
+}

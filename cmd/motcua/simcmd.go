@@ -24,12 +24,18 @@ func defaultSimDir() string {
 
 // cmdSim plays the kiosk's devices on pseudo-terminals until stopped.
 func cmdSim(ctx context.Context, e *env, args []string) int {
-	fs, setup := e.flags("sim", "[--cards FILE] [--interval 5s] [--dir DIR]", slog.LevelInfo)
+	fs, setup := e.flags("sim", "[--cards FILE] [--interval 5s] [--dir DIR] [--printer-fault FAULT]", slog.LevelInfo)
 	dir := fs.String("dir", defaultSimDir(), "where the device paths appear")
 	cards := fs.String("cards", "", "file of ID card QR payloads, one per line (default: synthetic sample cards)")
 	interval := fs.Duration("interval", 0, "show the next card every interval (default: on Enter)")
+	fault := fs.String("printer-fault", "", "the simulated printer's state, for practice: "+strings.Join(printerFaultNames, ", "))
 	if rc := e.parseNoArgs(fs, setup, args); rc >= 0 {
 		return rc
+	}
+	printerState, ok := printerFaults[*fault]
+	if !ok {
+		fmt.Fprintf(e.stderr, "motcua sim: --printer-fault %q is not one of %s\n", *fault, strings.Join(printerFaultNames, ", "))
+		return exitUsage
 	}
 	payloads := sim.SamplePayloads
 	if *cards != "" {
@@ -49,8 +55,12 @@ func cmdSim(ctx context.Context, e *env, args []string) int {
 		return e.fail("%v", err)
 	}
 	defer sims.Close()
+	sims.printer.SetState(printerState)
 	reader := sims.cardReader
 	fmt.Fprintf(e.stdout, "card reader: %s\nprinter: %s (receipts saved as PNG in %s)\n", reader.Path(), sims.printer.Path(), sims.receipts)
+	if *fault != "" {
+		fmt.Fprintf(e.stdout, "printer fault: %s\n", *fault)
+	}
 	fmt.Fprintf(e.stdout, "scanner: SANE device %s (try: %s scanimage -d %s --format=png > page.png)\n",
 		plan.scanner.cfg.Device, sims.scannerEnv(), plan.scanner.cfg.Device)
 	if *interval > 0 {
@@ -92,6 +102,20 @@ func cmdSim(ctx context.Context, e *env, args []string) int {
 		}
 	}
 }
+
+// printerFaults are the states `motcua sim --printer-fault` puts the
+// simulated printer in.
+var printerFaults = map[string]sim.PrinterState{
+	"":           {},
+	"paper-out":  {PaperOut: true},
+	"near-end":   {PaperNearEnd: true},
+	"cover-open": {CoverOpen: true},
+	"offline":    {Offline: true},
+	"error":      {Error: true},
+	"mute":       {Mute: true},
+}
+
+var printerFaultNames = []string{"paper-out", "near-end", "cover-open", "offline", "error", "mute"}
 
 // simDevices are the simulators started for a device plan.
 type simDevices struct {
