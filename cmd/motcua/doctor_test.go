@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -242,31 +241,17 @@ func TestDoctorPrinterStatus(t *testing.T) {
 // paper to practise on: doctor fails on it, receipt refuses it.
 func TestSimPrinterFault(t *testing.T) {
 	simDir := t.TempDir()
-	cmd := exec.Command(motcua, "sim", "--printer-fault", "paper-out", "--dir", simDir)
-	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
-	cmd.Stdin = strings.NewReader("")
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	sc := bufio.NewScanner(out)
+	said := startSim(t, func(line string) bool { return line == "printer fault: paper-out" },
+		"--printer-fault", "paper-out", "--dir", simDir)
 	var port string
-	for sc.Scan() {
-		if p, ok := strings.CutPrefix(sc.Text(), "printer: "); ok {
+	for _, line := range said {
+		if p, ok := strings.CutPrefix(line, "printer: "); ok {
 			port, _, _ = strings.Cut(p, " ")
-		}
-		if sc.Text() == "printer fault: paper-out" {
-			break
 		}
 	}
 	if port == "" {
 		t.Fatal("sim printed no printer path")
 	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
 	cfg := writeFile(t, t.TempDir(), "config.toml", fmt.Sprintf("devices = \"real\"\n[printer]\nport = %q\n", port))
 	r := cliEnv(t, t.TempDir(), nil, "doctor", "--config", cfg)
 	if line, hint := doctorLine(t, r.stdout, "printer"); !strings.HasPrefix(line, "FAIL printer: "+port) ||
