@@ -147,8 +147,8 @@ func TestPDFReadsBack(t *testing.T) {
 	}
 }
 
-// decodeEncoded decodes a compressed page independently of the PDF: JPEG
-// with image/jpeg's sibling in the scanner, Flate rows by hand.
+// decodeEncoded decodes a compressed page as the scanner encoded it,
+// without the PDF, to compare with what poppler takes out of the PDF.
 func decodeEncoded(t *testing.T, e scanner.Encoded) *image.Gray {
 	t.Helper()
 	img, err := scanner.DecodeEncoded(e)

@@ -94,7 +94,7 @@ type Config struct {
 	Env []string
 	// Timeout is the longest scanimage may go without progress (a listing,
 	// a page, the next page of a batch) before it is stopped; 0 means 2
-	// minutes.
+	// minutes, as does a negative one.
 	Timeout time.Duration
 	Logger  *slog.Logger
 }
@@ -203,7 +203,7 @@ func New(cfg Config) *Scanner {
 	if cfg.Command == "" {
 		cfg.Command = "scanimage"
 	}
-	if cfg.Timeout == 0 {
+	if cfg.Timeout <= 0 {
 		cfg.Timeout = 2 * time.Minute
 	}
 	if cfg.Logger == nil {
@@ -252,7 +252,7 @@ func (s *Scanner) command(ctx context.Context, progress func() int, args ...stri
 // watchdog cancels ctx with ErrTimeout when progress stands still for the
 // configured timeout.
 func (s *Scanner) watchdog(ctx context.Context, cancel context.CancelCauseFunc, progress func() int) {
-	tick := time.NewTicker(min(s.cfg.Timeout/4, 500*time.Millisecond))
+	tick := time.NewTicker(max(min(s.cfg.Timeout/4, 500*time.Millisecond), 10*time.Millisecond))
 	defer tick.Stop()
 	last, since := -1, time.Now()
 	for {

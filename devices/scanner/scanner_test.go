@@ -79,6 +79,20 @@ func TestNoScanner(t *testing.T) {
 	}
 }
 
+func TestScanRefusesBadConfig(t *testing.T) {
+	s := simScanner(t)
+	cfg := s.Config(scanner.Config{Source: "tray"})
+	if _, err := scanner.New(cfg).Scan(context.Background()); err == nil || !strings.Contains(err.Error(), `source "tray"`) {
+		t.Errorf("source tray: %v, want an error naming it", err)
+	}
+	// A timeout already spent (a caller's deadline passed) falls back to
+	// the default rather than stopping the scan before it starts.
+	cfg = s.Config(scanner.Config{Timeout: -time.Second, Resolution: 75})
+	if _, err := scanner.New(cfg).Scan(context.Background()); err != nil {
+		t.Errorf("negative timeout: %v", err)
+	}
+}
+
 func TestScanFlatbedA4(t *testing.T) {
 	s := simScanner(t)
 	pages, err := scanner.New(s.Config(scanner.Config{})).Scan(context.Background())
