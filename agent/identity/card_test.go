@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -73,13 +74,13 @@ func TestParseCardRefuses(t *testing.T) {
 		{"junk", "~~~~garbage~~~~", "1 fields", ErrInvalidCard},
 		{"ID disagrees with sex", strings.Replace(cardBinh, "|Nữ|", "|Nam|", 1), "encodes sex female", ErrIDMismatch},
 		{"ID disagrees with birth year", strings.Replace(cardBinh, "02112004", "02112005", 1), "birth year 2004", ErrIDMismatch},
-		{"bad ID", strings.Replace(cardBinh, "079304000123", "07930400012X", 1), "digits only", ErrInvalidID},
-		{"bad old ID", strings.Replace(cardAn, "012345678", "12345", 1), "9 or 12 digits", ErrInvalidID},
+		{"bad ID", strings.Replace(cardBinh, "079304000123", "07930400012X", 1), "12 digits", ErrInvalidID},
+		{"bad old ID", strings.Replace(cardAn, "012345678", "12345", 1), "9 digits", ErrInvalidID},
 		{"impossible date", strings.Replace(cardBinh, "02112004", "31022004", 1), "has no day 31", ErrInvalidDate},
 		{"bad sex", strings.Replace(cardBinh, "|Nữ|", "|X|", 1), "Nam (male) or Nữ", ErrInvalidSex},
 		{"name with digits", strings.Replace(cardBinh, "Trần Thị Bình", "Tr4n Thị Bình", 1), "invalid character", ErrInvalidName},
 		{"no address", strings.Replace(cardBinh, "123 Lê Lợi, Phường Bến Thành, Quận 1, TP Hồ Chí Minh", " ", 1), "no permanent residence", ErrInvalidCard},
-		{"issued before birth", strings.Replace(cardBinh, "10072022", "10072003", 1), "before the date of birth", ErrInvalidCard},
+		{"issued before birth", "079322000123||Trần Thị Bình|02112022|Nữ|123 Lê Lợi|10072021", "before the date of birth", ErrInvalidCard},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,6 +128,12 @@ func FuzzParseCard(f *testing.F) {
 			t.Fatalf("accepted an inconsistent card: %v", err)
 		}
 		if !norm.NFC.IsNormalString(c.Name) || !norm.NFC.IsNormalString(c.Address) || c.Address == "" {
+			t.Fatalf("accepted a card with name %q address %q", c.Name, c.Address)
+		}
+		if _, ok := digits(string(c.ID)); !ok || len(c.ID) != 12 || (c.OldID != "" && len(c.OldID) != 9) {
+			t.Fatalf("accepted a card with ID %q old ID %q", c.ID, c.OldID)
+		}
+		if strings.Contains(c.Name, "  ") || c.Name != strings.TrimSpace(c.Name) || strings.ContainsFunc(c.Name+c.Address, unicode.IsControl) {
 			t.Fatalf("accepted a card with name %q address %q", c.Name, c.Address)
 		}
 		again, err := ParseCard([]byte(c.Raw))
