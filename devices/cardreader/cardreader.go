@@ -2,8 +2,8 @@
 // serial port (USB CDC or RS-232) with github.com/tarm/serial, so a citizen
 // never types what the card already knows.
 //
-// A frame ends at CR or LF, or after an idle gap for readers that send
-// neither. Partial reads are joined, line noise around a frame is dropped,
+// A frame ends at CR or LF, or, for readers that send neither, when no byte
+// has come for the idle gap (a frame split by a shorter pause is one frame). Partial reads are joined, line noise around a frame is dropped,
 // and a frame that is not a valid card is reported as an error event for the
 // staff, never as a silent fill. A pulled cable is noticed and the port is
 // reopened, with backoff, when it comes back.
@@ -34,7 +34,8 @@ type Config struct {
 	// Baud is the line speed; 0 means 9600, the usual default of QR
 	// scanners in serial mode.
 	Baud int
-	// IdleGap ends a frame that has no line ending; 0 means 200 ms.
+	// IdleGap ends a frame that has no line ending: the frame ends when no
+	// byte has come for this long since its last one. 0 means 200 ms.
 	IdleGap time.Duration
 	// MaxFrame bounds a frame; longer input is line noise. 0 means 4096.
 	MaxFrame int
@@ -42,7 +43,9 @@ type Config struct {
 	// means 5 s.
 	MaxBackoff time.Duration
 	// Open opens the port; nil means tarm/serial with a read timeout, which
-	// is what lets Close return while a read is pending.
+	// is what lets Close return while a read is pending. A read must block
+	// until bytes come, the read timeout passes (reported as io.EOF with
+	// nothing read) or the port is closed.
 	Open   func(port string, baud int, readTimeout time.Duration) (io.ReadCloser, error)
 	Logger *slog.Logger
 }
@@ -135,7 +138,6 @@ func (r *Reader) Run(ctx context.Context, events chan<- Event) error {
 		r.setStatus(func(s *Status) { s.Connected = true; s.LastError = "" })
 		r.log.Info("card reader connected", "port", r.cfg.Port)
 		err = r.read(ctx, port, events)
-		port.Close()
 		if ctx.Err() != nil {
 			break
 		}
@@ -149,13 +151,49 @@ func (r *Reader) Run(ctx context.Context, events chan<- Event) error {
 // errGone means the port's device file disappeared: the cable was pulled.
 var errGone = errors.New("the port disappeared (cable pulled?)")
 
-// read reads frames from port until it fails or ctx ends.
-func (r *Reader) read(ctx context.Context, port io.Reader, events chan<- Event) error {
+// read reads frames from port until it fails or ctx ends, and closes it.
+//
+// A goroutine reads the port and hands each chunk over a channel, so that
+// the idle gap is a timer measured from the last byte, not a poll of the
+// port's read timeout: the frame assembly and its timing run the same
+// against a serial port and against an in-memory pipe under testing/synctest.
+func (r *Reader) read(ctx context.Context, port io.ReadCloser, events chan<- Event) error {
+	chunks := make(chan []byte)
+	failed := make(chan error, 1)
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		buf := make([]byte, 512)
+		for {
+			n, err := port.Read(buf)
+			if n > 0 {
+				select {
+				case chunks <- bytes.Clone(buf[:n]):
+				case <-done:
+					return
+				}
+			}
+			// tarm/serial reports its read timeout as io.EOF with nothing
+			// read: the port is still there.
+			if err != nil && !errors.Is(err, io.EOF) {
+				failed <- err
+				return
+			}
+			select {
+			case <-done:
+				return
+			default:
+			}
+		}
+	}()
+	defer func() {
+		close(done)
+		port.Close() // ends a pending read on a pipe; a serial read ends at its timeout
+		<-exited
+	}()
+
 	var frame []byte
-	var last time.Time
 	overflow := false
-	buf := make([]byte, 512)
-	lastCheck := time.Now()
 	emit := func() {
 		f := trimNoise(frame)
 		frame = frame[:0]
@@ -169,39 +207,45 @@ func (r *Reader) read(ctx context.Context, port io.Reader, events chan<- Event) 
 			r.send(ctx, events, &c, err, f...)
 		}
 	}
-	for ctx.Err() == nil {
-		n, err := port.Read(buf)
-		for _, b := range buf[:n] {
-			switch {
-			case b == '\r' || b == '\n':
-				emit()
-			case len(frame) >= r.cfg.MaxFrame:
-				overflow = true
-			default:
-				frame = append(frame, b)
-			}
-		}
-		if n > 0 {
-			last = time.Now()
-			continue
-		}
-		// A read that returns nothing is the read timeout (tarm/serial
-		// surfaces it as io.EOF): end a frame that has gone quiet, and
-		// notice a port that no longer exists.
-		if err != nil && !errors.Is(err, io.EOF) {
+	idle := time.NewTimer(r.cfg.IdleGap)
+	idle.Stop()
+	defer idle.Stop()
+	// A port whose device file is gone was unplugged: reads on it may just
+	// time out, so look for the file now and then.
+	check := time.NewTicker(time.Second)
+	defer check.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-failed:
 			return err
-		}
-		if (len(frame) > 0 || overflow) && time.Since(last) >= r.cfg.IdleGap {
+		case b := <-chunks:
+			for _, c := range b {
+				switch {
+				case c == '\r' || c == '\n':
+					emit()
+				case len(frame) >= r.cfg.MaxFrame:
+					overflow = true
+				default:
+					frame = append(frame, c)
+				}
+			}
+			// The gap is counted from the last byte of a frame not yet
+			// ended.
+			if len(frame) > 0 || overflow {
+				idle.Reset(r.cfg.IdleGap)
+			} else {
+				idle.Stop()
+			}
+		case <-idle.C:
 			emit()
-		}
-		if time.Since(lastCheck) > time.Second {
-			lastCheck = time.Now()
+		case <-check.C:
 			if _, err := os.Stat(r.cfg.Port); err != nil {
 				return errGone
 			}
 		}
 	}
-	return nil
 }
 
 func (r *Reader) send(ctx context.Context, events chan<- Event, c *identity.Card, err error, raw ...byte) {
