@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -93,8 +94,8 @@ type Config struct {
 	// SANE_CONFIG_DIR here.
 	Env []string
 	// Timeout is the longest scanimage may go without progress (a listing,
-	// a page, the next page of a batch) before it is stopped; 0 means 2
-	// minutes, as does a negative one.
+	// a page, the next page of a batch) before it is stopped; 0 means
+	// DefaultTimeout (2 minutes), as does a negative one.
 	Timeout time.Duration
 	Logger  *slog.Logger
 }
@@ -204,7 +205,7 @@ func New(cfg Config) *Scanner {
 		cfg.Command = "scanimage"
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 2 * time.Minute
+		cfg.Timeout = DefaultTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -218,21 +219,22 @@ func (s *Scanner) Config() Config { return s.cfg }
 // command runs scanimage with args and returns its standard output. A
 // failure is mapped to the sentinel errors where SANE says what happened.
 // scanimage is given up on when it shows no progress for the configured
-// timeout: progress, if not nil, counts what it has done so far (the pages
-// of a batch), and each step resets the clock.
-func (s *Scanner) command(ctx context.Context, progress func() int, args ...string) ([]byte, error) {
+// timeout: the clock starts with the command, and each page of a batch
+// (the lines scanimage prints for it) restarts it.
+func (s *Scanner) command(ctx context.Context, args ...string) ([]byte, error) {
 	path, err := exec.LookPath(s.cfg.Command)
 	if err != nil {
 		return nil, ErrNotInstalled
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	go s.watchdog(ctx, cancel, progress)
+	wd := newWatchdog(s.cfg.Timeout)
+	go wd.run(ctx, cancel)
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = append(os.Environ(), s.cfg.Env...)
 	cmd.WaitDelay = 2 * time.Second
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Stdout, cmd.Stderr = &stdout, io.MultiWriter(&stderr, &pageLines{w: wd})
 	s.log.Debug("scanimage", "args", args)
 	err = cmd.Run()
 	if err != nil {
@@ -247,30 +249,6 @@ func (s *Scanner) command(ctx context.Context, progress func() int, args ...stri
 		return stdout.Bytes(), scanError(err, stderr.String())
 	}
 	return stdout.Bytes(), nil
-}
-
-// watchdog cancels ctx with ErrTimeout when progress stands still for the
-// configured timeout.
-func (s *Scanner) watchdog(ctx context.Context, cancel context.CancelCauseFunc, progress func() int) {
-	tick := time.NewTicker(max(min(s.cfg.Timeout/4, 500*time.Millisecond), 10*time.Millisecond))
-	defer tick.Stop()
-	last, since := -1, time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-tick.C:
-			if progress != nil {
-				if n := progress(); n != last {
-					last, since = n, now
-				}
-			}
-			if now.Sub(since) >= s.cfg.Timeout {
-				cancel(fmt.Errorf("no answer in %v: %w", s.cfg.Timeout, ErrTimeout))
-				return
-			}
-		}
-	}
 }
 
 // scanError explains a failed scanimage run.
@@ -306,7 +284,7 @@ func lastLine(s string) string {
 
 // Devices lists the scanners SANE sees. An empty list is not an error.
 func (s *Scanner) Devices(ctx context.Context) ([]Device, error) {
-	out, err := s.command(ctx, nil, "--formatted-device-list=%d\t%v\t%m\t%t%n")
+	out, err := s.command(ctx, "--formatted-device-list=%d\t%v\t%m\t%t%n")
 	if err != nil {
 		return nil, fmt.Errorf("list scanners: %w", err)
 	}
@@ -460,7 +438,7 @@ func (s *Scanner) Scan(ctx context.Context) ([]Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.command(ctx, nil, "--device-name="+dev, "--all-options")
+	out, err := s.command(ctx, "--device-name="+dev, "--all-options")
 	if err != nil {
 		return nil, fmt.Errorf("scan: scanner %s: %w", dev, err)
 	}
@@ -501,7 +479,7 @@ func (s *Scanner) Scan(ctx context.Context) ([]Page, error) {
 	if fb := opts.flatbed(); fb != "" {
 		args = append(args, "--source="+fb)
 	}
-	png, err := s.command(ctx, nil, args...)
+	png, err := s.command(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("scan: scanner %s: %w", dev, err)
 	}
@@ -521,11 +499,7 @@ func (s *Scanner) batch(ctx context.Context, args []string, feeder string, res i
 	defer os.RemoveAll(dir)
 	args = append(slices.Clone(args), "--source="+feeder,
 		"--batch="+filepath.Join(dir, "page%04d.png"), "--batch-count="+strconv.Itoa(s.cfg.MaxPages))
-	scanned := func() int {
-		names, _ := filepath.Glob(filepath.Join(dir, "page*.png"))
-		return len(names)
-	}
-	_, runErr := s.command(ctx, scanned, args...)
+	_, runErr := s.command(ctx, args...)
 	names, err := filepath.Glob(filepath.Join(dir, "page*.png"))
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
