@@ -226,6 +226,34 @@ func TestScanNeverHangs(t *testing.T) {
 	}
 }
 
+// TestLongBatchIsNotCutWhilePagesComeIn: the watchdog's timeout bounds
+// the wait for each page, not the whole batch. Here each page takes about
+// 0.7 s and five of them 3.5 s, longer than the 2 s timeout: the lines
+// scanimage prints for each page keep it going.
+func TestLongBatchIsNotCutWhilePagesComeIn(t *testing.T) {
+	s := simScanner(t)
+	conf := filepath.Join(strings.TrimPrefix(s.Env()[0], "SANE_CONFIG_DIR="), "test.conf")
+	b, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 40 ms per 32 KB: a 75 dpi A4 page (530 KB) in about 0.7 s.
+	b = append(b, "read-delay true\nread-delay-duration 40000\nread-limit true\nread-limit-size 32768\n"...)
+	if err := os.WriteFile(conf, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.Config(scanner.Config{Resolution: 75, Timeout: 2 * time.Second, MaxPages: 5})
+	cfg.Source = scanner.SourceADF
+	start := time.Now()
+	pages, err := scanner.New(cfg).Scan(context.Background())
+	if err != nil || len(pages) != 5 {
+		t.Fatalf("%d pages in %v, err %v; want 5, no error", len(pages), time.Since(start), err)
+	}
+	if d := time.Since(start); d <= cfg.Timeout {
+		t.Fatalf("the batch took %v, not longer than the timeout: the simulated scanner's delay was not applied", d)
+	}
+}
+
 // TestJamMidBatchKeepsEarlierPages uses a stand-in for scanimage (a shell
 // script) because SANE's test backend fails every page alike: here two
 // pages come through, then the feeder jams.
