@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -68,6 +69,10 @@ type Config struct {
 	Logger  *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// NetworkTimeout cuts an upload whose body sends nothing for this long
+	// (the deadline moves on with every read, so slow uploads that keep
+	// sending are never cut); 0 means DefaultNetworkTimeout.
+	NetworkTimeout time.Duration
 }
 
 // Server is the reference portal.
@@ -77,9 +82,11 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	uploads filestore.FileStore
-	tus     *tushandler.Handler
-	mux     *http.ServeMux
-	catalog []byte
+	// spoolDir holds checksummed chunks while their checksum is verified.
+	spoolDir string
+	tus      *tushandler.Handler
+	mux      *http.ServeMux
+	catalog  []byte
 }
 
 // Vietnam's time zone, for file codes and due dates.
@@ -99,6 +106,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.NetworkTimeout == 0 {
+		cfg.NetworkTimeout = DefaultNetworkTimeout
+	}
 	if cfg.Catalog == nil {
 		cat, err := procedure.Embedded()
 		if err != nil {
@@ -115,10 +125,14 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("open portal: %w", err)
 	}
 	s := &Server{cfg: cfg, db: db, log: cfg.Logger, now: cfg.Now, catalog: catalogJSON,
-		uploads: filestore.New(filepath.Join(cfg.DataDir, "uploads"))}
-	if err := mkdir(s.uploads.Path); err != nil {
-		db.Close()
-		return nil, err
+		uploads: filestore.New(filepath.Join(cfg.DataDir, "uploads")), spoolDir: filepath.Join(cfg.DataDir, "spool")}
+	// Chunks left in the spool by a crash were never accepted.
+	os.RemoveAll(s.spoolDir)
+	for _, dir := range []string{s.uploads.Path, s.spoolDir} {
+		if err := mkdir(dir); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	composer := tushandler.NewStoreComposer()
 	s.uploads.UseIn(composer)
@@ -138,6 +152,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		Logger:                    expslog.New(expslog.NewTextHandler(io.Discard, nil)),
 		PreUploadCreateCallback:   s.preUploadCreate,
 		PreFinishResponseCallback: s.preFinish,
+		NetworkTimeout:            cfg.NetworkTimeout,
 	})
 	if err != nil {
 		db.Close()
@@ -159,7 +174,7 @@ func (s *Server) routes() {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	s.mux.HandleFunc("POST "+portalapi.PathEnroll, s.handleEnroll)
-	s.mux.Handle(portalapi.PathUploads, s.authenticated(withChecksum(http.StripPrefix(strings.TrimSuffix(portalapi.PathUploads, "/"), s.tus))))
+	s.mux.Handle(portalapi.PathUploads, s.authenticated(s.withChecksum(http.StripPrefix(strings.TrimSuffix(portalapi.PathUploads, "/"), s.tus))))
 	s.mux.Handle("POST "+portalapi.PathSubmissions, s.authenticated(http.HandlerFunc(s.handleSubmit)))
 	s.mux.Handle("GET "+portalapi.PathStatus, s.authenticated(http.HandlerFunc(s.handleStatus)))
 	s.mux.HandleFunc("GET "+portalapi.PathTrack+"{code}", s.handleTrack)
