@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"path/filepath"
 	"text/tabwriter"
-	"time"
 
 	"github.com/motcua/motcua/sync/portal"
 	"github.com/motcua/motcua/sync/portalapi"
@@ -87,17 +84,10 @@ func servePortal(ctx context.Context, e *env, cfg portal.Config, listen string) 
 		return e.fail("%v", err)
 	}
 	defer p.Close()
-	srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 30 * time.Second}
 	fmt.Fprintf(e.stdout, "Reference portal listening on %s (records in %s)\nTrack a file at %s%sFILECODE\n",
 		base, cfg.DataDir, base, portalapi.PathTrack)
-	go func() {
-		<-ctx.Done()
-		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shut)
-	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return e.fail("serve: %v", err)
+	if err := p.Serve(ctx, ln); err != nil {
+		return e.fail("%v", err)
 	}
 	return exitOK
 }
