@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tus/tusd/v2/pkg/filestore"
@@ -73,6 +74,18 @@ type Config struct {
 	// (the deadline moves on with every read, so slow uploads that keep
 	// sending are never cut); 0 means DefaultNetworkTimeout.
 	NetworkTimeout time.Duration
+	// ReadHeaderTimeout bounds the time to read a request's headers, and
+	// IdleTimeout how long a kept-alive connection may wait for its next
+	// request; 0 means DefaultReadHeaderTimeout and DefaultIdleTimeout.
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	// MaxConns caps the connections open at once, and MaxConnsPerAddr those
+	// from one remote IP address; connections over either cap are closed
+	// as soon as they are accepted. 0 means DefaultMaxConns and
+	// DefaultMaxConnsPerAddr; a negative MaxConnsPerAddr means no cap per
+	// address (behind a proxy every connection comes from the proxy).
+	MaxConns        int
+	MaxConnsPerAddr int
 }
 
 // Server is the reference portal.
@@ -84,9 +97,11 @@ type Server struct {
 	uploads filestore.FileStore
 	// spoolDir holds checksummed chunks while their checksum is verified.
 	spoolDir string
-	tus      *tushandler.Handler
-	mux      *http.ServeMux
-	catalog  []byte
+	// refusedConns counts connections closed for being over a cap.
+	refusedConns atomic.Int64
+	tus          *tushandler.Handler
+	mux          *http.ServeMux
+	catalog      []byte
 }
 
 // Vietnam's time zone, for file codes and due dates.
@@ -108,6 +123,18 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.NetworkTimeout == 0 {
 		cfg.NetworkTimeout = DefaultNetworkTimeout
+	}
+	if cfg.ReadHeaderTimeout == 0 {
+		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.MaxConnsPerAddr == 0 {
+		cfg.MaxConnsPerAddr = DefaultMaxConnsPerAddr
 	}
 	if cfg.Catalog == nil {
 		cat, err := procedure.Embedded()
