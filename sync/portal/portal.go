@@ -86,6 +86,10 @@ type Config struct {
 	// address (behind a proxy every connection comes from the proxy).
 	MaxConns        int
 	MaxConnsPerAddr int
+	// UploadExpiry is how long an upload no filed application uses is kept
+	// after it last received bytes; 0 means DefaultUploadExpiry, negative
+	// means forever. Serve removes expired uploads.
+	UploadExpiry time.Duration
 }
 
 // Server is the reference portal.
@@ -95,6 +99,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	uploads filestore.FileStore
+	locker  *memorylocker.MemoryLocker
 	// spoolDir holds checksummed chunks while their checksum is verified.
 	spoolDir string
 	// refusedConns counts connections closed for being over a cap.
@@ -133,6 +138,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
+	if cfg.UploadExpiry == 0 {
+		cfg.UploadExpiry = DefaultUploadExpiry
+	}
 	if cfg.MaxConnsPerAddr == 0 {
 		cfg.MaxConnsPerAddr = DefaultMaxConnsPerAddr
 	}
@@ -163,7 +171,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	composer := tushandler.NewStoreComposer()
 	s.uploads.UseIn(composer)
-	memorylocker.New().UseIn(composer)
+	s.locker = memorylocker.New()
+	s.locker.UseIn(composer)
 	base := portalapi.PathUploads
 	if cfg.BaseURL != "" {
 		base = strings.TrimSuffix(cfg.BaseURL, "/") + portalapi.PathUploads

@@ -22,6 +22,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	ln = newConnLimiter(ln, s.cfg.MaxConns, s.cfg.MaxConnsPerAddr, &s.refusedConns, s.log)
 	done := make(chan struct{})
 	defer close(done)
+	go s.expireUploadsEvery(ctx, expiryInterval(s.cfg.UploadExpiry))
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -36,6 +37,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("serve portal: %w", err)
 	}
 	return nil
+}
+
+// expiryInterval is how often Serve looks for expired uploads: hourly, or
+// four times per expiry when that is shorter.
+func expiryInterval(expiry time.Duration) time.Duration {
+	return max(min(expiry/4, time.Hour), time.Second)
 }
 
 // NewHTTPServer returns the http.Server that serves the portal's handler,
