@@ -38,7 +38,7 @@ var checksumAlgorithms = map[string]func() hash.Hash{"sha1": sha1.New, "sha256":
 func (s *Server) withChecksum(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
-			next.ServeHTTP(&extensionWriter{ResponseWriter: w}, r)
+			next.ServeHTTP(&extensionWriter{ResponseWriter: w, expiration: s.cfg.UploadExpiry > 0}, r)
 			return
 		}
 		spec := r.Header.Get("Upload-Checksum")
@@ -162,10 +162,13 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	return p.r.Read(b)
 }
 
-// extensionWriter advertises the checksum extension on tus's OPTIONS answer.
+// extensionWriter advertises the checksum extension, and expiration when
+// uploads expire, on tus's OPTIONS answer.
 type extensionWriter struct {
 	http.ResponseWriter
-	done bool
+	// expiration advertises the expiration extension too.
+	expiration bool
+	done       bool
 }
 
 func (e *extensionWriter) WriteHeader(code int) {
@@ -173,7 +176,11 @@ func (e *extensionWriter) WriteHeader(code int) {
 		e.done = true
 		h := e.Header()
 		if ext := h.Get("Tus-Extension"); ext != "" {
-			h.Set("Tus-Extension", ext+",checksum")
+			ext += ",checksum"
+			if e.expiration {
+				ext += ",expiration"
+			}
+			h.Set("Tus-Extension", ext)
 			h.Set("Tus-Checksum-Algorithm", "sha1,sha256")
 		}
 	}

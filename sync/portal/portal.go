@@ -169,26 +169,24 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	composer := tushandler.NewStoreComposer()
-	s.uploads.UseIn(composer)
 	s.locker = memorylocker.New()
-	s.locker.UseIn(composer)
 	base := portalapi.PathUploads
 	if cfg.BaseURL != "" {
 		base = strings.TrimSuffix(cfg.BaseURL, "/") + portalapi.PathUploads
 	}
 	s.tus, err = tushandler.NewHandler(tushandler.Config{
-		StoreComposer:        composer,
+		StoreComposer:        s.tusComposer(),
 		BasePath:             base,
 		MaxSize:              MaxUploadSize,
 		DisableDownload:      true,
 		DisableConcatenation: true,
 		// tusd v2 logs through golang.org/x/exp/slog; its request log is
 		// too chatty for a portal on a weak link, so it is dropped.
-		Logger:                    expslog.New(expslog.NewTextHandler(io.Discard, nil)),
-		PreUploadCreateCallback:   s.preUploadCreate,
-		PreFinishResponseCallback: s.preFinish,
-		NetworkTimeout:            cfg.NetworkTimeout,
+		Logger:                     expslog.New(expslog.NewTextHandler(io.Discard, nil)),
+		PreUploadCreateCallback:    s.preUploadCreate,
+		PreFinishResponseCallback:  s.preFinish,
+		PreUploadTerminateCallback: s.preTerminate,
+		NetworkTimeout:             cfg.NetworkTimeout,
 	})
 	if err != nil {
 		db.Close()
@@ -210,7 +208,7 @@ func (s *Server) routes() {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	s.mux.HandleFunc("POST "+portalapi.PathEnroll, s.handleEnroll)
-	s.mux.Handle(portalapi.PathUploads, s.authenticated(s.withChecksum(http.StripPrefix(strings.TrimSuffix(portalapi.PathUploads, "/"), s.tus))))
+	s.mux.Handle(portalapi.PathUploads, s.withTusProtocol(s.authenticated(s.withChecksum(http.StripPrefix(strings.TrimSuffix(portalapi.PathUploads, "/"), s.tus)))))
 	s.mux.Handle("POST "+portalapi.PathSubmissions, s.authenticated(http.HandlerFunc(s.handleSubmit)))
 	s.mux.Handle("GET "+portalapi.PathStatus, s.authenticated(http.HandlerFunc(s.handleStatus)))
 	s.mux.HandleFunc("GET "+portalapi.PathTrack+"{code}", s.handleTrack)
