@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -43,10 +44,12 @@ func (s *Server) ExpireUploads(ctx context.Context) (int, error) {
 	return removed, errors.Join(errs...)
 }
 
-// expireUpload removes upload id if it is stale and no filed application
-// uses it, holding its lock so that no request writes to it meanwhile.
+// expireUpload removes upload id if it is stale, no request is in progress
+// on it (taking tusd's lock would stop that request) and no filed
+// application uses it, holding its lock so that no request writes to it
+// meanwhile.
 func (s *Server) expireUpload(ctx context.Context, id string) (bool, error) {
-	if !s.uploadStale(id) {
+	if s.uploadBusy(id) || !s.uploadStale(id) {
 		return false, nil
 	}
 	lock, err := s.locker.NewLock(id)
@@ -116,4 +119,34 @@ func (s *Server) expireUploadsEvery(ctx context.Context, interval time.Duration)
 		case <-t.C:
 		}
 	}
+}
+
+// uploadRequests counts the requests in progress per upload id.
+type uploadRequests struct {
+	mu   sync.Mutex
+	byID map[string]int
+}
+
+// enter records a request on upload id until the returned func is called.
+func (u *uploadRequests) enter(id string) (leave func()) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.byID == nil {
+		u.byID = map[string]int{}
+	}
+	u.byID[id]++
+	return func() {
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		if u.byID[id]--; u.byID[id] <= 0 {
+			delete(u.byID, id)
+		}
+	}
+}
+
+// uploadBusy reports whether a request on upload id is in progress.
+func (s *Server) uploadBusy(id string) bool {
+	s.inFlight.mu.Lock()
+	defer s.inFlight.mu.Unlock()
+	return s.inFlight.byID[id] > 0
 }

@@ -2,10 +2,14 @@ package portal
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -148,4 +152,39 @@ func TestSweeperExpiresUploadsOnItsOwn(t *testing.T) {
 		cancel()
 		<-done
 	})
+}
+
+// The sweeper never interrupts a request in progress on an upload, however
+// long ago its bytes last changed: tusd's lock would stop the request.
+func TestExpiryDoesNotInterruptAnUploadInProgress(t *testing.T) {
+	const expiry = 48 * time.Hour
+	var later atomic.Int64
+	p := openPortal(t, Config{UploadExpiry: expiry, Now: func() time.Time { return time.Now().Add(time.Duration(later.Load())) }})
+	loc := p.abs(p.upload("key-00000015", make([]byte, 3000), 1000))
+	id := uploadID(loc)
+	c, err := net.Dial("tcp", strings.TrimPrefix(p.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(c, "PATCH %s%s HTTP/1.1\r\nHost: portal\r\nTus-Resumable: 1.0.0\r\nAuthorization: Bearer %s\r\n"+
+		"Upload-Offset: 1000\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: 2000\r\n\r\n0123456789",
+		portalapi.PathUploads, id, p.token)
+	// Wait until the portal has written the bytes sent so far.
+	for {
+		if st, err := os.Stat(p.uploadFiles(loc)[0]); err == nil && st.Size() == 1010 {
+			break
+		}
+		runtime.Gosched()
+	}
+	later.Store(int64(expiry + time.Minute))
+	if n, err := p.ExpireUploads(context.Background()); err != nil || n != 0 {
+		t.Fatalf("expired %d uploads during a PATCH, %v", n, err)
+	}
+	c.Close()
+	for p.uploadBusy(id) {
+		runtime.Gosched()
+	}
+	if n, err := p.ExpireUploads(context.Background()); err != nil || n != 1 {
+		t.Fatalf("expired %d uploads after the PATCH ended, %v; want 1", n, err)
+	}
 }

@@ -100,6 +100,9 @@ type Server struct {
 	now     func() time.Time
 	uploads filestore.FileStore
 	locker  *memorylocker.MemoryLocker
+	// inFlight counts the requests in progress per upload, which the
+	// expiry sweeper leaves alone.
+	inFlight uploadRequests
 	// spoolDir holds checksummed chunks while their checksum is verified.
 	spoolDir string
 	// refusedConns counts connections closed for being over a cap.

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"net/http"
+	"strings"
 
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
 
@@ -17,7 +18,8 @@ const tusVersion = "1.0.0"
 // Tus-Resumable 1.0.0 gets 412 with Tus-Version; a PATCH that is not
 // application/offset+octet-stream gets 415 (tusd answers 400); and the
 // answers to a creation and a PATCH carry Upload-Expires (the expiration
-// extension) unless uploads never expire.
+// extension) unless uploads never expire. It also counts the requests in
+// progress per upload, which the expiry sweeper leaves alone.
 func (s *Server) withTusProtocol(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Tus-Resumable", tusVersion)
@@ -34,6 +36,9 @@ func (s *Server) withTusProtocol(next http.Handler) http.Handler {
 			refuseUnread(w, http.StatusUnsupportedMediaType, portalapi.CodeMalformed,
 				"a PATCH must have Content-Type application/offset+octet-stream")
 			return
+		}
+		if id := strings.TrimPrefix(r.URL.Path, portalapi.PathUploads); id != "" {
+			defer s.inFlight.enter(id)()
 		}
 		if s.cfg.UploadExpiry > 0 && (r.Method == http.MethodPost || r.Method == http.MethodPatch) {
 			w = &expiresWriter{ResponseWriter: w, s: s}
