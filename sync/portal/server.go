@@ -14,26 +14,31 @@ import (
 	"github.com/motcua/motcua/sync/portalapi"
 )
 
-// Serve serves the portal on ln until ctx is done, then shuts down,
-// giving requests in flight a few seconds to finish. It returns nil after
-// a shutdown and the error that stopped it otherwise.
+// Serve serves the portal on ln until ctx is done, then shuts down: it
+// gives requests in flight five seconds to finish, then closes their
+// connections, and only then returns. It returns nil after a shutdown and
+// the error that stopped it otherwise. Meanwhile it caps the connections
+// (Config.MaxConns, MaxConnsPerAddr) and removes expired uploads.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	srv := s.NewHTTPServer()
 	ln = newConnLimiter(ln, s.cfg.MaxConns, s.cfg.MaxConnsPerAddr, &s.refusedConns, s.log)
-	done := make(chan struct{})
-	defer close(done)
 	go s.expireUploadsEvery(ctx, expiryInterval(s.cfg.UploadExpiry))
+	shutDown := make(chan struct{})
 	go func() {
-		select {
-		case <-ctx.Done():
-		case <-done:
-			return
-		}
+		defer close(shutDown)
+		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		srv.Shutdown(shut)
+		if srv.Shutdown(shut) != nil {
+			srv.Close()
+		}
 	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err := srv.Serve(ln)
+	cancel()
+	<-shutDown
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve portal: %w", err)
 	}
 	return nil
@@ -49,8 +54,9 @@ func expiryInterval(expiry time.Duration) time.Duration {
 // with its headers bounded in size and time and idle connections closed.
 // It has no ReadTimeout: a whole-request deadline would cut a legitimate
 // 50 MB upload at 32 KB/s. Request bodies are instead cut when they stop
-// making progress for Config.NetworkTimeout (tusd's NetworkTimeout for
-// uploads, bounded below for the rest). Serve also caps the connections.
+// making progress for Config.NetworkTimeout: tusd's NetworkTimeout for
+// uploads, withChecksum's and bounded's progressReader for the rest. Serve
+// also caps the connections.
 func (s *Server) NewHTTPServer() *http.Server {
 	return &http.Server{
 		Handler:           s.bounded(s.Handler()),
