@@ -12,8 +12,10 @@ set -euo pipefail
 # its Vietnamese data and Noto Serif to measure that compressed scans stay
 # legible; poppler-utils to check the PDFs the scanner writes. Run: DejaVu
 # Sans, the receipt font (it has every Vietnamese letter); sane-utils
-# (scanimage, and SANE's test backend, the simulated scanner). Voice and the
-# kiosk window are added here as their issues land.
+# (scanimage, and SANE's test backend, the simulated scanner). Test: nodejs
+# and npm run tus-js-client (pinned in sync/portal/testdata/tusjs) against
+# the reference portal. Voice and the kiosk window are added here as their
+# issues land.
 packages=(
 	gcc
 	libc6-dev
@@ -31,10 +33,26 @@ packages=(
 	tesseract-ocr-vie
 	fonts-noto-core
 	poppler-utils
+	nodejs
+	npm
 )
+
+# has_command reports whether package p's program is already installed from
+# elsewhere: NodeSource's nodejs ships npm, and Debian's npm would conflict
+# with it.
+has_command() {
+	case "$1" in
+	nodejs) command -v node >/dev/null 2>&1 ;;
+	npm) command -v npm >/dev/null 2>&1 ;;
+	*) return 1 ;;
+	esac
+}
 
 missing=()
 for p in "${packages[@]}"; do
+	if has_command "$p"; then
+		continue
+	fi
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
 		missing+=("$p")
 	fi

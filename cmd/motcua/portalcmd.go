@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
+	"net/url"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/motcua/motcua/sync/portal"
 	"github.com/motcua/motcua/sync/portalapi"
@@ -22,18 +21,39 @@ func defaultPortalDir() string {
 
 // cmdPortal runs the reference portal, or lists and advances its files.
 func cmdPortal(ctx context.Context, e *env, args []string) int {
-	fs, setup := e.flags("portal", "[--listen ADDR] | list [--json] | advance FILECODE STATE [--note TEXT]", slog.LevelInfo)
+	fs, setup := e.flags("portal", "[--listen ADDR] [--public-url URL] | list [--json] | advance FILECODE STATE [--note TEXT]", slog.LevelInfo)
 	fs.Lookup("data-dir").DefValue = defaultPortalDir()
 	fs.Set("data-dir", defaultPortalDir())
 	listen := fs.String("listen", "127.0.0.1:8787", "address to serve on")
 	agency := fs.String("agency", portal.DefaultAgencyCode, "receiving agency code, the first part of file codes")
+	publicURL := fs.String("public-url", "", "the portal's URL as kiosks reach it, e.g. https://portal.example.vn behind a TLS proxy; upload URLs are built from it (default: from each request's Host)")
+	expiry := fs.Duration("upload-expiry", portal.DefaultUploadExpiry, "remove an upload no filed application uses after this long without bytes (0: never)")
+	maxConns := fs.Int("max-conns", portal.DefaultMaxConns, "connections open at once, in all")
+	maxConnsPerAddr := fs.Int("max-conns-per-addr", portal.DefaultMaxConnsPerAddr, "connections open at once from one IP address (0: no cap, e.g. behind a proxy)")
 	asJSON := fs.Bool("json", false, "with list: print JSON")
 	note := fs.String("note", "", "with advance: the officer's note to the citizen")
 	pos, rc := e.parse(fs, setup, args)
 	if rc >= 0 {
 		return rc
 	}
-	cfg := portal.Config{DataDir: e.dataDir, AgencyCode: *agency, Logger: e.log}
+	if *publicURL != "" {
+		if u, err := url.Parse(*publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			fmt.Fprintf(e.stderr, "motcua portal: --public-url %q is not an http or https URL\n", *publicURL)
+			return exitUsage
+		}
+	}
+	if *expiry < 0 || *maxConns <= 0 || *maxConnsPerAddr < 0 {
+		fmt.Fprintln(e.stderr, "motcua portal: --upload-expiry and --max-conns-per-addr cannot be negative, --max-conns must be positive")
+		return exitUsage
+	}
+	cfg := portal.Config{DataDir: e.dataDir, AgencyCode: *agency, Logger: e.log, BaseURL: *publicURL,
+		UploadExpiry: *expiry, MaxConns: *maxConns, MaxConnsPerAddr: *maxConnsPerAddr}
+	if *expiry == 0 {
+		cfg.UploadExpiry = -1
+	}
+	if *maxConnsPerAddr == 0 {
+		cfg.MaxConnsPerAddr = -1
+	}
 	if len(pos) == 0 {
 		return servePortal(ctx, e, cfg, *listen)
 	}
@@ -69,7 +89,7 @@ func cmdPortal(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stdout, "%s is now %s\n", pos[1], pos[2])
 		return exitOK
 	}
-	fmt.Fprintln(e.stderr, "motcua portal: usage: motcua portal [--listen ADDR] | list [--json] | advance FILECODE STATE [--note TEXT]")
+	fmt.Fprintln(e.stderr, "motcua portal: usage: motcua portal [--listen ADDR] [--public-url URL] | list [--json] | advance FILECODE STATE [--note TEXT]")
 	return exitUsage
 }
 
@@ -78,26 +98,24 @@ func servePortal(ctx context.Context, e *env, cfg portal.Config, listen string) 
 	if err != nil {
 		return e.fail("listen on %s: %v", listen, err)
 	}
-	// Upload URLs are built from each request's Host, so kiosks that reach
-	// the portal through a proxy get URLs through that proxy.
+	// Upload URLs are built from --public-url or else from each request's
+	// Host, so kiosks that reach the portal through a proxy get URLs
+	// through that proxy.
 	base := "http://" + ln.Addr().String()
+	public := base
+	if cfg.BaseURL != "" {
+		public = strings.TrimSuffix(cfg.BaseURL, "/")
+	}
 	p, err := portal.Open(ctx, cfg)
 	if err != nil {
 		ln.Close()
 		return e.fail("%v", err)
 	}
 	defer p.Close()
-	srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 30 * time.Second}
 	fmt.Fprintf(e.stdout, "Reference portal listening on %s (records in %s)\nTrack a file at %s%sFILECODE\n",
-		base, cfg.DataDir, base, portalapi.PathTrack)
-	go func() {
-		<-ctx.Done()
-		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shut)
-	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return e.fail("serve: %v", err)
+		base, cfg.DataDir, public, portalapi.PathTrack)
+	if err := p.Serve(ctx, ln); err != nil {
+		return e.fail("%v", err)
 	}
 	return exitOK
 }

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -376,16 +374,17 @@ func startLocalPortal(ctx context.Context, e *env, listen string) (string, func(
 		ln.Close()
 		return "", nil, err
 	}
-	srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 30 * time.Second}
+	ctx, cancel := context.WithCancel(ctx)
+	served := make(chan struct{})
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		defer close(served)
+		if err := p.Serve(ctx, ln); err != nil {
 			e.log.Error("local portal", "err", err)
 		}
 	}()
 	stop := func() {
-		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shut)
+		cancel()
+		<-served
 		p.Close()
 	}
 	return base, stop, nil

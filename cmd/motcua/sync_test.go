@@ -11,12 +11,12 @@ import (
 	"time"
 )
 
-// startPortal runs `motcua portal` on a free loopback port and returns its
-// URL and data directory.
-func startPortal(t *testing.T) (string, string) {
+// startPortal runs `motcua portal` with args on a free loopback port and
+// returns its URL and data directory.
+func startPortal(t *testing.T, args ...string) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command(motcua, "portal", "--listen", "127.0.0.1:0", "--data-dir", dir)
+	cmd := exec.Command(motcua, append([]string{"portal", "--listen", "127.0.0.1:0", "--data-dir", dir}, args...)...)
 	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
 	out, err := cmd.StdoutPipe()
 	if err != nil {

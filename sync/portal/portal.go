@@ -18,9 +18,11 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tus/tusd/v2/pkg/filestore"
@@ -68,6 +70,26 @@ type Config struct {
 	Logger  *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// NetworkTimeout cuts an upload whose body sends nothing for this long
+	// (the deadline moves on with every read, so slow uploads that keep
+	// sending are never cut); 0 means DefaultNetworkTimeout.
+	NetworkTimeout time.Duration
+	// ReadHeaderTimeout bounds the time to read a request's headers, and
+	// IdleTimeout how long a kept-alive connection may wait for its next
+	// request; 0 means DefaultReadHeaderTimeout and DefaultIdleTimeout.
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	// MaxConns caps the connections open at once, and MaxConnsPerAddr those
+	// from one remote IP address; connections over either cap are closed
+	// as soon as they are accepted. 0 means DefaultMaxConns and
+	// DefaultMaxConnsPerAddr; a negative MaxConnsPerAddr means no cap per
+	// address (behind a proxy every connection comes from the proxy).
+	MaxConns        int
+	MaxConnsPerAddr int
+	// UploadExpiry is how long an upload no filed application uses is kept
+	// after it last received bytes; 0 means DefaultUploadExpiry, negative
+	// means forever. Serve removes expired uploads.
+	UploadExpiry time.Duration
 }
 
 // Server is the reference portal.
@@ -77,9 +99,17 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	uploads filestore.FileStore
-	tus     *tushandler.Handler
-	mux     *http.ServeMux
-	catalog []byte
+	locker  *memorylocker.MemoryLocker
+	// inFlight counts the requests in progress per upload, which the
+	// expiry sweeper leaves alone.
+	inFlight uploadRequests
+	// spoolDir holds checksummed chunks while their checksum is verified.
+	spoolDir string
+	// refusedConns counts connections closed for being over a cap.
+	refusedConns atomic.Int64
+	tus          *tushandler.Handler
+	mux          *http.ServeMux
+	catalog      []byte
 }
 
 // Vietnam's time zone, for file codes and due dates.
@@ -99,6 +129,24 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.NetworkTimeout == 0 {
+		cfg.NetworkTimeout = DefaultNetworkTimeout
+	}
+	if cfg.ReadHeaderTimeout == 0 {
+		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.UploadExpiry == 0 {
+		cfg.UploadExpiry = DefaultUploadExpiry
+	}
+	if cfg.MaxConnsPerAddr == 0 {
+		cfg.MaxConnsPerAddr = DefaultMaxConnsPerAddr
+	}
 	if cfg.Catalog == nil {
 		cat, err := procedure.Embedded()
 		if err != nil {
@@ -115,29 +163,33 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("open portal: %w", err)
 	}
 	s := &Server{cfg: cfg, db: db, log: cfg.Logger, now: cfg.Now, catalog: catalogJSON,
-		uploads: filestore.New(filepath.Join(cfg.DataDir, "uploads"))}
-	if err := mkdir(s.uploads.Path); err != nil {
-		db.Close()
-		return nil, err
+		uploads: filestore.New(filepath.Join(cfg.DataDir, "uploads")), spoolDir: filepath.Join(cfg.DataDir, "spool")}
+	// Chunks left in the spool by a crash were never accepted.
+	os.RemoveAll(s.spoolDir)
+	for _, dir := range []string{s.uploads.Path, s.spoolDir} {
+		if err := mkdir(dir); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
-	composer := tushandler.NewStoreComposer()
-	s.uploads.UseIn(composer)
-	memorylocker.New().UseIn(composer)
+	s.locker = memorylocker.New()
 	base := portalapi.PathUploads
 	if cfg.BaseURL != "" {
 		base = strings.TrimSuffix(cfg.BaseURL, "/") + portalapi.PathUploads
 	}
 	s.tus, err = tushandler.NewHandler(tushandler.Config{
-		StoreComposer:        composer,
+		StoreComposer:        s.tusComposer(),
 		BasePath:             base,
 		MaxSize:              MaxUploadSize,
 		DisableDownload:      true,
 		DisableConcatenation: true,
 		// tusd v2 logs through golang.org/x/exp/slog; its request log is
 		// too chatty for a portal on a weak link, so it is dropped.
-		Logger:                    expslog.New(expslog.NewTextHandler(io.Discard, nil)),
-		PreUploadCreateCallback:   s.preUploadCreate,
-		PreFinishResponseCallback: s.preFinish,
+		Logger:                     expslog.New(expslog.NewTextHandler(io.Discard, nil)),
+		PreUploadCreateCallback:    s.preUploadCreate,
+		PreFinishResponseCallback:  s.preFinish,
+		PreUploadTerminateCallback: s.preTerminate,
+		NetworkTimeout:             cfg.NetworkTimeout,
 	})
 	if err != nil {
 		db.Close()
@@ -159,7 +211,7 @@ func (s *Server) routes() {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	s.mux.HandleFunc("POST "+portalapi.PathEnroll, s.handleEnroll)
-	s.mux.Handle(portalapi.PathUploads, s.authenticated(withChecksum(http.StripPrefix(strings.TrimSuffix(portalapi.PathUploads, "/"), s.tus))))
+	s.mux.Handle(portalapi.PathUploads, s.withTusProtocol(s.authenticated(s.withChecksum(http.StripPrefix(strings.TrimSuffix(portalapi.PathUploads, "/"), s.tus)))))
 	s.mux.Handle("POST "+portalapi.PathSubmissions, s.authenticated(http.HandlerFunc(s.handleSubmit)))
 	s.mux.Handle("GET "+portalapi.PathStatus, s.authenticated(http.HandlerFunc(s.handleStatus)))
 	s.mux.HandleFunc("GET "+portalapi.PathTrack+"{code}", s.handleTrack)

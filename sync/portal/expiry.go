@@ -1,0 +1,152 @@
+package portal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultUploadExpiry is how long an upload that no filed application uses
+// is kept after its last byte arrived.
+const DefaultUploadExpiry = 7 * 24 * time.Hour
+
+// ExpireUploads removes, with their bytes, the uploads that no filed
+// application uses (no manifest, a manifest never filed, or bytes still
+// missing) and that received nothing for Config.UploadExpiry. A kiosk that
+// comes back after that finds its upload gone (404 to HEAD) and creates it
+// again. An upload a filed application uses is never removed. It returns
+// how many uploads it removed.
+func (s *Server) ExpireUploads(ctx context.Context) (int, error) {
+	if s.cfg.UploadExpiry < 0 {
+		return 0, nil
+	}
+	infos, err := filepath.Glob(filepath.Join(s.uploads.Path, "*.info"))
+	if err != nil {
+		return 0, fmt.Errorf("expire uploads: %w", err)
+	}
+	removed := 0
+	var errs []error
+	for _, p := range infos {
+		id := strings.TrimSuffix(filepath.Base(p), ".info")
+		ok, err := s.expireUpload(ctx, id)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ok {
+			removed++
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+// expireUpload removes upload id if it is stale, no request is in progress
+// on it (taking tusd's lock would stop that request) and no filed
+// application uses it, holding its lock so that no request writes to it
+// meanwhile.
+func (s *Server) expireUpload(ctx context.Context, id string) (bool, error) {
+	if s.uploadBusy(id) || !s.uploadStale(id) {
+		return false, nil
+	}
+	lock, err := s.locker.NewLock(id)
+	if err != nil {
+		return false, fmt.Errorf("expire upload %s: %w", id, err)
+	}
+	lockCtx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := lock.Lock(lockCtx, func() {}); err != nil {
+		return false, nil // in use: not stale after all
+	}
+	defer lock.Unlock()
+	if !s.uploadStale(id) {
+		return false, nil
+	}
+	var filed int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM submission_attachments WHERE upload_id = ?`, id).Scan(&filed); err != nil {
+		return false, fmt.Errorf("expire upload %s: %w", id, err)
+	}
+	if filed > 0 {
+		return false, nil
+	}
+	up, err := s.uploads.GetUpload(ctx, id)
+	if err != nil {
+		return false, nil // gone already
+	}
+	info, _ := up.GetInfo(ctx)
+	if err := s.uploads.AsTerminatableUpload(up).Terminate(ctx); err != nil {
+		return false, fmt.Errorf("expire upload %s: %w", id, err)
+	}
+	s.log.Info("unfiled upload expired: removed", "upload", id, "device", info.MetaData["device_id"],
+		"offset", info.Offset, "size", info.Size)
+	return true, nil
+}
+
+// uploadStale reports whether upload id received nothing for UploadExpiry,
+// judged by when its files last changed.
+func (s *Server) uploadStale(id string) bool {
+	last, ok := time.Time{}, false
+	for _, p := range []string{filepath.Join(s.uploads.Path, id), filepath.Join(s.uploads.Path, id+".info")} {
+		if st, err := os.Stat(p); err == nil {
+			ok = true
+			if st.ModTime().After(last) {
+				last = st.ModTime()
+			}
+		}
+	}
+	return ok && s.now().Sub(last) >= s.cfg.UploadExpiry
+}
+
+// expireUploadsEvery runs ExpireUploads every interval until ctx is done.
+func (s *Server) expireUploadsEvery(ctx context.Context, interval time.Duration) {
+	if s.cfg.UploadExpiry < 0 {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := s.ExpireUploads(ctx); err != nil {
+			s.log.Error("expire uploads", "err", err)
+		} else if n > 0 {
+			s.log.Info("expired unfiled uploads", "removed", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// uploadRequests counts the requests in progress per upload id.
+type uploadRequests struct {
+	mu   sync.Mutex
+	byID map[string]int
+}
+
+// enter records a request on upload id until the returned func is called.
+func (u *uploadRequests) enter(id string) (leave func()) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.byID == nil {
+		u.byID = map[string]int{}
+	}
+	u.byID[id]++
+	return func() {
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		if u.byID[id]--; u.byID[id] <= 0 {
+			delete(u.byID, id)
+		}
+	}
+}
+
+// uploadBusy reports whether a request on upload id is in progress.
+func (s *Server) uploadBusy(id string) bool {
+	s.inFlight.mu.Lock()
+	defer s.inFlight.mu.Unlock()
+	return s.inFlight.byID[id] > 0
+}

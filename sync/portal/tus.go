@@ -1,0 +1,106 @@
+package portal
+
+import (
+	"net/http"
+	"strings"
+
+	tushandler "github.com/tus/tusd/v2/pkg/handler"
+
+	"github.com/motcua/motcua/sync/portalapi"
+)
+
+// tusVersion is the one tus version the portal speaks.
+const tusVersion = "1.0.0"
+
+// withTusProtocol holds the uploads to tus 1.0 where tusd or the layers in
+// front of it fall short: every answer carries Tus-Resumable, errors from
+// the portal's own layers (401, 404, 413, 460) included; a request without
+// Tus-Resumable 1.0.0 gets 412 with Tus-Version; a PATCH that is not
+// application/offset+octet-stream gets 415 (tusd answers 400); and the
+// answers to a creation and a PATCH carry Upload-Expires (the expiration
+// extension) unless uploads never expire. It also counts the requests in
+// progress per upload, which the expiry sweeper leaves alone.
+func (s *Server) withTusProtocol(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Tus-Resumable", tusVersion)
+		switch {
+		case r.Method == http.MethodOptions:
+			next.ServeHTTP(w, r)
+			return
+		case r.Method != http.MethodGet && r.Method != http.MethodHead && r.Header.Get("Tus-Resumable") != tusVersion:
+			w.Header().Set("Tus-Version", tusVersion)
+			refuseUnread(w, http.StatusPreconditionFailed, portalapi.CodeMalformed,
+				"Tus-Resumable must be "+tusVersion+", the tus version this portal speaks")
+			return
+		case r.Method == http.MethodPatch && r.Header.Get("Content-Type") != "application/offset+octet-stream":
+			refuseUnread(w, http.StatusUnsupportedMediaType, portalapi.CodeMalformed,
+				"a PATCH must have Content-Type application/offset+octet-stream")
+			return
+		}
+		if id := strings.TrimPrefix(r.URL.Path, portalapi.PathUploads); id != "" {
+			defer s.inFlight.enter(id)()
+		}
+		if s.cfg.UploadExpiry > 0 && (r.Method == http.MethodPost || r.Method == http.MethodPatch) {
+			w = &expiresWriter{ResponseWriter: w, s: s}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// expiresWriter adds Upload-Expires to a successful creation or PATCH that
+// did not file an application: the upload expires UploadExpiry after these
+// bytes unless more arrive.
+type expiresWriter struct {
+	http.ResponseWriter
+	s    *Server
+	done bool
+}
+
+func (e *expiresWriter) WriteHeader(code int) {
+	if !e.done {
+		e.done = true
+		h := e.Header()
+		if (code == http.StatusCreated || code == http.StatusNoContent) && h.Get(portalapi.HeaderReceipt) == "" {
+			h.Set("Upload-Expires", e.s.now().Add(e.s.cfg.UploadExpiry).UTC().Format(http.TimeFormat))
+		}
+	}
+	e.ResponseWriter.WriteHeader(code)
+}
+
+func (e *expiresWriter) Write(b []byte) (int, error) {
+	if !e.done {
+		e.WriteHeader(http.StatusOK)
+	}
+	return e.ResponseWriter.Write(b)
+}
+
+// Unwrap lets tusd's http.ResponseController reach the connection.
+func (e *expiresWriter) Unwrap() http.ResponseWriter { return e.ResponseWriter }
+
+// tusComposer composes the portal's tus store from what it implements: the
+// file store's core and termination, and an in-memory lock. Concatenation
+// and deferred lengths are left out, so tusd neither advertises nor
+// accepts them.
+func (s *Server) tusComposer() *tushandler.StoreComposer {
+	composer := tushandler.NewStoreComposer()
+	composer.UseCore(s.uploads)
+	composer.UseTerminater(s.uploads)
+	s.locker.UseIn(composer)
+	return composer
+}
+
+// preTerminate refuses to remove an upload that a filed application uses:
+// its bytes are the evidence of a received file.
+func (s *Server) preTerminate(hook tushandler.HookEvent) (tushandler.HTTPResponse, error) {
+	var filed int
+	err := s.db.QueryRowContext(hook.Context, `SELECT count(*) FROM submission_attachments WHERE upload_id = ?`, hook.Upload.ID).Scan(&filed)
+	if err != nil {
+		s.log.Error("terminate upload", "upload", hook.Upload.ID, "err", err)
+		return tushandler.HTTPResponse{}, protocolError(http.StatusInternalServerError, "internal", "cannot check the upload now", nil)
+	}
+	if filed > 0 {
+		return tushandler.HTTPResponse{}, protocolError(http.StatusConflict, portalapi.CodeConflict,
+			"upload "+hook.Upload.ID+" belongs to a filed application and is kept", nil)
+	}
+	return tushandler.HTTPResponse{}, nil
+}
