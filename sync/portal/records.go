@@ -98,7 +98,8 @@ func (s *Server) checkUpload(ctx context.Context, device string, i int, a portal
 		return received{err: &portalapi.FieldError{Field: field, Message: "no such upload"}, incomplete: true}
 	}
 	if info.MetaData["device_id"] != device {
-		return received{err: &portalapi.FieldError{Field: field, Message: "upload belongs to another device"}}
+		// Another device's upload looks like no upload at all.
+		return received{err: &portalapi.FieldError{Field: field, Message: "no such upload"}, incomplete: true}
 	}
 	if a.Offset < 0 || a.Offset+a.Size > info.Size {
 		return received{err: &portalapi.FieldError{Field: field,
