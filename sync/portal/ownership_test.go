@@ -22,7 +22,7 @@ func (p *testPortal) enrollAnother(name string) *testPortal {
 	if code := q.do("POST", portalapi.PathEnroll, nil, `{"device_name":"`+name+`"}`, &enrolled); code != 201 {
 		p.t.Fatalf("enroll %s: %d", name, code)
 	}
-	q.token = enrolled.Token
+	q.token, q.device = enrolled.Token, enrolled.DeviceID
 	return q
 }
 

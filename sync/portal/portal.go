@@ -163,6 +163,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST "+portalapi.PathSubmissions, s.authenticated(http.HandlerFunc(s.handleSubmit)))
 	s.mux.Handle("GET "+portalapi.PathStatus, s.authenticated(http.HandlerFunc(s.handleStatus)))
 	s.mux.HandleFunc("GET "+portalapi.PathTrack+"{code}", s.handleTrack)
+	s.mux.HandleFunc("GET "+portalapi.PathTrack+"{device}/{code}", s.handleTrack)
 	s.mux.Handle("GET "+portalapi.PathCatalog, s.authenticated(http.HandlerFunc(s.handleCatalog)))
 }
 

@@ -22,9 +22,10 @@ import (
 
 type testPortal struct {
 	*Server
-	url   string
-	token string
-	t     *testing.T
+	url    string
+	token  string
+	device string
+	t      *testing.T
 }
 
 // newPortal starts a real portal on 127.0.0.1 with a fixed clock and
@@ -46,7 +47,7 @@ func newPortal(t *testing.T) *testPortal {
 	if enrolled.AgencyCode != DefaultAgencyCode || enrolled.Token == "" {
 		t.Fatalf("enroll: %+v", enrolled)
 	}
-	p.token = enrolled.Token
+	p.token, p.device = enrolled.Token, enrolled.DeviceID
 	return p
 }
 
@@ -308,8 +309,8 @@ func TestTrackPage(t *testing.T) {
 	if strings.Contains(page, "Nguyễn Minh Khang") {
 		t.Error("track page shows personal data")
 	}
-	// A receipt printed offline carries the idempotency key.
-	resp, _ = http.Get(p.url + portalapi.PathTrack + "key-00000008")
+	// A receipt printed offline carries the device and idempotency key.
+	resp, _ = http.Get(p.url + portalapi.TrackPath(p.device, "key-00000008"))
 	b, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(b), rc.FileCode) {

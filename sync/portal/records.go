@@ -153,7 +153,7 @@ func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifes
 			&portalapi.Error{Code: portalapi.CodeMalformed, Message: "the manifest is malformed", Fields: errs}
 	}
 	// A key already filed gets its receipt again, whatever else was sent.
-	if rc, err := s.receiptByKey(ctx, m.IdempotencyKey); err == nil {
+	if rc, err := s.receiptByKey(ctx, device, m.IdempotencyKey); err == nil {
 		rc.Duplicate = true
 		return rc, http.StatusOK, nil
 	}
@@ -199,7 +199,8 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 	var rc portalapi.Receipt
 	err := sqlitedb.Tx(ctx, s.db, func(tx *sql.Tx) error {
 		var code string
-		err := tx.QueryRowContext(ctx, `SELECT file_code FROM submissions WHERE idempotency_key = ?`, m.IdempotencyKey).Scan(&code)
+		err := tx.QueryRowContext(ctx, `SELECT file_code FROM submissions WHERE device_id = ? AND idempotency_key = ?`,
+			device, m.IdempotencyKey).Scan(&code)
 		if err == nil {
 			rc.Duplicate = true
 			return nil
@@ -242,7 +243,7 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 		return rc, err
 	}
 	if rc.Duplicate {
-		rc, err = s.receiptByKey(ctx, m.IdempotencyKey)
+		rc, err = s.receiptByKey(ctx, device, m.IdempotencyKey)
 		rc.Duplicate = true
 		return rc, err
 	}
@@ -261,11 +262,14 @@ func addWorkingDays(t time.Time, n int) time.Time {
 	return t
 }
 
-func (s *Server) receiptByKey(ctx context.Context, key string) (portalapi.Receipt, error) {
+// receiptByKey returns the receipt of the submission that device filed
+// under key: a key is the device's own, and another device's same key is
+// another application.
+func (s *Server) receiptByKey(ctx context.Context, device, key string) (portalapi.Receipt, error) {
 	var rc portalapi.Receipt
 	var state, received, due string
-	err := s.db.QueryRowContext(ctx, `SELECT file_code, state, received_at, due_at FROM submissions WHERE idempotency_key = ?`,
-		key).Scan(&rc.FileCode, &state, &received, &due)
+	err := s.db.QueryRowContext(ctx, `SELECT file_code, state, received_at, due_at FROM submissions
+		WHERE device_id = ? AND idempotency_key = ?`, device, key).Scan(&rc.FileCode, &state, &received, &due)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rc, ErrNotFound
 	}
@@ -384,6 +388,19 @@ func (s *Server) List(ctx context.Context) ([]Submission, error) {
 		arows.Close()
 	}
 	return out, nil
+}
+
+// Form returns the form of a filed submission, as an officer reads it.
+func (s *Server) Form(ctx context.Context, fileCode string) (json.RawMessage, error) {
+	var form []byte
+	err := s.db.QueryRowContext(ctx, `SELECT form FROM submissions WHERE file_code = ?`, fileCode).Scan(&form)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("file %s: %w", fileCode, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("file %s: %w", fileCode, err)
+	}
+	return form, nil
 }
 
 // portalMoves are the state changes an officer may make.

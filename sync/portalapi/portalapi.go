@@ -27,6 +27,14 @@ const (
 	PathTrack       = "/track/"
 )
 
+// TrackPath is the tracking page's path for an application the portal may
+// not have yet: its idempotency key, scoped by the device that files it (an
+// idempotency key is only unique per device). A file code's page is
+// PathTrack + the file code.
+func TrackPath(deviceID, key string) string {
+	return PathTrack + deviceID + "/" + key
+}
+
 // Tus metadata keys an application's upload carries (Upload-Metadata).
 const (
 	MetaIdempotencyKey = "idempotency_key"
