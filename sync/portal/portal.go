@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,7 +69,19 @@ type Config struct {
 	Logger  *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// FilingInterval is the sustained pace of new filings allowed to one
+	// device, one per interval, and FilingBurst how many it may file at
+	// once (a kiosk back after days offline); 0 means DefaultFilingInterval
+	// and DefaultFilingBurst. A negative interval turns the limit off.
+	FilingInterval time.Duration
+	FilingBurst    int
 }
+
+// The default filing limit per device: 120 at once, then one a second.
+const (
+	DefaultFilingInterval = time.Second
+	DefaultFilingBurst    = 120
+)
 
 // Server is the reference portal.
 type Server struct {
@@ -80,6 +93,7 @@ type Server struct {
 	tus     *tushandler.Handler
 	mux     *http.ServeMux
 	catalog []byte
+	limits  *filingLimits
 }
 
 // Vietnam's time zone, for file codes and due dates.
@@ -115,7 +129,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("open portal: %w", err)
 	}
 	s := &Server{cfg: cfg, db: db, log: cfg.Logger, now: cfg.Now, catalog: catalogJSON,
-		uploads: filestore.New(filepath.Join(cfg.DataDir, "uploads"))}
+		uploads: filestore.New(filepath.Join(cfg.DataDir, "uploads")),
+		limits:  newFilingLimits(cfg.FilingInterval, cfg.FilingBurst)}
 	if err := mkdir(s.uploads.Path); err != nil {
 		db.Close()
 		return nil, err
@@ -291,9 +306,14 @@ func (s *Server) preFinish(hook tushandler.HookEvent) (tushandler.HTTPResponse, 
 	for i := range m.Attachments {
 		m.Attachments[i].UploadURL = url
 	}
-	rc, status, perr := s.submit(hook.Context, device, &m)
+	rc, status, perr, retry := s.submit(hook.Context, device, &m)
 	if perr != nil {
-		return tushandler.HTTPResponse{}, protocolError(status, perr.Code, perr.Message, perr.Fields)
+		err := protocolError(status, perr.Code, perr.Message, perr.Fields)
+		if te, ok := err.(tushandler.Error); ok && retry > 0 {
+			te.HTTPResponse.Header["Retry-After"] = strconv.Itoa(retryAfterSeconds(retry))
+			err = te
+		}
+		return tushandler.HTTPResponse{}, err
 	}
 	b, _ := json.Marshal(rc)
 	return tushandler.HTTPResponse{Header: tushandler.HTTPHeader{portalapi.HeaderReceipt: string(b)}}, nil

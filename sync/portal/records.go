@@ -136,8 +136,11 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnprocessableEntity, portalapi.CodeMalformed, err.Error(), nil)
 		return
 	}
-	rc, status, perr := s.submit(r.Context(), deviceFrom(r.Context()), &m)
+	rc, status, perr, retry := s.submit(r.Context(), deviceFrom(r.Context()), &m)
 	if perr != nil {
+		if retry > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(retry)))
+		}
 		writeJSON(w, status, perr)
 		return
 	}
@@ -146,16 +149,17 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 
 // submit checks a manifest and its attachments' bytes and files it,
 // answering a key filed before with its receipt. It returns the HTTP status
-// and, on failure, the protocol error.
-func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifest) (portalapi.Receipt, int, *portalapi.Error) {
+// and, on failure, the protocol error and how long to wait before a retry
+// (Retry-After), if the refusal is for a time.
+func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifest) (portalapi.Receipt, int, *portalapi.Error, time.Duration) {
 	if errs := checkManifest(m); len(errs) > 0 {
 		return portalapi.Receipt{}, http.StatusUnprocessableEntity,
-			&portalapi.Error{Code: portalapi.CodeMalformed, Message: "the manifest is malformed", Fields: errs}
+			&portalapi.Error{Code: portalapi.CodeMalformed, Message: "the manifest is malformed", Fields: errs}, 0
 	}
 	// A key already filed gets its receipt again, whatever else was sent.
 	if rc, err := s.receiptByKey(ctx, device, m.IdempotencyKey); err == nil {
 		rc.Duplicate = true
-		return rc, http.StatusOK, nil
+		return rc, http.StatusOK, nil, 0
 	}
 	sums := make([]string, len(m.Attachments))
 	var incomplete, corrupt []portalapi.FieldError
@@ -172,22 +176,36 @@ func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifes
 	}
 	if len(corrupt) > 0 {
 		return portalapi.Receipt{}, http.StatusUnprocessableEntity, &portalapi.Error{Code: portalapi.CodeChecksumMismatch,
-			Message: "attachments do not match the manifest: upload them again", Fields: corrupt}
+			Message: "attachments do not match the manifest: upload them again", Fields: corrupt}, 0
 	}
 	if len(incomplete) > 0 {
 		return portalapi.Receipt{}, http.StatusConflict, &portalapi.Error{Code: portalapi.CodeUploadIncomplete,
-			Message: "attachments are not fully uploaded", Fields: incomplete}
+			Message: "attachments are not fully uploaded", Fields: incomplete}, 0
+	}
+	if wait := s.limits.take(device, s.now()); wait > 0 {
+		s.log.Warn("filing rate limited", "device", device, "retry_after", wait)
+		return portalapi.Receipt{}, http.StatusTooManyRequests, &portalapi.Error{Code: portalapi.CodeRateLimited,
+			Message: "this device files faster than the portal allows: retry after Retry-After"}, wait
 	}
 	rc, err := s.file(ctx, device, m, sums)
+	if errors.Is(err, errDaySpent) {
+		s.log.Error("file submission", "key", m.IdempotencyKey, "err", err)
+		return portalapi.Receipt{}, http.StatusServiceUnavailable, &portalapi.Error{Code: portalapi.CodeUnavailable,
+			Message: "today's file codes are all issued: retry tomorrow"}, untilNextDay(s.now())
+	}
 	if err != nil {
 		s.log.Error("file submission", "key", m.IdempotencyKey, "err", err)
-		return portalapi.Receipt{}, http.StatusInternalServerError, &portalapi.Error{Code: "internal", Message: "could not file the submission"}
+		return portalapi.Receipt{}, http.StatusInternalServerError, &portalapi.Error{Code: "internal", Message: "could not file the submission"}, 0
 	}
 	if rc.Duplicate {
-		return rc, http.StatusOK, nil
+		return rc, http.StatusOK, nil, 0
 	}
-	return rc, http.StatusCreated, nil
+	return rc, http.StatusCreated, nil, 0
 }
+
+// errDaySpent is returned (wrapped) by file when the day's sequence has
+// reached portalapi.MaxDailySequence.
+var errDaySpent = errors.New("the day's file code sequence is spent")
 
 // file records a submission and issues its file code, in one transaction.
 // A key filed concurrently in the meantime gets that receipt.
@@ -213,6 +231,10 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 			ON CONFLICT (agency, day) DO UPDATE SET seq = seq + 1 RETURNING seq`, s.cfg.AgencyCode, day).Scan(&seq)
 		if err != nil {
 			return err
+		}
+		if seq > portalapi.MaxDailySequence {
+			// The transaction rolls back: the counter stays at the bound.
+			return fmt.Errorf("%w: agency %s, day %s", errDaySpent, s.cfg.AgencyCode, day)
 		}
 		rc = portalapi.Receipt{FileCode: portalapi.FormatFileCode(s.cfg.AgencyCode, local, seq), State: portalapi.Received,
 			ReceivedAt: now.UTC(), DueAt: due.UTC()}
