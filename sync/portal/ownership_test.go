@@ -57,7 +57,7 @@ func (p *testPortal) createWithManifest(key string, content []byte, n int) (loc 
 	p.t.Helper()
 	m = portalapi.Manifest{IdempotencyKey: key, ProcedureCode: "1.001193", ProcedureID: "birth-registration",
 		CatalogVersion: "2026.11.1", CapturedAt: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC),
-		Form: json.RawMessage(`{"child_full_name":"Nguyễn Minh Khang"}`),
+		Form: exampleForm(),
 		Attachments: []portalapi.AttachmentRef{{EvidenceKey: "birth_certificate", Name: "gcs.jpg", MediaType: "image/jpeg",
 			Size: int64(len(content)), SHA256: hexSum(content)}}}
 	mj, _ := json.Marshal(m)

@@ -29,6 +29,31 @@ func newFilingLimits(every time.Duration, burst int) *filingLimits {
 	return &filingLimits{every: every, burst: burst, byDevice: map[string]*rate.Limiter{}}
 }
 
+// available reports how long device must wait before its bucket holds a
+// filing, 0 if it holds one now, taking nothing: a flood is refused before
+// the work of checking its manifests.
+func (l *filingLimits) available(device string, now time.Time) time.Duration {
+	if l.every < 0 {
+		return 0
+	}
+	lim := l.limiter(device)
+	if missing := 1 - lim.TokensAt(now); missing > 0 {
+		return time.Duration(missing * float64(l.every))
+	}
+	return 0
+}
+
+func (l *filingLimits) limiter(device string) *rate.Limiter {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim, ok := l.byDevice[device]
+	if !ok {
+		lim = rate.NewLimiter(rate.Every(l.every), l.burst)
+		l.byDevice[device] = lim
+	}
+	return lim
+}
+
 // take takes one filing from device's bucket at now. It returns 0 when the
 // filing may go ahead, else how long the device must wait, with nothing
 // taken.
@@ -36,14 +61,7 @@ func (l *filingLimits) take(device string, now time.Time) time.Duration {
 	if l.every < 0 {
 		return 0
 	}
-	l.mu.Lock()
-	lim, ok := l.byDevice[device]
-	if !ok {
-		lim = rate.NewLimiter(rate.Every(l.every), l.burst)
-		l.byDevice[device] = lim
-	}
-	l.mu.Unlock()
-	r := lim.ReserveN(now, 1)
+	r := l.limiter(device).ReserveN(now, 1)
 	if !r.OK() {
 		return l.every
 	}

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -21,46 +20,6 @@ import (
 )
 
 func mkdir(dir string) error { return os.MkdirAll(dir, 0o700) }
-
-var keyRe = regexp.MustCompile(`^[A-Za-z0-9_-]{8,128}$`)
-
-// checkManifest lists what is malformed in m.
-func checkManifest(m *portalapi.Manifest) []portalapi.FieldError {
-	var errs []portalapi.FieldError
-	bad := func(field, msg string) { errs = append(errs, portalapi.FieldError{Field: field, Message: msg}) }
-	if !keyRe.MatchString(m.IdempotencyKey) {
-		bad("idempotency_key", "must be 8 to 128 letters, digits, '-' or '_'")
-	}
-	if m.ProcedureID == "" {
-		bad("procedure_id", "required")
-	}
-	if m.CatalogVersion == "" {
-		bad("catalog_version", "required")
-	}
-	if m.CapturedAt.IsZero() {
-		bad("captured_at", "required")
-	}
-	var form map[string]json.RawMessage
-	if err := json.Unmarshal(m.Form, &form); err != nil || form == nil {
-		bad("form", "must be a JSON object")
-	}
-	for i, a := range m.Attachments {
-		field := fmt.Sprintf("attachments[%d]", i)
-		if !isSHA256(a.SHA256) {
-			bad(field+".sha256", "must be 64 lowercase hex digits")
-		}
-		if a.Size < 0 || a.Size > MaxUploadSize {
-			bad(field+".size", fmt.Sprintf("must be 1 to %d bytes", MaxUploadSize))
-		}
-		if uploadID(a.UploadURL) == "" {
-			bad(field+".upload_url", "is not an upload of this portal")
-		}
-		if a.EvidenceKey == "" {
-			bad(field+".evidence_key", "required")
-		}
-	}
-	return errs
-}
 
 // uploadID extracts the tus upload id from an upload URL of this portal.
 func uploadID(url string) string {
@@ -152,14 +111,25 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 // and, on failure, the protocol error and how long to wait before a retry
 // (Retry-After), if the refusal is for a time.
 func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifest) (portalapi.Receipt, int, *portalapi.Error, time.Duration) {
-	if errs := checkManifest(m); len(errs) > 0 {
+	malformed := func(errs []portalapi.FieldError) (portalapi.Receipt, int, *portalapi.Error, time.Duration) {
 		return portalapi.Receipt{}, http.StatusUnprocessableEntity,
 			&portalapi.Error{Code: portalapi.CodeMalformed, Message: "the manifest is malformed", Fields: errs}, 0
 	}
-	// A key already filed gets its receipt again, whatever else was sent.
+	if !keyRe.MatchString(m.IdempotencyKey) {
+		return malformed([]portalapi.FieldError{{Field: "idempotency_key", Message: "must be 8 to 128 letters, digits, '-' or '_'"}})
+	}
+	// A key already filed gets its receipt again, whatever else was sent:
+	// a retry after a lost answer is never refused because the catalog
+	// changed in between.
 	if rc, err := s.receiptByKey(ctx, device, m.IdempotencyKey); err == nil {
 		rc.Duplicate = true
 		return rc, http.StatusOK, nil, 0
+	}
+	if wait := s.limits.available(device, s.now()); wait > 0 {
+		return rateLimited(s, device, wait)
+	}
+	if errs := s.checkManifest(m); len(errs) > 0 {
+		return malformed(errs)
 	}
 	sums := make([]string, len(m.Attachments))
 	var incomplete, corrupt []portalapi.FieldError
@@ -183,9 +153,7 @@ func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifes
 			Message: "attachments are not fully uploaded", Fields: incomplete}, 0
 	}
 	if wait := s.limits.take(device, s.now()); wait > 0 {
-		s.log.Warn("filing rate limited", "device", device, "retry_after", wait)
-		return portalapi.Receipt{}, http.StatusTooManyRequests, &portalapi.Error{Code: portalapi.CodeRateLimited,
-			Message: "this device files faster than the portal allows: retry after Retry-After"}, wait
+		return rateLimited(s, device, wait)
 	}
 	rc, err := s.file(ctx, device, m, sums)
 	if errors.Is(err, errDaySpent) {
@@ -201,6 +169,13 @@ func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifes
 		return rc, http.StatusOK, nil, 0
 	}
 	return rc, http.StatusCreated, nil, 0
+}
+
+// rateLimited is submit's answer to a device that files too fast.
+func rateLimited(s *Server, device string, wait time.Duration) (portalapi.Receipt, int, *portalapi.Error, time.Duration) {
+	s.log.Warn("filing rate limited", "device", device, "retry_after", wait)
+	return portalapi.Receipt{}, http.StatusTooManyRequests, &portalapi.Error{Code: portalapi.CodeRateLimited,
+		Message: "this device files faster than the portal allows: retry after Retry-After"}, wait
 }
 
 // errDaySpent is returned (wrapped) by file when the day's sequence has

@@ -62,7 +62,7 @@ func TestForgedKeyFromOtherDeviceDoesNotStealFiling(t *testing.T) {
 	formOnly := r.queue("key-citizen-0002")
 	forged := map[string]string{}
 	for _, key := range []string{withScan.IdempotencyKey, formOnly.IdempotencyKey} {
-		forged[key] = r.fileAs("kiosk-forger", key, `{"child_full_name":"Giả Mạo"}`)
+		forged[key] = r.fileAs("kiosk-forger", key, strings.Replace(string(exampleForm(t)), "Nguyễn Minh Khang", "Giả Mạo", 1))
 	}
 	sum, err := r.worker().Once(ctx)
 	if err != nil || sum.Delivered != 2 {
