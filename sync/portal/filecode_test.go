@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -165,4 +166,47 @@ func newServer(t *testing.T, s *Server) string {
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { srv.Close(); s.Close() })
 	return srv.URL
+}
+
+// The request that completes an upload is limited like a submission: it
+// answers 429 with Retry-After and files nothing, and once the wait is over
+// the manifest sent by itself files the complete upload.
+func TestFilingLimitOnUploadCompletion(t *testing.T) {
+	p, clk := newPortalWith(t, Config{FilingInterval: 30 * time.Second, FilingBurst: 1})
+	if code := p.do("POST", portalapi.PathSubmissions, nil, manifest("key-first-0001"), nil); code != 201 {
+		t.Fatalf("first filing: %d", code)
+	}
+	// Sent by hand: createWithManifest wants a 201.
+	content := []byte(strings.Repeat("u", 3000))
+	m := portalapi.Manifest{IdempotencyKey: "key-second-001", ProcedureCode: "1.001193", ProcedureID: "birth-registration",
+		CatalogVersion: "2026.11.1", CapturedAt: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC), Form: exampleForm(),
+		Attachments: []portalapi.AttachmentRef{{EvidenceKey: "birth_certificate", Name: "a.jpg", MediaType: "image/jpeg",
+			Size: 3000, SHA256: hexSum(content)}}}
+	mj, _ := json.Marshal(m)
+	req, _ := http.NewRequest("POST", p.url+portalapi.PathUploads, strings.NewReader(string(content)))
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Upload-Length", "3000")
+	req.Header.Set("Content-Type", "application/offset+octet-stream")
+	req.Header.Set("Upload-Metadata", meta(portalapi.MetaIdempotencyKey, m.IdempotencyKey, portalapi.MetaUploadName,
+		m.IdempotencyKey+"-1", portalapi.MetaManifest, string(mj)))
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "30" || resp.Header.Get(portalapi.HeaderReceipt) != "" {
+		t.Fatalf("completing an upload past the limit: %d Retry-After %q receipt %q", resp.StatusCode,
+			resp.Header.Get("Retry-After"), resp.Header.Get(portalapi.HeaderReceipt))
+	}
+	loc := portalapi.PathUploads + p.device + "-key-second-001-1"
+	if got := p.offset(loc); got != 3000 {
+		t.Fatalf("the refused completion kept %d of 3000 bytes", got)
+	}
+	clk.Add(30 * time.Second)
+	m.Attachments[0].UploadURL = loc
+	mj, _ = json.Marshal(m)
+	if code := p.do("POST", portalapi.PathSubmissions, nil, string(mj), nil); code != 201 {
+		t.Fatalf("the manifest after Retry-After: %d", code)
+	}
 }
