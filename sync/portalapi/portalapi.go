@@ -70,8 +70,9 @@ type EnrollResponse struct {
 }
 
 // Manifest submits one application. The portal files it once, whatever the
-// number of times it is sent: a repeated IdempotencyKey gets the same
-// Receipt.
+// number of times it is sent: a repeated IdempotencyKey from the same device
+// gets the same Receipt. Keys are scoped to the device: another device's
+// same key is another application.
 type Manifest struct {
 	IdempotencyKey string          `json:"idempotency_key"`
 	ProcedureCode  string          `json:"procedure_code,omitempty"`
