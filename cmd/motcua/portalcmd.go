@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/motcua/motcua/internal/termtext"
 	"github.com/motcua/motcua/sync/portal"
 	"github.com/motcua/motcua/sync/portalapi"
 )
@@ -77,8 +78,10 @@ func cmdPortal(ctx context.Context, e *env, args []string) int {
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "FILE CODE\tPROCEDURE\tSTATE\tATTACHMENTS\tRECEIVED\tNOTE")
 		for _, s := range subs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.FileCode, s.ProcedureID, s.State, len(s.Attachments),
-				s.ReceivedAt.Local().Format("2006-01-02 15:04"), dash(s.Note))
+			// Every field may carry what a kiosk or an officer typed.
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", termtext.Escape(s.FileCode), termtext.Escape(s.ProcedureID),
+				termtext.Escape(string(s.State)), len(s.Attachments), s.ReceivedAt.Local().Format("2006-01-02 15:04"),
+				termtext.Escape(dash(s.Note)))
 		}
 		tw.Flush()
 		return exitOK
@@ -86,7 +89,7 @@ func cmdPortal(ctx context.Context, e *env, args []string) int {
 		if err := p.Advance(ctx, pos[1], portalapi.State(pos[2]), *note); err != nil {
 			return e.fail("%v", err)
 		}
-		fmt.Fprintf(e.stdout, "%s is now %s\n", pos[1], pos[2])
+		fmt.Fprintf(e.stdout, "%s is now %s\n", termtext.Escape(pos[1]), termtext.Escape(pos[2]))
 		return exitOK
 	}
 	fmt.Fprintln(e.stderr, "motcua portal: usage: motcua portal [--listen ADDR] [--public-url URL] | list [--json] | advance FILECODE STATE [--note TEXT]")

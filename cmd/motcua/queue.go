@@ -11,6 +11,7 @@ import (
 
 	"github.com/motcua/motcua/agent/application"
 	"github.com/motcua/motcua/agent/store"
+	"github.com/motcua/motcua/internal/termtext"
 )
 
 // stateFlag collects repeated --state values.
@@ -82,8 +83,8 @@ func cmdQueue(ctx context.Context, e *env, args []string) int {
 		if proc == "" {
 			proc = r.Procedure
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", r.ID, proc, r.State, dash(r.FileCode),
-			r.CreatedAt.Local().Format("2006-01-02 15:04"), dash(r.LastError))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", r.ID, termtext.Escape(proc), r.State, termtext.Escape(dash(r.FileCode)),
+			r.CreatedAt.Local().Format("2006-01-02 15:04"), termtext.Escape(dash(r.LastError)))
 	}
 	tw.Flush()
 	return exitOK

@@ -16,6 +16,7 @@ import (
 	"github.com/motcua/motcua/devices/printer"
 	"github.com/motcua/motcua/internal/config"
 	"github.com/motcua/motcua/sync/portalapi"
+	"github.com/motcua/motcua/sync/uplink"
 )
 
 const receiptSynopsis = "ID [--printer PORT | --png FILE] [--portal URL] [--config FILE]"
@@ -68,7 +69,13 @@ func cmdReceipt(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail("%v", err)
 	}
-	r := receiptFor(a, cat, *portalURL)
+	var device string
+	if *portalURL != "" && a.FileCode == "" {
+		if device, err = uplink.EnrolledDevice(ctx, st, *portalURL); err != nil {
+			return e.fail("%v", err)
+		}
+	}
+	r := receiptFor(a, cat, *portalURL, device)
 	if *pngPath != "" {
 		img, err := printer.Render(r, *width)
 		if err != nil {
@@ -109,9 +116,11 @@ func paperDots(w config.PaperWidth) int {
 }
 
 // receiptFor builds the receipt of application a. The QR code opens the
-// portal's tracking page by file code, or by idempotency key before the
-// portal has the file.
-func receiptFor(a *application.Application, cat *procedure.Catalog, portal string) printer.Receipt {
+// portal's tracking page by file code, or, before the portal has the file,
+// by the kiosk's device id there and the idempotency key (a key is unique
+// only per device). A kiosk not yet enrolled (device "") knows no such link
+// and prints no QR code.
+func receiptFor(a *application.Application, cat *procedure.Catalog, portal, device string) printer.Receipt {
 	r := printer.Receipt{Procedure: a.ProcedureID, LocalID: a.ID, FileCode: a.FileCode, At: a.CreatedAt}
 	var due string
 	if p, err := cat.Lookup(a.ProcedureID); err == nil {
@@ -133,13 +142,17 @@ func receiptFor(a *application.Application, cat *procedure.Catalog, portal strin
 	if due != "" {
 		r.NextSteps = append(r.NextSteps, due)
 	}
-	r.NextSteps = append(r.NextSteps, "Giữ biên nhận này; quét mã QR để tra cứu hồ sơ.")
-	if portal != "" {
-		ref := a.FileCode
-		if ref == "" {
-			ref = a.IdempotencyKey
-		}
-		r.TrackURL = strings.TrimSuffix(portal, "/") + portalapi.PathTrack + ref
+	portal = strings.TrimSuffix(portal, "/")
+	switch {
+	case portal != "" && a.FileCode != "":
+		r.TrackURL = portal + portalapi.PathTrack + a.FileCode
+	case portal != "" && device != "":
+		r.TrackURL = portal + portalapi.TrackPath(device, a.IdempotencyKey)
+	}
+	if r.TrackURL != "" {
+		r.NextSteps = append(r.NextSteps, "Giữ biên nhận này; quét mã QR để tra cứu hồ sơ.")
+	} else {
+		r.NextSteps = append(r.NextSteps, "Giữ biên nhận này để tra cứu hồ sơ.")
 	}
 	return r
 }

@@ -3,8 +3,11 @@ package main
 import (
 	"fmt"
 	"image/png"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,40 +20,63 @@ import (
 
 func qrInPNG(t *testing.T, path string) string {
 	t.Helper()
-	f, err := os.Open(path)
+	text, err := qrInPNGErr(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return text
+}
+
+func qrInPNGErr(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
 	}
 	defer f.Close()
 	img, err := png.Decode(f)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	bmp, _ := gozxing.NewBinaryBitmapFromImage(img)
 	res, err := gzqrcode.NewQRCodeReader().Decode(bmp, nil)
 	if err != nil {
-		t.Fatalf("no QR code in %s: %v", path, err)
+		return "", fmt.Errorf("no QR code in %s: %w", path, err)
 	}
-	return res.GetText()
+	return res.GetText(), nil
 }
 
 // A receipt for a queued application carries a QR code of its tracking
-// link by idempotency key; printed to the simulated printer it comes out the
-// same.
+// link by the kiosk's device id and the idempotency key (a key is unique
+// only per device), which opens the file once it is delivered; printed to
+// the simulated printer it comes out the same. A kiosk not yet enrolled
+// with the portal knows no device id, so its receipt has no QR code.
 func TestReceipt(t *testing.T) {
 	data := t.TempDir()
 	dir := t.TempDir()
 	form := writeFile(t, dir, "f.json", cli(t, data, "", "procedures", "example", "1.001193").stdout)
 	var sub submitResult
 	mustJSON(t, cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form).stdout, &sub)
-	want := "http://127.0.0.1:8787/track/" + sub.IdempotencyKey
-
 	out := filepath.Join(dir, "r.png")
-	if r := cli(t, data, "", "receipt", fmt.Sprint(sub.ID), "--png", out, "--portal", "http://127.0.0.1:8787"); r.code != 0 {
+	portalURL, _ := startPortal(t)
+	if r := cli(t, data, "", "receipt", fmt.Sprint(sub.ID), "--png", out, "--portal", portalURL); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	if got := qrInPNG(t, out); got != want {
-		t.Fatalf("QR %q, want %q", got, want)
+	if _, err := qrInPNGErr(out); err == nil {
+		t.Fatal("a kiosk not enrolled printed a QR code")
+	}
+
+	// Enrolled (by delivering that one), it prints the device-scoped link
+	// of the next application before its delivery.
+	if r := cli(t, data, "", "sync", "--once", "--portal", portalURL); r.code != 0 {
+		t.Fatalf("enroll: %s%s", r.stdout, r.stderr)
+	}
+	mustJSON(t, cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form).stdout, &sub)
+	if r := cli(t, data, "", "receipt", fmt.Sprint(sub.ID), "--png", out, "--portal", portalURL); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	want := qrInPNG(t, out)
+	if !regexp.MustCompile("^" + regexp.QuoteMeta(portalURL+"/track/") + "dev-[0-9a-f]{16}/" + sub.IdempotencyKey + "$").MatchString(want) {
+		t.Fatalf("QR %q, want %s/track/DEVICE/%s", want, portalURL, sub.IdempotencyKey)
 	}
 
 	prn, err := sim.NewPrinter(filepath.Join(dir, "printer"), filepath.Join(dir, "receipts"))
@@ -58,7 +84,7 @@ func TestReceipt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer prn.Close()
-	if r := cli(t, data, "", "receipt", fmt.Sprint(sub.ID), "--printer", prn.Path(), "--width", "384", "--portal", "http://127.0.0.1:8787"); r.code != 0 {
+	if r := cli(t, data, "", "receipt", fmt.Sprint(sub.ID), "--printer", prn.Path(), "--width", "384", "--portal", portalURL); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -70,6 +96,18 @@ func TestReceipt(t *testing.T) {
 	}
 	if got := qrInPNG(t, prn.Saved()[0]); got != want {
 		t.Fatalf("printed QR %q, want %q", got, want)
+	}
+	if r := cli(t, data, "", "sync", "--once", "--portal", portalURL); r.code != 0 {
+		t.Fatalf("sync: %s%s", r.stdout, r.stderr)
+	}
+	resp, err := http.Get(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "000.00.01.H29-") {
+		t.Fatalf("the receipt's link after delivery: %d\n%s", resp.StatusCode, page)
 	}
 
 	for _, args := range [][]string{

@@ -50,7 +50,7 @@ func TestUnfiledUploadsExpireWithTheirBytes(t *testing.T) {
 
 	abandoned := p.upload("key-00000010", content, 1000)
 	filed := p.upload("key-00000011", content, len(content))
-	att := portalapi.AttachmentRef{EvidenceKey: "a", Name: "a", MediaType: "image/jpeg", Size: 3000,
+	att := portalapi.AttachmentRef{EvidenceKey: "birth_certificate", Name: "a", MediaType: "image/jpeg", Size: 3000,
 		SHA256: hexSum(content), UploadURL: filed}
 	var rc portalapi.Receipt
 	if code := p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000011", att), &rc); code != 201 {

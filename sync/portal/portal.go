@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -90,7 +91,19 @@ type Config struct {
 	// after it last received bytes; 0 means DefaultUploadExpiry, negative
 	// means forever. Serve removes expired uploads.
 	UploadExpiry time.Duration
+	// FilingInterval is the sustained pace of new filings allowed to one
+	// device, one per interval, and FilingBurst how many it may file at
+	// once (a kiosk back after days offline); 0 means DefaultFilingInterval
+	// and DefaultFilingBurst. A negative interval turns the limit off.
+	FilingInterval time.Duration
+	FilingBurst    int
 }
+
+// The default filing limit per device: 120 at once, then one a second.
+const (
+	DefaultFilingInterval = time.Second
+	DefaultFilingBurst    = 120
+)
 
 // Server is the reference portal.
 type Server struct {
@@ -110,6 +123,7 @@ type Server struct {
 	tus          *tushandler.Handler
 	mux          *http.ServeMux
 	catalog      []byte
+	limits       *filingLimits
 }
 
 // Vietnam's time zone, for file codes and due dates.
@@ -163,7 +177,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("open portal: %w", err)
 	}
 	s := &Server{cfg: cfg, db: db, log: cfg.Logger, now: cfg.Now, catalog: catalogJSON,
-		uploads: filestore.New(filepath.Join(cfg.DataDir, "uploads")), spoolDir: filepath.Join(cfg.DataDir, "spool")}
+		uploads: filestore.New(filepath.Join(cfg.DataDir, "uploads")), spoolDir: filepath.Join(cfg.DataDir, "spool"),
+		limits: newFilingLimits(cfg.FilingInterval, cfg.FilingBurst)}
 	// Chunks left in the spool by a crash were never accepted.
 	os.RemoveAll(s.spoolDir)
 	for _, dir := range []string{s.uploads.Path, s.spoolDir} {
@@ -185,11 +200,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		DisableConcatenation: true,
 		// tusd v2 logs through golang.org/x/exp/slog; its request log is
 		// too chatty for a portal on a weak link, so it is dropped.
-		Logger:                     expslog.New(expslog.NewTextHandler(io.Discard, nil)),
-		PreUploadCreateCallback:    s.preUploadCreate,
-		PreFinishResponseCallback:  s.preFinish,
-		PreUploadTerminateCallback: s.preTerminate,
-		NetworkTimeout:             cfg.NetworkTimeout,
+		Logger:                    expslog.New(expslog.NewTextHandler(io.Discard, nil)),
+		PreUploadCreateCallback:   s.preUploadCreate,
+		PreFinishResponseCallback: s.preFinish,
+		NetworkTimeout:            cfg.NetworkTimeout,
 	})
 	if err != nil {
 		db.Close()
@@ -211,10 +225,11 @@ func (s *Server) routes() {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	s.mux.HandleFunc("POST "+portalapi.PathEnroll, s.handleEnroll)
-	s.mux.Handle(portalapi.PathUploads, s.withTusProtocol(s.authenticated(s.withChecksum(http.StripPrefix(strings.TrimSuffix(portalapi.PathUploads, "/"), s.tus)))))
+	s.mux.Handle(portalapi.PathUploads, s.withTusProtocol(s.authenticated(s.ownUploads(s.withChecksum(http.StripPrefix(strings.TrimSuffix(portalapi.PathUploads, "/"), s.tus))))))
 	s.mux.Handle("POST "+portalapi.PathSubmissions, s.authenticated(http.HandlerFunc(s.handleSubmit)))
 	s.mux.Handle("GET "+portalapi.PathStatus, s.authenticated(http.HandlerFunc(s.handleStatus)))
 	s.mux.HandleFunc("GET "+portalapi.PathTrack+"{code}", s.handleTrack)
+	s.mux.HandleFunc("GET "+portalapi.PathTrack+"{device}/{code}", s.handleTrack)
 	s.mux.Handle("GET "+portalapi.PathCatalog, s.authenticated(http.HandlerFunc(s.handleCatalog)))
 }
 
@@ -342,9 +357,14 @@ func (s *Server) preFinish(hook tushandler.HookEvent) (tushandler.HTTPResponse, 
 	for i := range m.Attachments {
 		m.Attachments[i].UploadURL = url
 	}
-	rc, status, perr := s.submit(hook.Context, device, &m)
+	rc, status, perr, retry := s.submit(hook.Context, device, &m)
 	if perr != nil {
-		return tushandler.HTTPResponse{}, protocolError(status, perr.Code, perr.Message, perr.Fields)
+		err := protocolError(status, perr.Code, perr.Message, perr.Fields)
+		if te, ok := err.(tushandler.Error); ok && retry > 0 {
+			te.HTTPResponse.Header["Retry-After"] = strconv.Itoa(retryAfterSeconds(retry))
+			err = te
+		}
+		return tushandler.HTTPResponse{}, err
 	}
 	b, _ := json.Marshal(rc)
 	return tushandler.HTTPResponse{Header: tushandler.HTTPHeader{portalapi.HeaderReceipt: string(b)}}, nil

@@ -17,14 +17,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/motcua/motcua/agent/procedure"
 	"github.com/motcua/motcua/sync/portalapi"
 )
 
 type testPortal struct {
 	*Server
-	url   string
-	token string
-	t     *testing.T
+	url    string
+	token  string
+	device string
+	t      *testing.T
 }
 
 // newPortal starts a real portal on 127.0.0.1 with a fixed clock and
@@ -46,7 +48,7 @@ func newPortal(t *testing.T) *testPortal {
 	if enrolled.AgencyCode != DefaultAgencyCode || enrolled.Token == "" {
 		t.Fatalf("enroll: %+v", enrolled)
 	}
-	p.token = enrolled.Token
+	p.token, p.device = enrolled.Token, enrolled.DeviceID
 	return p
 }
 
@@ -147,13 +149,30 @@ func (p *testPortal) offset(loc string) int {
 	return n
 }
 
+// exampleForm is a valid form of birth-registration (1.001193), the
+// catalog's example: its child is Nguyễn Minh Khang, and it gives the
+// birth certificate's number, so no attachment is required.
+func exampleForm() json.RawMessage {
+	cat, err := procedure.Embedded()
+	if err != nil {
+		panic(err)
+	}
+	p, err := cat.Lookup("birth-registration")
+	if err != nil {
+		panic(err)
+	}
+	var b bytes.Buffer
+	json.Compact(&b, p.Example())
+	return b.Bytes()
+}
+
 func manifest(key string, atts ...portalapi.AttachmentRef) string {
 	if atts == nil {
 		atts = []portalapi.AttachmentRef{}
 	}
 	m := portalapi.Manifest{IdempotencyKey: key, ProcedureCode: "1.001193", ProcedureID: "birth-registration",
 		CatalogVersion: "2026.11.1", CapturedAt: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC),
-		Form: json.RawMessage(`{"child_full_name":"Nguyễn Minh Khang"}`), Attachments: atts}
+		Form: exampleForm(), Attachments: atts}
 	b, _ := json.Marshal(m)
 	return string(b)
 }
@@ -219,7 +238,7 @@ func TestCorruptUploadIsRefused(t *testing.T) {
 	content := []byte(strings.Repeat("x", 5000))
 	loc := p.upload("key-00000004", content, len(content))
 	other := []byte(strings.Repeat("y", 5000))
-	ref := portalapi.AttachmentRef{EvidenceKey: "e", Name: "a", MediaType: "image/jpeg", Size: 5000, SHA256: hexSum(other), UploadURL: loc}
+	ref := portalapi.AttachmentRef{EvidenceKey: "birth_certificate", Name: "a", MediaType: "image/jpeg", Size: 5000, SHA256: hexSum(other), UploadURL: loc}
 	var perr portalapi.Error
 	if code := p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000004", ref), &perr); code != 422 || perr.Code != portalapi.CodeChecksumMismatch {
 		t.Fatalf("corrupt attachment: %d %+v", code, perr)
@@ -308,8 +327,8 @@ func TestTrackPage(t *testing.T) {
 	if strings.Contains(page, "Nguyễn Minh Khang") {
 		t.Error("track page shows personal data")
 	}
-	// A receipt printed offline carries the idempotency key.
-	resp, _ = http.Get(p.url + portalapi.PathTrack + "key-00000008")
+	// A receipt printed offline carries the device and idempotency key.
+	resp, _ = http.Get(p.url + portalapi.TrackPath(p.device, "key-00000008"))
 	b, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(b), rc.FileCode) {
@@ -328,9 +347,9 @@ func TestUploadWithManifestIsFiledOnCompletion(t *testing.T) {
 	p := newPortal(t)
 	a, b := bytes.Repeat([]byte("a"), 7000), bytes.Repeat([]byte("b"), 5000)
 	m := portalapi.Manifest{IdempotencyKey: "key-00000009", ProcedureID: "birth-registration", CatalogVersion: "2026.11.1",
-		CapturedAt: time.Now(), Form: json.RawMessage(`{}`), Attachments: []portalapi.AttachmentRef{
-			{EvidenceKey: "a", Name: "a", MediaType: "image/jpeg", Size: 7000, SHA256: hexSum(a), Offset: 0},
-			{EvidenceKey: "b", Name: "b", MediaType: "image/jpeg", Size: 5000, SHA256: hexSum(b), Offset: 7000},
+		CapturedAt: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC), Form: exampleForm(), Attachments: []portalapi.AttachmentRef{
+			{EvidenceKey: "birth_certificate", Name: "a", MediaType: "image/jpeg", Size: 7000, SHA256: hexSum(a), Offset: 0},
+			{EvidenceKey: "marriage_certificate", Name: "b", MediaType: "image/jpeg", Size: 5000, SHA256: hexSum(b), Offset: 7000},
 		}}
 	mj, _ := json.Marshal(m)
 	content := append(append([]byte{}, a...), b...)

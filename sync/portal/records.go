@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -21,46 +20,6 @@ import (
 )
 
 func mkdir(dir string) error { return os.MkdirAll(dir, 0o700) }
-
-var keyRe = regexp.MustCompile(`^[A-Za-z0-9_-]{8,128}$`)
-
-// checkManifest lists what is malformed in m.
-func checkManifest(m *portalapi.Manifest) []portalapi.FieldError {
-	var errs []portalapi.FieldError
-	bad := func(field, msg string) { errs = append(errs, portalapi.FieldError{Field: field, Message: msg}) }
-	if !keyRe.MatchString(m.IdempotencyKey) {
-		bad("idempotency_key", "must be 8 to 128 letters, digits, '-' or '_'")
-	}
-	if m.ProcedureID == "" {
-		bad("procedure_id", "required")
-	}
-	if m.CatalogVersion == "" {
-		bad("catalog_version", "required")
-	}
-	if m.CapturedAt.IsZero() {
-		bad("captured_at", "required")
-	}
-	var form map[string]json.RawMessage
-	if err := json.Unmarshal(m.Form, &form); err != nil || form == nil {
-		bad("form", "must be a JSON object")
-	}
-	for i, a := range m.Attachments {
-		field := fmt.Sprintf("attachments[%d]", i)
-		if !isSHA256(a.SHA256) {
-			bad(field+".sha256", "must be 64 lowercase hex digits")
-		}
-		if a.Size < 0 || a.Size > MaxUploadSize {
-			bad(field+".size", fmt.Sprintf("must be 1 to %d bytes", MaxUploadSize))
-		}
-		if uploadID(a.UploadURL) == "" {
-			bad(field+".upload_url", "is not an upload of this portal")
-		}
-		if a.EvidenceKey == "" {
-			bad(field+".evidence_key", "required")
-		}
-	}
-	return errs
-}
 
 // uploadID extracts the tus upload id from an upload URL of this portal.
 func uploadID(url string) string {
@@ -98,7 +57,8 @@ func (s *Server) checkUpload(ctx context.Context, device string, i int, a portal
 		return received{err: &portalapi.FieldError{Field: field, Message: "no such upload"}, incomplete: true}
 	}
 	if info.MetaData["device_id"] != device {
-		return received{err: &portalapi.FieldError{Field: field, Message: "upload belongs to another device"}}
+		// Another device's upload looks like no upload at all.
+		return received{err: &portalapi.FieldError{Field: field, Message: "no such upload"}, incomplete: true}
 	}
 	if a.Offset < 0 || a.Offset+a.Size > info.Size {
 		return received{err: &portalapi.FieldError{Field: field,
@@ -135,8 +95,11 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnprocessableEntity, portalapi.CodeMalformed, err.Error(), nil)
 		return
 	}
-	rc, status, perr := s.submit(r.Context(), deviceFrom(r.Context()), &m)
+	rc, status, perr, retry := s.submit(r.Context(), deviceFrom(r.Context()), &m)
 	if perr != nil {
+		if retry > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(retry)))
+		}
 		writeJSON(w, status, perr)
 		return
 	}
@@ -145,16 +108,28 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 
 // submit checks a manifest and its attachments' bytes and files it,
 // answering a key filed before with its receipt. It returns the HTTP status
-// and, on failure, the protocol error.
-func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifest) (portalapi.Receipt, int, *portalapi.Error) {
-	if errs := checkManifest(m); len(errs) > 0 {
+// and, on failure, the protocol error and how long to wait before a retry
+// (Retry-After), if the refusal is for a time.
+func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifest) (portalapi.Receipt, int, *portalapi.Error, time.Duration) {
+	malformed := func(errs []portalapi.FieldError) (portalapi.Receipt, int, *portalapi.Error, time.Duration) {
 		return portalapi.Receipt{}, http.StatusUnprocessableEntity,
-			&portalapi.Error{Code: portalapi.CodeMalformed, Message: "the manifest is malformed", Fields: errs}
+			&portalapi.Error{Code: portalapi.CodeMalformed, Message: "the manifest is malformed", Fields: errs}, 0
 	}
-	// A key already filed gets its receipt again, whatever else was sent.
-	if rc, err := s.receiptByKey(ctx, m.IdempotencyKey); err == nil {
+	if !keyRe.MatchString(m.IdempotencyKey) {
+		return malformed([]portalapi.FieldError{{Field: "idempotency_key", Message: "must be 8 to 128 letters, digits, '-' or '_'"}})
+	}
+	// A key already filed gets its receipt again, whatever else was sent:
+	// a retry after a lost answer is never refused because the catalog
+	// changed in between.
+	if rc, err := s.receiptByKey(ctx, device, m.IdempotencyKey); err == nil {
 		rc.Duplicate = true
-		return rc, http.StatusOK, nil
+		return rc, http.StatusOK, nil, 0
+	}
+	if wait := s.limits.available(device, s.now()); wait > 0 {
+		return rateLimited(s, device, wait)
+	}
+	if errs := s.checkManifest(m); len(errs) > 0 {
+		return malformed(errs)
 	}
 	sums := make([]string, len(m.Attachments))
 	var incomplete, corrupt []portalapi.FieldError
@@ -171,22 +146,41 @@ func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifes
 	}
 	if len(corrupt) > 0 {
 		return portalapi.Receipt{}, http.StatusUnprocessableEntity, &portalapi.Error{Code: portalapi.CodeChecksumMismatch,
-			Message: "attachments do not match the manifest: upload them again", Fields: corrupt}
+			Message: "attachments do not match the manifest: upload them again", Fields: corrupt}, 0
 	}
 	if len(incomplete) > 0 {
 		return portalapi.Receipt{}, http.StatusConflict, &portalapi.Error{Code: portalapi.CodeUploadIncomplete,
-			Message: "attachments are not fully uploaded", Fields: incomplete}
+			Message: "attachments are not fully uploaded", Fields: incomplete}, 0
+	}
+	if wait := s.limits.take(device, s.now()); wait > 0 {
+		return rateLimited(s, device, wait)
 	}
 	rc, err := s.file(ctx, device, m, sums)
+	if errors.Is(err, errDaySpent) {
+		s.log.Error("file submission", "key", m.IdempotencyKey, "err", err)
+		return portalapi.Receipt{}, http.StatusServiceUnavailable, &portalapi.Error{Code: portalapi.CodeUnavailable,
+			Message: "today's file codes are all issued: retry tomorrow"}, untilNextDay(s.now())
+	}
 	if err != nil {
 		s.log.Error("file submission", "key", m.IdempotencyKey, "err", err)
-		return portalapi.Receipt{}, http.StatusInternalServerError, &portalapi.Error{Code: "internal", Message: "could not file the submission"}
+		return portalapi.Receipt{}, http.StatusInternalServerError, &portalapi.Error{Code: "internal", Message: "could not file the submission"}, 0
 	}
 	if rc.Duplicate {
-		return rc, http.StatusOK, nil
+		return rc, http.StatusOK, nil, 0
 	}
-	return rc, http.StatusCreated, nil
+	return rc, http.StatusCreated, nil, 0
 }
+
+// rateLimited is submit's answer to a device that files too fast.
+func rateLimited(s *Server, device string, wait time.Duration) (portalapi.Receipt, int, *portalapi.Error, time.Duration) {
+	s.log.Warn("filing rate limited", "device", device, "retry_after", wait)
+	return portalapi.Receipt{}, http.StatusTooManyRequests, &portalapi.Error{Code: portalapi.CodeRateLimited,
+		Message: "this device files faster than the portal allows: retry after Retry-After"}, wait
+}
+
+// errDaySpent is returned (wrapped) by file when the day's sequence has
+// reached portalapi.MaxDailySequence.
+var errDaySpent = errors.New("the day's file code sequence is spent")
 
 // file records a submission and issues its file code, in one transaction.
 // A key filed concurrently in the meantime gets that receipt.
@@ -198,7 +192,8 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 	var rc portalapi.Receipt
 	err := sqlitedb.Tx(ctx, s.db, func(tx *sql.Tx) error {
 		var code string
-		err := tx.QueryRowContext(ctx, `SELECT file_code FROM submissions WHERE idempotency_key = ?`, m.IdempotencyKey).Scan(&code)
+		err := tx.QueryRowContext(ctx, `SELECT file_code FROM submissions WHERE device_id = ? AND idempotency_key = ?`,
+			device, m.IdempotencyKey).Scan(&code)
 		if err == nil {
 			rc.Duplicate = true
 			return nil
@@ -211,6 +206,10 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 			ON CONFLICT (agency, day) DO UPDATE SET seq = seq + 1 RETURNING seq`, s.cfg.AgencyCode, day).Scan(&seq)
 		if err != nil {
 			return err
+		}
+		if seq > portalapi.MaxDailySequence {
+			// The transaction rolls back: the counter stays at the bound.
+			return fmt.Errorf("%w: agency %s, day %s", errDaySpent, s.cfg.AgencyCode, day)
 		}
 		rc = portalapi.Receipt{FileCode: portalapi.FormatFileCode(s.cfg.AgencyCode, local, seq), State: portalapi.Received,
 			ReceivedAt: now.UTC(), DueAt: due.UTC()}
@@ -241,7 +240,7 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 		return rc, err
 	}
 	if rc.Duplicate {
-		rc, err = s.receiptByKey(ctx, m.IdempotencyKey)
+		rc, err = s.receiptByKey(ctx, device, m.IdempotencyKey)
 		rc.Duplicate = true
 		return rc, err
 	}
@@ -260,11 +259,14 @@ func addWorkingDays(t time.Time, n int) time.Time {
 	return t
 }
 
-func (s *Server) receiptByKey(ctx context.Context, key string) (portalapi.Receipt, error) {
+// receiptByKey returns the receipt of the submission that device filed
+// under key: a key is the device's own, and another device's same key is
+// another application.
+func (s *Server) receiptByKey(ctx context.Context, device, key string) (portalapi.Receipt, error) {
 	var rc portalapi.Receipt
 	var state, received, due string
-	err := s.db.QueryRowContext(ctx, `SELECT file_code, state, received_at, due_at FROM submissions WHERE idempotency_key = ?`,
-		key).Scan(&rc.FileCode, &state, &received, &due)
+	err := s.db.QueryRowContext(ctx, `SELECT file_code, state, received_at, due_at FROM submissions
+		WHERE device_id = ? AND idempotency_key = ?`, device, key).Scan(&rc.FileCode, &state, &received, &due)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rc, ErrNotFound
 	}
@@ -383,6 +385,19 @@ func (s *Server) List(ctx context.Context) ([]Submission, error) {
 		arows.Close()
 	}
 	return out, nil
+}
+
+// Form returns the form of a filed submission, as an officer reads it.
+func (s *Server) Form(ctx context.Context, fileCode string) (json.RawMessage, error) {
+	var form []byte
+	err := s.db.QueryRowContext(ctx, `SELECT form FROM submissions WHERE file_code = ?`, fileCode).Scan(&form)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("file %s: %w", fileCode, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("file %s: %w", fileCode, err)
+	}
+	return form, nil
 }
 
 // portalMoves are the state changes an officer may make.

@@ -74,8 +74,13 @@ var stateNames = map[portalapi.State][2]string{
 	portalapi.Rejected:  {"Bị từ chối", "Rejected"},
 }
 
+// handleTrack serves the tracking page of a file: by file code, or, for a
+// receipt printed before the file reached the portal, by the device and the
+// idempotency key (portalapi.TrackPath). A key alone finds nothing: keys are
+// unique only per device, and a file another device filed under the same
+// key must never be shown for the citizen's receipt.
 func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request) {
-	v, err := s.track(r.Context(), r.PathValue("code"))
+	v, err := s.track(r.Context(), r.PathValue("device"), r.PathValue("code"))
 	if err != nil {
 		s.log.Error("track", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -89,16 +94,22 @@ func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request) {
 	trackPage.Execute(w, v)
 }
 
-func (s *Server) track(ctx context.Context, code string) (trackView, error) {
+func (s *Server) track(ctx context.Context, device, code string) (trackView, error) {
 	v := trackView{FileCode: code}
 	local := func(ts string) string { return parseTime(ts).In(vietnam).Format("15:04 02/01/2006") }
 	var id int64
 	var proc, procCode, state, received, due string
-	// A receipt printed before the file reached the portal carries the
-	// idempotency key instead of the file code.
-	err := s.db.QueryRowContext(ctx, `SELECT id, file_code, procedure_id, procedure_code, state, received_at, due_at
-		FROM submissions WHERE file_code = ? OR idempotency_key = ?`, code, code).Scan(&id, &v.FileCode, &proc, &procCode,
-		&state, &received, &due)
+	query := `SELECT id, file_code, procedure_id, procedure_code, state, received_at, due_at
+		FROM submissions WHERE file_code = ?`
+	args := []any{code}
+	if device != "" {
+		// A receipt printed before the file reached the portal carries the
+		// device and the idempotency key instead of the file code.
+		query = `SELECT id, file_code, procedure_id, procedure_code, state, received_at, due_at
+		FROM submissions WHERE device_id = ? AND idempotency_key = ?`
+		args = []any{device, code}
+	}
+	err := s.db.QueryRowContext(ctx, query, args...).Scan(&id, &v.FileCode, &proc, &procCode, &state, &received, &due)
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, nil
 	}

@@ -78,29 +78,13 @@ func (e *expiresWriter) Write(b []byte) (int, error) {
 func (e *expiresWriter) Unwrap() http.ResponseWriter { return e.ResponseWriter }
 
 // tusComposer composes the portal's tus store from what it implements: the
-// file store's core and termination, and an in-memory lock. Concatenation
-// and deferred lengths are left out, so tusd neither advertises nor
-// accepts them.
+// file store's core and an in-memory lock. Termination, concatenation and
+// deferred lengths are left out, so tusd neither advertises nor accepts
+// them: no device deletes an upload (see ownUploads), and only the expiry
+// sweeper removes unfiled ones, through the file store directly.
 func (s *Server) tusComposer() *tushandler.StoreComposer {
 	composer := tushandler.NewStoreComposer()
 	composer.UseCore(s.uploads)
-	composer.UseTerminater(s.uploads)
 	s.locker.UseIn(composer)
 	return composer
-}
-
-// preTerminate refuses to remove an upload that a filed application uses:
-// its bytes are the evidence of a received file.
-func (s *Server) preTerminate(hook tushandler.HookEvent) (tushandler.HTTPResponse, error) {
-	var filed int
-	err := s.db.QueryRowContext(hook.Context, `SELECT count(*) FROM submission_attachments WHERE upload_id = ?`, hook.Upload.ID).Scan(&filed)
-	if err != nil {
-		s.log.Error("terminate upload", "upload", hook.Upload.ID, "err", err)
-		return tushandler.HTTPResponse{}, protocolError(http.StatusInternalServerError, "internal", "cannot check the upload now", nil)
-	}
-	if filed > 0 {
-		return tushandler.HTTPResponse{}, protocolError(http.StatusConflict, portalapi.CodeConflict,
-			"upload "+hook.Upload.ID+" belongs to a filed application and is kept", nil)
-	}
-	return tushandler.HTTPResponse{}, nil
 }

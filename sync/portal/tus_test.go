@@ -43,12 +43,12 @@ func TestTusAdvertisesOnlyImplementedExtensions(t *testing.T) {
 	for e := range strings.SplitSeq(resp.Header.Get("Tus-Extension"), ",") {
 		ext[e] = true
 	}
-	for _, want := range []string{"creation", "creation-with-upload", "termination", "checksum", "expiration"} {
+	for _, want := range []string{"creation", "creation-with-upload", "checksum", "expiration"} {
 		if !ext[want] {
 			t.Errorf("Tus-Extension %q lacks %s", resp.Header.Get("Tus-Extension"), want)
 		}
 	}
-	for _, refused := range []string{"creation-defer-length", "concatenation"} {
+	for _, refused := range []string{"creation-defer-length", "concatenation", "termination"} {
 		if ext[refused] {
 			t.Errorf("Tus-Extension %q advertises %s, which the portal refuses", resp.Header.Get("Tus-Extension"), refused)
 		}
@@ -123,32 +123,29 @@ func TestTusUploadExpiresHeader(t *testing.T) {
 	}
 }
 
-// Termination removes an upload no filed application uses, but never the
-// bytes of a filed application.
-func TestTerminationSparesFiledUploads(t *testing.T) {
+// No upload is deleted over tus, filed or not: its owner gets 405 and the
+// bytes stay (a filed application's evidence, or one its manifest may file
+// at any moment); only the expiry sweeper removes unfiled uploads.
+func TestDeleteRemovesNoUploadFiledOrNot(t *testing.T) {
 	p := newPortal(t)
 	content := make([]byte, 3000)
 	loose := p.upload("key-00000024", content, 100)
 	filed := p.upload("key-00000025", content, len(content))
-	att := portalapi.AttachmentRef{EvidenceKey: "a", Name: "a", MediaType: "image/jpeg", Size: 3000,
+	att := portalapi.AttachmentRef{EvidenceKey: "birth_certificate", Name: "a", MediaType: "image/jpeg", Size: 3000,
 		SHA256: hexSum(content), UploadURL: filed}
 	var rc portalapi.Receipt
 	if code := p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000025", att), &rc); code != 201 {
 		t.Fatalf("submit: %d", code)
 	}
-	if resp := p.tusRequest("DELETE", filed, nil, nil); resp.StatusCode != http.StatusConflict {
-		t.Fatalf("DELETE of a filed upload: %d, want 409", resp.StatusCode)
-	}
-	for _, f := range p.uploadFiles(filed) {
-		if _, err := os.Stat(f); err != nil {
-			t.Fatalf("filed upload's file after DELETE: %v", err)
+	for _, u := range []string{filed, loose} {
+		if resp := p.tusRequest("DELETE", u, nil, nil); resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Fatalf("DELETE %s: %d, want 405", u, resp.StatusCode)
 		}
-	}
-	if resp := p.tusRequest("DELETE", loose, nil, nil); resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("DELETE of an unfiled upload: %d, want 204", resp.StatusCode)
-	}
-	if code := p.headStatus(loose); code != http.StatusNotFound {
-		t.Fatalf("HEAD after DELETE: %d, want 404", code)
+		for _, f := range p.uploadFiles(u) {
+			if _, err := os.Stat(f); err != nil {
+				t.Fatalf("upload's file after DELETE: %v", err)
+			}
+		}
 	}
 }
 

@@ -96,7 +96,7 @@ func TestTusJSClientUploadsToPortal(t *testing.T) {
 		t.Fatal(err)
 	}
 	const key = "key-000000a1"
-	m := manifest(key, portalapi.AttachmentRef{EvidenceKey: "a", Name: "scan.jpg", MediaType: "image/jpeg",
+	m := manifest(key, portalapi.AttachmentRef{EvidenceKey: "birth_certificate", Name: "scan.jpg", MediaType: "image/jpeg",
 		Size: int64(len(content)), SHA256: hexSum(content)})
 	script, err := filepath.Abs(filepath.Join("testdata", "tusjs", "upload.cjs"))
 	if err != nil {

@@ -27,6 +27,14 @@ const (
 	PathTrack       = "/track/"
 )
 
+// TrackPath is the tracking page's path for an application the portal may
+// not have yet: its idempotency key, scoped by the device that files it (an
+// idempotency key is only unique per device). A file code's page is
+// PathTrack + the file code.
+func TrackPath(deviceID, key string) string {
+	return PathTrack + deviceID + "/" + key
+}
+
 // Tus metadata keys an application's upload carries (Upload-Metadata).
 const (
 	MetaIdempotencyKey = "idempotency_key"
@@ -62,8 +70,9 @@ type EnrollResponse struct {
 }
 
 // Manifest submits one application. The portal files it once, whatever the
-// number of times it is sent: a repeated IdempotencyKey gets the same
-// Receipt.
+// number of times it is sent: a repeated IdempotencyKey from the same device
+// gets the same Receipt. Keys are scoped to the device: another device's
+// same key is another application.
 type Manifest struct {
 	IdempotencyKey string          `json:"idempotency_key"`
 	ProcedureCode  string          `json:"procedure_code,omitempty"`
@@ -174,12 +183,21 @@ const (
 	CodeUploadExists     = "upload_exists"
 )
 
-var fileCodeRe = regexp.MustCompile(`^([0-9A-Z.]+[0-9A-Z])-([0-9]{6})-([0-9]{4})$`)
+// MaxDailySequence bounds a file code's sequence number per agency per day:
+// far above any agency's day, and bounded so that a code keeps a fixed
+// form.
+const MaxDailySequence = 9_999_999
+
+// The sequence is four digits, zero-padded, up to 9999, then as many digits
+// as it takes, with no leading zero, up to MaxDailySequence: every sequence
+// number has exactly one form.
+var fileCodeRe = regexp.MustCompile(`^([0-9A-Z.]+[0-9A-Z])-([0-9]{6})-([0-9]{4}|[1-9][0-9]{4,6})$`)
 
 // FormatFileCode builds a one-stop file code (mã hồ sơ, Circular
 // 01/2018/TT-VPCP art. 19): the receiving agency's code, the receipt date as
-// YYMMDD and a 4-digit sequence per agency per day, e.g.
-// 000.00.01.H29-240115-0001.
+// YYMMDD and the sequence per agency per day, at least 4 digits, e.g.
+// 000.00.01.H29-240115-0001 or 000.00.01.H29-240115-10000. seq must be 1
+// to MaxDailySequence.
 func FormatFileCode(agency string, day time.Time, seq int) string {
 	return fmt.Sprintf("%s-%s-%04d", agency, day.Format("060102"), seq)
 }
@@ -188,7 +206,7 @@ func FormatFileCode(agency string, day time.Time, seq int) string {
 func ParseFileCode(code string) (agency string, day time.Time, seq int, err error) {
 	m := fileCodeRe.FindStringSubmatch(code)
 	if m == nil {
-		return "", time.Time{}, 0, fmt.Errorf("file code %q is not AGENCY-YYMMDD-NNNN", code)
+		return "", time.Time{}, 0, fmt.Errorf("file code %q is not AGENCY-YYMMDD-NNNN (4 to 7 digits)", code)
 	}
 	day, err = time.Parse("060102", m[2])
 	if err != nil {

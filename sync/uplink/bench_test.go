@@ -131,11 +131,11 @@ func BenchmarkWeakLink(b *testing.B) {
 			}
 			for k, pg := range pages {
 				var atts []store.NewAttachment
-				for j, c := range pg {
-					atts = append(atts, store.NewAttachment{EvidenceKey: fmt.Sprint("page_", j+1), Name: "p.jpg", MediaType: "image/jpeg", Content: c})
+				for _, c := range pg {
+					atts = append(atts, store.NewAttachment{EvidenceKey: "birth_certificate", Name: "p.jpg", MediaType: "image/jpeg", Content: c})
 				}
 				if _, err := st.Create(ctx, store.NewApplication{IdempotencyKey: fmt.Sprintf("bench-key-%05d", k), ProcedureID: "birth-registration",
-					CatalogVersion: "2026.11.1", Form: []byte(`{"child_full_name":"Nguyễn Minh Khang"}`), Attachments: atts}, "queued"); err != nil {
+					CatalogVersion: "2026.11.1", Form: exampleForm(b), Attachments: atts}, "queued"); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -107,11 +106,11 @@ func (r *rig) queue(key string, sizes ...int) *application.Application {
 	r.t.Helper()
 	var atts []store.NewAttachment
 	for i, n := range sizes {
-		atts = append(atts, store.NewAttachment{EvidenceKey: fmt.Sprint("page_", i+1), Name: fmt.Sprintf("trang-%d.jpg", i+1),
+		atts = append(atts, store.NewAttachment{EvidenceKey: "birth_certificate", Name: fmt.Sprintf("trang-%d.jpg", i+1),
 			MediaType: "image/jpeg", Content: page(n, uint64(len(key)*1000+i))})
 	}
 	a, err := r.store.Create(context.Background(), store.NewApplication{IdempotencyKey: key, ProcedureID: "birth-registration",
-		ProcedureCode: "1.001193", CatalogVersion: "2026.11.1", Form: json.RawMessage(`{"child_full_name":"Nguyễn Minh Khang"}`),
+		ProcedureCode: "1.001193", CatalogVersion: "2026.11.1", Form: exampleForm(r.t),
 		Attachments: atts, Actor: "test"}, application.Queued)
 	if err != nil {
 		r.t.Fatal(err)
