@@ -175,7 +175,11 @@ func checkAttachments(atts []portalapi.AttachmentRef, bad func(field, msg string
 		return nil
 	}
 	keys := []string{}
+	var total int64
 	for i, a := range atts {
+		if a.Size > 0 && a.Size <= MaxUploadSize {
+			total += a.Size
+		}
 		field := fmt.Sprintf("attachments[%d]", i)
 		if !isSHA256(a.SHA256) {
 			bad(field+".sha256", "must be 64 lowercase hex digits")
@@ -195,6 +199,11 @@ func checkAttachments(atts []portalapi.AttachmentRef, bad func(field, msg string
 			}
 		}
 		keys = append(keys, a.EvidenceKey)
+	}
+	// One application travels as one upload, so its attachments together
+	// are bounded as one upload is.
+	if total > MaxUploadSize {
+		bad("attachments", fmt.Sprintf("total %d bytes; an application has at most %d", total, MaxUploadSize))
 	}
 	return keys
 }

@@ -73,6 +73,14 @@ func TestManifestIsCheckedBeforeFiling(t *testing.T) {
 					MediaType: "image/jpeg", Size: 1, SHA256: strings.Repeat("0", 64), UploadURL: "/v1/uploads/dev-0-a-1"})
 			}
 		}, field: "attachments"},
+		{name: "application too large", edit: func(m *portalapi.Manifest) {
+			// Each attachment is within bounds; together they are not: one
+			// application travels as one upload of at most MaxUploadSize.
+			for range 2 {
+				m.Attachments = append(m.Attachments, portalapi.AttachmentRef{EvidenceKey: "birth_certificate", Name: "a.jpg",
+					MediaType: "image/jpeg", Size: MaxUploadSize/2 + 1, SHA256: strings.Repeat("0", 64), UploadURL: "/v1/uploads/dev-0-a-1"})
+			}
+		}, field: "attachments"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
