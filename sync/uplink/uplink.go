@@ -43,6 +43,11 @@ const (
 // ErrBadPortalURL is returned (wrapped) for a portal URL the worker refuses.
 var ErrBadPortalURL = errors.New("bad portal URL")
 
+// ErrRedirect is returned (wrapped) when the portal answers with a
+// redirect: the uplink follows none, so an application never goes to a host
+// or a scheme other than the portal's.
+var ErrRedirect = errors.New("the portal redirected the request; redirects are not followed")
+
 // Config configures a Worker.
 type Config struct {
 	// Portal is the portal's base URL.
@@ -143,8 +148,11 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.DeviceName == "" {
 		cfg.DeviceName = "motcua kiosk"
 	}
-	client := cfg.Client
-	if client == nil {
+	var client *http.Client
+	if cfg.Client != nil {
+		c := *cfg.Client
+		client = &c
+	} else {
 		// No overall timeout: a 300 KB page takes minutes at 4 KB/s. Dials,
 		// handshakes and replies are bounded; transfers by StallTimeout.
 		client = &http.Client{Transport: &http.Transport{
@@ -156,6 +164,11 @@ func New(cfg Config) (*Worker, error) {
 			MaxIdleConnsPerHost:   2,
 		}}
 	}
+	// No redirect is followed, even one a given client would follow: a 307
+	// would re-send the form to another host, and take its receipt, and an
+	// https portal's redirect to http would send it in clear. do turns the
+	// redirect into an ErrRedirect.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Worker{cfg: cfg, base: base, client: client, log: cfg.Logger}, nil
 }
 
@@ -189,6 +202,14 @@ func (w *Worker) do(req *http.Request) (*http.Response, error) {
 	resp, err := w.client.Do(req)
 	if err != nil {
 		return nil, &linkError{err}
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.StatusCode != http.StatusNotModified {
+		drain(resp)
+		to := resp.Header.Get("Location")
+		if loc, err := req.URL.Parse(to); err == nil {
+			to = loc.Redacted()
+		}
+		return nil, fmt.Errorf("%s %s: %w (answer %d to %q)", req.Method, req.URL.Redacted(), ErrRedirect, resp.StatusCode, to)
 	}
 	return resp, nil
 }
@@ -366,7 +387,7 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 			lastErr = err
 		}
 		var le *linkError
-		if errors.As(err, &le) || retryAfter(err) > 0 || errors.Is(err, ErrBudgetSpent) {
+		if errors.As(err, &le) || retryAfter(err) > 0 || errors.Is(err, ErrBudgetSpent) || errors.Is(err, ErrRedirect) {
 			break
 		}
 	}
