@@ -16,7 +16,8 @@ import (
 )
 
 // deliver sends application id: queued -> sending -> received, or back to
-// queued with the error, or quarantined when the portal calls it malformed.
+// queued with the error, or quarantined with the portal's reason when the
+// portal refuses it for good.
 func (w *Worker) deliver(ctx context.Context, id int64) error {
 	st := w.cfg.Store
 	if need, err := w.remainingBytes(ctx, id); err != nil {
@@ -36,8 +37,8 @@ func (w *Worker) deliver(ctx context.Context, id int64) error {
 		return st.Settle(bg, id, topic)
 	}
 	to, detail := application.Queued, "delivery failed; will retry"
-	if malformed(err) {
-		to, detail = application.Quarantined, "the portal refused it as malformed"
+	if refused(err) {
+		to, detail = application.Quarantined, "the portal refused it; staff must check it: "+err.Error()
 	}
 	if terr := st.Transition(bg, id, to, store.Change{Actor: "uplink", Detail: detail, LastError: err.Error()}); terr != nil {
 		return errors.Join(err, terr)
@@ -136,6 +137,12 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 	known := false
 	var result sent
 	for attempt := 0; ; attempt++ {
+		if attempt > maxResumes {
+			// A portal that answers in circles (gone, then exists, then
+			// another offset) does not hold the worker: the next pass tries
+			// again.
+			return portalapi.Receipt{}, fmt.Errorf("upload: no progress after %d requests at offset %d of %d", attempt, up.Confirmed, size)
+		}
 		before := up.Confirmed
 		switch {
 		case up.Complete:

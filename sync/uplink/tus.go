@@ -107,7 +107,9 @@ func (w *Worker) transfer(ctx context.Context, method, u string, offset int64, c
 	switch {
 	case resp.StatusCode == http.StatusCreated && meta != nil, resp.StatusCode == http.StatusNoContent && meta == nil:
 		drain(resp)
-	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+	case meta == nil && (resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone):
+		// The upload expired or was never created: create it. A creation
+		// refused with these is an answer about the application instead.
 		drain(resp)
 		return sent{}, errUploadGone
 	case resp.StatusCode == http.StatusConflict && meta != nil:

@@ -230,7 +230,9 @@ type httpError struct {
 
 func (e *httpError) Error() string {
 	msg := fmt.Sprintf("%s: portal answered %d", e.op, e.status)
-	if e.body.Code != "" {
+	if e.body.Code == "" {
+		msg += " " + http.StatusText(e.status)
+	} else {
 		msg += " " + e.body.Code + ": " + e.body.Message
 		for _, f := range e.body.Fields {
 			msg += "; " + f.Field + ": " + f.Message
@@ -257,12 +259,29 @@ func statusError(resp *http.Response, op string) error {
 	return e
 }
 
-// malformed reports whether err is the portal refusing a manifest as
-// malformed: retrying cannot help, staff must look.
-func malformed(err error) bool {
+// refused reports whether err is the portal refusing an application for
+// good: retrying cannot change the answer, so the application is
+// quarantined with the portal's reason for staff to see. The statuses are
+// classified explicitly (docs/protocol.md): 401 enrolls again; 404 on an
+// upload creates it again (see transfer) and on a manifest is retried, as
+// are 407, 408, 409, 421, 423, 425, 429 and every 5xx; a corrupt upload
+// (422 checksum_mismatch) is sent again under a new name. Every other 4xx,
+// among them 400, 403, 410, 413, 414, 415 and 422, is a refusal.
+func refused(err error) bool {
 	var he *httpError
-	return errors.As(err, &he) && he.body.Code == portalapi.CodeMalformed &&
-		(he.status == http.StatusUnprocessableEntity || he.status == http.StatusBadRequest)
+	if !errors.As(err, &he) || he.status < 400 || he.status >= 500 {
+		return false
+	}
+	if he.status == http.StatusUnprocessableEntity && he.body.Code == portalapi.CodeChecksumMismatch {
+		return false
+	}
+	switch he.status {
+	case http.StatusUnauthorized, http.StatusNotFound, http.StatusProxyAuthRequired, http.StatusRequestTimeout,
+		http.StatusConflict, http.StatusMisdirectedRequest, http.StatusLocked, http.StatusTooEarly,
+		http.StatusTooManyRequests:
+		return false
+	}
+	return true
 }
 
 func retryAfter(err error) time.Duration {
@@ -380,7 +399,7 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 		switch {
 		case err == nil:
 			sum.Delivered++
-		case malformed(err):
+		case refused(err):
 			sum.Quarantined++
 		default:
 			sum.Failed++
