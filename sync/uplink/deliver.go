@@ -111,6 +111,9 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 	if !found {
 		up = store.Upload{Generation: 1}
 	}
+	// A new upload, or a new generation's: nothing was ever sent under its
+	// name, so it is created without asking its offset.
+	fresh := up.URL == ""
 	name := fmt.Sprintf("%s-%d", a.IdempotencyKey, up.Generation)
 	up.URL = w.endpoint(portalapi.PathUploads) + w.deviceID + "-" + name
 	// The URL is known, and kept, before a byte is sent: after a cut that
@@ -131,7 +134,9 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 	// Count the bytes that leave against the day's budget.
 	start := w.sent.Load()
 	defer func() { w.spend(ctx, w.sent.Load()-start) }()
-	fresh := !found
+	if fresh {
+		w.reached(up.URL, 0)
+	}
 	// known is true when up.Confirmed was just read from the portal, so the
 	// next PATCH needs no HEAD first.
 	known := false
@@ -148,26 +153,31 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 		case up.Complete:
 			result = sent{offset: size}
 		case fresh:
-			result, err = w.createUpload(ctx, content, meta)
+			result, err = w.sendUpload(ctx, up.URL, 0, content, meta)
 			fresh = false
 		default:
 			off := up.Confirmed
 			err = nil
 			if !known {
-				off, err = w.uploadOffset(ctx, up.URL)
+				off, err = w.checkedOffset(ctx, up.URL, size)
 			}
 			known = false
 			if err == nil {
 				up.Confirmed = off
 				if off < size {
-					result, err = w.patch(ctx, up.URL, off, content)
+					result, err = w.sendUpload(ctx, up.URL, off, content, nil)
 				} else {
 					result = sent{offset: size}
 				}
 			}
 		}
+		if err == nil && result.offset > w.reach(up.URL, size) {
+			err = fmt.Errorf("%w: the portal answered offset %d, but at most %d bytes were sent", errBadOffset, result.offset, w.reach(up.URL, size))
+		}
 		switch {
 		case err == nil:
+		case errors.Is(err, errBadOffset):
+			return portalapi.Receipt{}, w.restartUpload(ctx, a, &up, err)
 		case errors.Is(err, errUploadGone):
 			fresh = true
 			continue
@@ -176,16 +186,21 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 		default:
 			// A cut: remember how far the portal got, and go on at once if
 			// it got further.
-			if off, herr := w.uploadOffset(ctx, up.URL); herr == nil {
+			off, herr := w.checkedOffset(ctx, up.URL, size)
+			if errors.Is(herr, errBadOffset) {
+				return portalapi.Receipt{}, w.restartUpload(ctx, a, &up, errors.Join(err, herr))
+			}
+			if herr == nil {
 				up.Confirmed = off
-				st.SaveUpload(ctx, a.ID, up)
+				if serr := st.SaveUpload(ctx, a.ID, up); serr != nil {
+					return portalapi.Receipt{}, errors.Join(err, serr)
+				}
 				if off > before && attempt < maxResumes && ctx.Err() == nil {
 					known = true
 					continue
 				}
 			}
-			w.checksumFailed(ctx, a, &up, err)
-			return portalapi.Receipt{}, err
+			return portalapi.Receipt{}, errors.Join(err, w.checksumFailed(ctx, a, &up, err))
 		}
 		up.Confirmed, up.Complete = result.offset, result.offset == size
 		if err := st.SaveUpload(ctx, a.ID, up); err != nil {
@@ -201,7 +216,9 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 				m.Attachments[i].UploadURL = up.URL
 			}
 			rc, err := w.postManifest(ctx, m)
-			w.checksumFailed(ctx, a, &up, err)
+			if err != nil {
+				err = errors.Join(err, w.checksumFailed(ctx, a, &up, err), w.notComplete(ctx, a, &up, err))
+			}
 			return rc, err
 		}
 		if result.offset <= before || attempt >= maxResumes {
@@ -210,15 +227,101 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 	}
 }
 
+// sendUpload sends content[offset:] to the upload at u: a creating POST
+// when meta is set, a PATCH otherwise. It records how far the bytes that
+// left may have reached.
+func (w *Worker) sendUpload(ctx context.Context, u string, offset int64, content []byte, meta map[string]string) (sent, error) {
+	start := w.sent.Load()
+	defer func() { w.reached(u, offset+w.sent.Load()-start) }()
+	if meta != nil {
+		return w.createUpload(ctx, content, meta)
+	}
+	return w.patch(ctx, u, offset, content)
+}
+
+// checkedOffset asks the portal the upload's offset and refuses one it
+// cannot hold: beyond the upload's length of size bytes, or beyond the
+// bytes sent to it.
+func (w *Worker) checkedOffset(ctx context.Context, u string, size int64) (int64, error) {
+	off, err := w.uploadOffset(ctx, u)
+	if err != nil {
+		return off, err
+	}
+	if off > size {
+		return 0, fmt.Errorf("%w: the portal holds offset %d of an upload of %d bytes", errBadOffset, off, size)
+	}
+	if r := w.reach(u, size); off > r {
+		return 0, fmt.Errorf("%w: the portal holds offset %d, but at most %d bytes were sent", errBadOffset, off, r)
+	}
+	return off, nil
+}
+
+// reached records that the bytes of the upload at u up to end may have
+// reached the portal.
+func (w *Worker) reached(u string, end int64) {
+	w.reachMu.Lock()
+	defer w.reachMu.Unlock()
+	if w.reaches == nil {
+		w.reaches = map[string]int64{}
+	}
+	if r, ok := w.reaches[u]; !ok || end > r {
+		w.reaches[u] = end
+	}
+}
+
+// reach bounds what the portal can hold of the upload at u: the bytes this
+// worker sent to it, or, for an upload begun by an earlier run, its length
+// of size bytes.
+func (w *Worker) reach(u string, size int64) int64 {
+	w.reachMu.Lock()
+	defer w.reachMu.Unlock()
+	if r, ok := w.reaches[u]; ok {
+		return r
+	}
+	return size
+}
+
+// restartUpload answers an impossible offset, a protocol error: the upload
+// starts again from zero under the next generation's name, and is never
+// taken as complete.
+func (w *Worker) restartUpload(ctx context.Context, a *application.Application, up *store.Upload, cause error) error {
+	w.log.Warn("the portal answered an impossible upload offset; sending the attachments again under a new name",
+		"id", a.ID, "url", up.URL, "err", cause)
+	next := store.Upload{Generation: up.Generation + 1}
+	if err := w.cfg.Store.SaveUpload(context.WithoutCancel(ctx), a.ID, next); err != nil {
+		return errors.Join(cause, err)
+	}
+	*up = next
+	return cause
+}
+
 // checksumFailed starts the upload again from zero, under the next
 // generation's name, when the portal found its bytes corrupt.
-func (w *Worker) checksumFailed(ctx context.Context, a *application.Application, up *store.Upload, err error) {
+func (w *Worker) checksumFailed(ctx context.Context, a *application.Application, up *store.Upload, err error) error {
 	var he *httpError
 	if !errors.As(err, &he) || he.body.Code != portalapi.CodeChecksumMismatch {
-		return
+		return nil
 	}
 	w.log.Warn("the portal found the attachments corrupt; sending them again", "id", a.ID)
-	w.cfg.Store.SaveUpload(ctx, a.ID, store.Upload{Generation: up.Generation + 1})
+	return w.cfg.Store.SaveUpload(context.WithoutCancel(ctx), a.ID, store.Upload{Generation: up.Generation + 1})
+}
+
+// notComplete answers a manifest refused because its upload lacks bytes
+// (409 upload_incomplete) or is unknown (404): the upload taken as complete
+// is not, and the portal's answers contradict each other, so the next pass
+// sends it again from zero under a new name. It is never left complete,
+// which would send the same manifest forever.
+func (w *Worker) notComplete(ctx context.Context, a *application.Application, up *store.Upload, err error) error {
+	var he *httpError
+	if !errors.As(err, &he) {
+		return nil
+	}
+	if !(he.status == http.StatusConflict && he.body.Code == portalapi.CodeUploadIncomplete) && he.status != http.StatusNotFound {
+		return nil
+	}
+	next := store.Upload{Generation: up.Generation + 1}
+	w.log.Warn("the portal does not have the upload whole; sending it again", "id", a.ID, "err", err)
+	return w.cfg.Store.SaveUpload(context.WithoutCancel(ctx), a.ID, next)
 }
 
 // postManifest sends the manifest and reads the receipt.

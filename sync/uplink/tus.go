@@ -141,6 +141,9 @@ func (w *Worker) transfer(ctx context.Context, method, u string, offset int64, c
 }
 
 var (
+	// errBadOffset is an offset the portal cannot hold: beyond the
+	// upload's length, or beyond the bytes the kiosk sent.
+	errBadOffset      = errors.New("impossible upload offset")
 	errStalled        = errors.New("transfer stalled")
 	errOffsetMismatch = errors.New("upload offset mismatch")
 )

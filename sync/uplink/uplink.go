@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -88,6 +89,10 @@ type Worker struct {
 	deviceID string
 	// sent counts attachment bytes put on the wire, for measurements.
 	sent atomic.Int64
+	// reaches bounds, by upload URL, the bytes this worker sent to each
+	// upload: a portal claiming more is not believed.
+	reachMu sync.Mutex
+	reaches map[string]int64
 }
 
 // CheckPortalURL parses a portal URL: http or https only, and plain http
