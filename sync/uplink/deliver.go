@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/motcua/motcua/agent/application"
 	"github.com/motcua/motcua/agent/store"
@@ -37,6 +38,17 @@ func (w *Worker) deliver(ctx context.Context, id int64) error {
 		return st.Settle(bg, id, topic)
 	}
 	to, detail := application.Queued, "delivery failed; will retry"
+	var he *httpError
+	if errors.As(err, &he) && he.status == http.StatusTooManyRequests && he.retryAfter > 0 {
+		// The portal asked this application to wait: the others go on.
+		until := w.cfg.Now().Add(he.retryAfter)
+		if herr := st.HoldDelivery(bg, id, until); herr != nil {
+			err = errors.Join(err, herr)
+		} else {
+			he.held = true
+			detail = "the portal asked it to wait until " + until.UTC().Format(time.RFC3339)
+		}
+	}
 	if refused(err) {
 		to, detail = application.Quarantined, "the portal refused it; staff must check it: "+err.Error()
 	}
@@ -340,7 +352,7 @@ func (w *Worker) postManifest(ctx context.Context, m *portalapi.Manifest) (porta
 		return portalapi.Receipt{}, err
 	}
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		return portalapi.Receipt{}, statusError(resp, "submit manifest")
+		return portalapi.Receipt{}, w.statusError(resp, "submit manifest")
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
@@ -393,7 +405,7 @@ func (w *Worker) PullStatus(ctx context.Context) (int, error) {
 			return changed, err
 		}
 		if resp.StatusCode != http.StatusOK {
-			return changed, statusError(resp, "pull status")
+			return changed, w.statusError(resp, "pull status")
 		}
 		var page portalapi.StatusPage
 		err = json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(&page)

@@ -40,9 +40,7 @@ func (r *rig) boundedWorker(n int) (*Worker, context.Context) {
 	w := r.worker()
 	var waits atomic.Int64
 	w.cfg.Sleep = func(ctx context.Context, d time.Duration) error {
-		r.mu.Lock()
-		r.sleeps = append(r.sleeps, d)
-		r.mu.Unlock()
+		r.advance(d)
 		if waits.Add(1) >= int64(n) {
 			cancel()
 		}

@@ -55,7 +55,7 @@ func (w *Worker) uploadOffset(ctx context.Context, u string) (int64, error) {
 	case http.StatusNotFound, http.StatusGone, http.StatusForbidden:
 		return 0, errUploadGone
 	default:
-		return 0, statusError(resp, "upload offset")
+		return 0, w.statusError(resp, "upload offset")
 	}
 	off, err := strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
 	if err != nil || off < 0 {
@@ -113,7 +113,7 @@ func (w *Worker) transfer(ctx context.Context, method, u string, offset int64, c
 		drain(resp)
 		return sent{}, errUploadGone
 	case resp.StatusCode == http.StatusConflict && meta != nil:
-		err := statusError(resp, "create upload")
+		err := w.statusError(resp, "create upload")
 		var he *httpError
 		if errors.As(err, &he) && he.body.Code == portalapi.CodeUploadExists {
 			return sent{}, errUploadExists
@@ -123,7 +123,7 @@ func (w *Worker) transfer(ctx context.Context, method, u string, offset int64, c
 		drain(resp)
 		return sent{}, errOffsetMismatch
 	default:
-		return sent{}, statusError(resp, strings.ToLower(method)+" upload")
+		return sent{}, w.statusError(resp, strings.ToLower(method)+" upload")
 	}
 	off, err := strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
 	if err != nil || off < offset || off > int64(len(content)) {

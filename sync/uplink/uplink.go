@@ -231,6 +231,9 @@ type httpError struct {
 	status     int
 	body       portalapi.Error
 	retryAfter time.Duration
+	// held is set when retryAfter holds back one application only (a 429
+	// to its delivery), not the whole portal.
+	held bool
 }
 
 func (e *httpError) Error() string {
@@ -248,20 +251,40 @@ func (e *httpError) Error() string {
 
 // statusError reads an error answer. A body that is not a protocol error
 // (a proxy's page, garbage, a cut) is ignored: the status still counts.
-func statusError(resp *http.Response, op string) error {
+func (w *Worker) statusError(resp *http.Response, op string) error {
 	e := &httpError{op: op, status: resp.StatusCode}
 	if b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10)); err == nil {
-		json.Unmarshal(b, &e.body)
+		// A body that is not a protocol error leaves e.body empty.
+		_ = json.Unmarshal(b, &e.body)
 	}
 	resp.Body.Close()
-	if s := resp.Header.Get("Retry-After"); s != "" {
-		if secs, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && secs >= 0 {
-			e.retryAfter = time.Duration(secs) * time.Second
-		} else if t, err := http.ParseTime(s); err == nil {
-			e.retryAfter = time.Until(t)
-		}
-	}
+	e.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), w.cfg.Now())
 	return e
+}
+
+// MaxRetryAfter caps the wait a portal's Retry-After can ask for: a huge
+// value, by mistake or by malice, does not stop delivery for days.
+const MaxRetryAfter = time.Hour
+
+// parseRetryAfter reads a Retry-After header, delta-seconds or an HTTP
+// date, as a wait from now. A wait over MaxRetryAfter is MaxRetryAfter; a
+// value that is unreadable, negative or in the past is no wait.
+func parseRetryAfter(h string, now time.Time) time.Duration {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0
+	}
+	var d time.Duration
+	if strings.Trim(h, "0123456789") == "" {
+		secs, err := strconv.ParseUint(h, 10, 64)
+		if err != nil || secs > uint64(MaxRetryAfter/time.Second) {
+			return MaxRetryAfter // all digits, but too many
+		}
+		d = time.Duration(secs) * time.Second
+	} else if t, err := http.ParseTime(h); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), MaxRetryAfter)
 }
 
 // refused reports whether err is the portal refusing an application for
@@ -289,9 +312,11 @@ func refused(err error) bool {
 	return true
 }
 
+// retryAfter is the wait the portal asked of the whole worker with err: a
+// Retry-After that held back one application only asks nothing.
 func retryAfter(err error) time.Duration {
 	var he *httpError
-	if errors.As(err, &he) {
+	if errors.As(err, &he) && !he.held {
 		return he.retryAfter
 	}
 	return 0
@@ -327,7 +352,7 @@ func (w *Worker) enroll(ctx context.Context) error {
 		return err
 	}
 	if resp.StatusCode != http.StatusCreated {
-		return statusError(resp, "enroll")
+		return w.statusError(resp, "enroll")
 	}
 	var er portalapi.EnrollResponse
 	err = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&er)
@@ -363,6 +388,19 @@ type Summary struct {
 	// StatusUpdates is how many portal status changes were applied.
 	StatusUpdates int    `json:"status_updates"`
 	LastError     string `json:"last_error,omitempty"`
+	// Held is how many of the remaining applications wait out the portal's
+	// Retry-After (429) before they are sent again.
+	Held int `json:"held,omitempty"`
+	// heldUntil is when the first of them may be sent.
+	heldUntil time.Time
+}
+
+// hold counts an application held until until.
+func (s *Summary) hold(until time.Time) {
+	s.Held++
+	if s.heldUntil.IsZero() || until.Before(s.heldUntil) {
+		s.heldUntil = until
+	}
 }
 
 // Recover puts back in the queue the applications left "sending" by a
@@ -395,12 +433,22 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	holds, err := w.cfg.Store.DeliveryHolds(ctx, w.cfg.Now())
+	if err != nil {
+		return sum, err
+	}
 	var lastErr error
 	for _, a := range queued {
 		if ctx.Err() != nil {
 			break
 		}
+		if until, ok := holds[a.ID]; ok {
+			// The portal asked this one to wait; the others go on.
+			sum.hold(until)
+			continue
+		}
 		err := w.deliver(ctx, a.ID)
+		var he *httpError
 		switch {
 		case err == nil:
 			sum.Delivered++
@@ -409,6 +457,9 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 		default:
 			sum.Failed++
 			lastErr = err
+			if errors.As(err, &he) && he.held {
+				sum.hold(w.cfg.Now().Add(he.retryAfter))
+			}
 		}
 		var le *linkError
 		if errors.As(err, &le) || retryAfter(err) > 0 || errors.Is(err, ErrBudgetSpent) || errors.Is(err, ErrRedirect) {
@@ -457,7 +508,7 @@ func (w *Worker) Once(ctx context.Context) (Summary, error) {
 		total.Quarantined += sum.Quarantined
 		total.Failed += sum.Failed
 		total.StatusUpdates += sum.StatusUpdates
-		total.Remaining, total.LastError = sum.Remaining, sum.LastError
+		total.Remaining, total.LastError, total.Held = sum.Remaining, sum.LastError, sum.Held
 		if sum.Remaining == 0 && err == nil {
 			return total, nil
 		}
@@ -465,7 +516,14 @@ func (w *Worker) Once(ctx context.Context) (Summary, error) {
 			// Only the status pull failed; nothing waits to be sent.
 			return total, nil
 		}
-		if err := w.wait(ctx, b, err); err != nil {
+		werr := error(nil)
+		if sum.Held > 0 && sum.Held >= sum.Remaining && retryAfter(err) == 0 {
+			// Nothing can go before the first hold ends: wait for it.
+			werr = w.cfg.Sleep(ctx, max(sum.heldUntil.Sub(w.cfg.Now()), time.Second))
+		} else {
+			werr = w.wait(ctx, b, err)
+		}
+		if werr != nil {
 			return total, fmt.Errorf("gave up with %d application(s) undelivered: %s", total.Remaining, total.LastError)
 		}
 	}
@@ -525,26 +583,35 @@ func (w *Worker) wait(ctx context.Context, b *backoff.ExponentialBackOff, cause 
 		if err := w.cfg.Sleep(ctx, min(w.cfg.ProbeInterval, d-waited)); err != nil {
 			return err
 		}
-		if w.probe(ctx) {
+		ok, ra := w.probe(ctx)
+		if ok {
 			b.Reset()
 			return nil
+		}
+		if ra > 0 {
+			// The portal is back but asks the whole worker to wait.
+			return w.cfg.Sleep(ctx, ra)
 		}
 	}
 	return nil
 }
 
-// probe reports whether the portal answers its health check.
-func (w *Worker) probe(ctx context.Context) bool {
+// probe reports whether the portal answers its health check, and the wait
+// a 503 from it asks with Retry-After.
+func (w *Worker) probe(ctx context.Context) (bool, time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := w.request(ctx, http.MethodGet, w.endpoint(portalapi.PathHealth), nil)
 	if err != nil {
-		return false
+		return false, 0
 	}
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return false
+		return false, 0
 	}
 	drain(resp)
-	return resp.StatusCode == http.StatusOK
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		return false, parseRetryAfter(resp.Header.Get("Retry-After"), w.cfg.Now())
+	}
+	return resp.StatusCode == http.StatusOK, 0
 }
