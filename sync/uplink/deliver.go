@@ -21,21 +21,35 @@ import (
 // portal refuses it for good.
 func (w *Worker) deliver(ctx context.Context, id int64) error {
 	st := w.cfg.Store
-	if need, err := w.remainingBytes(ctx, id); err != nil {
-		return err
-	} else if err := w.checkBudget(ctx, need); err != nil {
-		return err
-	}
-	if err := st.Transition(ctx, id, application.Sending, store.Change{Actor: "uplink"}); err != nil {
+	need, err := w.remainingBytes(ctx, id)
+	if err != nil {
 		return err
 	}
-	err := w.send(ctx, id)
+	// The bytes are booked against the day's budget before any leaves: a
+	// failed write sends nothing.
+	bk, err := w.book(ctx, need)
+	if err != nil {
+		return err
+	}
+	start := w.sent.Load()
 	// The outcome is recorded even when ctx ended, so nothing stays
 	// "sending" behind a clean stop.
 	bg := context.WithoutCancel(ctx)
+	if err := st.Transition(ctx, id, application.Sending, store.Change{Actor: "uplink"}); err != nil {
+		return errors.Join(err, w.settleBudget(bg, bk, 0))
+	}
+	err = w.send(ctx, id)
+	if berr := w.settleBudget(bg, bk, w.sent.Load()-start); berr != nil {
+		w.log.Error("the data budget could not be recorded", "id", id, "err", berr)
+		err = errors.Join(err, berr)
+	}
 	topic := string(application.Queued)
 	if err == nil {
 		return st.Settle(bg, id, topic)
+	}
+	if a, gerr := st.Get(bg, id); gerr == nil && a.State == application.Received {
+		// Filed, and known here; only a write after it failed.
+		return errors.Join(err, st.Settle(bg, id, topic))
 	}
 	to, detail := application.Queued, "delivery failed; will retry"
 	var he *httpError
@@ -55,13 +69,14 @@ func (w *Worker) deliver(ctx context.Context, id int64) error {
 	if terr := st.Transition(bg, id, to, store.Change{Actor: "uplink", Detail: detail, LastError: err.Error()}); terr != nil {
 		return errors.Join(err, terr)
 	}
+	var oerr error
 	if to == application.Quarantined {
-		st.Settle(bg, id, topic)
+		oerr = st.Settle(bg, id, topic)
 	} else {
-		st.Attempted(bg, id, topic, err.Error())
+		oerr = st.Attempted(bg, id, topic, err.Error())
 	}
 	w.log.Warn("delivery failed", "id", id, "to", to, "err", err)
-	return err
+	return errors.Join(err, oerr)
 }
 
 func (w *Worker) send(ctx context.Context, id int64) error {
@@ -143,9 +158,6 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 		portalapi.MetaManifest:       string(manifest),
 	}
 	size := int64(len(content))
-	// Count the bytes that leave against the day's budget.
-	start := w.sent.Load()
-	defer func() { w.spend(ctx, w.sent.Load()-start) }()
 	if fresh {
 		w.reached(up.URL, 0)
 	}
@@ -395,7 +407,12 @@ func (w *Worker) PullStatus(ctx context.Context) (int, error) {
 		if err != nil {
 			return changed, err
 		}
-		cursor, _ := strconv.ParseInt(cur, 10, 64)
+		cursor := int64(0)
+		if cur != "" {
+			if cursor, err = strconv.ParseInt(cur, 10, 64); err != nil {
+				return changed, fmt.Errorf("pull status: stored cursor %q: %w", cur, err)
+			}
+		}
 		req, err := w.request(ctx, http.MethodGet, w.endpoint(portalapi.PathStatus)+"?cursor="+strconv.FormatInt(cursor, 10), nil)
 		if err != nil {
 			return changed, err
@@ -435,8 +452,12 @@ func (w *Worker) PullStatus(ctx context.Context) (int, error) {
 			if err == nil {
 				// The portal has the application: nothing is left to deliver,
 				// even when its receipt never reached this kiosk.
-				if a, ferr := st.FindByKey(ctx, e.IdempotencyKey); ferr == nil {
-					st.Settle(ctx, a.ID, string(application.Queued))
+				a, err := st.FindByKey(ctx, e.IdempotencyKey)
+				if err != nil {
+					return changed, err
+				}
+				if err := st.Settle(ctx, a.ID, string(application.Queued)); err != nil {
+					return changed, err
 				}
 			}
 			if err := st.SetSetting(ctx, settingCursor, strconv.FormatInt(e.Seq, 10)); err != nil {

@@ -93,6 +93,10 @@ type Worker struct {
 	// upload: a portal claiming more is not believed.
 	reachMu sync.Mutex
 	reaches map[string]int64
+	// unrecorded holds, by budget key, bytes sent whose record in the store
+	// failed: they still count against the day's budget.
+	budgetMu   sync.Mutex
+	unrecorded map[string]int64
 }
 
 // CheckPortalURL parses a portal URL: http or https only, and plain http
@@ -393,6 +397,20 @@ type Summary struct {
 	Held int `json:"held,omitempty"`
 	// heldUntil is when the first of them may be sent.
 	heldUntil time.Time
+	// uncounted is set when the store could not count Remaining.
+	uncounted bool
+}
+
+// count sets Remaining from the store. When the store cannot say, the
+// summary is marked uncounted: an unknown remainder is never taken as an
+// empty queue.
+func (s *Summary) count(ctx context.Context, w *Worker) error {
+	n, err := w.remaining(ctx)
+	s.Remaining, s.uncounted = n, err != nil
+	if err != nil {
+		return fmt.Errorf("count the queue: %w", err)
+	}
+	return nil
 }
 
 // hold counts an application held until until.
@@ -425,8 +443,8 @@ func (w *Worker) Recover(ctx context.Context) error {
 func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	var sum Summary
 	if err := w.enroll(ctx); err != nil {
+		err = errors.Join(err, sum.count(ctx, w))
 		sum.LastError = err.Error()
-		sum.Remaining, _ = w.remaining(ctx)
 		return sum, err
 	}
 	queued, err := w.cfg.Store.List(ctx, store.ListOptions{States: []application.State{application.Queued}, SmallestFirst: true})
@@ -474,7 +492,9 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	if err := w.PullCatalog(ctx); err != nil {
 		w.log.Warn("catalog pull failed", "err", err)
 	}
-	sum.Remaining, _ = w.remaining(ctx)
+	if err := sum.count(ctx, w); err != nil {
+		lastErr = errors.Join(lastErr, err)
+	}
 	if lastErr != nil {
 		sum.LastError = lastErr.Error()
 	}
@@ -483,7 +503,10 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 		// The portal no longer knows this device (its records were reset,
 		// or the token revoked): enroll again on the next pass.
 		w.log.Warn("the portal refused the device token; enrolling again")
-		w.cfg.Store.SetSetting(context.WithoutCancel(ctx), settingToken, "")
+		if err := w.cfg.Store.SetSetting(context.WithoutCancel(ctx), settingToken, ""); err != nil {
+			lastErr = errors.Join(lastErr, err)
+			sum.LastError = lastErr.Error()
+		}
 		w.token = ""
 	}
 	return sum, lastErr
@@ -509,10 +532,10 @@ func (w *Worker) Once(ctx context.Context) (Summary, error) {
 		total.Failed += sum.Failed
 		total.StatusUpdates += sum.StatusUpdates
 		total.Remaining, total.LastError, total.Held = sum.Remaining, sum.LastError, sum.Held
-		if sum.Remaining == 0 && err == nil {
+		if sum.Remaining == 0 && !sum.uncounted && err == nil {
 			return total, nil
 		}
-		if sum.Remaining == 0 && ctx.Err() == nil {
+		if sum.Remaining == 0 && !sum.uncounted && ctx.Err() == nil {
 			// Only the status pull failed; nothing waits to be sent.
 			return total, nil
 		}
