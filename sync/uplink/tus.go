@@ -78,9 +78,8 @@ func (w *Worker) patch(ctx context.Context, u string, offset int64, content []by
 func (w *Worker) transfer(ctx context.Context, method, u string, offset int64, content []byte, meta map[string]string) (sent, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	body := &progressReader{r: bytes.NewReader(content[offset:]), sent: &w.sent}
-	body.last.Store(time.Now().UnixNano())
-	stop := w.watchStall(ctx, cancel, &body.last)
+	body := &progressReader{r: bytes.NewReader(content[offset:]), sent: &w.sent, start: time.Now()}
+	stop := w.watchStall(ctx, cancel, body.start, &body.last)
 	defer stop()
 	req, err := w.request(ctx, method, u, body)
 	if err != nil {
@@ -148,12 +147,15 @@ var (
 	errOffsetMismatch = errors.New("upload offset mismatch")
 )
 
-// watchStall cancels ctx with errStalled when *last (unix nanoseconds of the
-// last progress) is older than the stall timeout.
-func (w *Worker) watchStall(ctx context.Context, cancel context.CancelCauseFunc, last *atomic.Int64) func() {
+// watchStall cancels ctx with errStalled once the transfer has made no
+// progress for exactly the stall timeout: *last is when the last progress
+// was, in nanoseconds since start (on the monotonic clock, so a change of
+// the wall clock neither stalls nor spares a transfer). The returned
+// function stops the watch.
+func (w *Worker) watchStall(ctx context.Context, cancel context.CancelCauseFunc, start time.Time, last *atomic.Int64) func() {
 	done := make(chan struct{})
 	go func() {
-		t := time.NewTicker(w.cfg.StallTimeout / 4)
+		t := time.NewTimer(w.cfg.StallTimeout)
 		defer t.Stop()
 		for {
 			select {
@@ -162,10 +164,14 @@ func (w *Worker) watchStall(ctx context.Context, cancel context.CancelCauseFunc,
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if time.Since(time.Unix(0, last.Load())) > w.cfg.StallTimeout {
+				idle := time.Since(start) - time.Duration(last.Load())
+				if idle >= w.cfg.StallTimeout {
 					cancel(errStalled)
 					return
 				}
+				// Progress came since: look again when the timeout is
+				// up from it.
+				t.Reset(w.cfg.StallTimeout - idle)
 			}
 		}
 	}()
@@ -176,7 +182,10 @@ func (w *Worker) watchStall(ctx context.Context, cancel context.CancelCauseFunc,
 type progressReader struct {
 	r    io.Reader
 	sent *atomic.Int64
-	last atomic.Int64
+	// start is when the transfer began; last is when the last byte was
+	// read, in nanoseconds since start.
+	start time.Time
+	last  atomic.Int64
 }
 
 var _ io.Reader = (*progressReader)(nil)
@@ -189,7 +198,7 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	if n > 0 {
 		p.sent.Add(int64(n))
-		p.last.Store(time.Now().UnixNano())
+		p.last.Store(int64(time.Since(p.start)))
 	}
 	return n, err
 }
