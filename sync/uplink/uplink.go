@@ -7,7 +7,10 @@
 // upload URL and the confirmed offset are kept in the store); then its
 // manifest, carrying the idempotency key fixed at capture, so a repeated
 // manifest gets the same file code. Smaller applications go first. One the
-// portal refuses as malformed is quarantined and never blocks the others.
+// portal refuses for good is quarantined with the portal's reason, and one
+// it asks to wait (429) is held; neither blocks the others. The worker
+// follows no redirect and believes no upload offset the kiosk could not
+// have sent.
 package uplink
 
 import (
