@@ -168,3 +168,60 @@ func TestHealthRetryAfterHoldsTheWholePortal(t *testing.T) {
 	}
 	r.checkExactlyOnce()
 }
+
+// TestRunDeliversOthersWhileOneWaitsOutRetryAfter pins `run` with one
+// application held by a 429: the others, and one captured meanwhile, are
+// delivered at once, the held one is not asked again before its time, and
+// goes when its time is up.
+func TestRunDeliversOthersWhileOneWaitsOutRetryAfter(t *testing.T) {
+	r := newRig(t)
+	const key = "key-run-busy-1"
+	busy := r.queue(key)
+	other := r.queue("key-run-other1", 4<<10)
+	var asked atomic.Int64
+	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+		if !concerns(req, key) || asked.Add(1) > 1 {
+			return false
+		}
+		w.Header().Set("Retry-After", "1200") // 20 minutes
+		w.WriteHeader(http.StatusTooManyRequests)
+		w.Write([]byte(`{"error":"rate_limited","message":"slow down"}`))
+		return true
+	})
+	start := r.now()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := r.worker()
+	var late *application.Application
+	var heldAt20 atomic.Int64
+	w.cfg.Sleep = func(ctx context.Context, d time.Duration) error {
+		r.advance(d)
+		waited := r.now().Sub(start)
+		switch {
+		case late == nil && waited > time.Minute:
+			late = r.queue("key-run-late01", 2<<10) // captured meanwhile
+		case waited > 19*time.Minute && heldAt20.Load() == 0:
+			heldAt20.Store(asked.Load() + 1)
+		case waited > 25*time.Minute:
+			cancel()
+		}
+		return ctx.Err()
+	}
+	if err := w.Run(ctx, 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []*application.Application{busy, other, late} {
+		if got, _ := r.store.Get(context.Background(), a.ID); got.State != application.Received {
+			t.Errorf("%s is %s after run", a.IdempotencyKey, got.State)
+		}
+	}
+	if n := heldAt20.Load() - 1; n != 1 {
+		t.Errorf("the held application was asked %d times before its Retry-After ended", n)
+	}
+	for _, d := range r.sleeps {
+		if d > time.Minute {
+			t.Errorf("run waited %v at once while others could go", d)
+		}
+	}
+	r.checkExactlyOnce()
+}
