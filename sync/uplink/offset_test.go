@@ -128,3 +128,35 @@ func TestForgedCompleteUploadAfterRestartIsSentAgain(t *testing.T) {
 	}
 	r.checkExactlyOnce()
 }
+
+// TestForgedOffsetInTheAnswerIsNotBelieved pins an answer to the creating
+// POST that claims the whole upload while the portal read none of it: a
+// protocol error, the upload is sent again under a new name, never taken as
+// complete.
+func TestForgedOffsetInTheAnswerIsNotBelieved(t *testing.T) {
+	const size = 4 << 20
+	r := newRig(t)
+	a := r.queue("key-forged-003", size)
+	var forged atomic.Bool
+	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+		if req.Method != http.MethodPost || !strings.HasPrefix(req.URL.Path, "/v1/uploads") || forged.Swap(true) {
+			return false
+		}
+		w.Header().Set("Tus-Resumable", "1.0.0")
+		w.Header().Set("Upload-Offset", strconv.Itoa(size))
+		w.Header().Set("Connection", "close")
+		w.WriteHeader(http.StatusCreated)
+		return true
+	})
+	w := r.worker()
+	if _, err := w.Pass(context.Background()); !errors.Is(err, errBadOffset) {
+		t.Fatalf("first pass: %v; want the forged offset named as a protocol error", err)
+	}
+	if up, _, _ := r.store.Upload(context.Background(), a.ID); up.Complete || up.Generation != 2 {
+		t.Fatalf("after a forged answer the upload is %+v; want generation 2, not complete", up)
+	}
+	if sum, err := w.Pass(context.Background()); err != nil || sum.Delivered != 1 {
+		t.Fatalf("second pass = %+v, %v", sum, err)
+	}
+	r.checkExactlyOnce()
+}
