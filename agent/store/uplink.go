@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/motcua/motcua/agent/application"
 )
@@ -133,6 +134,42 @@ func (s *Store) Catalogs(ctx context.Context) (map[string][]byte, error) {
 			return nil, err
 		}
 		out[v] = b
+	}
+	return out, rows.Err()
+}
+
+// HoldDelivery keeps application id from delivery until until, as the
+// portal asked (429 with Retry-After).
+func (s *Store) HoldDelivery(ctx context.Context, id int64, until time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO delivery_holds (application_id, until) VALUES (?, ?)
+		ON CONFLICT (application_id) DO UPDATE SET until = excluded.until`, id, formatTime(until))
+	if err != nil {
+		return fmt.Errorf("hold delivery of application %d: %w", id, err)
+	}
+	return nil
+}
+
+// DeliveryHolds returns, by application, the holds that end after now.
+func (s *Store) DeliveryHolds(ctx context.Context, now time.Time) (map[int64]time.Time, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT application_id, until FROM delivery_holds`)
+	if err != nil {
+		return nil, fmt.Errorf("delivery holds: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]time.Time{}
+	for rows.Next() {
+		var id int64
+		var until string
+		if err := rows.Scan(&id, &until); err != nil {
+			return nil, fmt.Errorf("delivery holds: %w", err)
+		}
+		t, err := parseTime(until)
+		if err != nil {
+			return nil, fmt.Errorf("delivery hold of application %d: %w", id, err)
+		}
+		if t.After(now) {
+			out[id] = t
+		}
 	}
 	return out, rows.Err()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/motcua/motcua/agent/application"
 )
@@ -64,5 +65,36 @@ func TestApplyPortalState(t *testing.T) {
 	}
 	if _, err := s.VerifyAudit(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestDeliveryHolds(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), FileName))
+	ctx := context.Background()
+	a, err := s.Create(ctx, newApp("k1"), application.Queued)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Create(ctx, newApp("k2"), application.Queued)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	if err := s.HoldDelivery(ctx, a.ID, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.HoldDelivery(ctx, b.ID, now.Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	holds, err := s.DeliveryHolds(ctx, now)
+	if err != nil || len(holds) != 1 || !holds[a.ID].Equal(now.Add(time.Minute)) {
+		t.Fatalf("DeliveryHolds = %v, %v; want only %d's", holds, err, a.ID)
+	}
+	// A new hold replaces the old one.
+	if err := s.HoldDelivery(ctx, a.ID, now.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if holds, err := s.DeliveryHolds(ctx, now); err != nil || len(holds) != 0 {
+		t.Fatalf("DeliveryHolds = %v, %v after the holds passed", holds, err)
 	}
 }

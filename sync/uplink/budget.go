@@ -20,41 +20,93 @@ func budgetKey(now time.Time) string {
 	return "uplink.budget." + now.In(vietnam).Format("2006-01-02")
 }
 
-// budgetUsed returns the upload bytes sent today.
-func (w *Worker) budgetUsed(ctx context.Context) (int64, error) {
-	v, err := w.cfg.Store.Setting(ctx, budgetKey(w.cfg.Now()))
-	if err != nil || v == "" {
-		return 0, err
+// budgetUsed returns the upload bytes booked for today's key: those
+// recorded in the store, and those sent whose record failed.
+func (w *Worker) budgetUsed(ctx context.Context, key string) (int64, error) {
+	w.budgetMu.Lock()
+	unrecorded := w.unrecorded[key]
+	w.budgetMu.Unlock()
+	v, err := w.cfg.Store.Setting(ctx, key)
+	if err != nil {
+		return 0, fmt.Errorf("read the data budget: %w", err)
 	}
-	return strconv.ParseInt(v, 10, 64)
+	if v == "" {
+		return unrecorded, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("read the data budget: stored %q: %w", v, err)
+	}
+	return n + unrecorded, nil
 }
 
-// checkBudget refuses an application whose remaining bytes do not fit in
-// what is left of today's budget.
-func (w *Worker) checkBudget(ctx context.Context, need int64) error {
+// booking is bytes booked against one day's budget before they are sent.
+type booking struct {
+	key    string
+	booked int64
+}
+
+// book refuses an application whose remaining need bytes do not fit in
+// what is left of today's budget, and otherwise records them as used before
+// a byte leaves: a failed write sends nothing, and a worker killed
+// mid-upload leaves them counted.
+func (w *Worker) book(ctx context.Context, need int64) (booking, error) {
 	if w.cfg.DailyBudget <= 0 || need == 0 {
-		return nil
+		return booking{}, nil
 	}
-	used, err := w.budgetUsed(ctx)
+	key := budgetKey(w.cfg.Now())
+	used, err := w.budgetUsed(ctx, key)
 	if err != nil {
-		return err
+		return booking{}, err
 	}
 	if used+need > w.cfg.DailyBudget {
-		return fmt.Errorf("%w: %d of %d bytes used today, the next application needs %d", ErrBudgetSpent, used, w.cfg.DailyBudget, need)
+		return booking{}, fmt.Errorf("%w: %d of %d bytes used today, the next application needs %d", ErrBudgetSpent, used, w.cfg.DailyBudget, need)
 	}
-	return nil
+	if err := w.record(ctx, key, need); err != nil {
+		return booking{}, err
+	}
+	return booking{key: key, booked: need}, nil
 }
 
-// spend adds n bytes to today's use.
-func (w *Worker) spend(ctx context.Context, n int64) {
-	if w.cfg.DailyBudget <= 0 || n <= 0 {
-		return
+// settleBudget corrects a booking to the sent bytes that in fact left.
+// Bytes sent beyond the booking (sent again after a cut) whose record fails
+// are kept in memory and still count.
+func (w *Worker) settleBudget(ctx context.Context, b booking, sent int64) error {
+	if w.cfg.DailyBudget <= 0 || sent == b.booked {
+		return nil
 	}
-	used, err := w.budgetUsed(ctx)
+	key := b.key
+	if key == "" {
+		key = budgetKey(w.cfg.Now())
+	}
+	err := w.record(ctx, key, sent-b.booked)
+	if err != nil && sent > b.booked {
+		w.budgetMu.Lock()
+		if w.unrecorded == nil {
+			w.unrecorded = map[string]int64{}
+		}
+		w.unrecorded[key] += sent - b.booked
+		w.budgetMu.Unlock()
+	}
+	return err
+}
+
+// record adds n bytes, perhaps negative, to key's recorded use.
+func (w *Worker) record(ctx context.Context, key string, n int64) error {
+	v, err := w.cfg.Store.Setting(ctx, key)
 	if err != nil {
-		return
+		return fmt.Errorf("record the data budget: %w", err)
 	}
-	w.cfg.Store.SetSetting(context.WithoutCancel(ctx), budgetKey(w.cfg.Now()), strconv.FormatInt(used+n, 10))
+	var used int64
+	if v != "" {
+		if used, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return fmt.Errorf("record the data budget: stored %q: %w", v, err)
+		}
+	}
+	if err := w.cfg.Store.SetSetting(ctx, key, strconv.FormatInt(max(used+n, 0), 10)); err != nil {
+		return fmt.Errorf("record the data budget: %w", err)
+	}
+	return nil
 }
 
 // ParseSize reads a byte count such as "500000", "800KB" or "50MB" (powers

@@ -24,7 +24,7 @@ func TestDailyBudget(t *testing.T) {
 	if got, _ := r.store.Get(context.Background(), b.ID); got.State != application.Queued {
 		t.Fatalf("the application over budget is %s, want queued", got.State)
 	}
-	if used, _ := w.budgetUsed(context.Background()); used != 60_000 {
+	if used, _ := w.budgetUsed(context.Background(), budgetKey(now)); used != 60_000 {
 		t.Errorf("budget used %d, want 60000", used)
 	}
 	now = now.Add(8 * time.Hour) // past midnight in Vietnam

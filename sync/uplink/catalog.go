@@ -37,7 +37,7 @@ func (w *Worker) PullCatalog(ctx context.Context) error {
 		return nil
 	case http.StatusOK:
 	default:
-		return statusError(resp, "pull catalog")
+		return w.statusError(resp, "pull catalog")
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	resp.Body.Close()

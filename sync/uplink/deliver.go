@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/motcua/motcua/agent/application"
 	"github.com/motcua/motcua/agent/store"
@@ -16,39 +17,66 @@ import (
 )
 
 // deliver sends application id: queued -> sending -> received, or back to
-// queued with the error, or quarantined when the portal calls it malformed.
+// queued with the error, or quarantined with the portal's reason when the
+// portal refuses it for good.
 func (w *Worker) deliver(ctx context.Context, id int64) error {
 	st := w.cfg.Store
-	if need, err := w.remainingBytes(ctx, id); err != nil {
-		return err
-	} else if err := w.checkBudget(ctx, need); err != nil {
-		return err
-	}
-	if err := st.Transition(ctx, id, application.Sending, store.Change{Actor: "uplink"}); err != nil {
+	need, err := w.remainingBytes(ctx, id)
+	if err != nil {
 		return err
 	}
-	err := w.send(ctx, id)
+	// The bytes are booked against the day's budget before any leaves: a
+	// failed write sends nothing.
+	bk, err := w.book(ctx, need)
+	if err != nil {
+		return err
+	}
+	start := w.sent.Load()
 	// The outcome is recorded even when ctx ended, so nothing stays
 	// "sending" behind a clean stop.
 	bg := context.WithoutCancel(ctx)
+	if err := st.Transition(ctx, id, application.Sending, store.Change{Actor: "uplink"}); err != nil {
+		return errors.Join(err, w.settleBudget(bg, bk, 0))
+	}
+	err = w.send(ctx, id)
+	if berr := w.settleBudget(bg, bk, w.sent.Load()-start); berr != nil {
+		w.log.Error("the data budget could not be recorded", "id", id, "err", berr)
+		err = errors.Join(err, berr)
+	}
 	topic := string(application.Queued)
 	if err == nil {
 		return st.Settle(bg, id, topic)
 	}
+	if a, gerr := st.Get(bg, id); gerr == nil && a.State == application.Received {
+		// Filed, and known here; only a write after it failed.
+		return errors.Join(err, st.Settle(bg, id, topic))
+	}
 	to, detail := application.Queued, "delivery failed; will retry"
-	if malformed(err) {
-		to, detail = application.Quarantined, "the portal refused it as malformed"
+	var he *httpError
+	if errors.As(err, &he) && he.status == http.StatusTooManyRequests && he.retryAfter > 0 {
+		// The portal asked this application to wait: the others go on.
+		until := w.cfg.Now().Add(he.retryAfter)
+		if herr := st.HoldDelivery(bg, id, until); herr != nil {
+			err = errors.Join(err, herr)
+		} else {
+			he.held = true
+			detail = "the portal asked it to wait until " + until.UTC().Format(time.RFC3339)
+		}
+	}
+	if refused(err) {
+		to, detail = application.Quarantined, "the portal refused it; staff must check it: "+err.Error()
 	}
 	if terr := st.Transition(bg, id, to, store.Change{Actor: "uplink", Detail: detail, LastError: err.Error()}); terr != nil {
 		return errors.Join(err, terr)
 	}
+	var oerr error
 	if to == application.Quarantined {
-		st.Settle(bg, id, topic)
+		oerr = st.Settle(bg, id, topic)
 	} else {
-		st.Attempted(bg, id, topic, err.Error())
+		oerr = st.Attempted(bg, id, topic, err.Error())
 	}
 	w.log.Warn("delivery failed", "id", id, "to", to, "err", err)
-	return err
+	return errors.Join(err, oerr)
 }
 
 func (w *Worker) send(ctx context.Context, id int64) error {
@@ -110,6 +138,9 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 	if !found {
 		up = store.Upload{Generation: 1}
 	}
+	// A new upload, or a new generation's: nothing was ever sent under its
+	// name, so it is created without asking its offset.
+	fresh := up.URL == ""
 	name := fmt.Sprintf("%s-%d", a.IdempotencyKey, up.Generation)
 	up.URL = w.endpoint(portalapi.PathUploads) + w.deviceID + "-" + name
 	// The URL is known, and kept, before a byte is sent: after a cut that
@@ -127,40 +158,50 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 		portalapi.MetaManifest:       string(manifest),
 	}
 	size := int64(len(content))
-	// Count the bytes that leave against the day's budget.
-	start := w.sent.Load()
-	defer func() { w.spend(ctx, w.sent.Load()-start) }()
-	fresh := !found
+	if fresh {
+		w.reached(up.URL, 0)
+	}
 	// known is true when up.Confirmed was just read from the portal, so the
 	// next PATCH needs no HEAD first.
 	known := false
 	var result sent
 	for attempt := 0; ; attempt++ {
+		if attempt > maxResumes {
+			// A portal that answers in circles (gone, then exists, then
+			// another offset) does not hold the worker: the next pass tries
+			// again.
+			return portalapi.Receipt{}, fmt.Errorf("upload: no progress after %d requests at offset %d of %d", attempt, up.Confirmed, size)
+		}
 		before := up.Confirmed
 		switch {
 		case up.Complete:
 			result = sent{offset: size}
 		case fresh:
-			result, err = w.createUpload(ctx, content, meta)
+			result, err = w.sendUpload(ctx, up.URL, 0, content, meta)
 			fresh = false
 		default:
 			off := up.Confirmed
 			err = nil
 			if !known {
-				off, err = w.uploadOffset(ctx, up.URL)
+				off, err = w.checkedOffset(ctx, up.URL, size)
 			}
 			known = false
 			if err == nil {
 				up.Confirmed = off
 				if off < size {
-					result, err = w.patch(ctx, up.URL, off, content)
+					result, err = w.sendUpload(ctx, up.URL, off, content, nil)
 				} else {
 					result = sent{offset: size}
 				}
 			}
 		}
+		if err == nil && result.offset > w.reach(up.URL, size) {
+			err = fmt.Errorf("%w: the portal answered offset %d, but at most %d bytes were sent", errBadOffset, result.offset, w.reach(up.URL, size))
+		}
 		switch {
 		case err == nil:
+		case errors.Is(err, errBadOffset):
+			return portalapi.Receipt{}, w.restartUpload(ctx, a, &up, err)
 		case errors.Is(err, errUploadGone):
 			fresh = true
 			continue
@@ -169,16 +210,21 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 		default:
 			// A cut: remember how far the portal got, and go on at once if
 			// it got further.
-			if off, herr := w.uploadOffset(ctx, up.URL); herr == nil {
+			off, herr := w.checkedOffset(ctx, up.URL, size)
+			if errors.Is(herr, errBadOffset) {
+				return portalapi.Receipt{}, w.restartUpload(ctx, a, &up, errors.Join(err, herr))
+			}
+			if herr == nil {
 				up.Confirmed = off
-				st.SaveUpload(ctx, a.ID, up)
+				if serr := st.SaveUpload(ctx, a.ID, up); serr != nil {
+					return portalapi.Receipt{}, errors.Join(err, serr)
+				}
 				if off > before && attempt < maxResumes && ctx.Err() == nil {
 					known = true
 					continue
 				}
 			}
-			w.checksumFailed(ctx, a, &up, err)
-			return portalapi.Receipt{}, err
+			return portalapi.Receipt{}, errors.Join(err, w.checksumFailed(ctx, a, &up, err))
 		}
 		up.Confirmed, up.Complete = result.offset, result.offset == size
 		if err := st.SaveUpload(ctx, a.ID, up); err != nil {
@@ -194,7 +240,9 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 				m.Attachments[i].UploadURL = up.URL
 			}
 			rc, err := w.postManifest(ctx, m)
-			w.checksumFailed(ctx, a, &up, err)
+			if err != nil {
+				err = errors.Join(err, w.checksumFailed(ctx, a, &up, err), w.notComplete(ctx, a, &up, err))
+			}
 			return rc, err
 		}
 		if result.offset <= before || attempt >= maxResumes {
@@ -203,15 +251,101 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 	}
 }
 
+// sendUpload sends content[offset:] to the upload at u: a creating POST
+// when meta is set, a PATCH otherwise. It records how far the bytes that
+// left may have reached.
+func (w *Worker) sendUpload(ctx context.Context, u string, offset int64, content []byte, meta map[string]string) (sent, error) {
+	start := w.sent.Load()
+	defer func() { w.reached(u, offset+w.sent.Load()-start) }()
+	if meta != nil {
+		return w.createUpload(ctx, content, meta)
+	}
+	return w.patch(ctx, u, offset, content)
+}
+
+// checkedOffset asks the portal the upload's offset and refuses one it
+// cannot hold: beyond the upload's length of size bytes, or beyond the
+// bytes sent to it.
+func (w *Worker) checkedOffset(ctx context.Context, u string, size int64) (int64, error) {
+	off, err := w.uploadOffset(ctx, u)
+	if err != nil {
+		return off, err
+	}
+	if off > size {
+		return 0, fmt.Errorf("%w: the portal holds offset %d of an upload of %d bytes", errBadOffset, off, size)
+	}
+	if r := w.reach(u, size); off > r {
+		return 0, fmt.Errorf("%w: the portal holds offset %d, but at most %d bytes were sent", errBadOffset, off, r)
+	}
+	return off, nil
+}
+
+// reached records that the bytes of the upload at u up to end may have
+// reached the portal.
+func (w *Worker) reached(u string, end int64) {
+	w.reachMu.Lock()
+	defer w.reachMu.Unlock()
+	if w.reaches == nil {
+		w.reaches = map[string]int64{}
+	}
+	if r, ok := w.reaches[u]; !ok || end > r {
+		w.reaches[u] = end
+	}
+}
+
+// reach bounds what the portal can hold of the upload at u: the bytes this
+// worker sent to it, or, for an upload begun by an earlier run, its length
+// of size bytes.
+func (w *Worker) reach(u string, size int64) int64 {
+	w.reachMu.Lock()
+	defer w.reachMu.Unlock()
+	if r, ok := w.reaches[u]; ok {
+		return r
+	}
+	return size
+}
+
+// restartUpload answers an impossible offset, a protocol error: the upload
+// starts again from zero under the next generation's name, and is never
+// taken as complete.
+func (w *Worker) restartUpload(ctx context.Context, a *application.Application, up *store.Upload, cause error) error {
+	w.log.Warn("the portal answered an impossible upload offset; sending the attachments again under a new name",
+		"id", a.ID, "url", up.URL, "err", cause)
+	next := store.Upload{Generation: up.Generation + 1}
+	if err := w.cfg.Store.SaveUpload(context.WithoutCancel(ctx), a.ID, next); err != nil {
+		return errors.Join(cause, err)
+	}
+	*up = next
+	return cause
+}
+
 // checksumFailed starts the upload again from zero, under the next
 // generation's name, when the portal found its bytes corrupt.
-func (w *Worker) checksumFailed(ctx context.Context, a *application.Application, up *store.Upload, err error) {
+func (w *Worker) checksumFailed(ctx context.Context, a *application.Application, up *store.Upload, err error) error {
 	var he *httpError
 	if !errors.As(err, &he) || he.body.Code != portalapi.CodeChecksumMismatch {
-		return
+		return nil
 	}
 	w.log.Warn("the portal found the attachments corrupt; sending them again", "id", a.ID)
-	w.cfg.Store.SaveUpload(ctx, a.ID, store.Upload{Generation: up.Generation + 1})
+	return w.cfg.Store.SaveUpload(context.WithoutCancel(ctx), a.ID, store.Upload{Generation: up.Generation + 1})
+}
+
+// notComplete answers a manifest refused because its upload lacks bytes
+// (409 upload_incomplete) or is unknown (404): the upload taken as complete
+// is not, and the portal's answers contradict each other, so the next pass
+// sends it again from zero under a new name. It is never left complete,
+// which would send the same manifest forever.
+func (w *Worker) notComplete(ctx context.Context, a *application.Application, up *store.Upload, err error) error {
+	var he *httpError
+	if !errors.As(err, &he) {
+		return nil
+	}
+	if !(he.status == http.StatusConflict && he.body.Code == portalapi.CodeUploadIncomplete) && he.status != http.StatusNotFound {
+		return nil
+	}
+	next := store.Upload{Generation: up.Generation + 1}
+	w.log.Warn("the portal does not have the upload whole; sending it again", "id", a.ID, "err", err)
+	return w.cfg.Store.SaveUpload(context.WithoutCancel(ctx), a.ID, next)
 }
 
 // postManifest sends the manifest and reads the receipt.
@@ -230,7 +364,7 @@ func (w *Worker) postManifest(ctx context.Context, m *portalapi.Manifest) (porta
 		return portalapi.Receipt{}, err
 	}
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		return portalapi.Receipt{}, statusError(resp, "submit manifest")
+		return portalapi.Receipt{}, w.statusError(resp, "submit manifest")
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
@@ -273,7 +407,12 @@ func (w *Worker) PullStatus(ctx context.Context) (int, error) {
 		if err != nil {
 			return changed, err
 		}
-		cursor, _ := strconv.ParseInt(cur, 10, 64)
+		cursor := int64(0)
+		if cur != "" {
+			if cursor, err = strconv.ParseInt(cur, 10, 64); err != nil {
+				return changed, fmt.Errorf("pull status: stored cursor %q: %w", cur, err)
+			}
+		}
 		req, err := w.request(ctx, http.MethodGet, w.endpoint(portalapi.PathStatus)+"?cursor="+strconv.FormatInt(cursor, 10), nil)
 		if err != nil {
 			return changed, err
@@ -283,7 +422,7 @@ func (w *Worker) PullStatus(ctx context.Context) (int, error) {
 			return changed, err
 		}
 		if resp.StatusCode != http.StatusOK {
-			return changed, statusError(resp, "pull status")
+			return changed, w.statusError(resp, "pull status")
 		}
 		var page portalapi.StatusPage
 		err = json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(&page)
@@ -313,8 +452,12 @@ func (w *Worker) PullStatus(ctx context.Context) (int, error) {
 			if err == nil {
 				// The portal has the application: nothing is left to deliver,
 				// even when its receipt never reached this kiosk.
-				if a, ferr := st.FindByKey(ctx, e.IdempotencyKey); ferr == nil {
-					st.Settle(ctx, a.ID, string(application.Queued))
+				a, err := st.FindByKey(ctx, e.IdempotencyKey)
+				if err != nil {
+					return changed, err
+				}
+				if err := st.Settle(ctx, a.ID, string(application.Queued)); err != nil {
+					return changed, err
 				}
 			}
 			if err := st.SetSetting(ctx, settingCursor, strconv.FormatInt(e.Seq, 10)); err != nil {

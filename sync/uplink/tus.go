@@ -55,7 +55,7 @@ func (w *Worker) uploadOffset(ctx context.Context, u string) (int64, error) {
 	case http.StatusNotFound, http.StatusGone, http.StatusForbidden:
 		return 0, errUploadGone
 	default:
-		return 0, statusError(resp, "upload offset")
+		return 0, w.statusError(resp, "upload offset")
 	}
 	off, err := strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
 	if err != nil || off < 0 {
@@ -78,9 +78,8 @@ func (w *Worker) patch(ctx context.Context, u string, offset int64, content []by
 func (w *Worker) transfer(ctx context.Context, method, u string, offset int64, content []byte, meta map[string]string) (sent, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	body := &progressReader{r: bytes.NewReader(content[offset:]), sent: &w.sent}
-	body.last.Store(time.Now().UnixNano())
-	stop := w.watchStall(ctx, cancel, &body.last)
+	body := &progressReader{r: bytes.NewReader(content[offset:]), sent: &w.sent, start: time.Now()}
+	stop := w.watchStall(ctx, cancel, body.start, &body.last)
 	defer stop()
 	req, err := w.request(ctx, method, u, body)
 	if err != nil {
@@ -107,11 +106,13 @@ func (w *Worker) transfer(ctx context.Context, method, u string, offset int64, c
 	switch {
 	case resp.StatusCode == http.StatusCreated && meta != nil, resp.StatusCode == http.StatusNoContent && meta == nil:
 		drain(resp)
-	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+	case meta == nil && (resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone):
+		// The upload expired or was never created: create it. A creation
+		// refused with these is an answer about the application instead.
 		drain(resp)
 		return sent{}, errUploadGone
 	case resp.StatusCode == http.StatusConflict && meta != nil:
-		err := statusError(resp, "create upload")
+		err := w.statusError(resp, "create upload")
 		var he *httpError
 		if errors.As(err, &he) && he.body.Code == portalapi.CodeUploadExists {
 			return sent{}, errUploadExists
@@ -121,7 +122,7 @@ func (w *Worker) transfer(ctx context.Context, method, u string, offset int64, c
 		drain(resp)
 		return sent{}, errOffsetMismatch
 	default:
-		return sent{}, statusError(resp, strings.ToLower(method)+" upload")
+		return sent{}, w.statusError(resp, strings.ToLower(method)+" upload")
 	}
 	off, err := strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
 	if err != nil || off < offset || off > int64(len(content)) {
@@ -139,16 +140,22 @@ func (w *Worker) transfer(ctx context.Context, method, u string, offset int64, c
 }
 
 var (
+	// errBadOffset is an offset the portal cannot hold: beyond the
+	// upload's length, or beyond the bytes the kiosk sent.
+	errBadOffset      = errors.New("impossible upload offset")
 	errStalled        = errors.New("transfer stalled")
 	errOffsetMismatch = errors.New("upload offset mismatch")
 )
 
-// watchStall cancels ctx with errStalled when *last (unix nanoseconds of the
-// last progress) is older than the stall timeout.
-func (w *Worker) watchStall(ctx context.Context, cancel context.CancelCauseFunc, last *atomic.Int64) func() {
+// watchStall cancels ctx with errStalled once the transfer has made no
+// progress for exactly the stall timeout: *last is when the last progress
+// was, in nanoseconds since start (on the monotonic clock, so a change of
+// the wall clock neither stalls nor spares a transfer). The returned
+// function stops the watch.
+func (w *Worker) watchStall(ctx context.Context, cancel context.CancelCauseFunc, start time.Time, last *atomic.Int64) func() {
 	done := make(chan struct{})
 	go func() {
-		t := time.NewTicker(w.cfg.StallTimeout / 4)
+		t := time.NewTimer(w.cfg.StallTimeout)
 		defer t.Stop()
 		for {
 			select {
@@ -157,10 +164,14 @@ func (w *Worker) watchStall(ctx context.Context, cancel context.CancelCauseFunc,
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if time.Since(time.Unix(0, last.Load())) > w.cfg.StallTimeout {
+				idle := time.Since(start) - time.Duration(last.Load())
+				if idle >= w.cfg.StallTimeout {
 					cancel(errStalled)
 					return
 				}
+				// Progress came since: look again when the timeout is
+				// up from it.
+				t.Reset(w.cfg.StallTimeout - idle)
 			}
 		}
 	}()
@@ -171,7 +182,10 @@ func (w *Worker) watchStall(ctx context.Context, cancel context.CancelCauseFunc,
 type progressReader struct {
 	r    io.Reader
 	sent *atomic.Int64
-	last atomic.Int64
+	// start is when the transfer began; last is when the last byte was
+	// read, in nanoseconds since start.
+	start time.Time
+	last  atomic.Int64
 }
 
 var _ io.Reader = (*progressReader)(nil)
@@ -184,7 +198,7 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	if n > 0 {
 		p.sent.Add(int64(n))
-		p.last.Store(time.Now().UnixNano())
+		p.last.Store(int64(time.Since(p.start)))
 	}
 	return n, err
 }

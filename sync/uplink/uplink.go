@@ -7,7 +7,10 @@
 // upload URL and the confirmed offset are kept in the store); then its
 // manifest, carrying the idempotency key fixed at capture, so a repeated
 // manifest gets the same file code. Smaller applications go first. One the
-// portal refuses as malformed is quarantined and never blocks the others.
+// portal refuses for good is quarantined with the portal's reason, and one
+// it asks to wait (429) is held; neither blocks the others. The worker
+// follows no redirect and believes no upload offset the kiosk could not
+// have sent.
 package uplink
 
 import (
@@ -22,6 +25,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,6 +46,11 @@ const (
 
 // ErrBadPortalURL is returned (wrapped) for a portal URL the worker refuses.
 var ErrBadPortalURL = errors.New("bad portal URL")
+
+// ErrRedirect is returned (wrapped) when the portal answers with a
+// redirect: the uplink follows none, so an application never goes to a host
+// or a scheme other than the portal's.
+var ErrRedirect = errors.New("the portal redirected the request; redirects are not followed")
 
 // Config configures a Worker.
 type Config struct {
@@ -83,6 +92,14 @@ type Worker struct {
 	deviceID string
 	// sent counts attachment bytes put on the wire, for measurements.
 	sent atomic.Int64
+	// reaches bounds, by upload URL, the bytes this worker sent to each
+	// upload: a portal claiming more is not believed.
+	reachMu sync.Mutex
+	reaches map[string]int64
+	// unrecorded holds, by budget key, bytes sent whose record in the store
+	// failed: they still count against the day's budget.
+	budgetMu   sync.Mutex
+	unrecorded map[string]int64
 }
 
 // CheckPortalURL parses a portal URL: http or https only, and plain http
@@ -143,8 +160,11 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.DeviceName == "" {
 		cfg.DeviceName = "motcua kiosk"
 	}
-	client := cfg.Client
-	if client == nil {
+	var client *http.Client
+	if cfg.Client != nil {
+		c := *cfg.Client
+		client = &c
+	} else {
 		// No overall timeout: a 300 KB page takes minutes at 4 KB/s. Dials,
 		// handshakes and replies are bounded; transfers by StallTimeout.
 		client = &http.Client{Transport: &http.Transport{
@@ -156,6 +176,11 @@ func New(cfg Config) (*Worker, error) {
 			MaxIdleConnsPerHost:   2,
 		}}
 	}
+	// No redirect is followed, even one a given client would follow: a 307
+	// would re-send the form to another host, and take its receipt, and an
+	// https portal's redirect to http would send it in clear. do turns the
+	// redirect into an ErrRedirect.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Worker{cfg: cfg, base: base, client: client, log: cfg.Logger}, nil
 }
 
@@ -190,6 +215,14 @@ func (w *Worker) do(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, &linkError{err}
 	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.StatusCode != http.StatusNotModified {
+		drain(resp)
+		to := resp.Header.Get("Location")
+		if loc, err := req.URL.Parse(to); err == nil {
+			to = loc.Redacted()
+		}
+		return nil, fmt.Errorf("%s %s: %w (answer %d to %q)", req.Method, req.URL.Redacted(), ErrRedirect, resp.StatusCode, to)
+	}
 	return resp, nil
 }
 
@@ -205,11 +238,16 @@ type httpError struct {
 	status     int
 	body       portalapi.Error
 	retryAfter time.Duration
+	// held is set when retryAfter holds back one application only (a 429
+	// to its delivery), not the whole portal.
+	held bool
 }
 
 func (e *httpError) Error() string {
 	msg := fmt.Sprintf("%s: portal answered %d", e.op, e.status)
-	if e.body.Code != "" {
+	if e.body.Code == "" {
+		msg += " " + http.StatusText(e.status)
+	} else {
 		msg += " " + e.body.Code + ": " + e.body.Message
 		for _, f := range e.body.Fields {
 			msg += "; " + f.Field + ": " + f.Message
@@ -220,33 +258,72 @@ func (e *httpError) Error() string {
 
 // statusError reads an error answer. A body that is not a protocol error
 // (a proxy's page, garbage, a cut) is ignored: the status still counts.
-func statusError(resp *http.Response, op string) error {
+func (w *Worker) statusError(resp *http.Response, op string) error {
 	e := &httpError{op: op, status: resp.StatusCode}
 	if b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10)); err == nil {
-		json.Unmarshal(b, &e.body)
+		// A body that is not a protocol error leaves e.body empty.
+		_ = json.Unmarshal(b, &e.body)
 	}
 	resp.Body.Close()
-	if s := resp.Header.Get("Retry-After"); s != "" {
-		if secs, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && secs >= 0 {
-			e.retryAfter = time.Duration(secs) * time.Second
-		} else if t, err := http.ParseTime(s); err == nil {
-			e.retryAfter = time.Until(t)
-		}
-	}
+	e.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), w.cfg.Now())
 	return e
 }
 
-// malformed reports whether err is the portal refusing a manifest as
-// malformed: retrying cannot help, staff must look.
-func malformed(err error) bool {
-	var he *httpError
-	return errors.As(err, &he) && he.body.Code == portalapi.CodeMalformed &&
-		(he.status == http.StatusUnprocessableEntity || he.status == http.StatusBadRequest)
+// MaxRetryAfter caps the wait a portal's Retry-After can ask for: a huge
+// value, by mistake or by malice, does not stop delivery for days.
+const MaxRetryAfter = time.Hour
+
+// parseRetryAfter reads a Retry-After header, delta-seconds or an HTTP
+// date, as a wait from now. A wait over MaxRetryAfter is MaxRetryAfter; a
+// value that is unreadable, negative or in the past is no wait.
+func parseRetryAfter(h string, now time.Time) time.Duration {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0
+	}
+	var d time.Duration
+	if strings.Trim(h, "0123456789") == "" {
+		secs, err := strconv.ParseUint(h, 10, 64)
+		if err != nil || secs > uint64(MaxRetryAfter/time.Second) {
+			return MaxRetryAfter // all digits, but too many
+		}
+		d = time.Duration(secs) * time.Second
+	} else if t, err := http.ParseTime(h); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), MaxRetryAfter)
 }
 
+// refused reports whether err is the portal refusing an application for
+// good: retrying cannot change the answer, so the application is
+// quarantined with the portal's reason for staff to see. The statuses are
+// classified explicitly (docs/protocol.md): 401 enrolls again; 404 on an
+// upload creates it again (see transfer) and on a manifest is retried, as
+// are 407, 408, 409, 421, 423, 425, 429 and every 5xx; a corrupt upload
+// (422 checksum_mismatch) is sent again under a new name. Every other 4xx,
+// among them 400, 403, 410, 413, 414, 415 and 422, is a refusal.
+func refused(err error) bool {
+	var he *httpError
+	if !errors.As(err, &he) || he.status < 400 || he.status >= 500 {
+		return false
+	}
+	if he.status == http.StatusUnprocessableEntity && he.body.Code == portalapi.CodeChecksumMismatch {
+		return false
+	}
+	switch he.status {
+	case http.StatusUnauthorized, http.StatusNotFound, http.StatusProxyAuthRequired, http.StatusRequestTimeout,
+		http.StatusConflict, http.StatusMisdirectedRequest, http.StatusLocked, http.StatusTooEarly,
+		http.StatusTooManyRequests:
+		return false
+	}
+	return true
+}
+
+// retryAfter is the wait the portal asked of the whole worker with err: a
+// Retry-After that held back one application only asks nothing.
 func retryAfter(err error) time.Duration {
 	var he *httpError
-	if errors.As(err, &he) {
+	if errors.As(err, &he) && !he.held {
 		return he.retryAfter
 	}
 	return 0
@@ -282,7 +359,7 @@ func (w *Worker) enroll(ctx context.Context) error {
 		return err
 	}
 	if resp.StatusCode != http.StatusCreated {
-		return statusError(resp, "enroll")
+		return w.statusError(resp, "enroll")
 	}
 	var er portalapi.EnrollResponse
 	err = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&er)
@@ -318,6 +395,33 @@ type Summary struct {
 	// StatusUpdates is how many portal status changes were applied.
 	StatusUpdates int    `json:"status_updates"`
 	LastError     string `json:"last_error,omitempty"`
+	// Held is how many of the remaining applications wait out the portal's
+	// Retry-After (429) before they are sent again.
+	Held int `json:"held,omitempty"`
+	// heldUntil is when the first of them may be sent.
+	heldUntil time.Time
+	// uncounted is set when the store could not count Remaining.
+	uncounted bool
+}
+
+// count sets Remaining from the store. When the store cannot say, the
+// summary is marked uncounted: an unknown remainder is never taken as an
+// empty queue.
+func (s *Summary) count(ctx context.Context, w *Worker) error {
+	n, err := w.remaining(ctx)
+	s.Remaining, s.uncounted = n, err != nil
+	if err != nil {
+		return fmt.Errorf("count the queue: %w", err)
+	}
+	return nil
+}
+
+// hold counts an application held until until.
+func (s *Summary) hold(until time.Time) {
+	s.Held++
+	if s.heldUntil.IsZero() || until.Before(s.heldUntil) {
+		s.heldUntil = until
+	}
 }
 
 // Recover puts back in the queue the applications left "sending" by a
@@ -342,11 +446,15 @@ func (w *Worker) Recover(ctx context.Context) error {
 func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	var sum Summary
 	if err := w.enroll(ctx); err != nil {
+		err = errors.Join(err, sum.count(ctx, w))
 		sum.LastError = err.Error()
-		sum.Remaining, _ = w.remaining(ctx)
 		return sum, err
 	}
 	queued, err := w.cfg.Store.List(ctx, store.ListOptions{States: []application.State{application.Queued}, SmallestFirst: true})
+	if err != nil {
+		return sum, err
+	}
+	holds, err := w.cfg.Store.DeliveryHolds(ctx, w.cfg.Now())
 	if err != nil {
 		return sum, err
 	}
@@ -355,18 +463,27 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 		if ctx.Err() != nil {
 			break
 		}
+		if until, ok := holds[a.ID]; ok {
+			// The portal asked this one to wait; the others go on.
+			sum.hold(until)
+			continue
+		}
 		err := w.deliver(ctx, a.ID)
+		var he *httpError
 		switch {
 		case err == nil:
 			sum.Delivered++
-		case malformed(err):
+		case refused(err):
 			sum.Quarantined++
 		default:
 			sum.Failed++
 			lastErr = err
+			if errors.As(err, &he) && he.held {
+				sum.hold(w.cfg.Now().Add(he.retryAfter))
+			}
 		}
 		var le *linkError
-		if errors.As(err, &le) || retryAfter(err) > 0 || errors.Is(err, ErrBudgetSpent) {
+		if errors.As(err, &le) || retryAfter(err) > 0 || errors.Is(err, ErrBudgetSpent) || errors.Is(err, ErrRedirect) {
 			break
 		}
 	}
@@ -378,7 +495,9 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	if err := w.PullCatalog(ctx); err != nil {
 		w.log.Warn("catalog pull failed", "err", err)
 	}
-	sum.Remaining, _ = w.remaining(ctx)
+	if err := sum.count(ctx, w); err != nil {
+		lastErr = errors.Join(lastErr, err)
+	}
 	if lastErr != nil {
 		sum.LastError = lastErr.Error()
 	}
@@ -387,7 +506,10 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 		// The portal no longer knows this device (its records were reset,
 		// or the token revoked): enroll again on the next pass.
 		w.log.Warn("the portal refused the device token; enrolling again")
-		w.cfg.Store.SetSetting(context.WithoutCancel(ctx), settingToken, "")
+		if err := w.cfg.Store.SetSetting(context.WithoutCancel(ctx), settingToken, ""); err != nil {
+			lastErr = errors.Join(lastErr, err)
+			sum.LastError = lastErr.Error()
+		}
 		w.token = ""
 	}
 	return sum, lastErr
@@ -412,15 +534,22 @@ func (w *Worker) Once(ctx context.Context) (Summary, error) {
 		total.Quarantined += sum.Quarantined
 		total.Failed += sum.Failed
 		total.StatusUpdates += sum.StatusUpdates
-		total.Remaining, total.LastError = sum.Remaining, sum.LastError
-		if sum.Remaining == 0 && err == nil {
+		total.Remaining, total.LastError, total.Held = sum.Remaining, sum.LastError, sum.Held
+		if sum.Remaining == 0 && !sum.uncounted && err == nil {
 			return total, nil
 		}
-		if sum.Remaining == 0 && ctx.Err() == nil {
+		if sum.Remaining == 0 && !sum.uncounted && ctx.Err() == nil {
 			// Only the status pull failed; nothing waits to be sent.
 			return total, nil
 		}
-		if err := w.wait(ctx, b, err); err != nil {
+		werr := error(nil)
+		if sum.Held > 0 && sum.Held >= sum.Remaining && retryAfter(err) == 0 {
+			// Nothing can go before the first hold ends: wait for it.
+			werr = w.cfg.Sleep(ctx, max(sum.heldUntil.Sub(w.cfg.Now()), time.Second))
+		} else {
+			werr = w.wait(ctx, b, err)
+		}
+		if werr != nil {
 			return total, fmt.Errorf("gave up with %d application(s) undelivered: %s", total.Remaining, total.LastError)
 		}
 	}
@@ -480,26 +609,35 @@ func (w *Worker) wait(ctx context.Context, b *backoff.ExponentialBackOff, cause 
 		if err := w.cfg.Sleep(ctx, min(w.cfg.ProbeInterval, d-waited)); err != nil {
 			return err
 		}
-		if w.probe(ctx) {
+		ok, ra := w.probe(ctx)
+		if ok {
 			b.Reset()
 			return nil
+		}
+		if ra > 0 {
+			// The portal is back but asks the whole worker to wait.
+			return w.cfg.Sleep(ctx, ra)
 		}
 	}
 	return nil
 }
 
-// probe reports whether the portal answers its health check.
-func (w *Worker) probe(ctx context.Context) bool {
+// probe reports whether the portal answers its health check, and the wait
+// a 503 from it asks with Retry-After.
+func (w *Worker) probe(ctx context.Context) (bool, time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := w.request(ctx, http.MethodGet, w.endpoint(portalapi.PathHealth), nil)
 	if err != nil {
-		return false
+		return false, 0
 	}
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return false
+		return false, 0
 	}
 	drain(resp)
-	return resp.StatusCode == http.StatusOK
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		return false, parseRetryAfter(resp.Header.Get("Retry-After"), w.cfg.Now())
+	}
+	return resp.StatusCode == http.StatusOK, 0
 }

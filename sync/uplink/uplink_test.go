@@ -38,6 +38,23 @@ type rig struct {
 	sleeps []time.Duration
 	// conns counts the TCP connections the portal accepted.
 	conns atomic.Int64
+	// clock is the workers' clock; their waits advance it.
+	clock time.Time
+}
+
+// now reads the rig's clock.
+func (r *rig) now() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.clock
+}
+
+// advance records a wait and moves the rig's clock on by d.
+func (r *rig) advance(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sleeps = append(r.sleeps, d)
+	r.clock = r.clock.Add(d)
 }
 
 func newRig(t *testing.T) *rig {
@@ -47,7 +64,7 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, portal: p}
+	r := &rig{t: t, portal: p, clock: time.Now()}
 	r.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
 		f := r.fault
@@ -79,11 +96,9 @@ func (r *rig) setFault(f func(w http.ResponseWriter, req *http.Request) bool) {
 }
 
 func (r *rig) worker() *Worker {
-	w, err := New(Config{Portal: r.srv.URL, Store: r.store, StallTimeout: 5 * time.Second,
+	w, err := New(Config{Portal: r.srv.URL, Store: r.store, StallTimeout: 5 * time.Second, Now: r.now,
 		Sleep: func(ctx context.Context, d time.Duration) error {
-			r.mu.Lock()
-			r.sleeps = append(r.sleeps, d)
-			r.mu.Unlock()
+			r.advance(d)
 			return ctx.Err()
 		}})
 	if err != nil {
