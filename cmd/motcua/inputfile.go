@@ -136,3 +136,28 @@ func withoutPath(err error) error {
 	}
 	return err
 }
+
+// createRegularFile creates or truncates the file at path for writing,
+// refusing what is not a regular file: opening a named pipe for writing
+// would block until something reads it, and a device is not where a
+// document goes.
+func createRegularFile(path string) (*os.File, error) {
+	if info, err := os.Stat(path); err == nil {
+		if err := checkRegular(info); err != nil {
+			return nil, err
+		}
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NONBLOCK, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	info, err := f.Stat()
+	if err == nil {
+		err = checkRegular(info)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}

@@ -155,6 +155,9 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 
 	if *list {
 		devs, err := s.Devices(ctx)
+		if ctx.Err() != nil {
+			return e.fail("scan interrupted (%v)", context.Cause(ctx))
+		}
 		if err != nil {
 			return e.scanFail(err)
 		}
@@ -208,6 +211,9 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 	if scanErr != nil {
 		if res.File != "" {
 			fmt.Fprintf(e.stderr, "motcua scan: the %d page(s) before the problem are saved in %s; scan the rest into another file\n", len(res.Pages), res.File)
+		}
+		if ctx.Err() != nil {
+			return e.fail("scan interrupted (%v)", context.Cause(ctx))
 		}
 		return e.scanFail(scanErr)
 	}

@@ -240,3 +240,31 @@ func waitExit(t *testing.T, cmd *exec.Cmd) int {
 	}
 	return -1
 }
+
+// Before the fix `sim --cards` given a named pipe, and `receipt --png`
+// given one, blocked in open(2) deaf to signals.
+func TestFileFlagsRefuseNamedPipes(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := withQueued(t)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sim", "--dir", t.TempDir(), "--cards", fifo}, "--cards " + fifo + ": is a named pipe, not a regular file"},
+		{[]string{"sim", "--dir", t.TempDir(), "--cards", "/dev/zero"}, "--cards /dev/zero: is a character device, not a regular file"},
+		{[]string{"receipt", "1", "--png", fifo}, "--png " + fifo + ": is a named pipe, not a regular file"},
+		{[]string{"receipt", "1", "--png", "/dev/null"}, "--png /dev/null: is a character device, not a regular file"},
+	}
+	for _, tt := range tests {
+		r := cliBounded(t, data, tt.args...)
+		if r.code != exitFail || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("motcua %v: exit %d, want 1 with %q\n%s", tt.args, r.code, tt.want, r.stderr)
+		}
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the named pipe was replaced: %v, %v", fi, err)
+	}
+}
