@@ -106,25 +106,19 @@ func tooLarge(size, limit int64) error {
 	return fmt.Errorf("%w: %d bytes, at most %d (%s)", errTooLarge, size, limit, bytesIEC(uint64(limit)))
 }
 
-// readBoundedContext is readBounded that gives up when ctx ends, for a
-// stream such as standard input that may never end: the read is left
-// behind, for the command is about to exit.
-func readBoundedContext(ctx context.Context, r io.Reader, limit int64) ([]byte, error) {
-	type result struct {
-		b   []byte
-		err error
-	}
-	done := make(chan result, 1)
+// untilDone reads r until ctx ends, for a stream such as standard input
+// that may never end: a read blocked on r then returns errInterrupted. The
+// read on r is left behind, for the command is about to exit.
+func untilDone(ctx context.Context, r io.Reader) io.Reader {
+	pr, pw := io.Pipe()
 	go func() {
-		b, err := readBounded(r, limit)
-		done <- result{b, err}
+		_, err := io.Copy(pw, r)
+		pw.CloseWithError(err)
 	}()
-	select {
-	case res := <-done:
-		return res.b, res.err
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %v", errInterrupted, context.Cause(ctx))
-	}
+	context.AfterFunc(ctx, func() {
+		pw.CloseWithError(fmt.Errorf("%w (%v)", errInterrupted, context.Cause(ctx)))
+	})
+	return pr
 }
 
 // withoutPath is err without the operation and path an *fs.PathError

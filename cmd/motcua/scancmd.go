@@ -120,6 +120,9 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 	sc.Timeout = *timeout
 	if *device == "" {
 		plan.findScanner(ctx)
+		if ctx.Err() != nil {
+			return e.fail("scan interrupted (%v)", context.Cause(ctx))
+		}
 		sc.Device = plan.scanner.cfg.Device
 	}
 	if plan.scanner.use == deviceSim {

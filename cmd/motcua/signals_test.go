@@ -15,6 +15,8 @@ import (
 	"unsafe"
 
 	"github.com/creack/pty"
+
+	"github.com/motcua/motcua/devices/sim"
 )
 
 // blockedCommand is a motcua command started by a test, its standard
@@ -30,7 +32,16 @@ type blockedCommand struct {
 // startBlocked starts motcua with args and data as its data directory.
 func startBlocked(t *testing.T, data string, args ...string) *blockedCommand {
 	t.Helper()
+	return startBlockedStdin(t, nil, data, args...)
+}
+
+// startBlockedStdin is startBlocked with stdin as standard input.
+func startBlockedStdin(t *testing.T, stdin *os.File, data string, args ...string) *blockedCommand {
+	t.Helper()
 	cmd := exec.Command(motcua, args...)
+	if stdin != nil {
+		cmd.Stdin = stdin
+	}
 	cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "MOTCUA_DATA_DIR="+data, "MOTCUA_CONFIG=", "MOTCUA_PORTAL=")
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -160,6 +171,17 @@ func TestBlockedCommandsStopOnSignal(t *testing.T) {
 		say   string // what it says on the way out
 		check func(t *testing.T)
 	}{
+		{name: "card parse reading a terminal", code: exitFail, say: "card parse interrupted (", start: func(t *testing.T) *blockedCommand {
+			r, w, err := os.Pipe() // held open: more payloads may come
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Close(); w.Close() })
+			b := startBlockedStdin(t, r, t.TempDir(), "card", "parse")
+			fmt.Fprintf(w, "%s\n", sim.SamplePayloads[0])
+			b.waitSaid(t, `"name":"Nguyễn Văn An"`)
+			return b
+		}},
 		{name: "sim waiting for Enter", start: func(t *testing.T) *blockedCommand {
 			b := startBlocked(t, t.TempDir(), "sim", "--dir", t.TempDir())
 			b.waitSaid(t, "Press Enter to show the next card")

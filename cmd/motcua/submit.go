@@ -140,7 +140,7 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 func (e *env) readForm(ctx context.Context, path string) ([]byte, error) {
 	if path == "-" {
 		e.log.Debug("reading the form from standard input")
-		b, err := readBoundedContext(ctx, e.stdin, maxFormBytes)
+		b, err := readBounded(untilDone(ctx, e.stdin), maxFormBytes)
 		if err != nil {
 			return nil, fmt.Errorf("--form - (standard input): %w", err)
 		}

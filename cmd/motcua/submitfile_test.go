@@ -268,3 +268,19 @@ func TestFileFlagsRefuseNamedPipes(t *testing.T) {
 		t.Errorf("the named pipe was replaced: %v, %v", fi, err)
 	}
 }
+
+// A configuration file that is a named pipe blocked every command that
+// reads the configuration in open(2).
+func TestConfigRefusesANamedPipe(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "config.toml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := "config file " + fifo + " named by --config is a named pipe, not a regular file"
+	for _, args := range [][]string{{"config"}, {"doctor"}, {"scan", "--list"}, {"run"}} {
+		r := cliBounded(t, t.TempDir(), append(args, "--config", fifo)...)
+		if r.code != exitFail || !strings.Contains(r.stderr+r.stdout, want) {
+			t.Errorf("motcua %v --config FIFO: exit %d, want 1 with %q\n%s%s", args, r.code, want, r.stdout, r.stderr)
+		}
+	}
+}
