@@ -110,6 +110,9 @@ func tooLarge(size, limit int64) error {
 // that may never end: a read blocked on r then returns errInterrupted. The
 // read on r is left behind, for the command is about to exit.
 func untilDone(ctx context.Context, r io.Reader) io.Reader {
+	if r == nil {
+		return eofReader{}
+	}
 	pr, pw := io.Pipe()
 	go func() {
 		_, err := io.Copy(pw, r)
@@ -120,6 +123,11 @@ func untilDone(ctx context.Context, r io.Reader) io.Reader {
 	})
 	return pr
 }
+
+// eofReader is an empty stream: no standard input.
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // withoutPath is err without the operation and path an *fs.PathError
 // repeats, for messages that name the path already.

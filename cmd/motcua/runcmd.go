@@ -95,9 +95,10 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		found = make(chan deviceProbe, 1)
 		var discovery sync.WaitGroup
 		var simScanner *sim.Scanner
+		asked := plan
 		discovery.Go(func() {
 			var p deviceProbe
-			p, simScanner = discoverScanner(ctx, e.log, plan, simDir)
+			p, simScanner = discoverScanner(ctx, e.log, asked, simDir)
 			if p.connected != nil {
 				found <- p
 			}
