@@ -277,7 +277,8 @@ func TestConfigRefusesANamedPipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "config file " + fifo + " named by --config is a named pipe, not a regular file"
-	for _, args := range [][]string{{"config"}, {"doctor"}, {"scan", "--list"}, {"run"}} {
+	// --devices sim spares doctor and scan asking SANE for a scanner.
+	for _, args := range [][]string{{"config"}, {"doctor", "--devices", "sim"}, {"scan", "--list", "--devices", "sim"}, {"run"}} {
 		r := cliBounded(t, t.TempDir(), append(args, "--config", fifo)...)
 		if r.code != exitFail || !strings.Contains(r.stderr+r.stdout, want) {
 			t.Errorf("motcua %v --config FIFO: exit %d, want 1 with %q\n%s%s", args, r.code, want, r.stdout, r.stderr)
