@@ -285,3 +285,22 @@ func TestConfigRefusesANamedPipe(t *testing.T) {
 		}
 	}
 }
+
+// A file that grows past the bound after its size was checked is refused,
+// not cut at the bound: what is read is bounded the same way.
+func TestReadBoundedRefusesWhatGrowsPastTheBound(t *testing.T) {
+	const limit = 1000
+	tests := []struct {
+		size    int
+		refused bool
+	}{{0, false}, {limit, false}, {limit + 1, true}, {10 * limit, true}}
+	for _, tt := range tests {
+		b, err := readBounded(strings.NewReader(strings.Repeat("x", tt.size)), limit)
+		switch {
+		case tt.refused && !errors.Is(err, errTooLarge):
+			t.Errorf("%d bytes, bound %d: read %d bytes, err %v; want errTooLarge", tt.size, limit, len(b), err)
+		case !tt.refused && (err != nil || len(b) != tt.size):
+			t.Errorf("%d bytes, bound %d: read %d bytes, err %v", tt.size, limit, len(b), err)
+		}
+	}
+}
