@@ -34,7 +34,7 @@ func cmdCard(ctx context.Context, e *env, args []string) int {
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetEscapeHTML(false)
-	sc := bufio.NewScanner(e.stdin)
+	sc := bufio.NewScanner(untilDone(ctx, e.stdin))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	bad, n := 0, 0
 	for sc.Scan() {
@@ -56,7 +56,9 @@ func cmdCard(ctx context.Context, e *env, args []string) int {
 		}
 		enc.Encode(c)
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, errInterrupted) {
+		return e.fail("card parse %v after %d line(s)", err, n)
+	} else if err != nil {
 		return e.fail("read payloads: %v", err)
 	}
 	if bad > 0 {

@@ -130,7 +130,7 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 		return rc
 	}
 	cfgResult := checkResult{Name: "config", OK: true}
-	cfg, src, err := config.Load(*cfgPath, e.dataDir)
+	cfg, src, err := loadConfigFile(*cfgPath, e.dataDir)
 	if err != nil {
 		cfg = config.Default()
 		cfgResult = failed(hintConfig, "%s", strings.ReplaceAll(err.Error(), "\n", "; "))
@@ -176,6 +176,10 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 		}},
 	}
 	results := append([]checkResult{cfgResult}, runChecks(ctx, checks)...)
+	if ctx.Err() != nil {
+		// Checks cut short by a signal say nothing about the machine.
+		return e.fail("doctor interrupted (%v): run it again for a result", context.Cause(ctx))
+	}
 	allOK := true
 	for _, r := range results {
 		allOK = allOK && r.OK
@@ -197,7 +201,8 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 
 // runChecks runs the checks at once, each bounded by its timeout, and
 // returns their results in order. A check that does not return in time
-// (a wedged device, a hung scanimage) is a failure; it is left behind.
+// (a wedged device, a hung scanimage) is a failure; it is left behind, as
+// are those still running when ctx ends.
 func runChecks(ctx context.Context, checks []doctorCheck) []checkResult {
 	done := make([]chan checkResult, len(checks))
 	for i, c := range checks {
@@ -221,6 +226,8 @@ func runChecks(ctx context.Context, checks []doctorCheck) []checkResult {
 			case results[i] = <-done[i]:
 			case <-wait.C:
 				results[i] = failed(hintWedged, "no answer within %v", c.timeout)
+			case <-ctx.Done():
+				results[i] = failed(hintWedged, "interrupted: %v", context.Cause(ctx))
 			}
 			wait.Stop()
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -46,7 +47,7 @@ type queueRow struct {
 	UpdatedAt      time.Time         `json:"updated_at"`
 }
 
-func cmdQueue(ctx context.Context, e *env, args []string) int {
+func cmdQueue(ctx context.Context, e *env, args []string) (rc int) {
 	fs, setup := e.flags("queue", "[--json] [--state STATE]...", slog.LevelWarn)
 	asJSON := fs.Bool("json", false, "print a JSON array")
 	var states stateFlag
@@ -54,6 +55,17 @@ func cmdQueue(ctx context.Context, e *env, args []string) int {
 	if rc := e.parseNoArgs(fs, setup, args); rc >= 0 {
 		return rc
 	}
+	// The table is written cell by cell: buffer it, and flush on every way
+	// out, failing when the output cannot be written.
+	out := e.stdout
+	buf := bufio.NewWriterSize(out, 64<<10)
+	e.stdout = buf
+	defer func() {
+		e.stdout = out
+		if err := buf.Flush(); err != nil && rc == exitOK {
+			rc = e.fail("write output: %v", err)
+		}
+	}()
 	st, err := e.openStore(ctx)
 	if err != nil {
 		return e.fail("%v", err)

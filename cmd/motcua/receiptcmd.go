@@ -81,19 +81,41 @@ func cmdReceipt(ctx context.Context, e *env, args []string) int {
 		if err != nil {
 			return e.fail("%v", err)
 		}
-		f, err := os.Create(*pngPath)
+		f, err := createRegularFile(*pngPath)
 		if err != nil {
-			return e.fail("%v", err)
+			return e.fail("--png %s: %v", *pngPath, withoutPath(err))
 		}
-		defer f.Close()
-		if err := png.Encode(f, img); err != nil {
-			return e.fail("%v", err)
+		err = png.Encode(f, img)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return e.fail("--png %s: %v", *pngPath, err)
 		}
 		return exitOK
 	}
 	// The printer is asked its status first: out of paper, cover open or
-	// offline, nothing is sent and the message says what to do.
-	after, err := printer.New(printer.Config{Port: *port, Baud: int(cfg.Printer.Baud), Width: *width}).PrintStatus(ctx, r)
+	// offline, nothing is sent and the message says what to do. A printer
+	// that stops taking data blocks the write, so a signal is not left
+	// waiting for it.
+	type printed struct {
+		after *printer.Status
+		err   error
+	}
+	done := make(chan printed, 1)
+	go func() {
+		after, err := printer.New(printer.Config{Port: *port, Baud: int(cfg.Printer.Baud), Width: *width}).PrintStatus(ctx, r)
+		done <- printed{after, err}
+	}()
+	var res printed
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+	}
+	if ctx.Err() != nil {
+		return e.fail("receipt interrupted (%v): the receipt may be cut short; print it again", context.Cause(ctx))
+	}
+	after, err := res.after, res.err
 	var ie *i18n.Error
 	switch {
 	case errors.As(err, &ie):

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/motcua/motcua/agent/application"
@@ -77,12 +79,35 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		return e.fail("%v", err)
 	}
 
-	plan.findScanner(ctx)
-	sims, err := startSimDevices(filepath.Join(e.dataDir, "sim"), &plan, sim.SamplePayloads)
+	// SANE may take seconds to list the scanners (or hang): the agent
+	// does not wait for it, the scanner is discovered in the background.
+	discovering := plan.scannerToDiscover()
+	simDir := filepath.Join(e.dataDir, "sim")
+	sims, err := startSimDevices(simDir, &plan, sim.SamplePayloads)
 	if err != nil {
 		return e.fail("simulated devices: %v", err)
 	}
 	defer sims.Close()
+	var found chan deviceProbe
+	if discovering {
+		found = make(chan deviceProbe, 1)
+		var discovery sync.WaitGroup
+		var simScanner *sim.Scanner
+		asked := plan
+		discovery.Go(func() {
+			var p deviceProbe
+			p, simScanner = discoverScanner(ctx, e.log, asked, simDir)
+			if p.connected != nil {
+				found <- p
+			}
+		})
+		defer func() {
+			discovery.Wait()
+			if simScanner != nil {
+				simScanner.Close()
+			}
+		}()
+	}
 	if sims.cardReader != nil {
 		go showSampleCards(ctx, sims, 20*time.Second)
 	}
@@ -97,16 +122,11 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if plan.printer.use != deviceNone {
 		probes = append(probes, deviceProbe{name: plan.printer.name, port: plan.printer.port, connected: nodeExists(plan.printer.port)})
 	}
-	if plan.scanner.use != deviceNone {
-		name := plan.scanner.cfg.Device
-		if name == "" {
-			name = "(the first SANE finds)"
-		}
-		probes = append(probes, deviceProbe{name: "scanner", port: name,
-			connected: scannerPresent(ctx, scanner.New(plan.scanner.cfg), 30*time.Second)})
+	if plan.scanner.use == deviceReal || plan.scanner.use == deviceSim {
+		probes = append(probes, scannerProbe(ctx, plan.scanner.cfg))
 	}
 	e.printDevices(plan, sims)
-	go watchDevices(ctx, e.log, *poll, probes)
+	go watchDevices(ctx, e.log, *poll, probes, found)
 
 	fmt.Fprintln(e.stdout, "motcua agent running HEADLESS: the kiosk window is not built yet (see the README).")
 	fmt.Fprintf(e.stdout, "Data directory: %s\nCatalog %s: %d procedures. Waiting for delivery: %d application(s). Portal: %s\n",
@@ -129,6 +149,10 @@ const (
 	deviceReal
 	// deviceSim: a simulator.
 	deviceSim
+	// deviceDiscovering: a scanner nobody configured, with devices =
+	// auto, while SANE is asked for one: found, it is real, else
+	// simulated.
+	deviceDiscovering
 )
 
 // serialDevice is a device on a serial port.
@@ -203,19 +227,71 @@ func planDevices(c *config.Config, modeFlag, cardPort string) (devicePlan, error
 
 // findScanner lets auto use a scanner nobody configured when SANE sees
 // one: the first it lists. Only when none is there is the scanner
-// simulated.
+// simulated. It waits for SANE; run does not (see discoverScanner).
 func (p *devicePlan) findScanner(ctx context.Context) {
-	if p.mode != config.DevicesAuto || p.scanner.use != deviceSim {
-		return
+	if p.scannerToDiscover() {
+		p.scanner.use = deviceSim
+		if name, ok := firstScanner(ctx, p.scanner.cfg); ok {
+			p.scanner.use = deviceReal
+			p.scanner.cfg.Device = name
+		}
 	}
+}
+
+// scannerToDiscover reports whether the scanner is to be discovered
+// (auto, none configured), and if so marks it as being discovered.
+func (p *devicePlan) scannerToDiscover() bool {
+	if p.mode != config.DevicesAuto || p.scanner.use != deviceSim {
+		return false
+	}
+	p.scanner.use = deviceDiscovering
+	return true
+}
+
+// firstScanner asks SANE for its scanners, for at most 20 seconds, and
+// returns the name of the first.
+func firstScanner(ctx context.Context, cfg scanner.Config) (string, bool) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	cfg := p.scanner.cfg
 	cfg.Timeout = 20 * time.Second
 	if devs, err := scanner.New(cfg).Devices(ctx); err == nil && len(devs) > 0 {
-		p.scanner.use = deviceReal
-		p.scanner.cfg.Device = devs[0].Name
+		return devs[0].Name, true
 	}
+	return "", false
+}
+
+// discoverScanner asks SANE for a scanner, as findScanner does, while run
+// goes on, and logs what it found: the first scanner SANE lists, else a
+// simulated one, started under simDir, which the caller closes. It returns
+// the probe that watches the scanner, with no connected func when ctx ends
+// first.
+func discoverScanner(ctx context.Context, log *slog.Logger, p devicePlan, simDir string) (deviceProbe, *sim.Scanner) {
+	name, ok := firstScanner(ctx, p.scanner.cfg)
+	if ctx.Err() != nil {
+		return deviceProbe{}, nil
+	}
+	if ok {
+		log.Info("scanner found", "device", name)
+		p.scanner.cfg.Device = name
+		return scannerProbe(ctx, p.scanner.cfg), nil
+	}
+	s, err := sim.NewScanner(filepath.Join(simDir, "sane"))
+	if err != nil {
+		log.Error("no scanner found, and the simulated one did not start", "err", err)
+		return deviceProbe{}, nil
+	}
+	cfg := s.Config(p.scanner.cfg)
+	log.Info("no scanner found: simulated by SANE's test backend", "device", cfg.Device, "env", strings.Join(s.Env(), " "))
+	return scannerProbe(ctx, cfg), s
+}
+
+// scannerProbe watches the scanner cfg names.
+func scannerProbe(ctx context.Context, cfg scanner.Config) deviceProbe {
+	name := cfg.Device
+	if name == "" {
+		name = "(the first SANE finds)"
+	}
+	return deviceProbe{name: "scanner", port: name, connected: scannerPresent(ctx, scanner.New(cfg), 30*time.Second)}
 }
 
 // printDevices says which device is real, which simulated, and where.
@@ -242,6 +318,8 @@ func (e *env) printDevices(p devicePlan, sims *simDevices) {
 		fmt.Fprintf(e.stdout, "Scanner: simulated by SANE's test backend, device %s (%s)\n", p.scanner.cfg.Device, sims.scannerEnv())
 	case deviceReal:
 		fmt.Fprintf(e.stdout, "Scanner: SANE device %s\n", p.scanner.cfg.Device)
+	case deviceDiscovering:
+		fmt.Fprintln(e.stdout, "Scanner: discovering (asking SANE for a scanner; simulated if it finds none)")
 	default:
 		fmt.Fprintln(e.stdout, "Scanner: "+notUsed)
 	}
@@ -325,9 +403,10 @@ func scannerPresent(ctx context.Context, s *scanner.Scanner, every time.Duration
 }
 
 // watchDevices logs each device's state after the first interval, then
-// every change of it, until ctx ends.
-func watchDevices(ctx context.Context, log *slog.Logger, every time.Duration, probes []deviceProbe) {
-	if len(probes) == 0 {
+// every change of it, until ctx ends. A device discovered later comes on
+// more, and is watched from then on.
+func watchDevices(ctx context.Context, log *slog.Logger, every time.Duration, probes []deviceProbe, more <-chan deviceProbe) {
+	if len(probes) == 0 && more == nil {
 		return
 	}
 	t := time.NewTicker(every)
@@ -337,6 +416,10 @@ func watchDevices(ctx context.Context, log *slog.Logger, every time.Duration, pr
 		select {
 		case <-ctx.Done():
 			return
+		case p := <-more:
+			probes = append(probes, p)
+			known = append(known, nil)
+			continue
 		case <-t.C:
 		}
 		for i, p := range probes {

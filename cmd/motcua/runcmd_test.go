@@ -222,3 +222,97 @@ func TestRunAllSimulated(t *testing.T) {
 		t.Errorf("--devices some: %+v", r)
 	}
 }
+
+// fakeScanimage puts a scanimage on PATH, in dir, that runs script: a
+// stand-in for a SANE that is slow or hangs.
+func fakeScanimage(t *testing.T, dir, script string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "scanimage"), []byte("#!/bin/sh\n"+script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+}
+
+// waitFile waits for path to exist.
+func waitFile(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(hangLimit)
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not appear within %v", path, hangLimit)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Before the fix run waited for SANE to list the scanners (3.4 s of
+// `scanimage -L`, 20 s when it hangs) before it was ready. Now the
+// scanner is discovering until SANE answers, then found.
+func TestRunIsReadyBeforeSANEAnswers(t *testing.T) {
+	dir := t.TempDir()
+	answer := filepath.Join(dir, "answer")
+	fakeScanimage(t, dir, fmt.Sprintf(`touch %q
+while [ ! -e %q ]; do sleep 0.05; done
+printf 'fake:0\tFake\tFlatbed 1\tflatbed scanner\n'
+`, filepath.Join(dir, "asked"), answer))
+	a := startAgent(t, t.TempDir(), "--device-poll", "50ms")
+	if !strings.Contains(a.stdout, "Scanner: discovering") {
+		t.Fatalf("run did not wait for SANE, yet said:\n%s", a.stdout)
+	}
+	writeFile(t, dir, "answer", "")
+	a.waitLog(t, `msg="scanner found"`, "device=fake:0")
+	a.waitLog(t, `msg="device connected"`, "device=scanner", "port=fake:0")
+	a.cmd.Process.Signal(syscall.SIGTERM)
+	go func() {
+		for range a.logs {
+		}
+	}()
+	if code := waitExit(t, a.cmd); code != 0 {
+		t.Fatalf("run exited %d on SIGTERM", code)
+	}
+}
+
+// When SANE finds nothing, the scanner discovered is the simulated one.
+func TestRunSimulatesTheScannerSANEDoesNotFind(t *testing.T) {
+	real, err := exec.LookPath("scanimage")
+	if err != nil {
+		t.Skip("scanimage is not installed (packaging/install-deps.sh installs it)")
+	}
+	dir := t.TempDir()
+	// SANE sees no scanner, but its test backend when pointed at it.
+	fakeScanimage(t, dir, fmt.Sprintf("[ -n \"$SANE_CONFIG_DIR\" ] && exec %q \"$@\"\nexit 0\n", real))
+	data := t.TempDir()
+	a := startAgent(t, data, "--device-poll", "50ms")
+	a.waitLog(t, `msg="no scanner found: simulated by SANE's test backend"`, "device=test:0",
+		"SANE_CONFIG_DIR="+filepath.Join(data, "sim", "sane"))
+	a.waitLog(t, `msg="device connected"`, "device=scanner", "port=test:0")
+	a.stop(t)
+	if _, err := os.Stat(filepath.Join(data, "sim", "sane")); !os.IsNotExist(err) {
+		t.Errorf("the simulated scanner's configuration is left behind: %v", err)
+	}
+}
+
+// A SANE that hangs does not keep run from stopping.
+func TestRunStopsOnSignalWhileSANEHangs(t *testing.T) {
+	dir := t.TempDir()
+	asked := filepath.Join(dir, "asked")
+	fakeScanimage(t, dir, fmt.Sprintf("touch %q\nexec sleep 1000\n", asked))
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			os.Remove(asked)
+			a := startAgent(t, t.TempDir())
+			waitFile(t, asked)
+			a.cmd.Process.Signal(sig)
+			go func() {
+				for range a.logs {
+				}
+			}()
+			if code := waitExit(t, a.cmd); code != 0 {
+				t.Fatalf("run exited %d on %v", code, sig)
+			}
+		})
+	}
+}

@@ -120,6 +120,9 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 	sc.Timeout = *timeout
 	if *device == "" {
 		plan.findScanner(ctx)
+		if ctx.Err() != nil {
+			return e.fail("scan interrupted (%v)", context.Cause(ctx))
+		}
 		sc.Device = plan.scanner.cfg.Device
 	}
 	if plan.scanner.use == deviceSim {
@@ -155,6 +158,9 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 
 	if *list {
 		devs, err := s.Devices(ctx)
+		if ctx.Err() != nil {
+			return e.fail("scan interrupted (%v)", context.Cause(ctx))
+		}
 		if err != nil {
 			return e.scanFail(err)
 		}
@@ -208,6 +214,9 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 	if scanErr != nil {
 		if res.File != "" {
 			fmt.Fprintf(e.stderr, "motcua scan: the %d page(s) before the problem are saved in %s; scan the rest into another file\n", len(res.Pages), res.File)
+		}
+		if ctx.Err() != nil {
+			return e.fail("scan interrupted (%v)", context.Cause(ctx))
 		}
 		return e.scanFail(scanErr)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -22,6 +23,10 @@ func defaultSimDir() string {
 	return filepath.Join(os.TempDir(), "motcua-sim")
 }
 
+// maxCardsBytes bounds the file of card payloads: a payload is about a
+// hundred bytes.
+const maxCardsBytes = 1 << 20
+
 // cmdSim plays the kiosk's devices on pseudo-terminals until stopped.
 func cmdSim(ctx context.Context, e *env, args []string) int {
 	fs, setup := e.flags("sim", "[--cards FILE] [--interval 5s] [--dir DIR] [--printer-fault FAULT]", slog.LevelInfo)
@@ -39,12 +44,11 @@ func cmdSim(ctx context.Context, e *env, args []string) int {
 	}
 	payloads := sim.SamplePayloads
 	if *cards != "" {
-		f, err := os.Open(*cards)
+		b, err := readRegularFile(*cards, maxCardsBytes)
 		if err != nil {
-			return e.fail("--cards: %v", err)
+			return e.fail("--cards %s: %v", *cards, withoutPath(err))
 		}
-		payloads, err = sim.ReadPayloads(f)
-		f.Close()
+		payloads, err = sim.ReadPayloads(bytes.NewReader(b))
 		if err != nil || len(payloads) == 0 {
 			return e.fail("--cards %s: no payloads (%v)", *cards, err)
 		}

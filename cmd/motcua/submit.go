@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -23,6 +22,10 @@ import (
 // maxAttachmentBytes bounds one attachment. A scanned page compresses to well
 // under 1 MB; this leaves room for multi-page PDFs.
 const maxAttachmentBytes = 20 << 20
+
+// maxFormBytes bounds the form: the largest procedure's form takes a few
+// kilobytes.
+const maxFormBytes = 1 << 20
 
 // attachFlag collects repeated --attach values.
 type attachFlag []string
@@ -59,6 +62,15 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
+	// The form is read before the database is opened: standard input may
+	// take a while.
+	form, err := e.readForm(ctx, *formPath)
+	if errors.Is(err, errInterrupted) {
+		return e.fail("submit %v: nothing stored", err)
+	}
+	if err != nil {
+		return e.fail("read form: %v", err)
+	}
 	st, cat, err := e.openWithCatalog(ctx)
 	if err != nil {
 		return e.fail("%v", err)
@@ -67,10 +79,6 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 	p, err := cat.Lookup(*code)
 	if err != nil {
 		return e.fail("%v", err)
-	}
-	form, err := e.readForm(*formPath)
-	if err != nil {
-		return e.fail("read form: %v", err)
 	}
 
 	// Collect every problem before refusing, so the user fixes them at once.
@@ -126,11 +134,23 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 	return e.printJSON(out)
 }
 
-func (e *env) readForm(path string) ([]byte, error) {
+// readForm reads the form named by --form: a regular file, or standard
+// input for "-", at most maxFormBytes either way. Reading standard input
+// stops when ctx ends.
+func (e *env) readForm(ctx context.Context, path string) ([]byte, error) {
 	if path == "-" {
-		return io.ReadAll(io.LimitReader(e.stdin, 1<<20))
+		e.log.Debug("reading the form from standard input")
+		b, err := readBounded(untilDone(ctx, e.stdin), maxFormBytes)
+		if err != nil {
+			return nil, fmt.Errorf("--form - (standard input): %w", err)
+		}
+		return b, nil
 	}
-	return os.ReadFile(path)
+	b, err := readRegularFile(path, maxFormBytes)
+	if err != nil {
+		return nil, fmt.Errorf("--form %s: %w", path, withoutPath(err))
+	}
+	return b, nil
 }
 
 // refuse prints every problem, English then Vietnamese, on standard error,
@@ -223,28 +243,23 @@ func fileExists(path string) bool {
 	return err == nil
 }
 
+// readAttachment reads one --attach file: a regular file of at most
+// maxAttachmentBytes, not empty.
 func readAttachment(path string) ([]byte, *i18n.Error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, i18n.Errorf("unreadable_attachment", "Không đọc được tệp %s: %v", "cannot read %s: %v", path, err)
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, i18n.Errorf("unreadable_attachment", "Không đọc được tệp %s: %v", "cannot read %s: %v", path, err)
-	}
+	b, err := readRegularFile(path, maxAttachmentBytes)
+	var nr *notRegularError
 	switch {
-	case info.IsDir():
-		return nil, i18n.Errorf("unreadable_attachment", "%s là thư mục, không phải tệp", "%s is a directory, not a file", path)
-	case info.Size() == 0:
-		return nil, i18n.Errorf("empty_attachment", "Tệp %s rỗng", "%s is empty", path)
-	case info.Size() > maxAttachmentBytes:
-		return nil, i18n.Errorf("attachment_too_large", "Tệp %s quá lớn (%d MB, tối đa %d MB)",
-			"%s is too large (%d MB, at most %d MB)", path, info.Size()>>20, maxAttachmentBytes>>20)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxAttachmentBytes+1))
-	if err != nil {
-		return nil, i18n.Errorf("unreadable_attachment", "Không đọc được tệp %s: %v", "cannot read %s: %v", path, err)
+	case errors.As(err, &nr):
+		return nil, i18n.Errorf("unreadable_attachment", "%s là %s, không phải tệp thông thường",
+			"--attach %s is a %s, not a regular file", path, nr.kind)
+	case errors.Is(err, errTooLarge):
+		return nil, i18n.Errorf("attachment_too_large", "Tệp %[1]s quá lớn (tối đa %[2]s)",
+			"--attach %[1]s: %[3]v", path, bytesIEC(maxAttachmentBytes), err)
+	case err != nil:
+		return nil, i18n.Errorf("unreadable_attachment", "Không đọc được tệp %s: %v", "--attach %s: cannot read it: %v",
+			path, withoutPath(err))
+	case len(b) == 0:
+		return nil, i18n.Errorf("empty_attachment", "Tệp %s rỗng", "--attach %s is empty", path)
 	}
 	return b, nil
 }

@@ -36,10 +36,14 @@ func cmdSync(ctx context.Context, e *env, args []string) int {
 		w.Run(ctx, 15*time.Second)
 		return exitOK
 	}
+	stop := ctx
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	sum, err := w.Once(ctx)
 	e.printJSON(sum)
+	if stop.Err() != nil {
+		return e.fail("sync interrupted (%v): %d application(s) not delivered stay queued", context.Cause(stop), sum.Remaining)
+	}
 	if err != nil || sum.Remaining > 0 {
 		return e.fail("%d application(s) not delivered: %s", sum.Remaining, sum.LastError)
 	}
