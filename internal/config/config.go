@@ -29,6 +29,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/BurntSushi/toml"
 
@@ -159,7 +160,7 @@ func Locate(flagPath, dataDir string) Source {
 // when it was named.
 func Load(flagPath, dataDir string) (*Config, Source, error) {
 	src := Locate(flagPath, dataDir)
-	data, err := os.ReadFile(src.Path)
+	data, err := readFile(src.Path)
 	if errors.Is(err, fs.ErrNotExist) && src.Origin == OriginDefault {
 		return Default(), src, nil
 	}
@@ -172,6 +173,35 @@ func Load(flagPath, dataDir string) (*Config, Source, error) {
 		return nil, src, err
 	}
 	return c, src, nil
+}
+
+// MaxFileSize bounds a configuration file; a real one is a few KiB.
+const MaxFileSize = 1 << 20
+
+// readFile reads the regular file at path, at most MaxFileSize bytes. It
+// opens without blocking and checks the opened file, so a named pipe or a
+// device named as the configuration cannot hang or flood the agent.
+func readFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", path, info.Mode().Type())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s is larger than %d bytes: not a configuration file", path, MaxFileSize)
+	}
+	return data, nil
 }
 
 // Parse reads a configuration file's content; name is used in errors. Keys

@@ -9,7 +9,9 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -227,5 +229,41 @@ func TestValidateCatchesValuesSetInCode(t *testing.T) {
 	}
 	if Size("50MB").Bytes() != 50e6 || Size("").Bytes() != 0 {
 		t.Fatal("Size.Bytes")
+	}
+}
+
+// A named pipe given as the configuration file is refused at once: opening
+// it for reading used to block until a writer came, hanging the agent.
+func TestLoadRefusesANamedPipe(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := Load(path, t.TempDir())
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Fatalf("Load(FIFO) = %v, want an error saying it is not a regular file", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Load blocked on a named pipe")
+	}
+}
+
+// A configuration file larger than any real one is refused, not read whole.
+func TestLoadRefusesAnOversizedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, 1<<30); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	if _, _, err := Load(path, t.TempDir()); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("Load(1 GiB) = %v, want a size error", err)
 	}
 }
