@@ -64,9 +64,15 @@ func (t Text) String() string {
 type Error struct {
 	Code string // stable, machine-readable, e.g. "id_mismatch"
 	Msg  Text
+	// Err is the error this one explains, if any: errors.Is and errors.As
+	// look through it, though the message does not repeat it.
+	Err error
 }
 
 func (e *Error) Error() string { return e.Msg.In("en") }
+
+// Unwrap returns the error e explains, or nil.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf builds an *Error with formatted bilingual messages.
 func Errorf(code, vi, en string, args ...any) *Error {

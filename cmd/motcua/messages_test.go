@@ -1,8 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/motcua/motcua/agent/i18n"
@@ -43,5 +49,148 @@ func TestDoctorHintsHaveNoFormattingNoise(t *testing.T) {
 		if strings.Contains(h.VI, "%!") || strings.Contains(h.EN, "%!") || h.VI == "" || h.EN == "" {
 			t.Errorf("hint %q / %q", h.VI, h.EN)
 		}
+	}
+}
+
+// otherUser returns how to run motcua as a user who did not create the data
+// directory: as root, the tests run it as nobody on files root owns (the
+// case of root having run it once); otherwise as this user on files made
+// read-only. owner is the name the messages should give.
+func otherUser(t *testing.T) (cred *syscall.Credential, owner string) {
+	t.Helper()
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() != 0 {
+		return nil, me.Username
+	}
+	// The binary's folder is private to root: let nobody run it.
+	if err := os.Chmod(filepath.Dir(motcua), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}, me.Username
+}
+
+// sharedDir returns a new directory others can enter (t.TempDir's parent
+// is private).
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "motcua-shared-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// cliAs runs the motcua binary as cred (nil: as this process).
+func cliAs(t *testing.T, cred *syscall.Credential, dataDir string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(motcua, args...)
+	cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "MOTCUA_DATA_DIR="+dataDir, "MOTCUA_CONFIG=", "MOTCUA_PORTAL=", "HOME=/nonexistent")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+// A data directory another user made (root ran motcua once) is read-only
+// to this one: the error names the directory or file in the way and its
+// owner, in both languages, never "no such file or directory" (what SQLite
+// says when it cannot create its -shm file) nor SQLite's bare "attempt to
+// write a readonly database".
+func TestReadOnlyDataDirNamesTheOwnerNotAMissingFile(t *testing.T) {
+	cred, owner := otherUser(t)
+	base := sharedDir(t)
+	form := writeFile(t, base, "f.json", cli(t, t.TempDir(), "", "procedures", "example", "1.001193").stdout)
+	os.Chmod(form, 0o644)
+	tests := []struct {
+		name        string
+		dirWritable bool
+		dirMode     os.FileMode // for the other user, when not writable
+		files       []string    // the database's files left behind
+		blocked     string      // the path the error must name
+	}{
+		{"database and its WAL, no -shm", false, 0o755, []string{"motcua.db", "motcua.db-wal"}, ""},
+		{"database alone", false, 0o755, []string{"motcua.db"}, ""},
+		{"database, WAL and -shm", false, 0o755, []string{"motcua.db", "motcua.db-wal", "motcua.db-shm"}, ""},
+		{"private directory", false, 0o700, []string{"motcua.db"}, ""},
+		{"writable directory, read-only database", true, 0o777, []string{"motcua.db"}, "motcua.db"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := filepath.Join(base, fmt.Sprint("data", i))
+			if r := cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form); r.code != 0 {
+				t.Fatal(r.stderr)
+			}
+			for _, f := range []string{"motcua.db-wal", "motcua.db-shm"} {
+				os.Remove(filepath.Join(data, f))
+			}
+			for _, f := range tt.files {
+				p := filepath.Join(data, f)
+				if _, err := os.Stat(p); err != nil {
+					if err := os.WriteFile(p, nil, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				mode := os.FileMode(0o644)
+				if cred == nil {
+					mode = 0o444
+				}
+				os.Chmod(p, mode)
+			}
+			dirMode := tt.dirMode
+			if cred == nil {
+				dirMode = 0o555
+				if tt.dirWritable {
+					dirMode = 0o755
+				}
+			}
+			os.Chmod(data, dirMode)
+			t.Cleanup(func() { os.Chmod(data, 0o755) })
+			blocked := data
+			if tt.blocked != "" {
+				blocked = filepath.Join(data, tt.blocked)
+			}
+			r := cliAs(t, cred, data, "submit", "--procedure", "1.001193", "--form", form)
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			if r.code != exitFail || len(lines) != 2 || strings.Contains(r.stderr, "no such file") || strings.Contains(r.stderr, "readonly database") ||
+				!strings.Contains(lines[0], "cannot write "+blocked+" (owned by "+owner+", mode ") ||
+				!strings.Contains(lines[1], "không ghi được vào "+blocked+" (của người dùng "+owner) ||
+				!strings.Contains(lines[0], "sudo chown -R ") {
+				t.Fatalf("submit as another user: exit %d\n%s", r.code, r.stderr)
+			}
+		})
+	}
+}
+
+// A write that finds the disk full says so in both languages, with the
+// free space.
+func TestDiskFullOnOutputIsBilingual(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip("no /dev/full:", err)
+	}
+	defer full.Close()
+	cmd := exec.Command(motcua, "procedures", "--json")
+	cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "MOTCUA_DATA_DIR="+t.TempDir(), "MOTCUA_CONFIG=")
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = full, &errb
+	err = cmd.Run()
+	lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+	if err == nil || len(lines) != 2 || !strings.Contains(lines[0], "The disk is full: ") || !strings.Contains(lines[0], " free)") ||
+		!strings.Contains(lines[1], "Ổ đĩa đầy") {
+		t.Fatalf("stdout on a full disk: %v\n%s", err, errb.String())
 	}
 }
