@@ -540,6 +540,9 @@ func bytesIEC(n uint64) string {
 // checkDatabase checks the database's integrity without changing it: no
 // migration runs here.
 func checkDatabase(ctx context.Context, path string) checkResult {
+	if r, ok := checkDatabaseWritable(path); !ok {
+		return r
+	}
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return passed("not created yet (%s)", path)

@@ -194,3 +194,71 @@ func TestDiskFullOnOutputIsBilingual(t *testing.T) {
 		t.Fatalf("stdout on a full disk: %v\n%s", err, errb.String())
 	}
 }
+
+// doctor fails a database this user cannot write, as the next capture
+// would, even when reading it (and its integrity check) works; the hint
+// names the owner and the fix in both languages.
+func TestDoctorFailsADatabaseItCannotWrite(t *testing.T) {
+	cred, owner := otherUser(t)
+	base := sharedDir(t)
+	form := writeFile(t, base, "f.json", cli(t, t.TempDir(), "", "procedures", "example", "1.001193").stdout)
+	tests := []struct {
+		name        string
+		dirWritable bool
+		create      bool   // whether the database exists
+		blocked     string // the file in the way; "": the directory
+	}{
+		{"read-only directory", false, true, ""},
+		{"read-only database file", true, true, "motcua.db"},
+		{"read-only directory, no database yet", false, false, ""},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := filepath.Join(base, fmt.Sprint("data", i))
+			if err := os.Mkdir(data, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if tt.create {
+				if r := cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form); r.code != 0 {
+					t.Fatal(r.stderr)
+				}
+				// What a running agent leaves: its -wal and -shm, with
+				// which another user can read the database.
+				for _, f := range []string{"motcua.db-wal", "motcua.db-shm"} {
+					p := filepath.Join(data, f)
+					if _, err := os.Stat(p); err != nil {
+						writeFile(t, data, f, "")
+					}
+				}
+				entries, _ := os.ReadDir(data)
+				for _, e := range entries {
+					mode := os.FileMode(0o644)
+					if cred == nil && e.Name() == "motcua.db" {
+						mode = 0o444
+					}
+					os.Chmod(filepath.Join(data, e.Name()), mode)
+				}
+			}
+			dirMode := os.FileMode(0o755)
+			switch {
+			case tt.dirWritable && cred != nil:
+				dirMode = 0o777
+			case !tt.dirWritable && cred == nil:
+				dirMode = 0o555
+			}
+			os.Chmod(data, dirMode)
+			t.Cleanup(func() { os.Chmod(data, 0o755) })
+			blocked := data
+			if tt.blocked != "" {
+				blocked = filepath.Join(data, tt.blocked)
+			}
+			r := cliAs(t, cred, data, "doctor", "--devices", "real")
+			line, hint := doctorLine(t, r.stdout, "database")
+			if r.code != exitFail || !strings.HasPrefix(line, "FAIL database: ") || !strings.Contains(line, blocked) || len(hint) != 2 ||
+				!strings.Contains(hint[0], "không ghi được vào "+blocked+" (của người dùng "+owner) ||
+				!strings.Contains(hint[1], "cannot write "+blocked+" (owned by "+owner) {
+				t.Fatalf("doctor as another user: exit %d, %q %q\n%s", r.code, line, hint, r.stdout)
+			}
+		})
+	}
+}
