@@ -7,6 +7,7 @@ import (
 	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/internal/sqlitedb"
+	"github.com/motcua/motcua/internal/writable"
 )
 
 // explainStorage replaces each error among args whose real cause is a full
@@ -21,7 +22,7 @@ func (e *env) explainStorage(args []any) []string {
 		}
 		x := sqlitedb.Explain(err, filepath.Join(e.dataDir, store.FileName))
 		var ie *i18n.Error
-		if x != err && errors.As(x, &ie) {
+		if errors.As(x, &ie) && (errors.Is(x, writable.ErrNotWritable) || errors.Is(x, writable.ErrDiskFull)) {
 			args[i] = x
 			vi = append(vi, ie.Msg.VI)
 		}

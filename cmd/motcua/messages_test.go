@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/user"
@@ -260,5 +262,102 @@ func TestDoctorFailsADatabaseItCannotWrite(t *testing.T) {
 				t.Fatalf("doctor as another user: exit %d, %q %q\n%s", r.code, line, hint, r.stdout)
 			}
 		})
+	}
+}
+
+// startRunUntilDevices starts `motcua run` with simulated devices as cred
+// and returns it once it has said where its devices are.
+func startRunUntilDevices(t *testing.T, cred *syscall.Credential, data string, portal ...string) *exec.Cmd {
+	t.Helper()
+	if portal == nil {
+		portal = []string{"--portal", refusedURL(t)}
+	}
+	cmd := exec.Command(motcua, append([]string{"run", "--data-dir", data, "--devices", "sim"}, portal...)...)
+	cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "MOTCUA_CONFIG=", "MOTCUA_PORTAL=")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "Printer: simulated at ") {
+			go io.Copy(io.Discard, out)
+			return cmd
+		}
+	}
+	cmd.Wait()
+	t.Fatalf("run did not start its simulated devices:\n%s", stderr.String())
+	return nil
+}
+
+// After another user's run (root's, killed so its simulators stay behind)
+// the next run on the same data directory says the real cause, the
+// simulators' folder and its owner, in both languages, with what staff can
+// do; not "symlink ...: file exists". The same user's stale links are
+// simply replaced.
+func TestRunAfterAnotherUsersSimulatorsSaysWhoOwnsThem(t *testing.T) {
+	cred, owner := otherUser(t)
+	data := filepath.Join(sharedDir(t), "data")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if cred != nil {
+		// The data directory and its database belong to the other user.
+		os.Chown(data, int(cred.Uid), int(cred.Gid))
+	}
+	form := writeFile(t, filepath.Dir(data), "f.json", cli(t, t.TempDir(), "", "procedures", "example", "1.001193").stdout)
+	os.Chmod(form, 0o644)
+	if r := cliAs(t, cred, data, "submit", "--procedure", "1.001193", "--form", form); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+
+	// This user's run, killed: its links stay; the next run replaces them.
+	for range 2 {
+		run := startRunUntilDevices(t, cred, data)
+		run.Process.Kill()
+		run.Wait()
+	}
+	simDir := filepath.Join(data, "sim")
+	if _, err := os.Lstat(filepath.Join(simDir, "card-reader")); err != nil {
+		t.Fatalf("a killed run left no link behind (%v): the test shows nothing", err)
+	}
+
+	// Root's run, killed (or, without root, the folder made read-only).
+	if cred != nil {
+		os.RemoveAll(simDir)
+		run := startRunUntilDevices(t, nil, data, "--local-portal", "127.0.0.1:0")
+		run.Process.Kill()
+		run.Wait()
+		// Root's database files go back to their owner; the simulators'
+		// folder stays root's.
+		for _, f := range []string{"motcua.db", "motcua.db-wal", "motcua.db-shm"} {
+			os.Chown(filepath.Join(data, f), int(cred.Uid), int(cred.Gid))
+		}
+	} else {
+		os.Chmod(simDir, 0o555)
+		t.Cleanup(func() { os.Chmod(simDir, 0o755) })
+	}
+	assertRunFailsOn := func(blocked string, args ...string) {
+		t.Helper()
+		r := cliAs(t, cred, data, append([]string{"run", "--devices", "sim"}, args...)...)
+		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+		last := len(lines) - 1
+		if r.code != exitFail || last < 1 || strings.Contains(r.stderr, "file exists") ||
+			!strings.Contains(lines[last-1], "cannot write "+blocked+" (owned by "+owner+", mode ") ||
+			!strings.Contains(lines[last-1], "sudo chown -R ") ||
+			!strings.Contains(lines[last], "không ghi được vào "+blocked+" (của người dùng "+owner) {
+			t.Fatalf("run %v after another user's: exit %d\n%s", args, r.code, r.stderr)
+		}
+	}
+	assertRunFailsOn(simDir, "--portal", refusedURL(t))
+	if cred != nil {
+		// Root's local portal, in the same data directory.
+		assertRunFailsOn(filepath.Join(data, "local-portal"), "--local-portal", "127.0.0.1:0")
 	}
 }

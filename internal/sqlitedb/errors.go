@@ -22,8 +22,8 @@ import (
 // process cannot write and its owner. The result wraps err. Other errors
 // are returned as they are.
 func Explain(err error, path string) error {
-	if err == nil {
-		return nil
+	if err == nil || errors.Is(err, writable.ErrNotWritable) || errors.Is(err, writable.ErrDiskFull) {
+		return err // nothing to explain, or explained already
 	}
 	var se sqlite3.Error
 	if !errors.As(err, &se) {

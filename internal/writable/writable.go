@@ -13,6 +13,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/motcua/motcua/agent/i18n"
@@ -43,9 +44,19 @@ const (
 // exist. When it cannot, it returns an *i18n.Error wrapping ErrNotWritable
 // that names the first path in the way and why.
 func Check(dir string, names ...string) error {
+	return CheckIn(dir, dir, names...)
+}
+
+// CheckIn is Check for a directory inside root (a data directory): when
+// what is in the way is root or inside it, the fix it suggests is giving
+// root, all of it, to this user.
+func CheckIn(root, dir string, names ...string) error {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil // no path to check: the caller's own error stands
+	}
+	if root, err = filepath.Abs(root); err != nil || !within(root, dir) {
+		root = dir
 	}
 	// dir and its ancestors, the root last.
 	var chain []string
@@ -61,7 +72,7 @@ func Check(dir string, names ...string) error {
 		if errors.Is(err, fs.ErrNotExist) && i+1 < len(chain) {
 			// Created in its parent, which must take it.
 			if err := syscall.Access(chain[i+1], accessW|accessX); err != nil {
-				return blocked(dir, chain[i+1], err)
+				return blocked(root, chain[i+1], err)
 			}
 			return nil
 		}
@@ -69,11 +80,11 @@ func Check(dir string, names ...string) error {
 			return nil // not a permission problem: the caller's own error says it
 		}
 		if err := syscall.Access(p, accessX); err != nil {
-			return blocked(dir, p, err)
+			return blocked(root, p, err)
 		}
 	}
 	if err := syscall.Access(dir, accessW|accessX); err != nil {
-		return blocked(dir, dir, err)
+		return blocked(root, dir, err)
 	}
 	for _, n := range names {
 		p := filepath.Join(dir, n)
@@ -81,15 +92,15 @@ func Check(dir string, names ...string) error {
 			continue
 		}
 		if err := syscall.Access(p, accessR|accessW); err != nil {
-			return blocked(dir, p, err)
+			return blocked(root, p, err)
 		}
 	}
 	return nil
 }
 
-// blocked explains that this process cannot write path (dir or one of its
-// ancestors or files) for the reason access(2) gave.
-func blocked(dir, path string, reason error) error {
+// blocked explains that this process cannot write path (root, one of its
+// ancestors, or a directory or file in it) for the reason access(2) gave.
+func blocked(root, path string, reason error) error {
 	me := currentUser()
 	owner, mode := "?", "?"
 	if fi, err := os.Lstat(path); err == nil {
@@ -110,25 +121,25 @@ func blocked(dir, path string, reason error) error {
 			"Không ghi được vào %[1]s (của người dùng %[2]s, quyền %[3]s): tệp bị khoá, kể cả với quản trị viên (chattr +i?). Báo cán bộ kỹ thuật (lsattr %[1]s)",
 			"%[1]s cannot be written (owned by %[2]s, mode %[3]s): it is locked even against the administrator (chattr +i?). Call technical support (lsattr %[1]s)",
 			path, owner, mode)
-	case path != dir && !within(dir, path):
+	case !within(root, path):
 		// An ancestor of the data directory: giving it away is not the fix.
 		msg = i18n.Tf(
 			"Người dùng %[1]s không vào hoặc không ghi được %[2]s (của người dùng %[3]s, quyền %[4]s), nơi chứa thư mục dữ liệu %[5]s. Hãy chạy motcua bằng người dùng %[3]s, hoặc chọn thư mục dữ liệu mà người dùng %[1]s ghi được (--data-dir)",
 			"user %[1]s cannot enter or write %[2]s (owned by %[3]s, mode %[4]s), which holds the data directory %[5]s: run motcua as %[3]s, or choose a data directory user %[1]s can write (--data-dir)",
-			me, path, owner, mode, dir)
+			me, path, owner, mode, root)
 	default:
 		msg = i18n.Tf(
-			"Người dùng %[1]s không ghi được vào %[2]s (của người dùng %[3]s, quyền %[4]s). Hãy chạy motcua bằng người dùng %[3]s, hoặc nhờ cán bộ kỹ thuật giao thư mục dữ liệu cho người dùng %[1]s: sudo chown -R %[1]s %[5]s",
-			"user %[1]s cannot write %[2]s (owned by %[3]s, mode %[4]s): run motcua as %[3]s, or have technical staff give the data directory to user %[1]s: sudo chown -R %[1]s %[5]s",
-			me, path, owner, mode, dir)
+			"Người dùng %[1]s không ghi được vào %[2]s (của người dùng %[3]s, quyền %[4]s). Hãy chạy motcua bằng người dùng %[3]s, hoặc nhờ cán bộ kỹ thuật giao thư mục này cho người dùng %[1]s: sudo chown -R %[1]s %[5]s",
+			"user %[1]s cannot write %[2]s (owned by %[3]s, mode %[4]s): run motcua as %[3]s, or have technical staff give it to user %[1]s: sudo chown -R %[1]s %[5]s",
+			me, path, owner, mode, root)
 	}
 	return &i18n.Error{Code: CodeNotWritable, Msg: msg, Err: fmt.Errorf("%w: %s: %w", ErrNotWritable, path, reason)}
 }
 
-// within reports whether path is inside dir.
+// within reports whether path is dir or inside it.
 func within(dir, path string) bool {
 	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !filepath.IsAbs(rel) && (len(rel) < 3 || rel[:3] != ".."+string(filepath.Separator))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // DiskFull returns an *i18n.Error wrapping ErrDiskFull and cause, saying
@@ -187,6 +198,36 @@ func Explain(err error) error {
 		if x := Check(filepath.Dir(path), filepath.Base(path)); x != nil {
 			return WithCause(x, err)
 		}
+	}
+	return err
+}
+
+// ExplainWrite is Explain for errors of writes, to files or to directories
+// (creating a file, a directory or a link): a refused permission (EACCES,
+// EPERM) is explained too, by the directory or file in the way and its
+// owner. root is the folder the fix gives to this user when what is in the
+// way is inside it (see CheckIn); "" for the written path's own folder.
+func ExplainWrite(err error, root string) error {
+	x := Explain(err)
+	if x != err || !errors.Is(err, fs.ErrPermission) {
+		return x
+	}
+	var pe *fs.PathError
+	var le *os.LinkError
+	path := ""
+	switch {
+	case errors.As(err, &le):
+		path = le.New
+	case errors.As(err, &pe):
+		path = pe.Path
+	default:
+		return err
+	}
+	if root == "" {
+		root = filepath.Dir(path)
+	}
+	if c := CheckIn(root, filepath.Dir(path), filepath.Base(path)); c != nil {
+		return WithCause(c, err)
 	}
 	return err
 }
