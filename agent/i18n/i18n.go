@@ -16,7 +16,8 @@ func T(vi, en string) Text { return Text{VI: vi, EN: en} }
 // Tf builds a Text by formatting both forms with the same arguments. An
 // argument that is itself a Text is replaced by its form in each language, so
 // a field's label can be put in a message: Tf("Chưa điền: %s", "required:
-// %s", label).
+// %s", label). Both forms take the same arguments: pass each once, and
+// where the languages order them differently use explicit indexes (%[2]s).
 func Tf(vi, en string, args ...any) Text {
 	viArgs := make([]any, len(args))
 	enArgs := make([]any, len(args))
