@@ -16,7 +16,8 @@ func T(vi, en string) Text { return Text{VI: vi, EN: en} }
 // Tf builds a Text by formatting both forms with the same arguments. An
 // argument that is itself a Text is replaced by its form in each language, so
 // a field's label can be put in a message: Tf("Chưa điền: %s", "required:
-// %s", label).
+// %s", label). Both forms take the same arguments: pass each once, and
+// where the languages order them differently use explicit indexes (%[2]s).
 func Tf(vi, en string, args ...any) Text {
 	viArgs := make([]any, len(args))
 	enArgs := make([]any, len(args))
@@ -64,9 +65,15 @@ func (t Text) String() string {
 type Error struct {
 	Code string // stable, machine-readable, e.g. "id_mismatch"
 	Msg  Text
+	// Err is the error this one explains, if any: errors.Is and errors.As
+	// look through it, though the message does not repeat it.
+	Err error
 }
 
 func (e *Error) Error() string { return e.Msg.In("en") }
+
+// Unwrap returns the error e explains, or nil.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf builds an *Error with formatted bilingual messages.
 func Errorf(code, vi, en string, args ...any) *Error {

@@ -100,7 +100,7 @@ func hintReplug(d serialDevice) i18n.Text {
 func hintNotSerial(d serialDevice) i18n.Text {
 	return i18n.Tf(
 		"Kiểm tra cổng trong tệp cấu hình ([%s] port): phải là cổng nối tiếp như /dev/ttyACM0",
-		"Check the port in the config file ([%s] port): it must be a serial device such as /dev/ttyACM0", d.key, d.key)
+		"Check the port in the config file ([%s] port): it must be a serial device such as /dev/ttyACM0", d.key)
 }
 
 func hintDialout() i18n.Text {
@@ -110,13 +110,13 @@ func hintDialout() i18n.Text {
 	}
 	return i18n.Tf(
 		"Thêm người dùng %s vào nhóm dialout (sudo adduser %s dialout), đăng xuất rồi đăng nhập lại",
-		"Add the user %s to the dialout group (sudo adduser %s dialout), then log out and in again", name, name, name, name)
+		"Add the user %s to the dialout group (sudo adduser %s dialout), then log out and in again", name, name)
 }
 
 func hintDatabase(path string) i18n.Text {
 	return i18n.Tf(
 		"Không xoá gì; báo ngay cán bộ kỹ thuật và giữ nguyên tệp %s",
-		"Delete nothing; call technical support at once and keep %s as it is", path, path)
+		"Delete nothing; call technical support at once and keep %s as it is", path)
 }
 
 // cmdDoctor checks what the agent needs and says what to do about each
@@ -540,6 +540,9 @@ func bytesIEC(n uint64) string {
 // checkDatabase checks the database's integrity without changing it: no
 // migration runs here.
 func checkDatabase(ctx context.Context, path string) checkResult {
+	if r, ok := checkDatabaseWritable(path); !ok {
+		return r
+	}
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return passed("not created yet (%s)", path)

@@ -253,8 +253,14 @@ func (e *env) openWithCatalog(ctx context.Context) (*store.Store, *procedure.Cat
 }
 
 // fail prints an error for the CLI and returns exitFail.
+// An error whose real cause is the disk or the data directory is told in
+// English and, on the next line, in Vietnamese (see explainStorage).
 func (e *env) fail(format string, args ...any) int {
+	vi := e.explainStorage(args)
 	msg := fmt.Sprintf(format, args...)
 	fmt.Fprintln(e.stderr, "motcua: "+strings.TrimSpace(msg))
+	for _, v := range vi {
+		fmt.Fprintln(e.stderr, "  "+v)
+	}
 	return exitFail
 }

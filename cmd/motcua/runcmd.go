@@ -19,6 +19,7 @@ import (
 	"github.com/motcua/motcua/devices/scanner"
 	"github.com/motcua/motcua/devices/sim"
 	"github.com/motcua/motcua/internal/config"
+	"github.com/motcua/motcua/internal/sqlitedb"
 	"github.com/motcua/motcua/sync/portal"
 )
 
@@ -451,11 +452,12 @@ func startLocalPortal(ctx context.Context, e *env, listen string) (string, func(
 		}
 	}
 	base := "http://" + ln.Addr().String()
-	p, err := portal.Open(ctx, portal.Config{DataDir: filepath.Join(e.dataDir, "local-portal"),
-		Logger: e.log.With("component", "portal")})
+	dir := filepath.Join(e.dataDir, "local-portal")
+	p, err := portal.Open(ctx, portal.Config{DataDir: dir, Logger: e.log.With("component", "portal")})
 	if err != nil {
 		ln.Close()
-		return "", nil, err
+		// Another user's local portal, as root's after root ran motcua.
+		return "", nil, sqlitedb.Explain(err, filepath.Join(dir, "portal.db"))
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	served := make(chan struct{})

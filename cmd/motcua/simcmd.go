@@ -13,6 +13,7 @@ import (
 
 	"github.com/motcua/motcua/devices/sim"
 	"github.com/motcua/motcua/internal/config"
+	"github.com/motcua/motcua/internal/writable"
 )
 
 // defaultSimDir is where simulated devices appear.
@@ -133,7 +134,16 @@ type simDevices struct {
 // simulates, and points p at it: the card reader and the printer on
 // pseudo-terminals, the scanner as SANE's test backend. The simulated card
 // reader shows payloads, in turn.
+//
+// An error that comes from dir (or a file in it) this user cannot write,
+// as when another user ran motcua on the same data directory first, names
+// what is in the way and its owner, in both languages.
 func startSimDevices(dir string, p *devicePlan, payloads [][]byte) (*simDevices, error) {
+	s, err := startSims(dir, p, payloads)
+	return s, writable.ExplainWrite(err, dir)
+}
+
+func startSims(dir string, p *devicePlan, payloads [][]byte) (*simDevices, error) {
 	s := &simDevices{receipts: filepath.Join(dir, "receipts")}
 	var err error
 	if p.cardReader.use == deviceSim {

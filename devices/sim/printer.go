@@ -55,21 +55,21 @@ func NewPrinter(path, dir string) (*Printer, error) {
 	name := slave.Name()
 	// Keep the slave open: the master then reads nothing but what the agent
 	// writes, and survives the agent closing the port between receipts.
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		master.Close()
-		slave.Close()
-		return nil, err
+	err = os.MkdirAll(dir, 0o755)
+	if err == nil {
+		err = checkWritable(dir)
 	}
-	os.MkdirAll(filepath.Dir(path), 0o755)
-	os.Remove(path)
-	if err := os.Symlink(name, path); err != nil {
+	if err == nil {
+		err = linkDevice(name, path)
+	}
+	if err != nil {
 		master.Close()
 		slave.Close()
 		return nil, fmt.Errorf("printer simulator: %w", err)
 	}
 	p := &Printer{path: path, dir: dir, stopped: make(chan struct{})}
 	p.close = func() error {
-		os.Remove(path)
+		unlinkDevice(name, path)
 		p.mu.Lock()
 		p.closing = true
 		p.mu.Unlock()

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 
@@ -21,6 +20,7 @@ import (
 // payload and a CR LF, as the scanner does when a card is shown to it.
 type CardReader struct {
 	path   string
+	dev    string // the pseudo-terminal path links to
 	master *os.File
 
 	mu       sync.Mutex
@@ -37,17 +37,12 @@ func NewCardReader(path string, payloads [][]byte) (*CardReader, error) {
 	}
 	name := slave.Name()
 	slave.Close()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		master.Close()
-		return nil, err
-	}
-	os.Remove(path)
-	if err := os.Symlink(name, path); err != nil {
+	if err := linkDevice(name, path); err != nil {
 		master.Close()
 		return nil, fmt.Errorf("card reader simulator: %w", err)
 	}
 	go io.Copy(io.Discard, master) // whatever the agent writes to the reader
-	return &CardReader{path: path, master: master, payloads: payloads}, nil
+	return &CardReader{path: path, dev: name, master: master, payloads: payloads}, nil
 }
 
 // Path is the device path the agent opens.
@@ -74,7 +69,7 @@ func (c *CardReader) Next() ([]byte, error) {
 
 // Close unplugs the simulated reader.
 func (c *CardReader) Close() error {
-	os.Remove(c.path)
+	unlinkDevice(c.dev, c.path)
 	return c.master.Close()
 }
 
