@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/motcua/motcua/agent/store"
 )
 
 // ErrBudgetSpent is returned (wrapped) when delivering an application would
@@ -38,6 +40,14 @@ func (w *Worker) budgetUsed(ctx context.Context, key string) (int64, error) {
 		return 0, fmt.Errorf("read the data budget: stored %q: %w", v, err)
 	}
 	return n + unrecorded, nil
+}
+
+// BudgetUsed returns the upload bytes counted against the data budget of
+// the day now falls in (Vietnam time), and that day.
+func BudgetUsed(ctx context.Context, st *store.Store, now time.Time) (day string, used int64, err error) {
+	key := budgetKey(now)
+	used, err = (&Worker{cfg: Config{Store: st}}).budgetUsed(ctx, key)
+	return strings.TrimPrefix(key, "uplink.budget."), used, err
 }
 
 // booking is bytes booked against one day's budget before they are sent.

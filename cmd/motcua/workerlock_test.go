@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/motcua/motcua/agent/store"
+	"github.com/motcua/motcua/sync/portalapi"
+	"github.com/motcua/motcua/sync/uplink"
+)
+
+// countingLink is a reverse proxy in front of target that counts the upload
+// bytes that reach it in request bodies.
+func countingLink(t *testing.T, target string) (string, *atomic.Int64) {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, portalapi.PathUploads) && r.Body != nil {
+			r.Body = &countedBody{ReadCloser: r.Body, n: &n}
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, &n
+}
+
+type countedBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (c *countedBody) Read(p []byte) (int, error) {
+	k, err := c.ReadCloser.Read(p)
+	c.n.Add(int64(k))
+	return k, err
+}
+
+// submitPages captures n applications of size bytes each in data and
+// returns their payload in all.
+func submitPages(t *testing.T, data string, n, size int) int64 {
+	t.Helper()
+	dir := t.TempDir()
+	form := writeFile(t, dir, "f.json", cli(t, data, "", "procedures", "example", "1.001193").stdout)
+	for i := range n {
+		page := writeFile(t, dir, fmt.Sprintf("scan-%d.jpg", i), "\xff\xd8\xff\xe0"+strings.Repeat(strconv.Itoa(i), size-4))
+		if r := cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form, "--attach", page); r.code != 0 {
+			t.Fatal(r.stderr)
+		}
+	}
+	var rows []queueRow
+	mustJSON(t, cli(t, data, "", "queue", "--json").stdout, &rows)
+	var payload int64
+	for _, r := range rows {
+		payload += r.PayloadBytes
+	}
+	return payload
+}
+
+// waitDelivered waits until every application in data has a file code.
+func waitDelivered(t *testing.T, data string) []queueRow {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		var rows []queueRow
+		mustJSON(t, cli(t, data, "", "queue", "--json").stdout, &rows)
+		done := len(rows) > 0
+		for _, r := range rows {
+			done = done && r.FileCode != ""
+		}
+		if done {
+			return rows
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not delivered in time: %+v", rows)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// budgetUsed reads the data budget counted today in data.
+func budgetUsed(t *testing.T, data string) int64 {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(data, store.FileName), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, used, err := uplink.BudgetUsed(context.Background(), st, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return used
+}
+
+// Two workers on one data directory, `run` and `sync --once`, each put
+// the other's "sending" applications back in the queue and sent them again:
+// the portal got the payload several times over and the daily budget
+// counted far more than was sent. Now `sync --once` finds the delivery lock
+// taken, names its holder and exits 1; run alone delivers, each byte once,
+// and the budget counts exactly the bytes that crossed the wire.
+func TestSyncBesideRunDoesNotSendTwiceNorCountTwice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	portalURL, portalDir := startPortal(t)
+	link, wire := countingLink(t, slowLink(t, portalURL, 300)) // 300 KB/s: uploads overlap the second worker
+	data := t.TempDir()
+	payload := submitPages(t, data, 3, 300_000)
+
+	agent := startAgent(t, data, "--portal", link, "--daily-budget", "10MB", "--devices", "real")
+	r := cli(t, data, "", "sync", "--once", "--portal", link, "--daily-budget", "10MB", "--timeout", "90s")
+	pid := strconv.Itoa(agent.cmd.Process.Pid)
+	if r.code != 1 || !strings.Contains(r.stderr, "pid "+pid) || !strings.Contains(r.stderr, "motcua run") ||
+		!strings.Contains(r.stderr, "Một tiến trình motcua khác") {
+		t.Errorf("sync --once beside run: exit %d, want 1 naming pid %s (motcua run) in English and Vietnamese:\n%s", r.code, pid, r.stderr)
+	}
+	rows := waitDelivered(t, data)
+	agent.stop(t)
+
+	var subs []struct {
+		IdempotencyKey string `json:"idempotency_key"`
+	}
+	mustJSON(t, cli(t, portalDir, "", "portal", "list", "--json", "--data-dir", portalDir).stdout, &subs)
+	if len(subs) != len(rows) {
+		t.Errorf("the portal filed %d submissions for %d applications", len(subs), len(rows))
+	}
+	if got := wire.Load(); got != payload {
+		t.Errorf("%d upload bytes reached the portal for a payload of %d", got, payload)
+	}
+	if used := budgetUsed(t, data); used != wire.Load() {
+		t.Errorf("the daily budget counts %d bytes; %d crossed the wire", used, wire.Load())
+	}
+	if r := cli(t, data, "", "audit", "verify"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+}
+
+// A second run waits for the delivery lock while the first delivers, and
+// takes over at once when the first is killed with SIGKILL: the kernel
+// drops the lock with its holder, so nothing stale blocks delivery.
+func TestSecondRunTakesOverFromAKilledOne(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	portalURL, portalDir := startPortal(t)
+	link := slowLink(t, portalURL, 200)
+	data := t.TempDir()
+	submitPages(t, data, 2, 400_000)
+
+	first := startAgent(t, data, "--portal", link, "--devices", "real")
+	second := startAgent(t, data, "--portal", link, "--devices", "real")
+	if !strings.Contains(second.stdout, "pid "+strconv.Itoa(first.cmd.Process.Pid)) {
+		t.Errorf("the second run does not say which process delivers:\n%s", second.stdout)
+	}
+	first.cmd.Process.Kill()
+	first.cmd.Wait()
+	second.waitLog(t, "delivery lock taken")
+	rows := waitDelivered(t, data)
+	second.stop(t)
+	var subs []struct {
+		IdempotencyKey string `json:"idempotency_key"`
+	}
+	mustJSON(t, cli(t, portalDir, "", "portal", "list", "--json", "--data-dir", portalDir).stdout, &subs)
+	if len(subs) != len(rows) {
+		t.Errorf("the portal filed %d submissions for %d applications", len(subs), len(rows))
+	}
+	if r := cli(t, data, "", "sync", "--once", "--portal", link); r.code != 0 {
+		t.Errorf("sync --once after run stopped: %d\n%s", r.code, r.stderr)
+	}
+}
