@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -30,6 +33,7 @@ func countingLink(t *testing.T, target string) (string, *atomic.Int64) {
 	}
 	var n atomic.Int64
 	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.ErrorLog = log.New(io.Discard, "", 0) // a killed client's cut is expected
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, portalapi.PathUploads) && r.Body != nil {
 			r.Body = &countedBody{ReadCloser: r.Body, n: &n}
@@ -183,4 +187,49 @@ func TestSecondRunTakesOverFromAKilledOne(t *testing.T) {
 	if r := cli(t, data, "", "sync", "--once", "--portal", link); r.code != 0 {
 		t.Errorf("sync --once after run stopped: %d\n%s", r.code, r.stderr)
 	}
+}
+
+// A worker killed mid-upload left its application's whole size booked
+// against the daily budget, and the next worker booked what remained on top:
+// the budget counted bytes that never left. The next worker now corrects
+// the open booking to the portal's offset, so the budget counts what crossed
+// the wire, once; only bytes in flight at the kill may differ.
+func TestBudgetAfterAKilledUploadCountsWhatCrossedTheWire(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	portalURL, _ := startPortal(t)
+	counted, wire := countingLink(t, portalURL)
+	link := slowLink(t, counted, 200) // 200 KB/s: killed well before the end
+	data := t.TempDir()
+	payload := submitPages(t, data, 1, 1_000_000)
+
+	cmd := exec.Command(motcua, "sync", "--once", "--portal", link, "--daily-budget", "10MB", "--log-level", "error")
+	cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "MOTCUA_DATA_DIR="+data)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(30 * time.Second)
+	for wire.Load() < 200_000 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the upload did not start: %d bytes", wire.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	killedAt := wire.Load()
+	if killedAt >= payload {
+		t.Fatalf("the upload was complete (%d of %d bytes) before the kill: the test did not test", killedAt, payload)
+	}
+	if r := cli(t, data, "", "sync", "--once", "--portal", link, "--daily-budget", "10MB", "--timeout", "2m"); r.code != 0 {
+		t.Fatalf("sync after the kill: %d\n%s", r.code, r.stderr)
+	}
+	used, sent := budgetUsed(t, data), wire.Load()
+	const inFlight = 64 << 10
+	if used < sent-inFlight || used > sent+inFlight {
+		t.Errorf("the daily budget counts %d bytes; %d crossed the wire (%d before the kill, payload %d)", used, sent, killedAt, payload)
+	}
+	t.Logf("killed at %d bytes; %d crossed the wire in all, the budget counts %d", killedAt, sent, used)
 }
