@@ -157,7 +157,8 @@ func TestSyncBesideRunDoesNotSendTwiceNorCountTwice(t *testing.T) {
 
 // A second run waits for the delivery lock while the first delivers, and
 // takes over at once when the first is killed with SIGKILL: the kernel
-// drops the lock with its holder, so nothing stale blocks delivery.
+// drops the lock with its holder, so nothing stale blocks delivery. Submit
+// works meanwhile, and a waiting run stops on SIGTERM.
 func TestSecondRunTakesOverFromAKilledOne(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
@@ -172,6 +173,11 @@ func TestSecondRunTakesOverFromAKilledOne(t *testing.T) {
 	if !strings.Contains(second.stdout, "pid "+strconv.Itoa(first.cmd.Process.Pid)) {
 		t.Errorf("the second run does not say which process delivers:\n%s", second.stdout)
 	}
+	// Capturing needs no lock: submit works while a worker delivers.
+	submitPages(t, data, 1, 50_000)
+	// A run waiting for the lock stops on SIGTERM like any other.
+	third := startAgent(t, data, "--portal", link, "--devices", "real")
+	third.stop(t)
 	first.cmd.Process.Kill()
 	first.cmd.Wait()
 	second.waitLog(t, "delivery lock taken")
