@@ -136,8 +136,9 @@ func (w *Worker) book(ctx context.Context, id, need int64) (booking, error) {
 		return booking{}, err
 	}
 	corrected := b.Open != nil
+	var learned portalOffset
 	if corrected {
-		w.correctOpen(ctx, &b)
+		learned = w.correctOpen(ctx, &b)
 	}
 	used := b.Used + w.unrecordedOn(b.Day)
 	if need == 0 || used+need > w.cfg.DailyBudget {
@@ -155,19 +156,35 @@ func (w *Worker) book(ctx context.Context, id, need int64) (booking, error) {
 	if err != nil {
 		return booking{}, err
 	}
+	from := up.Confirmed
+	if learned.known && learned.id == id {
+		// The store's offset lags behind the portal's after a kill: a
+		// booking from it would count again, after another kill, bytes
+		// counted already.
+		from = max(from, learned.offset)
+	}
 	b.Used += need
-	b.Open = &openBooking{ID: id, Booked: need, From: up.Confirmed}
+	b.Open = &openBooking{ID: id, Booked: need, From: from}
 	if err := saveBudget(ctx, st, b); err != nil {
 		return booking{}, err
 	}
 	return booking{day: b.Day, booked: need}, nil
 }
 
+// portalOffset is an upload's offset the portal answered for application id.
+type portalOffset struct {
+	id     int64
+	offset int64
+	known  bool
+}
+
 // correctOpen corrects the booking a killed worker left open to the bytes
 // the portal acknowledged for it: its upload's offset now, less the offset
-// it was booked from. What cannot be learned stays counted.
-func (w *Worker) correctOpen(ctx context.Context, b *budgetRecord) {
+// it was booked from. What cannot be learned stays counted. It returns the
+// offset it learned.
+func (w *Worker) correctOpen(ctx context.Context, b *budgetRecord) portalOffset {
 	o := *b.Open
+	learned := portalOffset{id: o.ID}
 	b.Open = nil
 	acked := o.Booked
 	up, found, err := w.cfg.Store.Upload(ctx, o.ID)
@@ -184,11 +201,13 @@ func (w *Worker) correctOpen(ctx context.Context, b *budgetRecord) {
 			acked = 0
 		case err == nil:
 			acked = min(max(off-o.From, 0), o.Booked)
+			learned.offset, learned.known = off, true
 		}
 	}
 	b.Used = max(b.Used-(o.Booked-acked), 0)
 	w.log.Info("data budget: corrected the booking of an interrupted delivery to what the portal acknowledged",
 		"id", o.ID, "booked", o.Booked, "acknowledged", acked)
+	return learned
 }
 
 // settleBudget corrects a booking to the sent bytes that in fact left, and
