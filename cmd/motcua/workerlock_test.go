@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -158,7 +159,7 @@ func TestSyncBesideRunDoesNotSendTwiceNorCountTwice(t *testing.T) {
 // A second run waits for the delivery lock while the first delivers, and
 // takes over at once when the first is killed with SIGKILL: the kernel
 // drops the lock with its holder, so nothing stale blocks delivery. Submit
-// works meanwhile, and a waiting run stops on SIGTERM.
+// works meanwhile, and a waiting run or sync stops on SIGTERM.
 func TestSecondRunTakesOverFromAKilledOne(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
@@ -178,6 +179,13 @@ func TestSecondRunTakesOverFromAKilledOne(t *testing.T) {
 	// A run waiting for the lock stops on SIGTERM like any other.
 	third := startAgent(t, data, "--portal", link, "--devices", "real")
 	third.stop(t)
+	// So does a sync that delivers until stopped.
+	loop := startBlocked(t, data, "sync", "--portal", link)
+	loop.waitSaid(t, "Waiting for it to stop")
+	loop.cmd.Process.Signal(syscall.SIGTERM)
+	if err := loop.cmd.Wait(); err != nil {
+		t.Errorf("sync waiting for the lock, stopped: %v\n%s", err, loop.output())
+	}
 	first.cmd.Process.Kill()
 	first.cmd.Wait()
 	second.waitLog(t, "delivery lock taken")
