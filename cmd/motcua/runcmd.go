@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"github.com/motcua/motcua/devices/scanner"
 	"github.com/motcua/motcua/devices/sim"
 	"github.com/motcua/motcua/internal/config"
+	"github.com/motcua/motcua/internal/dirlock"
 	"github.com/motcua/motcua/internal/sqlitedb"
 	"github.com/motcua/motcua/sync/portal"
 )
@@ -79,6 +81,17 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail("%v", err)
 	}
+	// One process delivers a data directory's outbox. When another does,
+	// run says so and waits for it to stop, its devices watched meanwhile.
+	lock, err := e.lockDelivery("motcua run")
+	var held *dirlock.HeldError
+	if errors.As(err, &held) {
+		fmt.Fprintln(e.stdout, "Delivery: "+deliveryHeld(held)+"\nWaiting for it to stop before delivering.")
+		e.log.Warn("another process delivers from this data directory; waiting for the delivery lock", "holder", held.Holder.String())
+	} else if err != nil {
+		return e.fail("delivery lock: %v", err)
+	}
+	defer func() { lock.Unlock() }()
 
 	// SANE may take seconds to list the scanners (or hang): the agent
 	// does not wait for it, the scanner is discovered in the background.
@@ -135,7 +148,18 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	fmt.Fprintln(e.stdout, "Capture applications with 'motcua submit'; press Ctrl-C to stop.")
 	e.log.Info("agent started", "data_dir", e.dataDir, "catalog", cat.Version, "queued", len(queued), "portal", *up.portal,
 		"devices", plan.mode, "config", src.Path)
-	w.Run(ctx, 5*time.Second)
+	if lock == nil {
+		lock, err = e.waitDelivery(ctx, "motcua run")
+		if err == nil {
+			e.log.Info("delivery lock taken: this process delivers the outbox now")
+		}
+	}
+	if lock != nil {
+		w.Run(ctx, 5*time.Second)
+	} else if ctx.Err() == nil {
+		e.log.Error("no delivery: the delivery lock could not be taken", "err", err)
+		<-ctx.Done()
+	}
 	e.log.Info("agent stopped")
 	return exitOK
 }

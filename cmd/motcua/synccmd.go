@@ -2,10 +2,49 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/motcua/motcua/internal/dirlock"
 )
+
+// deliveryLockFile is the lock file, in the data directory, of the one
+// process that delivers its outbox: two workers would each put the other's
+// "sending" applications back in the queue and send them again. Capturing
+// (submit) needs no lock: only delivery is exclusive.
+const deliveryLockFile = "delivery.lock"
+
+// lockDelivery takes the data directory's delivery lock for command
+// without waiting; a *dirlock.HeldError names the process that holds it.
+func (e *env) lockDelivery(command string) (*dirlock.Lock, error) {
+	return dirlock.TryLock(filepath.Join(e.dataDir, deliveryLockFile), e.deliveryHolder(command))
+}
+
+// waitDelivery waits for the delivery lock until ctx ends, polling every
+// second.
+func (e *env) waitDelivery(ctx context.Context, command string) (*dirlock.Lock, error) {
+	return dirlock.Wait(ctx, filepath.Join(e.dataDir, deliveryLockFile), e.deliveryHolder(command), time.Second, nil)
+}
+
+func (e *env) deliveryHolder(command string) dirlock.Holder {
+	return dirlock.Holder{PID: os.Getpid(), Command: command, Since: time.Now()}
+}
+
+// deliveryHeld says, in English and Vietnamese, that another process
+// delivers this data directory's outbox, and which.
+func deliveryHeld(he *dirlock.HeldError) string {
+	pid := "?"
+	if he.Holder.PID != 0 {
+		pid = fmt.Sprint(he.Holder.PID)
+	}
+	return fmt.Sprintf("another motcua process delivers this data directory's outbox: %s (lock file %s); only one may deliver at a time.\n"+
+		"Một tiến trình motcua khác (pid %s) đang gửi hồ sơ của thư mục dữ liệu này; mỗi lúc chỉ một tiến trình được gửi.", he.Holder, he.Path, pid)
+}
 
 // cmdSync delivers the outbox to a portal: once, or until stopped.
 func cmdSync(ctx context.Context, e *env, args []string) int {
@@ -32,6 +71,22 @@ func cmdSync(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail("%v", err)
 	}
+	lock, err := e.lockDelivery("motcua sync")
+	var held *dirlock.HeldError
+	if errors.As(err, &held) && !*once {
+		fmt.Fprintln(e.stderr, "motcua sync: "+deliveryHeld(held)+"\nWaiting for it to stop.")
+		lock, err = e.waitDelivery(ctx, "motcua sync")
+		if ctx.Err() != nil {
+			return exitOK
+		}
+	}
+	if errors.As(err, &held) {
+		return e.fail("%s", strings.Replace(deliveryHeld(held), ".\n", "; stop it, or let it deliver.\n", 1))
+	}
+	if err != nil {
+		return e.fail("delivery lock: %v", err)
+	}
+	defer lock.Unlock()
 	if !*once {
 		w.Run(ctx, 15*time.Second)
 		return exitOK

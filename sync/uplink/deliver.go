@@ -27,7 +27,7 @@ func (w *Worker) deliver(ctx context.Context, id int64) error {
 	}
 	// The bytes are booked against the day's budget before any leaves: a
 	// failed write sends nothing.
-	bk, err := w.book(ctx, need)
+	bk, err := w.book(ctx, id, need)
 	if err != nil {
 		return err
 	}

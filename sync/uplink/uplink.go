@@ -425,7 +425,11 @@ func (s *Summary) hold(until time.Time) {
 }
 
 // Recover puts back in the queue the applications left "sending" by a
-// worker that died mid-delivery; their uploads resume where they were.
+// worker that died mid-delivery; their uploads resume where they were. Only
+// the one worker of a store may call it (Once and Run do): beside a live
+// worker it would queue again what that worker is sending, and both would
+// send it. cmd/motcua holds the data directory's delivery lock
+// (internal/dirlock) for as long as its worker runs.
 func (w *Worker) Recover(ctx context.Context) error {
 	list, err := w.cfg.Store.List(ctx, store.ListOptions{States: []application.State{application.Sending}})
 	if err != nil {
