@@ -537,8 +537,10 @@ func bytesIEC(n uint64) string {
 	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
 }
 
-// checkDatabase checks the database's integrity without changing it: no
-// migration runs here.
+// checkDatabase checks the database's integrity and its audit log, against
+// the head anchored outside it, without changing anything: the database is
+// opened read-only, so no migration, no checkpoint, and a damaged WAL stays
+// as it is for technical support.
 func checkDatabase(ctx context.Context, path string) checkResult {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -547,7 +549,7 @@ func checkDatabase(ctx context.Context, path string) checkResult {
 	if err != nil {
 		return failed(hintDatabase(path), "%v", err)
 	}
-	db, err := sql.Open("sqlite3", sqlitedb.DSN(path))
+	db, err := sql.Open("sqlite3", sqlitedb.ReadOnlyDSN(path))
 	if err != nil {
 		return failed(hintDatabase(path), "open %s: %v", path, err)
 	}
@@ -555,5 +557,19 @@ func checkDatabase(ctx context.Context, path string) checkResult {
 	if err := sqlitedb.IntegrityCheck(ctx, db); err != nil {
 		return failed(hintDatabase(path), "%s: %v", path, err)
 	}
-	return passed("%s: integrity ok (%s)", path, bytesIEC(uint64(fi.Size())))
+	audit := "audit log not checked: a command that writes (run, submit) brings the schema up to date first"
+	st, err := store.OpenReadOnly(ctx, path, store.Options{})
+	switch {
+	case errors.Is(err, sqlitedb.ErrSchemaTooOld):
+	case err != nil:
+		return failed(hintDatabase(path), "%v", err)
+	default:
+		defer st.Close()
+		n, err := st.VerifyAudit(ctx)
+		if err != nil {
+			return failed(hintDatabase(path), "%s: integrity ok, but the audit log is NOT intact after %d good events: %v", path, n, err)
+		}
+		audit = fmt.Sprintf("audit log intact (%d events)", n)
+	}
+	return passed("%s: integrity ok, %s (%s)", path, audit, bytesIEC(uint64(fi.Size())))
 }

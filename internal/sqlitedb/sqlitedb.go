@@ -28,6 +28,9 @@ var (
 	// ErrNotWAL is returned (wrapped) by Open when SQLite refuses the WAL
 	// journal, as on some network file systems.
 	ErrNotWAL = errors.New("database cannot use the WAL journal")
+	// ErrSchemaTooOld is returned (wrapped) by OpenReadOnly for a database
+	// that a writing command has not yet brought up to date.
+	ErrSchemaTooOld = errors.New("database schema is older than this program")
 )
 
 // Open opens (creating if needed) the database file at path and applies the
@@ -65,9 +68,69 @@ func Open(ctx context.Context, path string, migrations fs.FS, log *slog.Logger) 
 // foreign keys, a busy timeout, and BEGIN IMMEDIATE for transactions so that
 // writers queue for the lock at the start instead of failing at commit.
 func DSN(path string) string {
-	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
-	return "file:" + esc + "?_journal_mode=WAL&_synchronous=FULL&_foreign_keys=1" +
+	return "file:" + escapePath(path) + "?_journal_mode=WAL&_synchronous=FULL&_foreign_keys=1" +
 		"&_busy_timeout=10000&_txlock=immediate"
+}
+
+// OpenReadOnly opens the database file at path for reading only: no
+// migration, no checkpoint, no write of any kind to the database or its WAL,
+// whatever state they are in (SQLite's mode=ro; a read-only connection
+// never checkpoints, not even the last one on close). A database that does
+// not exist yet reads as an empty one with the schema of migrations, held in
+// memory; nothing is created on disk.
+func OpenReadOnly(ctx context.Context, path string, migrations fs.FS, log *slog.Logger) (*sql.DB, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ms, err := load(migrations)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		db, err := sql.Open("sqlite3", "file::memory:?_foreign_keys=1")
+		if err != nil {
+			return nil, err
+		}
+		// Each connection to :memory: is a database of its own: keep one.
+		db.SetMaxOpenConns(1)
+		if err := migrate(ctx, db, migrations, log); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return db, nil
+	} else if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite3", ReadOnlyDSN(path))
+	if err != nil {
+		return nil, err
+	}
+	var have int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+		db.Close()
+		return nil, err
+	}
+	switch {
+	case have > len(ms):
+		db.Close()
+		return nil, fmt.Errorf("%w: schema %d, this program knows up to %d", ErrSchemaTooNew, have, len(ms))
+	case have < len(ms):
+		db.Close()
+		return nil, fmt.Errorf("%w: schema %d, this program reads %d; a command that writes (run, submit) updates it",
+			ErrSchemaTooOld, have, len(ms))
+	}
+	return db, nil
+}
+
+// ReadOnlyDSN builds the connection string of a read-only connection:
+// SQLite's mode=ro and query_only, so neither the database nor its WAL is
+// written, and a busy timeout.
+func ReadOnlyDSN(path string) string {
+	return "file:" + escapePath(path) + "?mode=ro&_query_only=1&_foreign_keys=1&_busy_timeout=10000"
+}
+
+func escapePath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
 type migration struct {
