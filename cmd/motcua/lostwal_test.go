@@ -148,3 +148,45 @@ func TestLostWALTailIsReported(t *testing.T) {
 		})
 	}
 }
+
+// doctor promised to change nothing and told staff to delete nothing, yet
+// it checkpointed and deleted a damaged WAL; so did queue, show and audit
+// verify, which only read. Each must leave the database and its WAL byte
+// for byte as they were, the evidence technical support needs.
+func TestReadingCommandsLeaveADamagedWALAsItIs(t *testing.T) {
+	data, _ := walDataDir(t, 6)
+	walPath := filepath.Join(data, store.FileName+"-wal")
+	wal, err := os.ReadFile(walPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Damage the last commit's frames: its tail is lost, the rest reads.
+	copy(wal[len(wal)-walPageFrame+24+500:], bytes.Repeat([]byte{0x55}, 64))
+	if err := os.WriteFile(walPath, wal, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := os.ReadFile(filepath.Join(data, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeFile(t, t.TempDir(), "c.toml", "devices = \"real\"\n")
+	for _, args := range [][]string{
+		{"doctor", "--config", cfg},
+		{"queue"},
+		{"queue", "--json"},
+		{"show", "1"},
+		{"audit", "verify"},
+		{"procedures"},
+		{"receipt", "1", "--png", filepath.Join(t.TempDir(), "r.png")},
+	} {
+		r := cli(t, data, "", args...)
+		afterWAL, err := os.ReadFile(walPath)
+		if err != nil || !bytes.Equal(afterWAL, wal) {
+			t.Fatalf("motcua %s changed the WAL (%d bytes before, %d after, %v); it said %s%s",
+				strings.Join(args, " "), len(wal), len(afterWAL), err, r.stdout, r.stderr)
+		}
+		if afterDB, err := os.ReadFile(filepath.Join(data, store.FileName)); err != nil || !bytes.Equal(afterDB, db) {
+			t.Fatalf("motcua %s changed the database (%v)", strings.Join(args, " "), err)
+		}
+	}
+}

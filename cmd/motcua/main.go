@@ -221,7 +221,8 @@ func (e *env) parseAppID(name, arg string) (int64, bool) {
 	return id, true
 }
 
-// openStore opens the database in the data directory.
+// openStore opens the database in the data directory, for a command that
+// writes.
 func (e *env) openStore(ctx context.Context) (*store.Store, error) {
 	path := filepath.Join(e.dataDir, store.FileName)
 	s, err := store.Open(ctx, path, store.Options{Logger: e.log, Now: e.now})
@@ -231,11 +232,29 @@ func (e *env) openStore(ctx context.Context) (*store.Store, error) {
 	return s, nil
 }
 
+// readStore opens the database in the data directory read-only, for a
+// command that only reads: it changes nothing, not even a damaged WAL, and
+// creates nothing.
+func (e *env) readStore(ctx context.Context) (*store.Store, error) {
+	path := filepath.Join(e.dataDir, store.FileName)
+	return store.OpenReadOnly(ctx, path, store.Options{Logger: e.log, Now: e.now})
+}
+
 // openWithCatalog opens the database and returns it with the procedure
 // catalog to capture with: the newest of the built-in one and those pulled
 // from the portal.
 func (e *env) openWithCatalog(ctx context.Context) (*store.Store, *procedure.Catalog, error) {
 	st, err := e.openStore(ctx)
+	return withCatalog(ctx, st, err)
+}
+
+// readWithCatalog is openWithCatalog for a command that only reads.
+func (e *env) readWithCatalog(ctx context.Context) (*store.Store, *procedure.Catalog, error) {
+	st, err := e.readStore(ctx)
+	return withCatalog(ctx, st, err)
+}
+
+func withCatalog(ctx context.Context, st *store.Store, err error) (*store.Store, *procedure.Catalog, error) {
 	if err != nil {
 		return nil, nil, err
 	}

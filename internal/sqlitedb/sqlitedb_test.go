@@ -3,6 +3,7 @@ package sqlitedb
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,4 +76,55 @@ func TestFailedMigrationIsRolledBack(t *testing.T) {
 		t.Fatalf("the failed migration left a half-made schema: %v", err)
 	}
 	db.Close()
+}
+
+// OpenReadOnly writes nothing: a missing database is not created, and a
+// write through it is refused; its schema must be the program's.
+func TestOpenReadOnly(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "t.db")
+	v1 := fstest.MapFS{"0001_init.sql": {Data: []byte("CREATE TABLE t (x INTEGER);")}}
+	v2 := fstest.MapFS{
+		"0001_init.sql": {Data: []byte("CREATE TABLE t (x INTEGER);")},
+		"0002_more.sql": {Data: []byte("CREATE TABLE u (y INTEGER);")},
+	}
+	db, err := OpenReadOnly(ctx, path, v1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil || n != 0 {
+		t.Errorf("a missing database reads as %d rows (%v), want an empty one", n, err)
+	}
+	db.Close()
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("OpenReadOnly created %s", entries[0].Name())
+	}
+
+	db, err = Open(ctx, path, v1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Exec("INSERT INTO t VALUES (1)")
+	db.Close()
+	db, err = OpenReadOnly(ctx, path, v1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil || n != 1 {
+		t.Errorf("read %d rows (%v), want 1", n, err)
+	}
+	if _, err := db.Exec("INSERT INTO t VALUES (2)"); err == nil {
+		t.Error("a write through a read-only connection was accepted")
+	}
+	db.Close()
+	if _, err := OpenReadOnly(ctx, path, v2, nil); !errors.Is(err, ErrSchemaTooOld) {
+		t.Errorf("older schema: %v, want ErrSchemaTooOld", err)
+	}
+	db, _ = Open(ctx, path, v2, nil)
+	db.Close()
+	if _, err := OpenReadOnly(ctx, path, v1, nil); !errors.Is(err, ErrSchemaTooNew) {
+		t.Errorf("newer schema: %v, want ErrSchemaTooNew", err)
+	}
 }
