@@ -28,6 +28,9 @@ var (
 	// ErrSchemaTooNew is returned (wrapped) by Open for a database written
 	// by a newer motcua.
 	ErrSchemaTooNew = sqlitedb.ErrSchemaTooNew
+	// ErrDamaged is returned (wrapped) by Open for a database that fails
+	// its integrity check: nothing is written to it.
+	ErrDamaged = sqlitedb.ErrDamaged
 )
 
 //go:embed migrations/*.sql
@@ -62,7 +65,8 @@ const FileName = "motcua.db"
 func AnchorPath(path string) string { return path + ".audit-head" }
 
 // Open opens (creating if needed) the database at path and brings its schema
-// up to date. It anchors the audit log's head if the anchor is missing or
+// up to date, after SQLite's quick_check: a database that fails it is
+// refused (ErrDamaged) before anything is written to it. It anchors the audit log's head if the anchor is missing or
 // behind (a database from before anchors, a crash between a commit and its
 // anchor).
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
@@ -72,7 +76,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db, err := sqlitedb.Open(ctx, path, migrations, opts.Logger)
+	db, err := sqlitedb.OpenChecked(ctx, path, migrations, opts.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}

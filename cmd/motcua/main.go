@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/procedure"
 	"github.com/motcua/motcua/agent/store"
 )
@@ -226,11 +227,20 @@ func (e *env) parseAppID(name, arg string) (int64, bool) {
 func (e *env) openStore(ctx context.Context) (*store.Store, error) {
 	path := filepath.Join(e.dataDir, store.FileName)
 	s, err := store.Open(ctx, path, store.Options{Logger: e.log, Now: e.now})
+	if errors.Is(err, store.ErrDamaged) {
+		return nil, fmt.Errorf("%w\n%s\n%s", err, errDamaged.VI, errDamaged.EN)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return s, nil
 }
+
+// errDamaged says what to do about a database that fails its integrity
+// check, which commands that write refuse.
+var errDamaged = i18n.T(
+	"Cơ sở dữ liệu không qua được kiểm tra toàn vẹn nên không ghi thêm gì vào đó. Không xoá gì; chạy motcua doctor và báo ngay cán bộ kỹ thuật.",
+	"The database fails its integrity check, so nothing more is written to it. Delete nothing; run motcua doctor and call technical support at once.")
 
 // readStore opens the database in the data directory read-only, for a
 // command that only reads: it changes nothing, not even a damaged WAL, and

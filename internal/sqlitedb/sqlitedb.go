@@ -31,12 +31,27 @@ var (
 	// ErrSchemaTooOld is returned (wrapped) by OpenReadOnly for a database
 	// that a writing command has not yet brought up to date.
 	ErrSchemaTooOld = errors.New("database schema is older than this program")
+	// ErrDamaged is returned (wrapped) by OpenChecked for a database that
+	// fails SQLite's quick_check.
+	ErrDamaged = errors.New("database fails its integrity check")
 )
 
 // Open opens (creating if needed) the database file at path and applies the
 // migrations in fsys (files named NNNN_name.sql, numbered from 1 without
 // gaps) that it does not have yet.
 func Open(ctx context.Context, path string, migrations fs.FS, log *slog.Logger) (*sql.DB, error) {
+	return open(ctx, path, migrations, log, false)
+}
+
+// OpenChecked is Open for a program about to write: it runs SQLite's
+// quick_check first and refuses a database that fails it (ErrDamaged, with
+// SQLite's findings), before any migration or write makes the damage worse
+// or buries it under new data.
+func OpenChecked(ctx context.Context, path string, migrations fs.FS, log *slog.Logger) (*sql.DB, error) {
+	return open(ctx, path, migrations, log, true)
+}
+
+func open(ctx context.Context, path string, migrations fs.FS, log *slog.Logger, check bool) (*sql.DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -55,6 +70,12 @@ func Open(ctx context.Context, path string, migrations fs.FS, log *slog.Logger) 
 	if mode != "wal" {
 		db.Close()
 		return nil, fmt.Errorf("%w (journal_mode is %q)", ErrNotWAL, mode)
+	}
+	if check {
+		if err := QuickCheck(ctx, db); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	if err := migrate(ctx, db, migrations, log); err != nil {
 		db.Close()
@@ -217,25 +238,50 @@ func Tx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// IntegrityCheck runs SQLite's integrity_check and foreign_key_check.
-func IntegrityCheck(ctx context.Context, db *sql.DB) error {
-	var problems []string
-	rows, err := db.QueryContext(ctx, "PRAGMA integrity_check")
+// QuickCheck runs SQLite's quick_check: the structure of every page, in
+// time linear in the database's size, without integrity_check's
+// cross-checking of indexes. A failure wraps ErrDamaged and lists what
+// SQLite found.
+func QuickCheck(ctx context.Context, db *sql.DB) error {
+	problems, err := pragmaProblems(ctx, db, "PRAGMA quick_check")
 	if err != nil {
-		return err
+		return fmt.Errorf("quick_check: %w", err)
 	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %s", ErrDamaged, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// pragmaProblems runs an integrity pragma and returns its lines other than
+// "ok".
+func pragmaProblems(ctx context.Context, db *sql.DB, pragma string) ([]string, error) {
+	rows, err := db.QueryContext(ctx, pragma)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var problems []string
 	for rows.Next() {
 		var msg string
 		if err := rows.Scan(&msg); err != nil {
-			rows.Close()
-			return err
+			return nil, err
 		}
-		if msg != "ok" {
-			problems = append(problems, msg)
+		// SQLite reports several findings in one row, a line each, under
+		// a heading naming the database.
+		for _, line := range strings.Split(msg, "\n") {
+			if line = strings.TrimSpace(line); line != "ok" && line != "" && !strings.HasPrefix(line, "*** in database ") {
+				problems = append(problems, line)
+			}
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	return problems, rows.Err()
+}
+
+// IntegrityCheck runs SQLite's integrity_check and foreign_key_check.
+func IntegrityCheck(ctx context.Context, db *sql.DB) error {
+	problems, err := pragmaProblems(ctx, db, "PRAGMA integrity_check")
+	if err != nil {
 		return err
 	}
 	fk, err := db.QueryContext(ctx, "PRAGMA foreign_key_check")

@@ -128,3 +128,40 @@ func TestOpenReadOnly(t *testing.T) {
 		t.Errorf("newer schema: %v, want ErrSchemaTooNew", err)
 	}
 }
+
+// OpenChecked refuses a database that fails quick_check, with SQLite's
+// finding, and migrates nothing into it.
+func TestOpenCheckedRefusesADamagedDatabase(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	v1 := fstest.MapFS{"0001_init.sql": {Data: []byte("CREATE TABLE a (x INTEGER); CREATE TABLE b (y INTEGER);")}}
+	db, err := OpenChecked(ctx, path, v1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	for _, q := range []string{"INSERT INTO a VALUES (1)", "PRAGMA writable_schema = ON",
+		"UPDATE sqlite_master SET rootpage = (SELECT rootpage FROM sqlite_master WHERE name = 'a') WHERE name = 'b'",
+		"PRAGMA writable_schema = OFF"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	v2 := fstest.MapFS{
+		"0001_init.sql": v1["0001_init.sql"],
+		"0002_more.sql": {Data: []byte("CREATE TABLE c (z INTEGER);")},
+	}
+	if _, err := OpenChecked(ctx, path, v2, nil); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "2nd reference to page") {
+		t.Fatalf("OpenChecked of a damaged database: %v, want ErrDamaged naming the page", err)
+	}
+	db, err = OpenReadOnly(ctx, path, v1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var version int
+	if db.QueryRow("PRAGMA user_version").Scan(&version); version != 1 {
+		t.Errorf("the damaged database was migrated to %d", version)
+	}
+}
