@@ -17,8 +17,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the "sqlite3" database/sql driver
+	"github.com/mattn/go-sqlite3" // also the "sqlite3" database/sql driver
 )
 
 var (
@@ -58,6 +59,9 @@ func open(ctx context.Context, path string, migrations fs.FS, log *slog.Logger, 
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
+	if err := setWAL(ctx, path); err != nil {
+		return nil, err
+	}
 	db, err := sql.Open("sqlite3", DSN(path))
 	if err != nil {
 		return nil, err
@@ -65,7 +69,7 @@ func open(ctx context.Context, path string, migrations fs.FS, log *slog.Logger, 
 	var mode string
 	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("journal mode: %w", err)
 	}
 	if mode != "wal" {
 		db.Close()
@@ -83,6 +87,39 @@ func open(ctx context.Context, path string, migrations fs.FS, log *slog.Logger, 
 	}
 	return db, nil
 }
+
+// setWAL switches the database at path (creating it if needed) to the WAL
+// journal, which then stays with the file. Two processes switching a new
+// database at once can each be told "database is locked" at once, without
+// the busy timeout (waiting could deadlock), so the switch is tried again
+// for as long as the busy timeout would wait.
+func setWAL(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite3", "file:"+escapePath(path)+"?_busy_timeout=10000")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	deadline := time.Now().Add(busyTimeout)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		var mode string
+		err := db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || time.Now().After(deadline) {
+			if err != nil {
+				return fmt.Errorf("journal mode: %w", err)
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("journal mode: %w", context.Cause(ctx))
+		case <-time.After(wait):
+		}
+	}
+}
+
+// busyTimeout is how long a connection waits for another's lock.
+const busyTimeout = 10 * time.Second
 
 // DSN builds the go-sqlite3 connection string: every connection of the pool
 // gets WAL, synchronous=FULL (a committed transaction survives a power cut),
@@ -195,33 +232,59 @@ func Version(migrations fs.FS) int {
 }
 
 // migrate applies the migrations above the database's user_version, each in
-// its own transaction together with the new user_version.
+// its own transaction together with the new user_version. The version is
+// read again inside each transaction, which holds the write lock: several
+// processes opening a new database at once each apply only what the others
+// have not, instead of all running the first migration.
 func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) error {
 	ms, err := load(fsys)
 	if err != nil {
 		return err
 	}
-	var have int
-	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
-		return err
+	version := func(q interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) (int, error) {
+		var have int
+		if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+			return 0, err
+		}
+		if have > len(ms) {
+			return 0, fmt.Errorf("%w: schema %d, this program knows up to %d", ErrSchemaTooNew, have, len(ms))
+		}
+		return have, nil
 	}
-	if have > len(ms) {
-		return fmt.Errorf("%w: schema %d, this program knows up to %d", ErrSchemaTooNew, have, len(ms))
+	// Up to date, the usual case: no write lock is taken.
+	if have, err := version(db); err != nil || have == len(ms) {
+		if err != nil {
+			return fmt.Errorf("schema version: %w", err)
+		}
+		return nil
 	}
-	for _, m := range ms[have:] {
+	for {
+		var applied *migration
 		err := Tx(ctx, db, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			have, err := version(tx)
+			if err != nil || have == len(ms) {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version))
-			return err
+			m := ms[have]
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+			applied = &m
+			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return fmt.Errorf("migrate: %w", err)
 		}
-		log.Info("applied migration", "name", m.name)
+		if applied == nil {
+			return nil
+		}
+		log.Info("applied migration", "name", applied.name)
 	}
-	return nil
 }
 
 // Tx runs fn in a transaction (immediate, through the DSN), committing if

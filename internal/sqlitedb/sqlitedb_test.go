@@ -165,3 +165,32 @@ func TestOpenCheckedRefusesADamagedDatabase(t *testing.T) {
 		t.Errorf("the damaged database was migrated to %d", version)
 	}
 }
+
+// Several openers of a new database at once (each its own connections, as
+// separate processes have) apply each migration once: the version is read
+// again under the write lock.
+func TestConcurrentOpensMigrateOnce(t *testing.T) {
+	ctx := context.Background()
+	ms := fstest.MapFS{
+		"0001_a.sql": {Data: []byte("CREATE TABLE a (x INTEGER);")},
+		"0002_b.sql": {Data: []byte("CREATE TABLE b (y INTEGER);")},
+	}
+	for round := 0; round < 20; round++ {
+		path := filepath.Join(t.TempDir(), "t.db")
+		errs := make(chan error, 8)
+		for i := 0; i < 8; i++ {
+			go func() {
+				db, err := Open(ctx, path, ms, nil)
+				if err == nil {
+					db.Close()
+				}
+				errs <- err
+			}()
+		}
+		for i := 0; i < 8; i++ {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+}
