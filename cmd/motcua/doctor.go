@@ -21,6 +21,7 @@ import (
 
 	"github.com/tarm/serial"
 
+	"github.com/motcua/motcua/agent/audit"
 	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/devices/printer"
@@ -544,6 +545,14 @@ func bytesIEC(n uint64) string {
 func checkDatabase(ctx context.Context, path string) checkResult {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		// Unless its anchor remembers events: then it was lost whole.
+		anchor, err := audit.ReadAnchor(store.AnchorPath(path))
+		if err == nil {
+			err = anchor.Check(0, nil)
+		}
+		if err != nil {
+			return failed(hintDatabase(path), "%s is missing: %v", path, err)
+		}
 		return passed("not created yet (%s)", path)
 	}
 	if err != nil {
@@ -557,7 +566,7 @@ func checkDatabase(ctx context.Context, path string) checkResult {
 	if err := sqlitedb.IntegrityCheck(ctx, db); err != nil {
 		return failed(hintDatabase(path), "%s: %v", path, err)
 	}
-	audit := "audit log not checked: a command that writes (run, submit) brings the schema up to date first"
+	chain := "audit log not checked: a command that writes (run, submit) brings the schema up to date first"
 	st, err := store.OpenReadOnly(ctx, path, store.Options{})
 	switch {
 	case errors.Is(err, sqlitedb.ErrSchemaTooOld):
@@ -569,7 +578,7 @@ func checkDatabase(ctx context.Context, path string) checkResult {
 		if err != nil {
 			return failed(hintDatabase(path), "%s: integrity ok, but the audit log is NOT intact after %d good events: %v", path, n, err)
 		}
-		audit = fmt.Sprintf("audit log intact (%d events)", n)
+		chain = fmt.Sprintf("audit log intact (%d events)", n)
 	}
-	return passed("%s: integrity ok, %s (%s)", path, audit, bytesIEC(uint64(fi.Size())))
+	return passed("%s: integrity ok, %s (%s)", path, chain, bytesIEC(uint64(fi.Size())))
 }

@@ -190,3 +190,30 @@ func TestReadingCommandsLeaveADamagedWALAsItIs(t *testing.T) {
 		}
 	}
 }
+
+// A database deleted whole is the largest lost tail: doctor must not call
+// it "not created yet" while the anchor remembers its events.
+func TestDeletedDatabaseIsReported(t *testing.T) {
+	data := t.TempDir()
+	form := writeFile(t, t.TempDir(), "f.json", cli(t, data, "", "procedures", "example", "1.001193").stdout)
+	var key string
+	for i := 0; i < 2; i++ {
+		r := cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form)
+		var res submitResult
+		mustJSON(t, r.stdout, &res)
+		key = res.IdempotencyKey
+	}
+	if err := os.Remove(filepath.Join(data, store.FileName)); err != nil {
+		t.Fatal(err)
+	}
+	want := "6 audit events lost after #0; last known application key " + key
+	if r := cli(t, data, "", "audit", "verify"); r.code != exitFail || !strings.Contains(r.stderr, want) {
+		t.Errorf("audit verify: %+v; want exit 1 and %q", r, want)
+	}
+	cfg := writeFile(t, t.TempDir(), "c.toml", "devices = \"real\"\n")
+	r := cliEnv(t, data, nil, "doctor", "--config", cfg)
+	if line, hint := doctorLine(t, r.stdout, "database"); r.code != exitFail || !strings.HasPrefix(line, "FAIL database: ") ||
+		!strings.Contains(line, want) || len(hint) != 2 {
+		t.Errorf("doctor: exit %d, %q %q; want a failure with %q", r.code, line, hint, want)
+	}
+}
