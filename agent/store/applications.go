@@ -87,6 +87,7 @@ func (s *Store) Create(ctx context.Context, n NewApplication, state application.
 	if err != nil {
 		return nil, fmt.Errorf("create application: %w", err)
 	}
+	s.anchorHead(ctx)
 	s.log.Info("application stored", "id", id, "procedure", n.ProcedureID, "state", state,
 		"attachments", len(n.Attachments), "bytes", payload)
 	return s.Get(ctx, id)
@@ -182,6 +183,7 @@ func (s *Store) Transition(ctx context.Context, id int64, to application.State, 
 	if err != nil {
 		return fmt.Errorf("transition application %d to %s: %w", id, to, err)
 	}
+	s.anchorHead(ctx)
 	s.log.Info("application state changed", "id", id, "to", to, "actor", c.Actor)
 	return nil
 }

@@ -2,14 +2,19 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/motcua/motcua/agent/audit"
 )
 
-// VerifyAudit walks the whole audit log in order and checks its hash chain.
-// It returns the number of events verified; on a broken chain the error
-// wraps audit.ErrBroken and names the first bad event.
+// VerifyAudit walks the whole audit log in order and checks its hash chain,
+// then compares its head with the anchor kept outside the database. It
+// returns the number of events verified; on a broken chain the error wraps
+// audit.ErrBroken and names the first bad event, and on a log that ends
+// before its anchor it wraps audit.ErrTailLost and says how many events
+// are gone and the last application key known.
 func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, application_id, kind, from_state, to_state, actor, detail,
 		prev_hash, hash FROM audit_events ORDER BY seq`)
@@ -35,7 +40,67 @@ func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
 	if err := rows.Err(); err != nil {
 		return v.Count(), fmt.Errorf("verify audit: %w", err)
 	}
-	return v.Count(), nil
+	rows.Close()
+	anchor, err := audit.ReadAnchor(s.anchor)
+	if err != nil {
+		return v.Count(), err
+	}
+	var hashErr error
+	err = anchor.Check(v.Count(), func(seq int64) []byte {
+		var h []byte
+		hashErr = s.db.QueryRowContext(ctx, `SELECT hash FROM audit_events WHERE seq = ?`, seq).Scan(&h)
+		return h
+	})
+	if hashErr != nil {
+		return v.Count(), fmt.Errorf("verify audit: anchored event: %w", hashErr)
+	}
+	return v.Count(), err
+}
+
+// anchorHead records the audit log's head in the anchor file after a commit
+// that appended events. It holds the database's write lock meanwhile, so
+// that the anchors several processes write follow the log's order, and it
+// never moves an anchor back: a database behind its anchor has lost its
+// tail, and that must stay visible to audit verify and doctor. A failure
+// is logged, not returned: the commit before it stands, and an anchor left
+// behind is only a weaker check, never a false alarm.
+func (s *Store) anchorHead(ctx context.Context) {
+	// The commit is done: the anchor follows it even when ctx has ended.
+	ctx = context.WithoutCancel(ctx)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var head audit.Anchor
+		err := tx.QueryRowContext(ctx, `SELECT e.seq, e.hash, e.application_id, COALESCE(a.idempotency_key, '')
+			FROM audit_events e LEFT JOIN applications a ON a.id = e.application_id
+			ORDER BY e.seq DESC LIMIT 1`).Scan(&head.Seq, &head.Hash, &head.ApplicationID, &head.IdempotencyKey)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		old, err := audit.ReadAnchor(s.anchor)
+		if err != nil {
+			return err
+		}
+		var hashErr error
+		err = old.Check(head.Seq, func(seq int64) []byte {
+			var h []byte
+			hashErr = tx.QueryRowContext(ctx, `SELECT hash FROM audit_events WHERE seq = ?`, seq).Scan(&h)
+			return h
+		})
+		switch {
+		case hashErr != nil && !errors.Is(hashErr, sql.ErrNoRows):
+			return hashErr
+		case err != nil:
+			return fmt.Errorf("anchor kept as it is: %w", err)
+		case old != nil && old.Seq == head.Seq:
+			return nil
+		}
+		return audit.WriteAnchor(s.anchor, head)
+	})
+	if err != nil {
+		s.log.Error("audit anchor not updated", "anchor", s.anchor, "err", err)
+	}
 }
 
 // Events returns the audit events of application id, in order.

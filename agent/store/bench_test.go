@@ -83,3 +83,39 @@ func BenchmarkList10000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOpenWith1000Scanned opens a database of 1,000 applications of
+// three 100 KB scanned pages each (about 300 MB) for writing, as every
+// submit does: the quick_check reads every page first.
+func BenchmarkOpenWith1000Scanned(b *testing.B) {
+	path := filepath.Join(b.TempDir(), FileName)
+	s, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	atts := pages(3, 100<<10, 1)
+	state := []application.State{application.Ready, application.Queued}
+	for i := 0; i < 1000; i += 100 {
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			for j := i; j < i+100; j++ {
+				if _, err := s.create(ctx, tx, newApp(fmt.Sprint("k", j), atts...), state, s.now(), 3*100<<10); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	s.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s, err := Open(ctx, path, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+}

@@ -28,6 +28,9 @@ var (
 	// ErrSchemaTooNew is returned (wrapped) by Open for a database written
 	// by a newer motcua.
 	ErrSchemaTooNew = sqlitedb.ErrSchemaTooNew
+	// ErrDamaged is returned (wrapped) by Open for a database that fails
+	// its integrity check: nothing is written to it.
+	ErrDamaged = sqlitedb.ErrDamaged
 )
 
 //go:embed migrations/*.sql
@@ -46,17 +49,26 @@ type Options struct {
 
 // Store is the agent's database.
 type Store struct {
-	db   *sql.DB
-	log  *slog.Logger
-	now  func() time.Time
-	path string
+	db     *sql.DB
+	log    *slog.Logger
+	now    func() time.Time
+	path   string
+	anchor string // the audit anchor file: AnchorPath(path)
 }
 
 // FileName is the database file's name inside the data directory.
 const FileName = "motcua.db"
 
+// AnchorPath returns where the audit anchor of the database at path is
+// kept: next to it, outside it, so that a database that lost its tail
+// cannot also lose the record of how long it was.
+func AnchorPath(path string) string { return path + ".audit-head" }
+
 // Open opens (creating if needed) the database at path and brings its schema
-// up to date.
+// up to date, after SQLite's quick_check: a database that fails it is
+// refused (ErrDamaged) before anything is written to it. It anchors the audit log's head if the anchor is missing or
+// behind (a database from before anchors, a crash between a commit and its
+// anchor).
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -64,11 +76,31 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db, err := sqlitedb.Open(ctx, path, migrations, opts.Logger)
+	db, err := sqlitedb.OpenChecked(ctx, path, migrations, opts.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &Store{db: db, log: opts.Logger, now: opts.Now, path: path}, nil
+	s := &Store{db: db, log: opts.Logger, now: opts.Now, path: path, anchor: AnchorPath(path)}
+	s.anchorHead(ctx)
+	return s, nil
+}
+
+// OpenReadOnly opens the database at path for commands that only read
+// (queue, show, audit verify, doctor): nothing is written, neither the
+// database nor its WAL, which a damaged database needs kept as it is. A
+// database not created yet reads as an empty one.
+func OpenReadOnly(ctx context.Context, path string, opts Options) (*Store, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	db, err := sqlitedb.OpenReadOnly(ctx, path, migrations, opts.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return &Store{db: db, log: opts.Logger, now: opts.Now, path: path, anchor: AnchorPath(path)}, nil
 }
 
 // SchemaVersion is the schema version this program writes.

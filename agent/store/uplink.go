@@ -106,6 +106,9 @@ func (s *Store) ApplyPortalState(ctx context.Context, key string, to application
 	if err != nil {
 		return false, fmt.Errorf("apply portal state %s to %s: %w", to, key, err)
 	}
+	if changed {
+		s.anchorHead(ctx)
+	}
 	return changed, nil
 }
 

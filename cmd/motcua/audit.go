@@ -16,7 +16,7 @@ func cmdAudit(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "motcua audit: usage: motcua audit verify")
 		return exitUsage
 	}
-	st, err := e.openStore(ctx)
+	st, err := e.readStore(ctx)
 	if err != nil {
 		return e.fail("%v", err)
 	}

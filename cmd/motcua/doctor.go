@@ -21,6 +21,7 @@ import (
 
 	"github.com/tarm/serial"
 
+	"github.com/motcua/motcua/agent/audit"
 	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/devices/printer"
@@ -537,20 +538,30 @@ func bytesIEC(n uint64) string {
 	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
 }
 
-// checkDatabase checks the database's integrity without changing it: no
-// migration runs here.
+// checkDatabase checks the database's integrity and its audit log, against
+// the head anchored outside it, without changing anything: the database is
+// opened read-only, so no migration, no checkpoint, and a damaged WAL stays
+// as it is for technical support.
 func checkDatabase(ctx context.Context, path string) checkResult {
 	if r, ok := checkDatabaseWritable(path); !ok {
 		return r
 	}
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		// Unless its anchor remembers events: then it was lost whole.
+		anchor, err := audit.ReadAnchor(store.AnchorPath(path))
+		if err == nil {
+			err = anchor.Check(0, nil)
+		}
+		if err != nil {
+			return failed(hintDatabase(path), "%s is missing: %v", path, err)
+		}
 		return passed("not created yet (%s)", path)
 	}
 	if err != nil {
 		return failed(hintDatabase(path), "%v", err)
 	}
-	db, err := sql.Open("sqlite3", sqlitedb.DSN(path))
+	db, err := sql.Open("sqlite3", sqlitedb.ReadOnlyDSN(path))
 	if err != nil {
 		return failed(hintDatabase(path), "open %s: %v", path, err)
 	}
@@ -558,5 +569,19 @@ func checkDatabase(ctx context.Context, path string) checkResult {
 	if err := sqlitedb.IntegrityCheck(ctx, db); err != nil {
 		return failed(hintDatabase(path), "%s: %v", path, err)
 	}
-	return passed("%s: integrity ok (%s)", path, bytesIEC(uint64(fi.Size())))
+	chain := "audit log not checked: a command that writes (run, submit) brings the schema up to date first"
+	st, err := store.OpenReadOnly(ctx, path, store.Options{})
+	switch {
+	case errors.Is(err, sqlitedb.ErrSchemaTooOld):
+	case err != nil:
+		return failed(hintDatabase(path), "%v", err)
+	default:
+		defer st.Close()
+		n, err := st.VerifyAudit(ctx)
+		if err != nil {
+			return failed(hintDatabase(path), "%s: integrity ok, but the audit log is NOT intact after %d good events: %v", path, n, err)
+		}
+		chain = fmt.Sprintf("audit log intact (%d events)", n)
+	}
+	return passed("%s: integrity ok, %s (%s)", path, chain, bytesIEC(uint64(fi.Size())))
 }

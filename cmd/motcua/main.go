@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/procedure"
 	"github.com/motcua/motcua/agent/store"
 )
@@ -221,14 +222,32 @@ func (e *env) parseAppID(name, arg string) (int64, bool) {
 	return id, true
 }
 
-// openStore opens the database in the data directory.
+// openStore opens the database in the data directory, for a command that
+// writes.
 func (e *env) openStore(ctx context.Context) (*store.Store, error) {
 	path := filepath.Join(e.dataDir, store.FileName)
 	s, err := store.Open(ctx, path, store.Options{Logger: e.log, Now: e.now})
+	if errors.Is(err, store.ErrDamaged) {
+		return nil, fmt.Errorf("%w\n%s\n%s", err, errDamaged.VI, errDamaged.EN)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// errDamaged says what to do about a database that fails its integrity
+// check, which commands that write refuse.
+var errDamaged = i18n.T(
+	"Cơ sở dữ liệu không qua được kiểm tra toàn vẹn nên không ghi thêm gì vào đó. Không xoá gì; chạy motcua doctor và báo ngay cán bộ kỹ thuật.",
+	"The database fails its integrity check, so nothing more is written to it. Delete nothing; run motcua doctor and call technical support at once.")
+
+// readStore opens the database in the data directory read-only, for a
+// command that only reads: it changes nothing, not even a damaged WAL, and
+// creates nothing.
+func (e *env) readStore(ctx context.Context) (*store.Store, error) {
+	path := filepath.Join(e.dataDir, store.FileName)
+	return store.OpenReadOnly(ctx, path, store.Options{Logger: e.log, Now: e.now})
 }
 
 // openWithCatalog opens the database and returns it with the procedure
@@ -236,6 +255,16 @@ func (e *env) openStore(ctx context.Context) (*store.Store, error) {
 // from the portal.
 func (e *env) openWithCatalog(ctx context.Context) (*store.Store, *procedure.Catalog, error) {
 	st, err := e.openStore(ctx)
+	return withCatalog(ctx, st, err)
+}
+
+// readWithCatalog is openWithCatalog for a command that only reads.
+func (e *env) readWithCatalog(ctx context.Context) (*store.Store, *procedure.Catalog, error) {
+	st, err := e.readStore(ctx)
+	return withCatalog(ctx, st, err)
+}
+
+func withCatalog(ctx context.Context, st *store.Store, err error) (*store.Store, *procedure.Catalog, error) {
 	if err != nil {
 		return nil, nil, err
 	}

@@ -14,7 +14,7 @@ func cmdProcedures(ctx context.Context, e *env, args []string) int {
 	if rc >= 0 {
 		return rc
 	}
-	st, cat, err := e.openWithCatalog(ctx)
+	st, cat, err := e.readWithCatalog(ctx)
 	if err != nil {
 		return e.fail("%v", err)
 	}

@@ -66,7 +66,7 @@ func cmdQueue(ctx context.Context, e *env, args []string) (rc int) {
 			rc = e.fail("write output: %v", err)
 		}
 	}()
-	st, err := e.openStore(ctx)
+	st, err := e.readStore(ctx)
 	if err != nil {
 		return e.fail("%v", err)
 	}
@@ -138,7 +138,7 @@ func cmdShow(ctx context.Context, e *env, args []string) int {
 	if !ok {
 		return exitUsage
 	}
-	st, err := e.openStore(ctx)
+	st, err := e.readStore(ctx)
 	if err != nil {
 		return e.fail("%v", err)
 	}

@@ -60,7 +60,7 @@ func cmdReceipt(ctx context.Context, e *env, args []string) int {
 	if !ok {
 		return exitUsage
 	}
-	st, cat, err := e.openWithCatalog(ctx)
+	st, cat, err := e.readWithCatalog(ctx)
 	if err != nil {
 		return e.fail("%v", err)
 	}
