@@ -12,9 +12,11 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/motcua/motcua/internal/sqlitedb"
+	"github.com/motcua/motcua/internal/writable"
 )
 
 // Sentinel errors.
@@ -75,6 +77,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	// A database this user cannot write is said so at once, by the file or
+	// directory in the way, before SQLite falls back to reading it and the
+	// first write fails with a less helpful error.
+	base := filepath.Base(path)
+	if err := writable.Check(filepath.Dir(path), base, base+"-wal", base+"-shm", filepath.Base(AnchorPath(path))); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	db, err := sqlitedb.OpenChecked(ctx, path, migrations, opts.Logger)
 	if err != nil {
