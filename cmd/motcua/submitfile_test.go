@@ -169,13 +169,20 @@ func TestSubmitStopsOnSignalWhileReadingStdin(t *testing.T) {
 			io.WriteString(stdin, `{"child_full_name":`)
 			said := waitLine(t, stderr, "reading the form from standard input")
 			cmd.Process.Signal(sig)
+			// Read the rest to its end before Wait, which closes the pipe and
+			// would cut off what the command said on its way out.
 			rest := make(chan string, 1)
 			go func() {
 				b, _ := io.ReadAll(stderr)
 				rest <- string(b)
 			}()
+			select {
+			case r := <-rest:
+				said += r
+			case <-time.After(hangLimit):
+				t.Fatalf("still running %v after %v:\n%s", hangLimit, sig, said)
+			}
 			code := waitExit(t, cmd)
-			said += <-rest
 			if code != exitFail || !strings.Contains(said, "interrupted") || !strings.Contains(said, "nothing stored") {
 				t.Errorf("exit %d after %v, want 1 saying it was interrupted\n%s", code, sig, said)
 			}
