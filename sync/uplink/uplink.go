@@ -8,9 +8,10 @@
 // manifest, carrying the idempotency key fixed at capture, so a repeated
 // manifest gets the same file code. Smaller applications go first. One the
 // portal refuses for good is quarantined with the portal's reason, and one
-// it asks to wait (429) is held; neither blocks the others. The worker
-// follows no redirect and believes no upload offset the kiosk could not
-// have sent.
+// it asks to wait (429) is held; neither blocks the others, though a
+// second held in one pass shows the limit is the device's and ends the
+// pass. The worker follows no redirect and believes no upload offset the
+// kiosk could not have sent.
 package uplink
 
 import (
@@ -459,6 +460,8 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 		return sum, err
 	}
 	var lastErr error
+	// limited counts the applications this pass held for a 429.
+	limited := 0
 	for _, a := range queued {
 		if ctx.Err() != nil {
 			break
@@ -480,6 +483,13 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 			lastErr = err
 			if errors.As(err, &he) && he.held {
 				sum.hold(w.cfg.Now().Add(he.retryAfter))
+				if limited++; limited > 1 {
+					// A second application asked to wait: the limit is
+					// the device's (the portal's filing rate), not one
+					// application's, and every other would be refused
+					// too. The pass stops, and the next waits it out.
+					he.held = false
+				}
 			}
 		}
 		var le *linkError

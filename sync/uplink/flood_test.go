@@ -1,0 +1,144 @@
+package uplink
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/agent/store"
+	"github.com/motcua/motcua/sync/portal"
+)
+
+// TestBacklogOverFilingBurstIsHeldThenDeliveredExactlyOnce pins a kiosk back
+// after days offline with more applications than the portal's filing burst:
+// the portal answers the ones past it 429 with Retry-After, on the request
+// completing their upload or on their manifest, and the worker holds each
+// and then delivers every one, exactly once, with none quarantined, none
+// left queued and no upload's bytes sent twice. The portal and the worker
+// share one clock, which the worker's waits move on.
+func TestBacklogOverFilingBurstIsHeldThenDeliveredExactlyOnce(t *testing.T) {
+	const burst, backlog = 3, 12
+	r := newRigWith(t, portal.Config{FilingBurst: burst, FilingInterval: 10 * time.Second})
+	var payload int64
+	for i := range backlog {
+		var sizes []int
+		if i%3 != 0 { // every third application has no attachment
+			sizes = []int{(i + 1) << 10}
+			payload += int64(i+1) << 10
+		}
+		r.queue(fmt.Sprintf("key-backlog-%03d", i), sizes...)
+	}
+	w, ctx := r.boundedWorker(10 * backlog)
+	sum, err := w.Once(ctx)
+	if err != nil || sum.Remaining != 0 {
+		t.Fatalf("Once = %+v, %v", sum, err)
+	}
+	if sum.Delivered != backlog || sum.Quarantined != 0 {
+		t.Errorf("delivered %d and quarantined %d of %d", sum.Delivered, sum.Quarantined, backlog)
+	}
+	local, err := r.store.List(context.Background(), store.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range local {
+		if a.State != application.Received {
+			t.Errorf("%s is %s (%q)", a.IdempotencyKey, a.State, a.LastError)
+		}
+	}
+	subs, err := r.portal.List(context.Background())
+	if err != nil || len(subs) != backlog {
+		t.Fatalf("the portal filed %d of %d: %v", len(subs), backlog, err)
+	}
+	r.checkExactlyOnce()
+	if sent := w.BytesSent(); sent != payload {
+		t.Errorf("sent %d attachment bytes for %d", sent, payload)
+	}
+	// Past the burst the portal files one per interval: the worker waited
+	// for them, and not much longer.
+	var waited time.Duration
+	for _, d := range r.sleeps {
+		waited += d
+	}
+	if least := time.Duration(backlog-burst) * 10 * time.Second; waited < least-10*time.Second || waited > 3*least {
+		t.Errorf("waited %v in all (%v) for %d filings past the burst at one per 10 s", waited, r.sleeps, backlog-burst)
+	}
+}
+
+// TestDeviceFilingLimitIsNotAskedByEveryQueuedApplication pins the seam
+// between the portal's filing limit, which is the device's (429
+// rate_limited: "this device files faster than the portal allows"), and
+// the worker's hold, which is one application's. A kiosk with a backlog
+// past the burst asked the portal about every other queued application
+// after each 429, and again each time the holds ended a second later: 300
+// applications took some 17,000 requests, nearly all of them refused. A
+// second 429 in one pass shows the limit is the device's, and the pass
+// stops there until its Retry-After.
+func TestDeviceFilingLimitIsNotAskedByEveryQueuedApplication(t *testing.T) {
+	const burst, backlog = 5, 60
+	r := newRigWith(t, portal.Config{FilingBurst: burst, FilingInterval: time.Second})
+	for i := range backlog {
+		var sizes []int
+		if i%2 == 0 {
+			sizes = []int{(i%5 + 1) << 10}
+		}
+		r.queue(fmt.Sprintf("key-flood-%03d", i), sizes...)
+	}
+	var requests, limited atomic.Int64
+	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+		requests.Add(1)
+		if req.Method == http.MethodGet {
+			return false // the status pull and the catalog
+		}
+		w = &statusRecorder{ResponseWriter: w, seen: func(code int) {
+			if code == http.StatusTooManyRequests {
+				limited.Add(1)
+			}
+		}}
+		r.portal.Handler().ServeHTTP(w, req)
+		return true
+	})
+	w, ctx := r.boundedWorker(10 * backlog)
+	if sum, err := w.Once(ctx); err != nil || sum.Delivered != backlog || sum.Remaining != 0 {
+		t.Fatalf("Once = %+v, %v", sum, err)
+	}
+	r.checkExactlyOnce()
+	// Each application costs its upload (a creation, or a HEAD and a
+	// manifest after a 429) or its manifest; the refusals are at most two
+	// applications' per wait (for one, its completing request and its
+	// manifest), not one per queued application.
+	if n := limited.Load(); n > int64(4*len(r.sleeps)+4) {
+		t.Errorf("the portal refused %d filings over %d waits", n, len(r.sleeps))
+	}
+	if n := requests.Load(); n > 5*backlog {
+		t.Errorf("%d requests for %d applications", n, backlog)
+	}
+}
+
+// statusRecorder tells seen the status of an answer.
+type statusRecorder struct {
+	http.ResponseWriter
+	seen func(int)
+	done bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if !s.done {
+		s.done = true
+		s.seen(code)
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if !s.done {
+		s.WriteHeader(http.StatusOK)
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets the portal's http.ResponseController reach the connection.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
