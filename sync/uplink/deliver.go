@@ -208,18 +208,21 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 		case errors.Is(err, errUploadExists), errors.Is(err, errOffsetMismatch):
 			continue
 		default:
-			// A cut: remember how far the portal got, and go on at once if
-			// it got further.
+			// A cut, or an error answer: remember how far the portal got.
+			// After a cut, go on at once if it got further; an answer (a
+			// 429 or 503 to the request that completed the upload, whose
+			// bytes the portal kept) is not asked again at once.
 			off, herr := w.checkedOffset(ctx, up.URL, size)
 			if errors.Is(herr, errBadOffset) {
 				return portalapi.Receipt{}, w.restartUpload(ctx, a, &up, errors.Join(err, herr))
 			}
 			if herr == nil {
-				up.Confirmed = off
+				up.Confirmed, up.Complete = off, off == size
 				if serr := st.SaveUpload(ctx, a.ID, up); serr != nil {
 					return portalapi.Receipt{}, errors.Join(err, serr)
 				}
-				if off > before && attempt < maxResumes && ctx.Err() == nil {
+				var he *httpError
+				if off > before && attempt < maxResumes && ctx.Err() == nil && !errors.As(err, &he) {
 					known = true
 					continue
 				}

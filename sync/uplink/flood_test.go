@@ -3,6 +3,7 @@ package uplink
 import (
 	"context"
 	"fmt"
+	"github.com/motcua/motcua/sync/portalapi"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -108,9 +109,8 @@ func TestDeviceFilingLimitIsNotAskedByEveryQueuedApplication(t *testing.T) {
 	r.checkExactlyOnce()
 	// Each application costs its upload (a creation, or a HEAD and a
 	// manifest after a 429) or its manifest; the refusals are at most two
-	// applications' per wait (for one, its completing request and its
-	// manifest), not one per queued application.
-	if n := limited.Load(); n > int64(4*len(r.sleeps)+4) {
+	// per wait, not one per queued application.
+	if n := limited.Load(); n > int64(2*len(r.sleeps)+2) {
 		t.Errorf("the portal refused %d filings over %d waits", n, len(r.sleeps))
 	}
 	if n := requests.Load(); n > 5*backlog {
@@ -142,3 +142,51 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 // Unwrap lets the portal's http.ResponseController reach the connection.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// TestRefusedUploadCompletionIsNotFollowedAtOnceByItsManifest pins an
+// upload whose completing request the portal refuses for a time (429 past
+// the device's filing burst, or 503 at the day's last file code) though it
+// kept the bytes: the worker notes the upload complete and holds the
+// application, instead of sending its manifest at once into the same
+// refusal. Once the wait is over, the manifest alone files it.
+func TestRefusedUploadCompletionIsNotFollowedAtOnceByItsManifest(t *testing.T) {
+	r := newRigWith(t, portal.Config{FilingBurst: 1, FilingInterval: time.Minute})
+	first := r.queue("key-complete-01", 2<<10)
+	second := r.queue("key-complete-02", 3<<10)
+	var manifests, creations atomic.Int64
+	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+		switch {
+		case req.URL.Path == portalapi.PathSubmissions:
+			manifests.Add(1)
+		case req.Method == http.MethodPost && req.URL.Path == portalapi.PathUploads:
+			creations.Add(1)
+		}
+		return false
+	})
+	w := r.worker()
+	sum, err := w.Pass(context.Background())
+	if err == nil || sum.Delivered != 1 || sum.Held != 1 {
+		t.Fatalf("first pass = %+v, %v; want one filed and one held", sum, err)
+	}
+	if got, _ := r.store.Get(context.Background(), first.ID); got.State != application.Received {
+		t.Fatalf("the first application is %s", got.State)
+	}
+	if n := manifests.Load(); n != 0 {
+		t.Errorf("%d manifest(s) sent right after the portal refused the upload's completion", n)
+	}
+	up, _, err := r.store.Upload(context.Background(), second.ID)
+	if err != nil || !up.Complete {
+		t.Fatalf("held application's upload %+v, %v: the portal has all of it", up, err)
+	}
+	r.advance(time.Minute)
+	if sum, err := w.Pass(context.Background()); err != nil || sum.Delivered != 1 {
+		t.Fatalf("second pass = %+v, %v", sum, err)
+	}
+	if n, c := manifests.Load(), creations.Load(); n != 1 || c != 2 {
+		t.Errorf("%d manifest(s) and %d creation(s) in all; want the held one's manifest alone after the wait", n, c)
+	}
+	if sent := w.BytesSent(); sent != 5<<10 {
+		t.Errorf("sent %d attachment bytes for %d", sent, 5<<10)
+	}
+	r.checkExactlyOnce()
+}
