@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -124,6 +125,14 @@ type Server struct {
 	mux          *http.ServeMux
 	catalog      []byte
 	limits       *filingLimits
+	// filing orders a filing against the expiry sweeper: an upload is
+	// removed only while no filing is being recorded, and a filing is
+	// recorded only for uploads still there, so no filed application
+	// loses its bytes.
+	filing sync.Mutex
+	// beforeFile, if set, runs after a manifest's checks and before it is
+	// filed (tests).
+	beforeFile func()
 }
 
 // Vietnam's time zone, for file codes and due dates.
