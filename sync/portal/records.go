@@ -92,6 +92,9 @@ func (s *Server) checkUpload(ctx context.Context, device string, i int, a portal
 func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	var m portalapi.Manifest
 	if err := decodeStrict(r, &m); err != nil {
+		if bodyStalled(w, err) {
+			return
+		}
 		writeError(w, http.StatusUnprocessableEntity, portalapi.CodeMalformed, err.Error(), nil)
 		return
 	}
