@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -28,11 +29,16 @@ func uploadID(url string) string {
 		return ""
 	}
 	id := url[i+len(portalapi.PathUploads):]
-	if !uploadNameRe.MatchString(strings.TrimPrefix(id, "dev-")) {
+	if !uploadIDRe.MatchString(id) {
 		return ""
 	}
 	return id
 }
+
+// uploadIDRe is the form of an upload's id: the device's id as enrollment
+// issues it, then the upload's name (uploadNameRe), which has its own
+// bound.
+var uploadIDRe = regexp.MustCompile(`^dev-[0-9a-f]{16}-[A-Za-z0-9_-]{1,160}$`)
 
 // received is what the portal found for one declared attachment.
 type received struct {
