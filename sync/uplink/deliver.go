@@ -208,10 +208,11 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 		case errors.Is(err, errUploadExists), errors.Is(err, errOffsetMismatch):
 			continue
 		default:
-			// A cut, or an error answer: remember how far the portal got.
-			// After a cut, go on at once if it got further; an answer (a
-			// 429 or 503 to the request that completed the upload, whose
-			// bytes the portal kept) is not asked again at once.
+			// A cut, or an error answer: remember how far the portal got,
+			// and go on at once if it got further, unless the answer asks
+			// to wait or refuses (a 429, 503 or 422 to the request that
+			// completed the upload, whose bytes the portal kept): the
+			// manifest sent at once would meet the same answer.
 			off, herr := w.checkedOffset(ctx, up.URL, size)
 			if errors.Is(herr, errBadOffset) {
 				return portalapi.Receipt{}, w.restartUpload(ctx, a, &up, errors.Join(err, herr))
@@ -221,8 +222,7 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 				if serr := st.SaveUpload(ctx, a.ID, up); serr != nil {
 					return portalapi.Receipt{}, errors.Join(err, serr)
 				}
-				var he *httpError
-				if off > before && attempt < maxResumes && ctx.Err() == nil && !errors.As(err, &he) {
+				if off > before && attempt < maxResumes && ctx.Err() == nil && !asksToWait(err) {
 					known = true
 					continue
 				}
@@ -306,6 +306,15 @@ func (w *Worker) reach(u string, size int64) int64 {
 		return r
 	}
 	return size
+}
+
+// asksToWait reports whether err is an answer from the portal that asks
+// to wait (Retry-After, 503) or that the same request cannot change (a
+// 4xx), rather than a cut or a server error in the middle of a transfer,
+// after which an upload that made progress goes on at once.
+func asksToWait(err error) bool {
+	var he *httpError
+	return errors.As(err, &he) && (he.status < 500 || he.status == http.StatusServiceUnavailable || he.retryAfter > 0)
 }
 
 // restartUpload answers an impossible offset, a protocol error: the upload

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"github.com/motcua/motcua/sync/portalapi"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -187,6 +189,40 @@ func TestRefusedUploadCompletionIsNotFollowedAtOnceByItsManifest(t *testing.T) {
 	}
 	if sent := w.BytesSent(); sent != 5<<10 {
 		t.Errorf("sent %d attachment bytes for %d", sent, 5<<10)
+	}
+	r.checkExactlyOnce()
+}
+
+// TestServerErrorMidUploadGoesOnAtOnce pins the other side of the rule
+// above: a server error in the middle of a transfer (tusd answers 500 to a
+// body that timed out) after the portal kept part of the bytes is like a
+// cut, and the upload goes on at once from the portal's offset, in the same
+// pass, sending no byte twice.
+func TestServerErrorMidUploadGoesOnAtOnce(t *testing.T) {
+	r := newRig(t)
+	const size, kept = 200 << 10, 64 << 10
+	var failed atomic.Int64
+	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+		if req.Method != http.MethodPost || req.URL.Path != portalapi.PathUploads || failed.Add(1) > 1 {
+			return false
+		}
+		// The portal takes the first bytes, then the body times out.
+		r2 := req.Clone(req.Context())
+		r2.Body = io.NopCloser(io.MultiReader(io.LimitReader(req.Body, kept), errReader{}))
+		r.portal.Handler().ServeHTTP(httptest.NewRecorder(), r2)
+		http.Error(w, `{"error":"ERR_READ_TIMEOUT","message":"timeout while reading request body"}`, http.StatusInternalServerError)
+		return true
+	})
+	a := r.queue("key-midway-500", size)
+	w := r.worker()
+	if sum, err := w.Pass(context.Background()); err != nil || sum.Delivered != 1 {
+		t.Fatalf("pass = %+v, %v; want it delivered in one pass", sum, err)
+	}
+	if got, _ := r.store.Get(context.Background(), a.ID); got.State != application.Received {
+		t.Fatalf("application is %s", got.State)
+	}
+	if len(r.sleeps) != 0 {
+		t.Errorf("waited %v", r.sleeps)
 	}
 	r.checkExactlyOnce()
 }
