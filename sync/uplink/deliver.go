@@ -310,11 +310,13 @@ func (w *Worker) reach(u string, size int64) int64 {
 
 // asksToWait reports whether err is an answer from the portal that asks
 // to wait (Retry-After, 503) or that the same request cannot change (a
-// 4xx), rather than a cut or a server error in the middle of a transfer,
-// after which an upload that made progress goes on at once.
+// 4xx), rather than a cut or an error in the middle of a transfer (a 5xx,
+// or tusd's 400 to a body interrupted or ended early), after which an
+// upload that made progress goes on at once.
 func asksToWait(err error) bool {
 	var he *httpError
-	return errors.As(err, &he) && (he.status < 500 || he.status == http.StatusServiceUnavailable || he.retryAfter > 0)
+	return errors.As(err, &he) && he.status != http.StatusBadRequest &&
+		(he.status < 500 || he.status == http.StatusServiceUnavailable || he.retryAfter > 0)
 }
 
 // restartUpload answers an impossible offset, a protocol error: the upload

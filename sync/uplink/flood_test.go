@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -194,35 +195,59 @@ func TestRefusedUploadCompletionIsNotFollowedAtOnceByItsManifest(t *testing.T) {
 }
 
 // TestServerErrorMidUploadGoesOnAtOnce pins the other side of the rule
-// above: a server error in the middle of a transfer (tusd answers 500 to a
-// body that timed out) after the portal kept part of the bytes is like a
-// cut, and the upload goes on at once from the portal's offset, in the same
-// pass, sending no byte twice.
+// above: an error in the middle of a transfer after the portal kept part of
+// the bytes (tusd answers 500 to a body that timed out, and 400 to one
+// interrupted by another request for the upload, such as the expiry
+// sweeper's) is like a cut, and the upload goes on at once from the
+// portal's offset, in the same pass, sending no byte twice. A PATCH
+// interrupted before any byte is retried, never quarantined: nothing in a
+// PATCH is the application's to refuse.
 func TestServerErrorMidUploadGoesOnAtOnce(t *testing.T) {
-	r := newRig(t)
-	const size, kept = 200 << 10, 64 << 10
-	var failed atomic.Int64
-	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
-		if req.Method != http.MethodPost || req.URL.Path != portalapi.PathUploads || failed.Add(1) > 1 {
-			return false
-		}
-		// The portal takes the first bytes, then the body times out.
-		r2 := req.Clone(req.Context())
-		r2.Body = io.NopCloser(io.MultiReader(io.LimitReader(req.Body, kept), errReader{}))
-		r.portal.Handler().ServeHTTP(httptest.NewRecorder(), r2)
-		http.Error(w, `{"error":"ERR_READ_TIMEOUT","message":"timeout while reading request body"}`, http.StatusInternalServerError)
-		return true
-	})
-	a := r.queue("key-midway-500", size)
-	w := r.worker()
-	if sum, err := w.Pass(context.Background()); err != nil || sum.Delivered != 1 {
-		t.Fatalf("pass = %+v, %v; want it delivered in one pass", sum, err)
+	const interrupted = "ERR_UPLOAD_INTERRUPTED: upload has been interrupted by another request for this upload resource"
+	for _, tc := range []struct {
+		method string
+		status int
+		body   string
+		// kept is how much of the failed request's body the portal kept.
+		kept int64
+	}{
+		{http.MethodPost, http.StatusInternalServerError, "ERR_READ_TIMEOUT: timeout while reading request body", 64 << 10},
+		{http.MethodPost, http.StatusBadRequest, interrupted, 64 << 10},
+		{http.MethodPatch, http.StatusBadRequest, interrupted, 64 << 10},
+		{http.MethodPatch, http.StatusBadRequest, interrupted, 0},
+	} {
+		t.Run(fmt.Sprintf("%s %d after %d bytes", tc.method, tc.status, tc.kept), func(t *testing.T) {
+			r := newRig(t)
+			const size = 200 << 10
+			kept := tc.kept
+			var failed, cuts, received atomic.Int64
+			cut := cutAfter(r.portal.Handler(), 64<<10, &cuts, &received)
+			r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+				if tc.method == http.MethodPatch && req.Method == http.MethodPost && cuts.Load() == 0 {
+					return cut(w, req) // the creation is cut, so a PATCH follows
+				}
+				if req.Method != tc.method || !strings.HasPrefix(req.URL.Path, portalapi.PathUploads) || failed.Add(1) > 1 {
+					return false
+				}
+				// The portal takes the first bytes, then the body fails.
+				r2 := req.Clone(req.Context())
+				r2.Body = io.NopCloser(io.MultiReader(io.LimitReader(req.Body, kept), errReader{}))
+				r.portal.Handler().ServeHTTP(httptest.NewRecorder(), r2)
+				http.Error(w, tc.body, tc.status)
+				return true
+			})
+			a := r.queue("key-midway-err", size)
+			w, ctx := r.boundedWorker(5)
+			if sum, err := w.Once(ctx); err != nil || sum.Delivered != 1 || sum.Quarantined != 0 {
+				t.Fatalf("Once = %+v, %v", sum, err)
+			}
+			if got, _ := r.store.Get(context.Background(), a.ID); got.State != application.Received {
+				t.Fatalf("application is %s", got.State)
+			}
+			if kept > 0 && len(r.sleeps) != 0 {
+				t.Errorf("waited %v after the portal kept %d bytes", r.sleeps, kept)
+			}
+			r.checkExactlyOnce()
+		})
 	}
-	if got, _ := r.store.Get(context.Background(), a.ID); got.State != application.Received {
-		t.Fatalf("application is %s", got.State)
-	}
-	if len(r.sleeps) != 0 {
-		t.Errorf("waited %v", r.sleeps)
-	}
-	r.checkExactlyOnce()
 }
