@@ -251,3 +251,36 @@ func TestServerErrorMidUploadGoesOnAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestProxyRateLimitWithoutRetryAfterStopsThePass pins a 429 without
+// Retry-After (a proxy's limit in front of the portal): nothing is held,
+// but a second one in a pass still shows the limit is the device's, so the
+// pass stops instead of asking about every queued application, and the
+// next pass after the backoff delivers them all.
+func TestProxyRateLimitWithoutRetryAfterStopsThePass(t *testing.T) {
+	r := newRig(t)
+	const backlog = 20
+	for i := range backlog {
+		r.queue(fmt.Sprintf("key-proxy-%03d", i))
+	}
+	var limited atomic.Int64
+	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+		if req.URL.Path != portalapi.PathSubmissions || limited.Load() >= backlog {
+			return false
+		}
+		limited.Add(1)
+		http.Error(w, "<html>429 Too Many Requests</html>", http.StatusTooManyRequests)
+		return true
+	})
+	w := r.worker()
+	sum, err := w.Pass(context.Background())
+	if err == nil || sum.Delivered != 0 || limited.Load() != 2 {
+		t.Fatalf("first pass = %+v, %v after %d refusals; want it stopped at the second", sum, err, limited.Load())
+	}
+	limited.Store(backlog)
+	w2, ctx := r.boundedWorker(5)
+	if sum, err := w2.Once(ctx); err != nil || sum.Delivered != backlog {
+		t.Fatalf("Once = %+v, %v", sum, err)
+	}
+	r.checkExactlyOnce()
+}

@@ -460,7 +460,8 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 		return sum, err
 	}
 	var lastErr error
-	// limited counts the applications this pass held for a 429.
+	// limited counts the applications the portal answered 429 in this
+	// pass.
 	limited := 0
 	for _, a := range queued {
 		if ctx.Err() != nil {
@@ -483,14 +484,20 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 			lastErr = err
 			if errors.As(err, &he) && he.held {
 				sum.hold(w.cfg.Now().Add(he.retryAfter))
+			}
+			if he != nil && he.status == http.StatusTooManyRequests {
 				if limited++; limited > 1 {
 					// A second application asked to wait: the limit is
-					// the device's (the portal's filing rate), not one
-					// application's, and every other would be refused
-					// too. The pass stops, and the next waits it out.
+					// the device's (the portal's filing rate, or a
+					// proxy's), not one application's, and every other
+					// would be refused too. The pass stops, and the next
+					// waits out its Retry-After.
 					he.held = false
 				}
 			}
+		}
+		if limited > 1 {
+			break
 		}
 		var le *linkError
 		if errors.As(err, &le) || retryAfter(err) > 0 || errors.Is(err, ErrBudgetSpent) || errors.Is(err, ErrRedirect) {
