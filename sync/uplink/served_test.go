@@ -14,12 +14,12 @@ import (
 // TestDeliversThroughServedPortalUnderItsCaps pins the portal as `motcua
 // run` embeds it, served by portal.Serve with its connection caps and
 // timeouts on 127.0.0.1, and the kiosk's own worker with its default HTTP
-// client: the worker needs one connection at a time, so even a cap of one
-// connection per address refuses none of its connections and delivers
-// everything.
+// client: the worker needs one connection at a time, so even caps of two
+// connections (one, and one for a connection the portal has not yet
+// counted closed) refuse none of its connections and deliver everything.
 func TestDeliversThroughServedPortalUnderItsCaps(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	p, err := portal.Open(ctx, portal.Config{DataDir: t.TempDir(), MaxConnsPerAddr: 1, MaxConns: 1})
+	p, err := portal.Open(ctx, portal.Config{DataDir: t.TempDir(), MaxConnsPerAddr: 2, MaxConns: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
