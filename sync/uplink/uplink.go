@@ -345,7 +345,7 @@ func (w *Worker) enroll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if portal == w.base.String() && token != "" && device != "" {
+	if samePortal(portal, w.base) && token != "" && device != "" {
 		w.token, w.deviceID = token, device
 		return nil
 	}
@@ -384,6 +384,22 @@ func (w *Worker) enroll(ctx context.Context) error {
 	w.token, w.deviceID = er.Token, er.DeviceID
 	w.log.Info("enrolled with the portal", "portal", w.base.String(), "device", er.DeviceID)
 	return nil
+}
+
+// samePortal reports whether stored, the portal URL the kiosk enrolled
+// with, names the same portal as base however it is written: the scheme
+// and host in any case, with or without a trailing slash. A kiosk enrolls
+// again only for another portal, since a new enrollment is a new device,
+// which gets none of the old one's status.
+func samePortal(stored string, base *url.URL) bool {
+	u, err := url.Parse(stored)
+	if err != nil {
+		return false
+	}
+	norm := func(u *url.URL) string {
+		return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host) + strings.TrimRight(u.Path, "/")
+	}
+	return norm(u) == norm(base)
 }
 
 // Summary says what a delivery pass did.
