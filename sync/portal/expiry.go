@@ -65,6 +65,10 @@ func (s *Server) expireUpload(ctx context.Context, id string) (bool, error) {
 	if !s.uploadStale(id) {
 		return false, nil
 	}
+	// No filing is recorded while the upload is judged and removed: a
+	// manifest checked meanwhile finds it gone, and is answered so.
+	s.filing.Lock()
+	defer s.filing.Unlock()
 	var filed int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM submission_attachments WHERE upload_id = ?`, id).Scan(&filed); err != nil {
 		return false, fmt.Errorf("expire upload %s: %w", id, err)

@@ -188,3 +188,44 @@ func TestExpiryDoesNotInterruptAnUploadInProgress(t *testing.T) {
 		t.Fatalf("expired %d uploads after the PATCH ended, %v; want 1", n, err)
 	}
 }
+
+// TestSweeperRacingAManifestNeverFilesWithoutTheBytes pins the race between
+// the expiry sweeper and a manifest naming a stale upload (a kiosk back
+// after the expiry, whose receipt was lost): the sweeper removed the upload
+// after the manifest's checks had read it, and the application was filed
+// with its evidence gone. Either the application is filed and its upload
+// kept, or the upload is removed and the manifest answered as incomplete,
+// so the kiosk sends it again.
+func TestSweeperRacingAManifestNeverFilesWithoutTheBytes(t *testing.T) {
+	const expiry = 48 * time.Hour
+	var later atomic.Int64
+	p := openPortal(t, Config{UploadExpiry: expiry, Now: func() time.Time { return time.Now().Add(time.Duration(later.Load())) }})
+	ctx := context.Background()
+	content := []byte(strings.Repeat("trang giấy khai sinh ", 200))
+	loc := p.upload("key-00000020", content, len(content))
+	later.Store(int64(expiry + time.Minute))
+	swept := -1
+	p.beforeFile = func() {
+		// The sweeper's hourly pass comes between the checks and the filing.
+		n, err := p.ExpireUploads(ctx)
+		if err != nil {
+			t.Error(err)
+		}
+		swept = n
+	}
+	att := portalapi.AttachmentRef{EvidenceKey: "birth_certificate", Name: "a", MediaType: "image/jpeg",
+		Size: int64(len(content)), SHA256: hexSum(content), UploadURL: loc}
+	var answer portalapi.Error
+	code := p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000020", att), &answer)
+	list, _ := p.List(ctx)
+	head := p.headStatus(loc)
+	switch {
+	case code == http.StatusCreated && head == http.StatusOK && len(list) == 1 && swept == 0:
+		// Filed first: the sweeper kept the upload.
+	case code == http.StatusConflict && answer.Code == portalapi.CodeUploadIncomplete && head == http.StatusNotFound &&
+		len(list) == 0 && swept == 1:
+		// Swept first: nothing filed, and the kiosk is told to send it again.
+	default:
+		t.Fatalf("manifest answered %d %q, %d filed, upload HEAD %d, sweeper removed %d", code, answer.Code, len(list), head, swept)
+	}
+}

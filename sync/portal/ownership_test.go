@@ -175,3 +175,36 @@ func TestUploadCannotBeDeletedByItsOwner(t *testing.T) {
 		t.Errorf("OPTIONS Tus-Extension %q: want creation and no termination", ext)
 	}
 }
+
+// TestUploadWithLongestNameIsFiled pins an upload named with the longest
+// upload_name the portal accepts (160 characters): its manifest was refused
+// as naming "not an upload of this portal", since the upload's id, the
+// device's id before the name, was held to the name's own bound.
+func TestUploadWithLongestNameIsFiled(t *testing.T) {
+	p := newPortal(t)
+	content := bytes.Repeat([]byte("z"), 3000)
+	key := "key-" + strings.Repeat("a", 154)
+	m := portalapi.Manifest{IdempotencyKey: "key-long-name-01", ProcedureCode: "1.001193", ProcedureID: "birth-registration",
+		CatalogVersion: "2026.11.1", CapturedAt: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC), Form: exampleForm(),
+		Attachments: []portalapi.AttachmentRef{{EvidenceKey: "birth_certificate", Name: "gcs.jpg", MediaType: "image/jpeg",
+			Size: int64(len(content)), SHA256: hexSum(content)}}}
+	mj, _ := json.Marshal(m)
+	name := key + "-1"
+	if len(name) != 160 {
+		t.Fatalf("name of %d characters", len(name))
+	}
+	resp, body := p.send("POST", portalapi.PathUploads, map[string]string{
+		"Upload-Length":   strconv.Itoa(len(content)),
+		"Content-Type":    "application/offset+octet-stream",
+		"Upload-Metadata": meta(portalapi.MetaIdempotencyKey, m.IdempotencyKey, portalapi.MetaUploadName, name, portalapi.MetaManifest, string(mj)),
+	}, content)
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get(portalapi.HeaderReceipt) == "" {
+		t.Fatalf("completing creation under a 160-character name: %d %s", resp.StatusCode, body)
+	}
+	// The manifest alone, naming the upload, gets the same receipt.
+	m.Attachments[0].UploadURL = resp.Header.Get("Location")
+	mj, _ = json.Marshal(m)
+	if code := p.do("POST", portalapi.PathSubmissions, nil, string(mj), nil); code != http.StatusOK {
+		t.Fatalf("manifest naming it: %d", code)
+	}
+}

@@ -17,12 +17,14 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -124,6 +126,14 @@ type Server struct {
 	mux          *http.ServeMux
 	catalog      []byte
 	limits       *filingLimits
+	// filing orders a filing against the expiry sweeper: an upload is
+	// removed only while no filing is being recorded, and a filing is
+	// recorded only for uploads still there, so no filed application
+	// loses its bytes.
+	filing sync.Mutex
+	// beforeFile, if set, runs after a manifest's checks and before it is
+	// filed (tests).
+	beforeFile func()
 }
 
 // Vietnam's time zone, for file codes and due dates.
@@ -285,6 +295,9 @@ func randomHex(n int) string {
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	var req portalapi.EnrollRequest
 	if err := decodeStrict(r, &req); err != nil {
+		if bodyStalled(w, err) {
+			return
+		}
 		writeError(w, http.StatusBadRequest, portalapi.CodeMalformed, err.Error(), nil)
 		return
 	}
@@ -395,6 +408,21 @@ func decodeStrict(r *http.Request, v any) error {
 		return errors.New("body has trailing data")
 	}
 	return nil
+}
+
+// bodyStalled answers a request whose body stopped arriving for
+// NetworkTimeout, and reports whether it did: 408 timeout, which a client
+// sends again, since the link failed and not the request; a body that
+// arrived but is not what it should be is the caller's to refuse.
+func bodyStalled(w http.ResponseWriter, err error) bool {
+	var ne net.Error
+	if !errors.Is(err, os.ErrDeadlineExceeded) && !(errors.As(err, &ne) && ne.Timeout()) {
+		return false
+	}
+	w.Header().Set("Connection", "close")
+	writeError(w, http.StatusRequestTimeout, portalapi.CodeTimeout,
+		"the request body stopped arriving before it was whole: send it again", nil)
+	return true
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -28,11 +29,16 @@ func uploadID(url string) string {
 		return ""
 	}
 	id := url[i+len(portalapi.PathUploads):]
-	if !uploadNameRe.MatchString(strings.TrimPrefix(id, "dev-")) {
+	if !uploadIDRe.MatchString(id) {
 		return ""
 	}
 	return id
 }
+
+// uploadIDRe is the form of an upload's id: the device's id as enrollment
+// issues it, then the upload's name (uploadNameRe), which has its own
+// bound.
+var uploadIDRe = regexp.MustCompile(`^dev-[0-9a-f]{16}-[A-Za-z0-9_-]{1,160}$`)
 
 // received is what the portal found for one declared attachment.
 type received struct {
@@ -92,6 +98,9 @@ func (s *Server) checkUpload(ctx context.Context, device string, i int, a portal
 func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	var m portalapi.Manifest
 	if err := decodeStrict(r, &m); err != nil {
+		if bodyStalled(w, err) {
+			return
+		}
 		writeError(w, http.StatusUnprocessableEntity, portalapi.CodeMalformed, err.Error(), nil)
 		return
 	}
@@ -155,7 +164,19 @@ func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifes
 	if wait := s.limits.take(device, s.now()); wait > 0 {
 		return rateLimited(s, device, wait)
 	}
+	if s.beforeFile != nil {
+		s.beforeFile()
+	}
+	// The sweeper may have removed a stale upload since it was checked:
+	// look again, with the sweeper held off until the filing is recorded.
+	s.filing.Lock()
+	if gone := s.goneUploads(ctx, m); len(gone) > 0 {
+		s.filing.Unlock()
+		return portalapi.Receipt{}, http.StatusConflict, &portalapi.Error{Code: portalapi.CodeUploadIncomplete,
+			Message: "attachments are not fully uploaded", Fields: gone}, 0
+	}
 	rc, err := s.file(ctx, device, m, sums)
+	s.filing.Unlock()
 	if errors.Is(err, errDaySpent) {
 		s.log.Error("file submission", "key", m.IdempotencyKey, "err", err)
 		return portalapi.Receipt{}, http.StatusServiceUnavailable, &portalapi.Error{Code: portalapi.CodeUnavailable,
@@ -169,6 +190,19 @@ func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifes
 		return rc, http.StatusOK, nil, 0
 	}
 	return rc, http.StatusCreated, nil, 0
+}
+
+// goneUploads lists the attachments of m whose upload is no longer there,
+// removed by the expiry sweeper since it was checked. The caller holds
+// s.filing.
+func (s *Server) goneUploads(ctx context.Context, m *portalapi.Manifest) []portalapi.FieldError {
+	var gone []portalapi.FieldError
+	for i, a := range m.Attachments {
+		if _, err := s.uploads.GetUpload(ctx, uploadID(a.UploadURL)); err != nil {
+			gone = append(gone, portalapi.FieldError{Field: fmt.Sprintf("attachments[%d]", i), Message: "no such upload"})
+		}
+	}
+	return gone
 }
 
 // rateLimited is submit's answer to a device that files too fast.

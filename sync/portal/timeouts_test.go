@@ -191,8 +191,8 @@ func TestTimeoutsJudgeProgressNotTotalTime(t *testing.T) {
 			start := time.Now()
 			c.SetReadDeadline(start.Add(time.Hour))
 			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-			if err != nil || resp.StatusCode != http.StatusBadRequest || time.Since(start) != network {
-				t.Fatalf("a body that stops: %v %v after %v, want 400 after %v", resp, err, time.Since(start), network)
+			if err != nil || resp.StatusCode != http.StatusRequestTimeout || time.Since(start) != network {
+				t.Fatalf("a body that stops: %v %v after %v, want 408 after %v", resp, err, time.Since(start), network)
 			}
 		})
 
@@ -222,6 +222,77 @@ func TestTimeoutsJudgeProgressNotTotalTime(t *testing.T) {
 					t.Fatalf("PATCH sent over %v in pauses of %v: %v %v", time.Since(start), pause, resp, err)
 				}
 			})
+		}
+	})
+}
+
+// TestStalledManifestIsNotRefusedAsMalformed pins a manifest whose body
+// stops half way on a weak link for NetworkTimeout, the link still up: the
+// portal cut the read and answered 422 malformed, which the uplink takes
+// as a refusal for good and quarantines a sound application for staff.
+// The portal answers 408 timeout instead, which the uplink retries; a body
+// that arrives whole but is not JSON is still 422 malformed.
+func TestStalledManifestIsNotRefusedAsMalformed(t *testing.T) {
+	const network = 60 * time.Second
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		s, err := Open(context.Background(), Config{DataDir: dir, NetworkTimeout: network})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln := newPipeListener()
+		ctx, cancel := context.WithCancel(context.Background())
+		served := make(chan error, 1)
+		go func() { served <- s.Serve(ctx, ln) }()
+		defer func() {
+			cancel()
+			if err := <-served; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+			s.Close()
+			time.Sleep(time.Minute)
+		}()
+		// send writes a request and reads the answer.
+		send := func(req string) (*http.Response, portalapi.Error) {
+			c := ln.dial()
+			defer c.Close()
+			go io.WriteString(c, req)
+			c.SetReadDeadline(time.Now().Add(time.Hour))
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var perr portalapi.Error
+			json.NewDecoder(resp.Body).Decode(&perr)
+			resp.Body.Close()
+			return resp, perr
+		}
+		enroll := `{"device_name":"kiosk-weak-link"}`
+		c := ln.dial()
+		go io.WriteString(c, fmt.Sprintf("POST /v1/enroll HTTP/1.1\r\nHost: portal\r\nContent-Length: %d\r\n\r\n%s", len(enroll), enroll))
+		c.SetReadDeadline(time.Now().Add(time.Hour))
+		r, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil || r.StatusCode != http.StatusCreated {
+			t.Fatalf("enroll: %v %v", r, err)
+		}
+		var enrolled portalapi.EnrollResponse
+		json.NewDecoder(r.Body).Decode(&enrolled)
+		r.Body.Close()
+		c.Close()
+		token := enrolled.Token
+
+		body := manifest("key-weak-link-01")
+		head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: portal\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+			portalapi.PathSubmissions, token, len(body))
+		start := time.Now()
+		resp, perr := send(head + body[:len(body)/2])
+		if resp.StatusCode != http.StatusRequestTimeout || perr.Code != portalapi.CodeTimeout || time.Since(start) != network {
+			t.Errorf("a manifest that stops half way: %d %q after %v, want 408 %q after %v", resp.StatusCode, perr.Code,
+				time.Since(start), portalapi.CodeTimeout, network)
+		}
+		garbage := strings.Repeat("x", len(body))
+		if resp, perr := send(head + garbage); resp.StatusCode != http.StatusUnprocessableEntity || perr.Code != portalapi.CodeMalformed {
+			t.Errorf("a manifest that is not JSON: %d %q, want 422 %q", resp.StatusCode, perr.Code, portalapi.CodeMalformed)
 		}
 	})
 }

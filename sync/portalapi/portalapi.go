@@ -181,6 +181,9 @@ const (
 	CodeUnavailable      = "unavailable"
 	CodeNotFound         = "not_found"
 	CodeUploadExists     = "upload_exists"
+	// CodeTimeout answers a request whose body stopped arriving (408): the
+	// link failed, not the request, so it is sent again.
+	CodeTimeout = "timeout"
 )
 
 // MaxDailySequence bounds a file code's sequence number per agency per day:

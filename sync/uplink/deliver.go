@@ -208,18 +208,21 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 		case errors.Is(err, errUploadExists), errors.Is(err, errOffsetMismatch):
 			continue
 		default:
-			// A cut: remember how far the portal got, and go on at once if
-			// it got further.
+			// A cut, or an error answer: remember how far the portal got,
+			// and go on at once if it got further, unless the answer asks
+			// to wait or refuses (a 429, 503 or 422 to the request that
+			// completed the upload, whose bytes the portal kept): the
+			// manifest sent at once would meet the same answer.
 			off, herr := w.checkedOffset(ctx, up.URL, size)
 			if errors.Is(herr, errBadOffset) {
 				return portalapi.Receipt{}, w.restartUpload(ctx, a, &up, errors.Join(err, herr))
 			}
 			if herr == nil {
-				up.Confirmed = off
+				up.Confirmed, up.Complete = off, off == size
 				if serr := st.SaveUpload(ctx, a.ID, up); serr != nil {
 					return portalapi.Receipt{}, errors.Join(err, serr)
 				}
-				if off > before && attempt < maxResumes && ctx.Err() == nil {
+				if off > before && attempt < maxResumes && ctx.Err() == nil && !asksToWait(err) {
 					known = true
 					continue
 				}
@@ -303,6 +306,17 @@ func (w *Worker) reach(u string, size int64) int64 {
 		return r
 	}
 	return size
+}
+
+// asksToWait reports whether err is an answer from the portal that asks
+// to wait (Retry-After, 503) or that the same request cannot change (a
+// 4xx), rather than a cut or an error in the middle of a transfer (a 5xx,
+// or tusd's 400 to a body interrupted or ended early), after which an
+// upload that made progress goes on at once.
+func asksToWait(err error) bool {
+	var he *httpError
+	return errors.As(err, &he) && he.status != http.StatusBadRequest &&
+		(he.status < 500 || he.status == http.StatusServiceUnavailable || he.retryAfter > 0)
 }
 
 // restartUpload answers an impossible offset, a protocol error: the upload

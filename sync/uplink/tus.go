@@ -121,6 +121,12 @@ func (w *Worker) transfer(ctx context.Context, method, u string, offset int64, c
 	case resp.StatusCode == http.StatusConflict:
 		drain(resp)
 		return sent{}, errOffsetMismatch
+	case resp.StatusCode == http.StatusBadRequest && meta == nil:
+		// Nothing in a PATCH the uplink sends is the application's to
+		// refuse: tusd answers 400 to a body that was interrupted (by
+		// another request for the upload, such as the expiry sweeper's)
+		// or ended early. Like a cut, it is resumed from the offset.
+		return sent{}, fmt.Errorf("%w: %s", errInterrupted, w.statusError(resp, "patch upload"))
 	default:
 		return sent{}, w.statusError(resp, strings.ToLower(method)+" upload")
 	}
@@ -145,6 +151,9 @@ var (
 	errBadOffset      = errors.New("impossible upload offset")
 	errStalled        = errors.New("transfer stalled")
 	errOffsetMismatch = errors.New("upload offset mismatch")
+	// errInterrupted is a PATCH the portal answered 400: interrupted, not
+	// refused.
+	errInterrupted = errors.New("upload request interrupted")
 )
 
 // watchStall cancels ctx with errStalled once the transfer has made no

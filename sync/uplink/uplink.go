@@ -8,9 +8,10 @@
 // manifest, carrying the idempotency key fixed at capture, so a repeated
 // manifest gets the same file code. Smaller applications go first. One the
 // portal refuses for good is quarantined with the portal's reason, and one
-// it asks to wait (429) is held; neither blocks the others. The worker
-// follows no redirect and believes no upload offset the kiosk could not
-// have sent.
+// it asks to wait (429) is held; neither blocks the others, though a
+// second held in one pass shows the limit is the device's and ends the
+// pass. The worker follows no redirect and believes no upload offset the
+// kiosk could not have sent.
 package uplink
 
 import (
@@ -344,7 +345,7 @@ func (w *Worker) enroll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if portal == w.base.String() && token != "" && device != "" {
+	if samePortal(portal, w.base) && token != "" && device != "" {
 		w.token, w.deviceID = token, device
 		return nil
 	}
@@ -383,6 +384,22 @@ func (w *Worker) enroll(ctx context.Context) error {
 	w.token, w.deviceID = er.Token, er.DeviceID
 	w.log.Info("enrolled with the portal", "portal", w.base.String(), "device", er.DeviceID)
 	return nil
+}
+
+// samePortal reports whether stored, the portal URL the kiosk enrolled
+// with, names the same portal as base however it is written: the scheme
+// and host in any case, with or without a trailing slash. A kiosk enrolls
+// again only for another portal, since a new enrollment is a new device,
+// which gets none of the old one's status.
+func samePortal(stored string, base *url.URL) bool {
+	u, err := url.Parse(stored)
+	if err != nil {
+		return false
+	}
+	norm := func(u *url.URL) string {
+		return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host) + strings.TrimRight(u.Path, "/")
+	}
+	return norm(u) == norm(base)
 }
 
 // Summary says what a delivery pass did.
@@ -463,6 +480,9 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 		return sum, err
 	}
 	var lastErr error
+	// limited counts the applications the portal answered 429 in this
+	// pass.
+	limited := 0
 	for _, a := range queued {
 		if ctx.Err() != nil {
 			break
@@ -485,6 +505,19 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 			if errors.As(err, &he) && he.held {
 				sum.hold(w.cfg.Now().Add(he.retryAfter))
 			}
+			if he != nil && he.status == http.StatusTooManyRequests {
+				if limited++; limited > 1 {
+					// A second application asked to wait: the limit is
+					// the device's (the portal's filing rate, or a
+					// proxy's), not one application's, and every other
+					// would be refused too. The pass stops, and the next
+					// waits out its Retry-After.
+					he.held = false
+				}
+			}
+		}
+		if limited > 1 {
+			break
 		}
 		var le *linkError
 		if errors.As(err, &le) || retryAfter(err) > 0 || errors.Is(err, ErrBudgetSpent) || errors.Is(err, ErrRedirect) {
