@@ -75,6 +75,10 @@ func (w *Worker) deliver(ctx context.Context, id int64) error {
 	}
 	fails, stuck, cerr := w.countFailure(bg, id, fails, err)
 	switch {
+	case errors.Is(err, store.ErrAttachmentDamaged):
+		// Sending it would leave a corrupt copy at the portal at every
+		// pass; only staff can get the evidence again.
+		to, detail = application.Quarantined, "staff must check it: "+err.Error()
 	case refused(err):
 		to, detail = application.Quarantined, "the portal refused it; staff must check it: "+err.Error()
 	case stuck:

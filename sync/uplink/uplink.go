@@ -492,7 +492,7 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 		switch {
 		case err == nil:
 			sum.Delivered++
-		case refused(err), errors.Is(err, ErrServerErrors):
+		case refused(err), errors.Is(err, ErrServerErrors), errors.Is(err, store.ErrAttachmentDamaged):
 			sum.Quarantined++
 		default:
 			sum.Failed++
