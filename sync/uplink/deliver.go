@@ -3,6 +3,7 @@ package uplink
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,6 +116,12 @@ func (w *Worker) send(ctx context.Context, id int64) error {
 	m := portalapi.Manifest{IdempotencyKey: a.IdempotencyKey, ProcedureCode: a.ProcedureCode, ProcedureID: a.ProcedureID,
 		CatalogVersion: a.CatalogVersion, CapturedAt: a.CreatedAt, Form: a.Form,
 		Attachments: make([]portalapi.AttachmentRef, len(a.Attachments))}
+	// The chain's head goes with it, for the portal to keep.
+	if seq, hash, err := st.AuditHead(ctx); err != nil {
+		return err
+	} else if seq > 0 {
+		m.AuditHead = &portalapi.AuditHead{Seq: seq, Hash: hex.EncodeToString(hash)}
+	}
 	var content []byte
 	for i, att := range a.Attachments {
 		b, err := st.AttachmentContent(ctx, att.ID)

@@ -47,16 +47,23 @@ func diskFull(match func(name string) bool) func(w http.ResponseWriter, req *htt
 // for application id.
 func (r *rig) countRows(query string, id int64) int {
 	r.t.Helper()
-	db, err := sql.Open("sqlite3", sqlitedb.DSN(r.store.Path()))
-	if err != nil {
-		r.t.Fatal(err)
-	}
+	db := r.openDB()
 	defer db.Close()
 	var n int
 	if err := db.QueryRow(query, id).Scan(&n); err != nil {
 		r.t.Fatal(err)
 	}
 	return n
+}
+
+// openDB opens the kiosk's database beside its store.
+func (r *rig) openDB() *sql.DB {
+	r.t.Helper()
+	db, err := sql.Open("sqlite3", sqlitedb.DSN(r.store.Path()))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return db
 }
 
 func (r *rig) auditEvents(id int64) int {
