@@ -302,17 +302,25 @@ func (s *Store) Get(ctx context.Context, id int64) (*application.Application, er
 	return a, rows.Err()
 }
 
-// AttachmentContent returns the bytes of attachment id.
+// AttachmentContent returns the bytes of attachment id, checked against
+// the SHA-256 stored with them: bytes damaged since capture are an error
+// wrapping ErrAttachmentDamaged that names the attachment, and are never
+// returned.
 func (s *Store) AttachmentContent(ctx context.Context, id int64) ([]byte, error) {
 	var data []byte
-	err := s.db.QueryRowContext(ctx, `SELECT p.data FROM attachments t
+	var name, key, want string
+	err := s.db.QueryRowContext(ctx, `SELECT p.data, CAST(p.name AS TEXT), t.evidence_key, t.sha256 FROM attachments t
 		JOIN personal_data p ON p.application_id = t.application_id AND p.part = 'attachment:' || t.id
-		WHERE t.id = ?`, id).Scan(&data)
+		WHERE t.id = ?`, id).Scan(&data, &name, &key, &want)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("attachment %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("attachment %d: %w", id, err)
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != want {
+		return nil, fmt.Errorf("%w: attachment %d (%s, %q): its %d bytes have SHA-256 %x, not the %s stored at capture",
+			ErrAttachmentDamaged, id, key, name, len(data), sum, want)
 	}
 	return data, nil
 }

@@ -126,3 +126,18 @@ func (s *Store) Events(ctx context.Context, id int64) ([]audit.Event, error) {
 	}
 	return out, rows.Err()
 }
+
+// AuditHead returns the sequence number and hash of the audit log's last
+// event; 0 and nil for an empty log.
+func (s *Store) AuditHead(ctx context.Context) (int64, []byte, error) {
+	var seq int64
+	var hash []byte
+	err := s.db.QueryRowContext(ctx, `SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, nil
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("audit head: %w", err)
+	}
+	return seq, hash, nil
+}

@@ -33,6 +33,9 @@ var (
 	// ErrDamaged is returned (wrapped) by Open for a database that fails
 	// its integrity check: nothing is written to it.
 	ErrDamaged = sqlitedb.ErrDamaged
+	// ErrAttachmentDamaged is returned (wrapped) for an attachment whose
+	// stored bytes no longer match the SHA-256 recorded at capture.
+	ErrAttachmentDamaged = errors.New("attachment damaged: its stored bytes do not match their SHA-256")
 )
 
 //go:embed migrations/*.sql

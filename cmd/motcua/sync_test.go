@@ -70,6 +70,10 @@ func TestSubmitSyncAdvanceSync(t *testing.T) {
 		Attachments    []struct {
 			SHA256Received string `json:"sha256_received"`
 		} `json:"attachments"`
+		AuditHead *struct {
+			Seq  int64  `json:"seq"`
+			Hash string `json:"hash"`
+		} `json:"audit_head"`
 	}
 	mustJSON(t, cli(t, portalDir, "", "portal", "list", "--json", "--data-dir", portalDir).stdout, &subs)
 	b, _ := os.ReadFile(page)
@@ -77,6 +81,9 @@ func TestSubmitSyncAdvanceSync(t *testing.T) {
 	if len(subs) != 1 || subs[0].FileCode != rows[0].FileCode || subs[0].IdempotencyKey != rows[0].IdempotencyKey ||
 		len(subs[0].Attachments) != 1 || subs[0].Attachments[0].SHA256Received != hex.EncodeToString(sum[:]) {
 		t.Fatalf("portal list: %+v", subs)
+	}
+	if h := subs[0].AuditHead; h == nil || h.Seq < 1 || len(h.Hash) != 64 {
+		t.Errorf("portal list shows audit head %+v; want the kiosk's chain head as it sent the application", h)
 	}
 	if r := cli(t, portalDir, "", "portal", "advance", rows[0].FileCode, "done", "--note", "Mời nhận kết quả", "--data-dir", portalDir); r.code != 0 {
 		t.Fatal(r.stderr)

@@ -78,7 +78,7 @@ func (s *Server) expireUpload(ctx context.Context, id string) (bool, error) {
 	}
 	up, err := s.uploads.GetUpload(ctx, id)
 	if err != nil {
-		return false, nil // gone already
+		return s.removeHalfMade(ctx, id)
 	}
 	info, _ := up.GetInfo(ctx)
 	if err := s.uploads.AsTerminatableUpload(up).Terminate(ctx); err != nil {

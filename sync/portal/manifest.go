@@ -36,12 +36,15 @@ const (
 	maxNameChars = 255
 )
 
+// auditHashRe matches an audit chain hash: SHA-256, lowercase hex.
+var auditHashRe = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
 // checkManifest lists what is wrong in m, checked as the kiosk checks an
 // application before it is queued: the procedure is in the portal's catalog
 // and its code agrees with its id, the form is valid UTF-8, within bounds
 // and valid for the procedure (agent/procedure, with the capture day as
 // today), the required evidence is attached or waived, and every attachment
-// has at least one byte.
+// has at least one byte. An audit head, if given, is well-formed.
 func (s *Server) checkManifest(m *portalapi.Manifest) []portalapi.FieldError {
 	var errs []portalapi.FieldError
 	bad := func(field, msg string) { errs = append(errs, portalapi.FieldError{Field: field, Message: msg}) }
@@ -57,6 +60,9 @@ func (s *Server) checkManifest(m *portalapi.Manifest) []portalapi.FieldError {
 	}
 	if m.CapturedAt.IsZero() {
 		bad("captured_at", "required")
+	}
+	if h := m.AuditHead; h != nil && (h.Seq < 1 || !auditHashRe.MatchString(h.Hash)) {
+		bad("audit_head", "must be a sequence number from 1 and a SHA-256 as 64 lowercase hex digits")
 	}
 	var p *procedure.Procedure
 	switch found, err := s.cfg.Catalog.Lookup(m.ProcedureID); {

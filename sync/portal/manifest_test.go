@@ -67,6 +67,12 @@ func TestManifestIsCheckedBeforeFiling(t *testing.T) {
 		}, field: "form"},
 		{name: "missing evidence", edit: func(m *portalapi.Manifest) { m.Form = withForm("birth_certificate_code", "") },
 			field: "evidence:birth_certificate"},
+		{name: "audit head without a sequence number", edit: func(m *portalapi.Manifest) {
+			m.AuditHead = &portalapi.AuditHead{Hash: strings.Repeat("ab", 32)}
+		}, field: "audit_head"},
+		{name: "audit head hash not hex", edit: func(m *portalapi.Manifest) {
+			m.AuditHead = &portalapi.AuditHead{Seq: 7, Hash: strings.Repeat("AB", 32)}
+		}, field: "audit_head"},
 		{name: "too many attachments", edit: func(m *portalapi.Manifest) {
 			for range MaxAttachments + 1 {
 				m.Attachments = append(m.Attachments, portalapi.AttachmentRef{EvidenceKey: "birth_certificate", Name: "a.jpg",

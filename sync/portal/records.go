@@ -224,6 +224,10 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 	day := local.Format("060102")
 	due := addWorkingDays(local, s.cfg.ProcessingDays)
 	var rc portalapi.Receipt
+	auditSeq, auditHash := int64(0), ""
+	if m.AuditHead != nil {
+		auditSeq, auditHash = m.AuditHead.Seq, m.AuditHead.Hash
+	}
 	err := sqlitedb.Tx(ctx, s.db, func(tx *sql.Tx) error {
 		var code string
 		err := tx.QueryRowContext(ctx, `SELECT file_code FROM submissions WHERE device_id = ? AND idempotency_key = ?`,
@@ -248,10 +252,11 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 		rc = portalapi.Receipt{FileCode: portalapi.FormatFileCode(s.cfg.AgencyCode, local, seq), State: portalapi.Received,
 			ReceivedAt: now.UTC(), DueAt: due.UTC()}
 		res, err := tx.ExecContext(ctx, `INSERT INTO submissions (device_id, idempotency_key, file_code, procedure_code,
-			procedure_id, catalog_version, captured_at, received_at, due_at, state, updated_at, form)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			procedure_id, catalog_version, captured_at, received_at, due_at, state, updated_at, form, audit_seq, audit_hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			device, m.IdempotencyKey, rc.FileCode, m.ProcedureCode, m.ProcedureID, m.CatalogVersion,
-			formatTime(m.CapturedAt), formatTime(now), formatTime(due), string(portalapi.Received), formatTime(now), []byte(m.Form))
+			formatTime(m.CapturedAt), formatTime(now), formatTime(due), string(portalapi.Received), formatTime(now), []byte(m.Form),
+			auditSeq, auditHash)
 		if err != nil {
 			return err
 		}
@@ -363,6 +368,9 @@ type Submission struct {
 	ReceivedAt     time.Time              `json:"received_at"`
 	DueAt          time.Time              `json:"due_at"`
 	Attachments    []SubmissionAttachment `json:"attachments"`
+	// AuditHead is the head of the kiosk's audit chain as it sent the
+	// application, if it sent one.
+	AuditHead *portalapi.AuditHead `json:"audit_head,omitempty"`
 }
 
 // SubmissionAttachment is one attachment of a Submission.
@@ -378,7 +386,7 @@ type SubmissionAttachment struct {
 // List returns every filed submission, oldest first.
 func (s *Server) List(ctx context.Context) ([]Submission, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, file_code, idempotency_key, device_id, procedure_code, procedure_id,
-		state, note, received_at, due_at FROM submissions ORDER BY id`)
+		state, note, received_at, due_at, audit_seq, audit_hash FROM submissions ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -388,10 +396,14 @@ func (s *Server) List(ctx context.Context) ([]Submission, error) {
 		var sub Submission
 		var id int64
 		var state, received, due string
+		var head portalapi.AuditHead
 		if err := rows.Scan(&id, &sub.FileCode, &sub.IdempotencyKey, &sub.DeviceID, &sub.ProcedureCode, &sub.ProcedureID,
-			&state, &sub.Note, &received, &due); err != nil {
+			&state, &sub.Note, &received, &due, &head.Seq, &head.Hash); err != nil {
 			rows.Close()
 			return nil, err
+		}
+		if head.Seq > 0 {
+			sub.AuditHead = &head
 		}
 		sub.State, sub.ReceivedAt, sub.DueAt = portalapi.State(state), parseTime(received), parseTime(due)
 		sub.Attachments = []SubmissionAttachment{}

@@ -81,6 +81,18 @@ type Manifest struct {
 	CapturedAt     time.Time       `json:"captured_at"`
 	Form           json.RawMessage `json:"form"`
 	Attachments    []AttachmentRef `json:"attachments"`
+	// AuditHead, when set, is the head of the kiosk's audit chain as the
+	// application was sent. The portal keeps it with the submission: a
+	// chain later truncated or rewritten at the kiosk no longer holds that
+	// hash at that sequence number.
+	AuditHead *AuditHead `json:"audit_head,omitempty"`
+}
+
+// AuditHead names one event of a kiosk's hash-chained audit log.
+type AuditHead struct {
+	Seq int64 `json:"seq"`
+	// Hash is the event's SHA-256 chain hash, lowercase hex.
+	Hash string `json:"hash"`
 }
 
 // AttachmentRef names an uploaded attachment in a Manifest.

@@ -3,6 +3,7 @@ package uplink
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,8 +36,18 @@ func (w *Worker) deliver(ctx context.Context, id int64) error {
 	// The outcome is recorded even when ctx ended, so nothing stays
 	// "sending" behind a clean stop.
 	bg := context.WithoutCancel(ctx)
-	if err := st.Transition(ctx, id, application.Sending, store.Change{Actor: "uplink"}); err != nil {
+	fails, err := st.DeliveryFailures(ctx, id)
+	if err != nil {
 		return errors.Join(err, w.settleBudget(bg, bk, 0))
+	}
+	// A retry stays queued while it is tried: its failures update a counter
+	// (RecordDeliveryFailure), and only its outcome is an audit event, so a
+	// portal failing for days does not grow the audit log.
+	retry := fails.Attempts > 0
+	if !retry {
+		if err := st.Transition(ctx, id, application.Sending, store.Change{Actor: "uplink"}); err != nil {
+			return errors.Join(err, w.settleBudget(bg, bk, 0))
+		}
 	}
 	err = w.send(ctx, id)
 	if berr := w.settleBudget(bg, bk, w.sent.Load()-start); berr != nil {
@@ -45,11 +56,11 @@ func (w *Worker) deliver(ctx context.Context, id int64) error {
 	}
 	topic := string(application.Queued)
 	if err == nil {
-		return st.Settle(bg, id, topic)
+		return errors.Join(st.Settle(bg, id, topic), st.ClearDeliveryFailures(bg, id))
 	}
 	if a, gerr := st.Get(bg, id); gerr == nil && a.State == application.Received {
 		// Filed, and known here; only a write after it failed.
-		return errors.Join(err, st.Settle(bg, id, topic))
+		return errors.Join(err, st.Settle(bg, id, topic), st.ClearDeliveryFailures(bg, id))
 	}
 	to, detail := application.Queued, "delivery failed; will retry"
 	var he *httpError
@@ -63,19 +74,34 @@ func (w *Worker) deliver(ctx context.Context, id int64) error {
 			detail = "the portal asked it to wait until " + until.UTC().Format(time.RFC3339)
 		}
 	}
-	if refused(err) {
+	fails, stuck, cerr := w.countFailure(bg, id, fails, err)
+	switch {
+	case errors.Is(err, store.ErrAttachmentDamaged):
+		// Sending it would leave a corrupt copy at the portal at every
+		// pass; only staff can get the evidence again.
+		to, detail = application.Quarantined, "staff must check it: "+err.Error()
+	case refused(err):
 		to, detail = application.Quarantined, "the portal refused it; staff must check it: "+err.Error()
+	case stuck:
+		err = fmt.Errorf("%w for %s (%d attempts): %w", ErrServerErrors, w.cfg.QuarantineAfter, fails.Attempts, err)
+		to, detail = application.Quarantined, "staff must check it: "+err.Error()
 	}
-	if terr := st.Transition(bg, id, to, store.Change{Actor: "uplink", Detail: detail, LastError: err.Error()}); terr != nil {
-		return errors.Join(err, terr)
-	}
-	var oerr error
+	err = errors.Join(err, cerr)
 	if to == application.Quarantined {
-		oerr = st.Settle(bg, id, topic)
-	} else {
-		oerr = st.Attempted(bg, id, topic, err.Error())
+		if terr := st.TransitionVia(bg, id, to, store.Change{Actor: "uplink", Detail: detail, LastError: err.Error()}); terr != nil {
+			return errors.Join(err, terr)
+		}
+		w.log.Warn("delivery failed", "id", id, "to", to, "err", err)
+		return errors.Join(err, st.Settle(bg, id, topic), st.ClearDeliveryFailures(bg, id))
 	}
-	w.log.Warn("delivery failed", "id", id, "to", to, "err", err)
+	if !retry {
+		if terr := st.Transition(bg, id, to, store.Change{Actor: "uplink", Detail: detail, LastError: err.Error()}); terr != nil {
+			return errors.Join(err, terr)
+		}
+	}
+	fails.LastError = err.Error()
+	oerr := st.RecordDeliveryFailure(bg, id, topic, fails)
+	w.log.Warn("delivery failed", "id", id, "to", to, "attempts", fails.Attempts, "err", err)
 	return errors.Join(err, oerr)
 }
 
@@ -90,6 +116,12 @@ func (w *Worker) send(ctx context.Context, id int64) error {
 	m := portalapi.Manifest{IdempotencyKey: a.IdempotencyKey, ProcedureCode: a.ProcedureCode, ProcedureID: a.ProcedureID,
 		CatalogVersion: a.CatalogVersion, CapturedAt: a.CreatedAt, Form: a.Form,
 		Attachments: make([]portalapi.AttachmentRef, len(a.Attachments))}
+	// The chain's head goes with it, for the portal to keep.
+	if seq, hash, err := st.AuditHead(ctx); err != nil {
+		return err
+	} else if seq > 0 {
+		m.AuditHead = &portalapi.AuditHead{Seq: seq, Hash: hex.EncodeToString(hash)}
+	}
 	var content []byte
 	for i, att := range a.Attachments {
 		b, err := st.AttachmentContent(ctx, att.ID)
@@ -113,7 +145,7 @@ func (w *Worker) send(ctx context.Context, id int64) error {
 	if rc.Duplicate {
 		detail += "; the portal had it already"
 	}
-	if err := st.Transition(context.WithoutCancel(ctx), id, application.Received,
+	if err := st.TransitionVia(context.WithoutCancel(ctx), id, application.Received,
 		store.Change{Actor: "uplink", FileCode: rc.FileCode, Detail: detail}); err != nil {
 		return err
 	}

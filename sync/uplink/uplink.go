@@ -81,6 +81,15 @@ type Config struct {
 	// metered link; 0 means no cap. An application that does not fit waits
 	// for the next day.
 	DailyBudget int64
+	// MaxServerErrors is how many server errors (5xx other than 502, 503
+	// and 504) one upload may get before it starts again from zero under a
+	// new name; 0 means DefaultMaxServerErrors.
+	MaxServerErrors int
+	// QuarantineAfter is how long the portal may answer an application's
+	// delivery with nothing but server errors (link failures aside) before
+	// it is quarantined with the last one as the reason; 0 means
+	// DefaultQuarantineAfter.
+	QuarantineAfter time.Duration
 }
 
 // Worker delivers the outbox to one portal.
@@ -148,6 +157,12 @@ func New(cfg Config) (*Worker, error) {
 	}
 	if cfg.StallTimeout == 0 {
 		cfg.StallTimeout = 30 * time.Second
+	}
+	if cfg.MaxServerErrors <= 0 {
+		cfg.MaxServerErrors = DefaultMaxServerErrors
+	}
+	if cfg.QuarantineAfter <= 0 {
+		cfg.QuarantineAfter = DefaultQuarantineAfter
 	}
 	if cfg.Sleep == nil {
 		cfg.Sleep = sleep
@@ -497,7 +512,7 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 		switch {
 		case err == nil:
 			sum.Delivered++
-		case refused(err):
+		case refused(err), errors.Is(err, ErrServerErrors), errors.Is(err, store.ErrAttachmentDamaged):
 			sum.Quarantined++
 		default:
 			sum.Failed++

@@ -1,0 +1,83 @@
+package uplink
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/internal/sqlitedb"
+	"github.com/motcua/motcua/sync/portalapi"
+)
+
+// damage flips one byte of the stored bytes of attachment attID, in the
+// SQLite file, as a bad sector or a faulty disk would.
+func (r *rig) damage(attID int64) {
+	r.t.Helper()
+	db, err := sql.Open("sqlite3", sqlitedb.DSN(r.store.Path()))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer db.Close()
+	var b []byte
+	part := "attachment:" + strconv.FormatInt(attID, 10)
+	if err := db.QueryRow(`SELECT data FROM personal_data WHERE part = ?`, part).Scan(&b); err != nil {
+		r.t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x40
+	if _, err := db.Exec(`UPDATE personal_data SET data = ? WHERE part = ?`, b, part); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// TestDamagedAttachmentIsQuarantinedNotUploaded pins the attachment whose
+// stored bytes no longer match their SHA-256: it was uploaded, refused as
+// corrupt and uploaded again under a new name at every pass, leaving a new
+// copy at the portal each time. It is checked before sending and the
+// application quarantined with the reason; the others go on.
+func TestDamagedAttachmentIsQuarantinedNotUploaded(t *testing.T) {
+	r := newRig(t)
+	damaged := r.queue("key-damaged-bytes", 20_000, 30_000)
+	healthy := r.queue("key-healthy-bytes", 40_000)
+	r.damage(damaged.Attachments[1].ID)
+	var uploads atomic.Int64
+	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+		if req.Method == http.MethodPost && strings.HasPrefix(req.URL.Path, portalapi.PathUploads) &&
+			strings.Contains(uploadName(req), "key-damaged") {
+			uploads.Add(1)
+		}
+		return false
+	})
+	w := r.worker()
+	var quarantined int
+	for range 3 {
+		sum, _ := w.Pass(context.Background())
+		quarantined += sum.Quarantined
+	}
+	if n := uploads.Load(); n != 0 {
+		t.Errorf("the damaged application was uploaded %d times; want never", n)
+	}
+	got, err := r.store.Get(context.Background(), damaged.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != application.Quarantined || quarantined != 1 {
+		t.Fatalf("the damaged application is %s (%d quarantined); want quarantined once", got.State, quarantined)
+	}
+	for _, want := range []string{"SHA-256", "trang-2.jpg"} {
+		if !strings.Contains(got.LastError, want) {
+			t.Errorf("quarantined with reason %q; want it to name %s", got.LastError, want)
+		}
+	}
+	if got, _ := r.store.Get(context.Background(), healthy.ID); got.State != application.Received {
+		t.Errorf("the healthy application is %s; want received", got.State)
+	}
+	subs, _ := r.portal.List(context.Background())
+	if len(subs) != 1 {
+		t.Errorf("the portal has %d applications; want the healthy one only", len(subs))
+	}
+}
