@@ -3,6 +3,7 @@ package uplink
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -148,10 +149,15 @@ func TestForgedOffsetInTheAnswerIsNotBelieved(t *testing.T) {
 		w.WriteHeader(http.StatusCreated)
 		return true
 	})
+	// The kiosk hands the transport at most 64 KiB of the body before the
+	// forged answer: on loopback the kernel's buffers would otherwise take
+	// all 4 MB at once, and an answer claiming all of it could be honest.
 	w := r.worker()
+	w.client = &http.Client{Transport: &gatedTransport{base: http.DefaultTransport, limit: 64 << 10}}
 	if _, err := w.Pass(context.Background()); !errors.Is(err, errBadOffset) {
 		t.Fatalf("first pass: %v; want the forged offset named as a protocol error", err)
 	}
+	w = r.worker()
 	if up, _, _ := r.store.Upload(context.Background(), a.ID); up.Complete || up.Generation != 2 {
 		t.Fatalf("after a forged answer the upload is %+v; want generation 2, not complete", up)
 	}
@@ -160,3 +166,49 @@ func TestForgedOffsetInTheAnswerIsNotBelieved(t *testing.T) {
 	}
 	r.checkExactlyOnce()
 }
+
+// gatedTransport lets an upload request's body give the transport at most
+// limit bytes until the answer has arrived, as a slow link would.
+type gatedTransport struct {
+	base  http.RoundTripper
+	limit int64
+}
+
+func (g *gatedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body == nil || req.Method == http.MethodHead {
+		return g.base.RoundTrip(req)
+	}
+	gate := make(chan struct{})
+	out := req.Clone(req.Context())
+	out.Body = &gatedBody{rc: req.Body, left: g.limit, gate: gate, done: req.Context().Done()}
+	resp, err := g.base.RoundTrip(out)
+	close(gate)
+	return resp, err
+}
+
+// gatedBody reads through to rc until left runs out, then waits for the
+// gate, after which the request is over and the rest is refused.
+type gatedBody struct {
+	rc   io.ReadCloser
+	left int64
+	gate chan struct{}
+	done <-chan struct{}
+}
+
+func (b *gatedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		select {
+		case <-b.gate:
+		case <-b.done:
+		}
+		return 0, io.ErrUnexpectedEOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *gatedBody) Close() error { return b.rc.Close() }
