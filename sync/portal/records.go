@@ -212,7 +212,7 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 			return fmt.Errorf("%w: agency %s, day %s", errDaySpent, s.cfg.AgencyCode, day)
 		}
 		rc = portalapi.Receipt{FileCode: portalapi.FormatFileCode(s.cfg.AgencyCode, local, seq), State: portalapi.Received,
-			ReceivedAt: now.UTC(), DueAt: due.UTC()}
+			ReceivedAt: now.UTC(), DueAt: due.UTC(), Instance: s.instance}
 		res, err := tx.ExecContext(ctx, `INSERT INTO submissions (device_id, idempotency_key, file_code, procedure_code,
 			procedure_id, catalog_version, captured_at, received_at, due_at, state, updated_at, form)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -270,7 +270,7 @@ func (s *Server) receiptByKey(ctx context.Context, device, key string) (portalap
 	if errors.Is(err, sql.ErrNoRows) {
 		return rc, ErrNotFound
 	}
-	rc.State, rc.ReceivedAt, rc.DueAt = portalapi.State(state), parseTime(received), parseTime(due)
+	rc.State, rc.ReceivedAt, rc.DueAt, rc.Instance = portalapi.State(state), parseTime(received), parseTime(due), s.instance
 	return rc, err
 }
 
