@@ -50,9 +50,40 @@ func (s *Store) AdoptPortalInstance(ctx context.Context, instance string) error 
 // transaction per application. Finished applications (done, rejected) keep
 // their codes: their result was issued. It returns what it queued again.
 func (s *Store) RequeueLost(ctx context.Context, current, actor string) ([]LostFile, error) {
+	lost, err := s.unfinished(ctx, `portal_instance NOT IN ('', ?)`, current)
+	if err != nil {
+		return nil, err
+	}
+	reason := "portal %s no longer has it (portal " + current + " answers now)"
+	return s.requeueAll(ctx, lost, current, actor, reason)
+}
+
+// RequeueMissing puts back in the queue every application that portal
+// instance current had filed and had not finished, and whose idempotency
+// key is not in known: the portal's records were rolled back (restored from
+// an older backup) and no longer have it. Like RequeueLost, it keeps the
+// old codes and says so in the audit log.
+func (s *Store) RequeueMissing(ctx context.Context, current string, known map[string]bool, actor string) ([]LostFile, error) {
+	all, err := s.unfinished(ctx, `portal_instance = ?`, current)
+	if err != nil {
+		return nil, err
+	}
+	var lost []LostFile
+	for _, f := range all {
+		if !known[f.Key] {
+			lost = append(lost, f)
+		}
+	}
+	return s.requeueAll(ctx, lost, current, actor, "portal %s rolled back its records and no longer has it")
+}
+
+// unfinished returns the applications filed and not finished (received,
+// in review, needing more) whose portal instance matches where (one
+// argument).
+func (s *Store) unfinished(ctx context.Context, where, arg string) ([]LostFile, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, idempotency_key, COALESCE(file_code, ''), portal_instance, state
-		FROM applications WHERE portal_instance NOT IN ('', ?) AND state IN (?, ?, ?) ORDER BY id`,
-		current, string(application.Received), string(application.InReview), string(application.NeedsMore))
+		FROM applications WHERE `+where+` AND state IN (?, ?, ?) ORDER BY id`,
+		arg, string(application.Received), string(application.InReview), string(application.NeedsMore))
 	if err != nil {
 		return nil, fmt.Errorf("lost files: %w", err)
 	}
@@ -69,8 +100,15 @@ func (s *Store) RequeueLost(ctx context.Context, current, actor string) ([]LostF
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("lost files: %w", err)
 	}
+	return lost, nil
+}
+
+// requeueAll queues lost again, one transaction each; reason, with the
+// old instance for %s, goes to the audit log.
+func (s *Store) requeueAll(ctx context.Context, lost []LostFile, current, actor, reason string) ([]LostFile, error) {
 	for _, f := range lost {
-		if err := s.tx(ctx, func(tx *sql.Tx) error { return s.requeue(ctx, tx, f, current, actor) }); err != nil {
+		detail := fmt.Sprintf(reason, f.Instance) + "; old file_code=" + f.FileCode + " kept in history; queued again"
+		if err := s.tx(ctx, func(tx *sql.Tx) error { return s.requeue(ctx, tx, f, detail, actor) }); err != nil {
 			return nil, fmt.Errorf("queue application %d again: %w", f.ID, err)
 		}
 	}
@@ -80,7 +118,7 @@ func (s *Store) RequeueLost(ctx context.Context, current, actor string) ([]LostF
 	return lost, nil
 }
 
-func (s *Store) requeue(ctx context.Context, tx *sql.Tx, f LostFile, current, actor string) error {
+func (s *Store) requeue(ctx context.Context, tx *sql.Tx, f LostFile, detail, actor string) error {
 	now := formatTime(s.now())
 	res, err := tx.ExecContext(ctx, `UPDATE applications SET state = ?, file_code = NULL, portal_instance = '',
 		last_error = ?, updated_at = ? WHERE id = ? AND state = ? AND portal_instance = ?`,
@@ -110,9 +148,7 @@ func (s *Store) requeue(ctx context.Context, tx *sql.Tx, f LostFile, current, ac
 	}
 	at, _ := parseTime(now)
 	return appendAudit(ctx, tx, &audit.Event{At: at, ApplicationID: f.ID, Kind: audit.KindRedelivery,
-		From: string(f.State), To: string(application.Queued), Actor: actor,
-		Detail: fmt.Sprintf("portal %s no longer has it (portal %s answers now); old file_code=%s kept in history; queued again",
-			f.Instance, current, f.FileCode)})
+		From: string(f.State), To: string(application.Queued), Actor: actor, Detail: detail})
 }
 
 // OldFileCodes returns the file codes application id had at portal

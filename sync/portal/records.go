@@ -290,6 +290,12 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	var last int64
+	if err := s.db.QueryRowContext(r.Context(), `SELECT COALESCE(MAX(seq), 0) FROM events WHERE device_id = ?`,
+		deviceFrom(r.Context())).Scan(&last); err != nil {
+		s.unavailable(w, r, "status", err)
+		return
+	}
 	rows, err := s.db.QueryContext(r.Context(), `SELECT e.seq, s.file_code, s.idempotency_key, e.state, e.note, e.at
 		FROM events e JOIN submissions s ON s.id = e.submission_id
 		WHERE e.device_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?`, deviceFrom(r.Context()), cursor, limit+1)
@@ -298,7 +304,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer rows.Close()
-	page := portalapi.StatusPage{Events: []portalapi.StatusEvent{}, Cursor: cursor}
+	page := portalapi.StatusPage{Events: []portalapi.StatusEvent{}, Cursor: cursor, Last: last}
 	for rows.Next() {
 		var e portalapi.StatusEvent
 		var state, at string

@@ -172,6 +172,11 @@ type StatusPage struct {
 	Cursor int64 `json:"cursor"`
 	// More is true when more events wait after this page.
 	More bool `json:"more"`
+	// Last is the sequence number of the device's latest event at the
+	// portal, 0 for none. A cursor past it means the portal no longer has
+	// events it sent: its records were rolled back (restored from an older
+	// backup), and files it had told of may be gone.
+	Last int64 `json:"last"`
 }
 
 // Error is the body of every error response.

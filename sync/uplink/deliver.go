@@ -430,6 +430,12 @@ func (w *Worker) PullStatus(ctx context.Context) (int, error) {
 		if err != nil {
 			return changed, fmt.Errorf("pull status: unreadable answer: %w", err)
 		}
+		if reset, err := w.recoverForgotten(ctx, page, cursor); err != nil || reset {
+			if err != nil {
+				return changed, err
+			}
+			continue
+		}
 		for _, e := range page.Events {
 			if e.Seq <= cursor {
 				return changed, fmt.Errorf("pull status: event %d is not after cursor %d", e.Seq, cursor)

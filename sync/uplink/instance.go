@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/motcua/motcua/agent/store"
@@ -253,4 +254,79 @@ func (w *Worker) receiptInstance(rc portalapi.Receipt) string {
 		w.log.Warn("a receipt names another portal instance than the health check did", "receipt", rc.Instance, "health", w.instance)
 	}
 	return rc.Instance
+}
+
+// statusPage fetches one page of status events after cursor.
+func (w *Worker) statusPage(ctx context.Context, cursor int64) (portalapi.StatusPage, error) {
+	var page portalapi.StatusPage
+	req, err := w.request(ctx, http.MethodGet, w.endpoint(portalapi.PathStatus)+"?cursor="+strconv.FormatInt(cursor, 10), nil)
+	if err != nil {
+		return page, err
+	}
+	resp, err := w.do(req)
+	if err != nil {
+		return page, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return page, w.statusError(resp, "pull status")
+	}
+	err = json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(&page)
+	resp.Body.Close()
+	if err != nil {
+		return page, fmt.Errorf("pull status: unreadable answer: %w", err)
+	}
+	return page, nil
+}
+
+// recoverForgotten checks a status page against the cursor it was asked
+// after. A portal whose latest event for this device is before the cursor
+// no longer has status it sent: its records were rolled back (restored from
+// an older backup, same instance). The files it filed and no longer knows
+// go back to the queue, their old codes kept, and the cursor starts again
+// from zero; it reports whether it did so.
+func (w *Worker) recoverForgotten(ctx context.Context, page portalapi.StatusPage, cursor int64) (bool, error) {
+	if w.instance == "" || page.Last >= cursor {
+		// A portal that names no instance may not report Last.
+		return false, nil
+	}
+	st := w.cfg.Store
+	w.log.Warn("the portal no longer has status it sent: its records were rolled back; files it no longer has are queued again",
+		"portal", w.base.String(), "cursor", cursor, "portal_last", page.Last)
+	known := map[string]bool{}
+	for c := int64(0); ; {
+		p, err := w.statusPage(ctx, c)
+		if err != nil {
+			return false, err
+		}
+		for _, e := range p.Events {
+			known[e.IdempotencyKey] = true
+		}
+		if !p.More || len(p.Events) == 0 || p.Cursor <= c {
+			break
+		}
+		c = p.Cursor
+	}
+	lost, err := st.RequeueMissing(ctx, w.instance, known, "uplink")
+	if err != nil {
+		return false, fmt.Errorf("portal rolled back: %w", err)
+	}
+	var codes []string
+	for _, f := range lost {
+		codes = append(codes, f.FileCode)
+		w.log.Warn("queued again: the portal no longer has it; its old file code is kept in its history",
+			"id", f.ID, "old_file_code", f.FileCode, "was", f.State)
+	}
+	msg := fmt.Sprintf("the portal at %s rolled back its records (status cursor %d, its latest event %d): %d unfinished file(s) queued again",
+		w.base.String(), cursor, page.Last, len(lost))
+	if len(codes) > 0 {
+		msg += "; old file codes " + strings.Join(codes, ", ") + " may name other files there"
+	}
+	if err := st.RecordPortalEvent(ctx, "uplink", msg); err != nil {
+		return false, err
+	}
+	if err := st.SetSetting(ctx, settingCursor, "0"); err != nil {
+		return false, err
+	}
+	w.changed = msg
+	return true, nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -58,7 +59,13 @@ func newSwapRig(t *testing.T) *swapRig {
 // swap puts a portal with new, empty records behind the URL.
 func (r *swapRig) swap() *portal.Server {
 	r.t.Helper()
-	p, err := portal.Open(context.Background(), portal.Config{DataDir: r.t.TempDir()})
+	return r.swapTo(r.t.TempDir())
+}
+
+// swapTo puts the portal whose records are in dir behind the URL.
+func (r *swapRig) swapTo(dir string) *portal.Server {
+	r.t.Helper()
+	p, err := portal.Open(context.Background(), portal.Config{DataDir: dir})
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -252,5 +259,68 @@ func TestRefusedTokenKeepsTheDeviceAndItsStatus(t *testing.T) {
 	}
 	if now, _ := r.store.Setting(ctx, settingDevice); now != device {
 		t.Errorf("device %s became %s", device, now)
+	}
+}
+
+// A portal restored from an older backup keeps its instance id but no
+// longer has the files filed since, nor their status. The kiosk sees its
+// status cursor past the portal's latest event, delivers again the files
+// the portal does not know (keeping their old codes) and keeps the ones it
+// knows as they are.
+func TestPortalRolledBackToABackupGetsTheFilesItForgot(t *testing.T) {
+	ctx := context.Background()
+	r := newSwapRig(t)
+	dir, backup := r.t.TempDir(), r.t.TempDir()
+	r.swapTo(dir)
+	kept := r.queue("key-in-backup1")
+	if _, err := r.worker(r.srv.URL).Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.p.Close()
+	b, err := os.ReadFile(filepath.Join(dir, "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(backup, "portal.db"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.swapTo(dir)
+	forgotten := r.queue("key-after-bkp1", 10<<10)
+	if _, err := r.worker(r.srv.URL).Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	oldCode := r.get(forgotten.ID).FileCode
+	keptCode := r.get(kept.ID).FileCode
+
+	restored := r.swapTo(backup)
+	sum, err := r.worker(r.srv.URL).Once(ctx)
+	if err != nil || sum.Remaining != 0 || !strings.Contains(sum.PortalChanged, "rolled back") {
+		t.Fatalf("after the restore: %+v, %v", sum, err)
+	}
+	subs, err := restored.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, s := range subs {
+		got[s.IdempotencyKey] = s.FileCode
+	}
+	if len(subs) != 2 || got["key-after-bkp1"] == "" || got["key-in-backup1"] != keptCode {
+		t.Fatalf("the restored portal has %v", got)
+	}
+	if f := r.get(forgotten.ID); f.State != application.Received || f.FileCode != got["key-after-bkp1"] {
+		t.Errorf("forgotten file: %s %q, portal has %q", f.State, f.FileCode, got["key-after-bkp1"])
+	}
+	if k := r.get(kept.ID); k.FileCode != keptCode || k.State != application.Received {
+		t.Errorf("file the backup has: %s %q, want %q kept", k.State, k.FileCode, keptCode)
+	}
+	if codes, _ := r.store.OldFileCodes(ctx, forgotten.ID); len(codes) != 1 || codes[0].FileCode != oldCode {
+		t.Errorf("old codes %+v, want %s", codes, oldCode)
+	}
+	if err := restored.Advance(ctx, got["key-after-bkp1"], portalapi.Done, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.worker(r.srv.URL).Once(ctx); err != nil || r.get(forgotten.ID).State != application.Done {
+		t.Errorf("status after the restore: %s, %v", r.get(forgotten.ID).State, err)
 	}
 }

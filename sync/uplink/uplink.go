@@ -454,6 +454,9 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	}
 	n, err := w.PullStatus(ctx)
 	sum.StatusUpdates = n
+	if w.changed != "" {
+		sum.PortalChanged, w.changed = w.changed, ""
+	}
 	if err != nil && lastErr == nil {
 		lastErr = err
 	}
