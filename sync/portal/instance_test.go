@@ -64,6 +64,11 @@ func TestDatabaseFailureIsUnavailableNotUnauthorized(t *testing.T) {
 		t.Fatalf("status pull with the database down: %d Retry-After %q, want 503 with Retry-After",
 			resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
+	var e portalapi.Error
+	if code := p.do("POST", portalapi.PathEnroll, nil, `{"device_name":"kiosk-2"}`, &e); code != http.StatusServiceUnavailable ||
+		e.Code != portalapi.CodeUnavailable {
+		t.Errorf("enroll with the database down: %d %+v, want 503 unavailable", code, e)
+	}
 }
 
 // A device that enrolls again with its device id and its still-valid token
