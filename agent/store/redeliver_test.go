@@ -126,3 +126,37 @@ func TestFilesFromBeforeInstancesAreAdopted(t *testing.T) {
 		t.Errorf("RequeueLost after adoption = %+v, %v", lost, err)
 	}
 }
+
+// A portal rolled back to an older backup keeps its instance: the files of
+// that instance it no longer knows go back to the queue, the ones it knows
+// and the finished ones stay.
+func TestFilesARolledBackPortalForgotAreQueuedAgain(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), FileName))
+	ctx := context.Background()
+	ids := map[string]int64{}
+	for i, key := range []string{"key-known", "key-forgot", "key-done"} {
+		a, _ := s.Create(ctx, newApp(key), application.Queued)
+		ids[key] = a.ID
+		to := application.Received
+		if key == "key-done" {
+			to = application.Done
+		}
+		code := "000.00.01.H29-261123-000" + string(rune('1'+i))
+		if _, err := s.ApplyPortalState(ctx, key, to, Change{Actor: "test", FileCode: code, Instance: "p-1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lost, err := s.RequeueMissing(ctx, "p-1", map[string]bool{"key-known": true}, "test")
+	if err != nil || len(lost) != 1 || lost[0].ID != ids["key-forgot"] {
+		t.Fatalf("RequeueMissing = %+v, %v, want key-forgot only", lost, err)
+	}
+	want := map[string]application.State{"key-known": application.Received, "key-forgot": application.Queued, "key-done": application.Done}
+	for key, st := range want {
+		if a, _ := s.Get(ctx, ids[key]); a.State != st {
+			t.Errorf("%s: %s, want %s", key, a.State, st)
+		}
+	}
+	if old, _ := s.OldFileCodes(ctx, ids["key-forgot"]); len(old) != 1 || old[0].FileCode != "000.00.01.H29-261123-0002" {
+		t.Errorf("old codes %+v", old)
+	}
+}
