@@ -23,6 +23,9 @@ type Application struct {
 	State          State  `json:"state"`
 	// FileCode is the portal's file code (mã hồ sơ), once received.
 	FileCode string `json:"file_code,omitempty"`
+	// PortalInstance is the instance id of the portal that issued FileCode:
+	// a file code names a file only within its portal instance.
+	PortalInstance string `json:"portal_instance,omitempty"`
 	// LastError is the last delivery error, for staff.
 	LastError string `json:"last_error,omitempty"`
 	// Form holds the validated, normalized form values as a JSON object. It

@@ -30,6 +30,11 @@ const (
 	KindCreated    = "created"    // an application was captured
 	KindTransition = "transition" // an application changed state
 	KindAttachment = "attachment" // evidence was attached
+	// KindRedelivery: an application the portal no longer has (its records
+	// were made anew) was queued again, its old file code kept.
+	KindRedelivery = "redelivery"
+	// KindPortal: the kiosk's portal changed identity (application 0).
+	KindPortal = "portal"
 )
 
 // Event is one entry of the log.

@@ -48,6 +48,9 @@ type Change struct {
 	Detail string
 	// FileCode, when set, records the portal's file code.
 	FileCode string
+	// Instance, when set, records the instance id of the portal that has
+	// the application (the one that issued FileCode).
+	Instance string
 	// LastError, when set, records a delivery error; a change to a state
 	// reached through the portal clears it.
 	LastError string
@@ -200,6 +203,10 @@ func (s *Store) transition(ctx context.Context, tx *sql.Tx, id int64, from, to a
 		q += `, file_code = ?`
 		args = append(args, c.FileCode)
 	}
+	if c.Instance != "" {
+		q += `, portal_instance = ?`
+		args = append(args, c.Instance)
+	}
 	q += ` WHERE id = ? AND state = ?`
 	args = append(args, id, string(from))
 	res, err := tx.ExecContext(ctx, q, args...)
@@ -250,13 +257,13 @@ func appendAudit(ctx context.Context, tx *sql.Tx, e *audit.Event) error {
 }
 
 const appColumns = `a.id, a.idempotency_key, a.procedure_id, a.procedure_code, a.catalog_version, a.state,
-	COALESCE(a.file_code, ''), a.last_error, a.created_at, a.updated_at`
+	COALESCE(a.file_code, ''), a.portal_instance, a.last_error, a.created_at, a.updated_at`
 
 func scanApp(sc interface{ Scan(...any) error }, extra ...any) (*application.Application, error) {
 	var a application.Application
 	var state, created, updated string
 	dst := append([]any{&a.ID, &a.IdempotencyKey, &a.ProcedureID, &a.ProcedureCode, &a.CatalogVersion, &state,
-		&a.FileCode, &a.LastError, &created, &updated}, extra...)
+		&a.FileCode, &a.PortalInstance, &a.LastError, &created, &updated}, extra...)
 	if err := sc.Scan(dst...); err != nil {
 		return nil, err
 	}

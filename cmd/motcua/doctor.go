@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -82,6 +84,9 @@ var (
 	hintPortalURL = i18n.T(
 		"Kiểm tra địa chỉ cổng dịch vụ công trong tệp cấu hình ([portal] url)",
 		"Check the portal's address in the config file ([portal] url)")
+	hintPortalChanged = i18n.T(
+		"Cổng dịch vụ công đã được cài đặt lại hoặc là một cổng khác: lần gửi tới, máy tự gửi lại các hồ sơ cổng không còn giữ. Mã hồ sơ cũ in trên phiếu không còn tra cứu được; báo cho người dân mã mới ('motcua queue')",
+		"The portal was reinstalled or is another portal: the next delivery sends again the files it no longer has. Old file codes printed on receipts no longer track them; give citizens the new codes ('motcua queue')")
 	hintDisk = i18n.T(
 		"Giải phóng dung lượng ổ đĩa (tệp tải về, thùng rác); không xoá thư mục dữ liệu của motcua",
 		"Free disk space (downloads, the trash); do not delete motcua's data directory")
@@ -170,7 +175,9 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 		}},
 		{"scanner", 30 * time.Second, func(ctx context.Context) checkResult { return checkScanner(ctx, plan.scanner, plan.mode) }},
 		{"audio", 5 * time.Second, func(ctx context.Context) checkResult { return d.audio.check() }},
-		{"portal", 10 * time.Second, func(ctx context.Context) checkResult { return checkPortal(ctx, portalURL, cfg.Portal.Insecure) }},
+		{"portal", 10 * time.Second, func(ctx context.Context) checkResult {
+			return checkPortal(ctx, portalURL, cfg.Portal.Insecure, filepath.Join(e.dataDir, store.FileName))
+		}},
 		{"disk", 5 * time.Second, func(ctx context.Context) checkResult { return d.checkDisk(e.dataDir) }},
 		{"database", 60 * time.Second, func(ctx context.Context) checkResult {
 			return checkDatabase(ctx, filepath.Join(e.dataDir, store.FileName))
@@ -463,8 +470,11 @@ func isSocket(path string) bool {
 	return err == nil && fi.Mode()&os.ModeSocket != 0
 }
 
-// checkPortal checks that the portal answers its health check.
-func checkPortal(ctx context.Context, portal string, insecure bool) checkResult {
+// checkPortal checks that the portal answers its health check, and that it
+// is the portal this kiosk delivered to: a portal whose instance id is not
+// the one the kiosk's database remembers lost its records (or is another
+// portal at the same address), and its file codes name other files.
+func checkPortal(ctx context.Context, portal string, insecure bool, dbPath string) checkResult {
 	if portal == "" {
 		return passed("none configured: 'motcua run' starts a local reference portal on this machine and delivers to it")
 	}
@@ -486,12 +496,37 @@ func checkPortal(ctx context.Context, portal string, insecure bool) checkResult 
 		}
 		return failed(hintNetwork, "%s does not answer: %v", portal, err)
 	}
+	var h portalapi.Health
+	herr := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&h)
 	resp.Body.Close()
 	latency := time.Since(start)
 	if resp.StatusCode != http.StatusOK {
 		return failed(hintPortalURL, "%s answered %s to %s: is it a motcua portal?", portal, resp.Status, portalapi.PathHealth)
 	}
+	if herr == nil && h.Instance != "" {
+		if was := enrolledInstance(ctx, dbPath); was != "" && was != h.Instance {
+			return failed(hintPortalChanged, "%s answers in %d ms, but the portal changed identity: it is instance %s, this kiosk delivered to %s; "+
+				"its records were made anew or another portal answers there, and the files it had are no longer there under their old codes",
+				portal, latency.Milliseconds(), h.Instance, was)
+		}
+	}
 	return passed("%s answers in %d ms", portal, latency.Milliseconds())
+}
+
+// enrolledInstance returns the portal instance the kiosk's database at path
+// remembers delivering to, or "" when it has none or cannot say (the
+// database check reports a database that cannot be read).
+func enrolledInstance(ctx context.Context, path string) string {
+	if _, err := os.Stat(path); err != nil {
+		return ""
+	}
+	st, err := store.OpenReadOnly(ctx, path, store.Options{})
+	if err != nil {
+		return ""
+	}
+	defer st.Close()
+	instance, _ := uplink.EnrolledInstance(ctx, st)
+	return instance
 }
 
 // doctor holds what the checks read from the system, so tests can stand

@@ -134,6 +134,8 @@ type Server struct {
 	// beforeFile, if set, runs after a manifest's checks and before it is
 	// filed (tests).
 	beforeFile func()
+	// instance is the records' instance id (portalapi.Health).
+	instance string
 }
 
 // Vietnam's time zone, for file codes and due dates.
@@ -189,6 +191,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, db: db, log: cfg.Logger, now: cfg.Now, catalog: catalogJSON,
 		uploads: filestore.New(filepath.Join(cfg.DataDir, "uploads")), spoolDir: filepath.Join(cfg.DataDir, "spool"),
 		limits: newFilingLimits(cfg.FilingInterval, cfg.FilingBurst)}
+	if err := db.QueryRowContext(ctx, `SELECT id FROM instance`).Scan(&s.instance); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open portal: instance id: %w", err)
+	}
 	// Chunks left in the spool by a crash were never accepted.
 	os.RemoveAll(s.spoolDir)
 	for _, dir := range []string{s.uploads.Path, s.spoolDir} {
@@ -223,6 +229,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// Instance returns the instance id of the portal's records: made once when
+// they were created, it changes only when they are made anew.
+func (s *Server) Instance() string { return s.instance }
+
 // Close closes the portal's records.
 func (s *Server) Close() error { return s.db.Close() }
 
@@ -232,7 +242,7 @@ func (s *Server) Handler() http.Handler { return s.mux }
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET "+portalapi.PathHealth, func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		writeJSON(w, http.StatusOK, portalapi.Health{Status: "ok", Instance: s.instance})
 	})
 	s.mux.HandleFunc("POST "+portalapi.PathEnroll, s.handleEnroll)
 	s.mux.Handle(portalapi.PathUploads, s.withTusProtocol(s.authenticated(s.ownUploads(s.withChecksum(http.StripPrefix(strings.TrimSuffix(portalapi.PathUploads, "/"), s.tus))))))
@@ -260,14 +270,36 @@ func (s *Server) authenticated(next http.Handler) http.Handler {
 			return
 		}
 		id, err := s.device(r.Context(), r.Header.Get("Authorization"))
-		if err != nil {
+		if errors.Is(err, ErrNotFound) {
 			writeError(w, http.StatusUnauthorized, portalapi.CodeUnauthorized, "missing or unknown device token: enroll first", nil)
+			return
+		}
+		if err != nil {
+			s.unavailable(w, r, "authenticate", err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, id)))
 	})
 }
 
+// authRetryAfter is the wait a device is asked for when the portal cannot
+// check its token.
+const authRetryAfter = 30 * time.Second
+
+// unavailable answers 503 with Retry-After for a failure of the portal's
+// own (its database), and logs it: the device did nothing wrong, and a 401
+// would make it enroll again as a new device.
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, op string, err error) {
+	if r.Context().Err() == nil {
+		s.log.Error(op, "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(authRetryAfter)))
+	writeError(w, http.StatusServiceUnavailable, portalapi.CodeUnavailable, "the portal cannot reach its records: retry later", nil)
+}
+
+// device returns the device whose token authorization carries: ErrNotFound
+// when there is none or the portal does not know it, another error when the
+// portal could not look.
 func (s *Server) device(ctx context.Context, authorization string) (string, error) {
 	token, ok := strings.CutPrefix(authorization, "Bearer ")
 	if !ok || token == "" {
@@ -306,15 +338,37 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 			[]portalapi.FieldError{{Field: "device_name", Message: "required"}})
 		return
 	}
-	resp := portalapi.EnrollResponse{DeviceID: "dev-" + randomHex(8), Token: randomHex(32), AgencyCode: s.cfg.AgencyCode}
-	_, err := s.db.ExecContext(r.Context(), `INSERT INTO devices (id, name, site, token_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
-		resp.DeviceID, req.DeviceName, req.Site, hashToken(resp.Token), formatTime(s.now()))
+	resp := portalapi.EnrollResponse{DeviceID: "dev-" + randomHex(8), Token: randomHex(32), AgencyCode: s.cfg.AgencyCode,
+		Instance: s.instance}
+	kept := false
+	if req.DeviceID != "" {
+		// A device keeps its id only by showing its current token: an id
+		// alone is printed in track links, and must not take a kiosk's
+		// status. A token the portal does not know enrolls a new device.
+		id, err := s.device(r.Context(), r.Header.Get("Authorization"))
+		switch {
+		case err == nil && id == req.DeviceID:
+			resp.DeviceID, kept = id, true
+		case err != nil && !errors.Is(err, ErrNotFound):
+			s.unavailable(w, r, "enroll: authenticate", err)
+			return
+		default:
+			s.log.Warn("device id claimed without its token: enrolling a new device", "claimed", req.DeviceID)
+		}
+	}
+	var err error
+	if kept {
+		_, err = s.db.ExecContext(r.Context(), `UPDATE devices SET token_hash = ?, name = ?, site = ? WHERE id = ?`,
+			hashToken(resp.Token), req.DeviceName, req.Site, resp.DeviceID)
+	} else {
+		_, err = s.db.ExecContext(r.Context(), `INSERT INTO devices (id, name, site, token_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+			resp.DeviceID, req.DeviceName, req.Site, hashToken(resp.Token), formatTime(s.now()))
+	}
 	if err != nil {
-		s.log.Error("enroll", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "could not enroll", nil)
+		s.unavailable(w, r, "enroll", err)
 		return
 	}
-	s.log.Info("device enrolled", "device", resp.DeviceID, "name", req.DeviceName)
+	s.log.Info("device enrolled", "device", resp.DeviceID, "name", req.DeviceName, "kept_id", kept)
 	writeJSON(w, http.StatusCreated, resp)
 }
 
@@ -325,8 +379,15 @@ var uploadNameRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,160}$`)
 func (s *Server) preUploadCreate(hook tushandler.HookEvent) (tushandler.HTTPResponse, tushandler.FileInfoChanges, error) {
 	var no tushandler.FileInfoChanges
 	device, err := s.device(hook.Context, hook.HTTPRequest.Header.Get("Authorization"))
-	if err != nil {
+	if errors.Is(err, ErrNotFound) {
 		return tushandler.HTTPResponse{}, no, protocolError(http.StatusUnauthorized, portalapi.CodeUnauthorized, "unknown device token", nil)
+	}
+	if err != nil {
+		s.log.Error("create upload: authenticate", "err", err)
+		perr := protocolError(http.StatusServiceUnavailable, portalapi.CodeUnavailable, "the portal cannot reach its records: retry later", nil)
+		te := perr.(tushandler.Error)
+		te.HTTPResponse.Header["Retry-After"] = strconv.Itoa(retryAfterSeconds(authRetryAfter))
+		return tushandler.HTTPResponse{}, no, te
 	}
 	meta := hook.Upload.MetaData
 	if hook.Upload.SizeIsDeferred {

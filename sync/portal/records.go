@@ -250,7 +250,7 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 			return fmt.Errorf("%w: agency %s, day %s", errDaySpent, s.cfg.AgencyCode, day)
 		}
 		rc = portalapi.Receipt{FileCode: portalapi.FormatFileCode(s.cfg.AgencyCode, local, seq), State: portalapi.Received,
-			ReceivedAt: now.UTC(), DueAt: due.UTC()}
+			ReceivedAt: now.UTC(), DueAt: due.UTC(), Instance: s.instance}
 		res, err := tx.ExecContext(ctx, `INSERT INTO submissions (device_id, idempotency_key, file_code, procedure_code,
 			procedure_id, catalog_version, captured_at, received_at, due_at, state, updated_at, form, audit_seq, audit_hash)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -309,7 +309,7 @@ func (s *Server) receiptByKey(ctx context.Context, device, key string) (portalap
 	if errors.Is(err, sql.ErrNoRows) {
 		return rc, ErrNotFound
 	}
-	rc.State, rc.ReceivedAt, rc.DueAt = portalapi.State(state), parseTime(received), parseTime(due)
+	rc.State, rc.ReceivedAt, rc.DueAt, rc.Instance = portalapi.State(state), parseTime(received), parseTime(due), s.instance
 	return rc, err
 }
 
@@ -329,6 +329,12 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	var last int64
+	if err := s.db.QueryRowContext(r.Context(), `SELECT COALESCE(MAX(seq), 0) FROM events WHERE device_id = ?`,
+		deviceFrom(r.Context())).Scan(&last); err != nil {
+		s.unavailable(w, r, "status", err)
+		return
+	}
 	rows, err := s.db.QueryContext(r.Context(), `SELECT e.seq, s.file_code, s.idempotency_key, e.state, e.note, e.at
 		FROM events e JOIN submissions s ON s.id = e.submission_id
 		WHERE e.device_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?`, deviceFrom(r.Context()), cursor, limit+1)
@@ -337,7 +343,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer rows.Close()
-	page := portalapi.StatusPage{Events: []portalapi.StatusEvent{}, Cursor: cursor}
+	page := portalapi.StatusPage{Events: []portalapi.StatusEvent{}, Cursor: cursor, Last: last}
 	for rows.Next() {
 		var e portalapi.StatusEvent
 		var state, at string

@@ -52,11 +52,27 @@ const (
 // that completed an application's upload.
 const HeaderReceipt = "Motcua-Receipt"
 
+// Health is the portal's answer on PathHealth.
+type Health struct {
+	Status string `json:"status"`
+	// Instance identifies the portal's records: made once when they are
+	// created, it stays the same across restarts and changes when the
+	// records are made anew (restored from nothing, or another portal at
+	// the same URL). File codes, device ids and status cursors are only
+	// meaningful within one instance.
+	Instance string `json:"instance"`
+}
+
 // EnrollRequest enrolls a device (a kiosk) with the portal.
 type EnrollRequest struct {
 	DeviceName string `json:"device_name"`
 	// Site says where the device is, for officers: a center, a post office.
 	Site string `json:"site,omitempty"`
+	// DeviceID, when set, asks to keep the device id the portal issued
+	// before. The portal keeps it only when the request also carries that
+	// device's current token (Authorization: Bearer); it then issues a new
+	// token and revokes the old one. Otherwise it enrolls a new device.
+	DeviceID string `json:"device_id,omitempty"`
 }
 
 // EnrollResponse is the portal's answer to EnrollRequest.
@@ -67,6 +83,8 @@ type EnrollResponse struct {
 	// AgencyCode is the receiving agency's code, the first part of the file
 	// codes the portal issues to this device.
 	AgencyCode string `json:"agency_code"`
+	// Instance is the portal's instance id, as in Health.
+	Instance string `json:"instance,omitempty"`
 }
 
 // Manifest submits one application. The portal files it once, whatever the
@@ -142,6 +160,9 @@ type Receipt struct {
 	DueAt time.Time `json:"due_at,omitzero"`
 	// Duplicate is true when the key had been filed before.
 	Duplicate bool `json:"duplicate,omitempty"`
+	// Instance is the instance id (see Health) of the portal that issued
+	// FileCode: a file code names a file only within its instance.
+	Instance string `json:"instance,omitempty"`
 }
 
 // StatusEvent is one change of a file's state at the portal.
@@ -163,6 +184,11 @@ type StatusPage struct {
 	Cursor int64 `json:"cursor"`
 	// More is true when more events wait after this page.
 	More bool `json:"more"`
+	// Last is the sequence number of the device's latest event at the
+	// portal, 0 for none. A cursor past it means the portal no longer has
+	// events it sent: its records were rolled back (restored from an older
+	// backup), and files it had told of may be gone.
+	Last int64 `json:"last"`
 }
 
 // Error is the body of every error response.

@@ -146,7 +146,7 @@ func (w *Worker) send(ctx context.Context, id int64) error {
 		detail += "; the portal had it already"
 	}
 	if err := st.TransitionVia(context.WithoutCancel(ctx), id, application.Received,
-		store.Change{Actor: "uplink", FileCode: rc.FileCode, Detail: detail}); err != nil {
+		store.Change{Actor: "uplink", FileCode: rc.FileCode, Instance: w.receiptInstance(rc), Detail: detail}); err != nil {
 		return err
 	}
 	w.log.Info("application received by the portal", "id", id, "file_code", rc.FileCode)
@@ -476,6 +476,12 @@ func (w *Worker) PullStatus(ctx context.Context) (int, error) {
 		if err != nil {
 			return changed, fmt.Errorf("pull status: unreadable answer: %w", err)
 		}
+		if reset, err := w.recoverForgotten(ctx, page, cursor); err != nil || reset {
+			if err != nil {
+				return changed, err
+			}
+			continue
+		}
 		for _, e := range page.Events {
 			if e.Seq <= cursor {
 				return changed, fmt.Errorf("pull status: event %d is not after cursor %d", e.Seq, cursor)
@@ -484,7 +490,7 @@ func (w *Worker) PullStatus(ctx context.Context) (int, error) {
 			if _, _, _, err := portalapi.ParseFileCode(e.FileCode); !ok || err != nil {
 				return changed, fmt.Errorf("pull status: event %d has state %q, file code %q", e.Seq, e.State, e.FileCode)
 			}
-			did, err := st.ApplyPortalState(ctx, e.IdempotencyKey, to, store.Change{Actor: "portal", FileCode: e.FileCode, Detail: e.Note})
+			did, err := st.ApplyPortalState(ctx, e.IdempotencyKey, to, store.Change{Actor: "portal", FileCode: e.FileCode, Instance: w.instance, Detail: e.Note})
 			switch {
 			case errors.Is(err, store.ErrNotFound):
 				w.log.Warn("status for an application this kiosk does not have", "file_code", e.FileCode)

@@ -20,7 +20,7 @@ func EnrolledDevice(ctx context.Context, st *store.Store, portalURL string) (str
 	if err != nil {
 		return "", fmt.Errorf("enrolled device: %w", err)
 	}
-	if enrolled != base.String() {
+	if !samePortalURL(enrolled, base) {
 		return "", nil
 	}
 	device, err := st.Setting(ctx, settingDevice)

@@ -43,6 +43,9 @@ const (
 	settingToken  = "uplink.token"
 	settingCursor = "uplink.status_cursor"
 	settingDevice = "uplink.device_id"
+	// settingInstance is the instance id of the portal the kiosk is
+	// enrolled with (portalapi.Health).
+	settingInstance = "uplink.portal_instance"
 )
 
 // ErrBadPortalURL is returned (wrapped) for a portal URL the worker refuses.
@@ -110,6 +113,15 @@ type Worker struct {
 	// failed: they still count against the day's budget.
 	budgetMu   sync.Mutex
 	unrecorded map[string]int64
+	// instance is the portal's instance id, as its health check said at
+	// the start of the pass.
+	instance string
+	// reclaim is set when the portal refused the device token: the next
+	// pass enrolls again, asking to keep the device id.
+	reclaim bool
+	// changed says, for the pass's summary, that the portal changed
+	// identity and what was queued again.
+	changed string
 }
 
 // CheckPortalURL parses a portal URL: http or https only, and plain http
@@ -133,7 +145,7 @@ func CheckPortalURL(raw string, insecure bool) (*url.URL, error) {
 }
 
 func isLoopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
@@ -345,78 +357,6 @@ func retryAfter(err error) time.Duration {
 	return 0
 }
 
-// enroll makes sure the worker has a device token for its portal.
-func (w *Worker) enroll(ctx context.Context) error {
-	st := w.cfg.Store
-	portal, err := st.Setting(ctx, settingPortal)
-	if err != nil {
-		return err
-	}
-	token, err := st.Setting(ctx, settingToken)
-	if err != nil {
-		return err
-	}
-	device, err := st.Setting(ctx, settingDevice)
-	if err != nil {
-		return err
-	}
-	if samePortal(portal, w.base) && token != "" && device != "" {
-		w.token, w.deviceID = token, device
-		return nil
-	}
-	body, _ := json.Marshal(portalapi.EnrollRequest{DeviceName: w.cfg.DeviceName})
-	req, err := w.request(ctx, http.MethodPost, w.endpoint(portalapi.PathEnroll), strings.NewReader(string(body)))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := w.do(req)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusCreated {
-		return w.statusError(resp, "enroll")
-	}
-	var er portalapi.EnrollResponse
-	err = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&er)
-	resp.Body.Close()
-	if err != nil || er.Token == "" {
-		return fmt.Errorf("enroll: unreadable answer from the portal: %v", err)
-	}
-	// The portal last: a cut between the writes re-enrolls, harmlessly.
-	if err := st.SetSetting(ctx, settingToken, er.Token); err != nil {
-		return err
-	}
-	if err := st.SetSetting(ctx, settingDevice, er.DeviceID); err != nil {
-		return err
-	}
-	if err := st.SetSetting(ctx, settingCursor, "0"); err != nil {
-		return err
-	}
-	if err := st.SetSetting(ctx, settingPortal, w.base.String()); err != nil {
-		return err
-	}
-	w.token, w.deviceID = er.Token, er.DeviceID
-	w.log.Info("enrolled with the portal", "portal", w.base.String(), "device", er.DeviceID)
-	return nil
-}
-
-// samePortal reports whether stored, the portal URL the kiosk enrolled
-// with, names the same portal as base however it is written: the scheme
-// and host in any case, with or without a trailing slash. A kiosk enrolls
-// again only for another portal, since a new enrollment is a new device,
-// which gets none of the old one's status.
-func samePortal(stored string, base *url.URL) bool {
-	u, err := url.Parse(stored)
-	if err != nil {
-		return false
-	}
-	norm := func(u *url.URL) string {
-		return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host) + strings.TrimRight(u.Path, "/")
-	}
-	return norm(u) == norm(base)
-}
-
 // Summary says what a delivery pass did.
 type Summary struct {
 	Delivered   int `json:"delivered"`
@@ -434,6 +374,9 @@ type Summary struct {
 	heldUntil time.Time
 	// uncounted is set when the store could not count Remaining.
 	uncounted bool
+	// PortalChanged says, in plain words for staff, that the portal is no
+	// longer the one this kiosk delivered to and what was queued again.
+	PortalChanged string `json:"portal_changed,omitempty"`
 }
 
 // count sets Remaining from the store. When the store cannot say, the
@@ -481,7 +424,9 @@ func (w *Worker) Recover(ctx context.Context) error {
 // the same way.
 func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	var sum Summary
-	if err := w.enroll(ctx); err != nil {
+	err := w.enroll(ctx)
+	sum.PortalChanged, w.changed = w.changed, ""
+	if err != nil {
 		err = errors.Join(err, sum.count(ctx, w))
 		sum.LastError = err.Error()
 		return sum, err
@@ -541,6 +486,9 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	}
 	n, err := w.PullStatus(ctx)
 	sum.StatusUpdates = n
+	if w.changed != "" {
+		sum.PortalChanged, w.changed = w.changed, ""
+	}
 	if err != nil && lastErr == nil {
 		lastErr = err
 	}
@@ -555,14 +503,11 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	}
 	var he *httpError
 	if errors.As(lastErr, &he) && he.status == http.StatusUnauthorized {
-		// The portal no longer knows this device (its records were reset,
-		// or the token revoked): enroll again on the next pass.
-		w.log.Warn("the portal refused the device token; enrolling again")
-		if err := w.cfg.Store.SetSetting(context.WithoutCancel(ctx), settingToken, ""); err != nil {
-			lastErr = errors.Join(lastErr, err)
-			sum.LastError = lastErr.Error()
-		}
-		w.token = ""
+		// The portal no longer knows this token (revoked, or its records
+		// were made anew, which the next health check tells): enroll again
+		// on the next pass, asking to keep the device id.
+		w.log.Warn("the portal refused the device token; enrolling again", "device", w.deviceID)
+		w.reclaim = true
 	}
 	return sum, lastErr
 }
@@ -587,6 +532,9 @@ func (w *Worker) Once(ctx context.Context) (Summary, error) {
 		total.Failed += sum.Failed
 		total.StatusUpdates += sum.StatusUpdates
 		total.Remaining, total.LastError, total.Held = sum.Remaining, sum.LastError, sum.Held
+		if sum.PortalChanged != "" {
+			total.PortalChanged = sum.PortalChanged
+		}
 		if sum.Remaining == 0 && !sum.uncounted && err == nil {
 			return total, nil
 		}
