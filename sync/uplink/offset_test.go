@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -33,6 +34,8 @@ func TestForgedUploadOffsetRestartsUploadNeverCompletes(t *testing.T) {
 			r := newRig(t)
 			a := r.queue("key-forged-001", size)
 			var forged atomic.Int64
+			cut := make(chan struct{})
+			var cutOnce sync.Once
 			r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
 				first := strings.HasSuffix(req.URL.Path, "-1") ||
 					(req.Method == http.MethodPost && strings.HasPrefix(req.URL.Path, "/v1/uploads") && forged.Load() == 0)
@@ -42,12 +45,13 @@ func TestForgedUploadOffsetRestartsUploadNeverCompletes(t *testing.T) {
 				switch req.Method {
 				case http.MethodPost:
 					// The first creation is cut before the portal reads a
-					// byte; the client can have sent only what the socket
-					// buffers hold, far less than 4 MB.
+					// byte; the client has handed the transport only what
+					// its gated body let through, far less than 4 MB.
 					conn, _, err := http.NewResponseController(w).Hijack()
 					if err == nil {
 						conn.Close()
 					}
+					cutOnce.Do(func() { close(cut) })
 					forged.Add(1)
 					return true
 				case http.MethodHead:
@@ -60,8 +64,13 @@ func TestForgedUploadOffsetRestartsUploadNeverCompletes(t *testing.T) {
 				}
 				return false
 			})
+			// The kiosk hands the transport at most 64 KiB before the cut:
+			// loopback's buffers could otherwise take all 4 MB at once.
 			w := r.worker()
+			client := w.client
+			w.client = &http.Client{Transport: &gatedTransport{base: http.DefaultTransport, limit: 64 << 10, release: cut}}
 			_, err := w.Pass(context.Background())
+			w.client = client
 			if err == nil || !errors.Is(err, errBadOffset) {
 				t.Fatalf("first pass: %v; want the forged offset named as a protocol error", err)
 			}
@@ -168,10 +177,12 @@ func TestForgedOffsetInTheAnswerIsNotBelieved(t *testing.T) {
 }
 
 // gatedTransport lets an upload request's body give the transport at most
-// limit bytes until the answer has arrived, as a slow link would.
+// limit bytes until the answer has arrived, as a slow link would, or until
+// release is closed (the test cut the connection: no answer will come).
 type gatedTransport struct {
-	base  http.RoundTripper
-	limit int64
+	base    http.RoundTripper
+	limit   int64
+	release <-chan struct{}
 }
 
 func (g *gatedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -180,7 +191,7 @@ func (g *gatedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	gate := make(chan struct{})
 	out := req.Clone(req.Context())
-	out.Body = &gatedBody{rc: req.Body, left: g.limit, gate: gate, done: req.Context().Done()}
+	out.Body = &gatedBody{rc: req.Body, left: g.limit, gate: gate, release: g.release, done: req.Context().Done()}
 	resp, err := g.base.RoundTrip(out)
 	close(gate)
 	return resp, err
@@ -189,16 +200,18 @@ func (g *gatedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // gatedBody reads through to rc until left runs out, then waits for the
 // gate, after which the request is over and the rest is refused.
 type gatedBody struct {
-	rc   io.ReadCloser
-	left int64
-	gate chan struct{}
-	done <-chan struct{}
+	rc      io.ReadCloser
+	left    int64
+	gate    chan struct{}
+	release <-chan struct{}
+	done    <-chan struct{}
 }
 
 func (b *gatedBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
 		select {
 		case <-b.gate:
+		case <-b.release:
 		case <-b.done:
 		}
 		return 0, io.ErrUnexpectedEOF
