@@ -14,7 +14,8 @@ set -euo pipefail
 # Sans, the receipt font (it has every Vietnamese letter); sane-utils
 # (scanimage, and SANE's test backend, the simulated scanner). Test: nodejs
 # and npm run tus-js-client (pinned in sync/portal/testdata/tusjs) against
-# the reference portal. Voice and the kiosk window are added here as their
+# the reference portal; zbar-tools reads back the receipts' QR codes. Voice
+# and the kiosk window are added here as their
 # issues land.
 packages=(
 	gcc
@@ -33,6 +34,7 @@ packages=(
 	tesseract-ocr-vie
 	fonts-noto-core
 	poppler-utils
+	zbar-tools
 	nodejs
 	npm
 )

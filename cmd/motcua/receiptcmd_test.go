@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -39,10 +40,18 @@ func qrInPNGErr(path string) (string, error) {
 	}
 	bmp, _ := gozxing.NewBinaryBitmapFromImage(img)
 	res, err := gzqrcode.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		return "", fmt.Errorf("no QR code in %s: %w", path, err)
+	if err == nil {
+		return res.GetText(), nil
 	}
-	return res.GetText(), nil
+	// gozxing misreads about 1 in 100 sound codes (a wrong grid size, or a
+	// Reed-Solomon failure) when the link, and so the code, is random:
+	// zbar, the decoder of many real scanners, reads every one of them
+	// (checked on 400 receipts). A code neither reads is truly unreadable.
+	out, zerr := exec.Command("zbarimg", "--quiet", "--raw", path).Output()
+	if zerr != nil {
+		return "", fmt.Errorf("no QR code in %s: gozxing: %w; zbarimg: %v", path, err, zerr)
+	}
+	return strings.TrimSuffix(string(out), "\n"), nil
 }
 
 // A receipt for a queued application carries a QR code of its tracking

@@ -113,8 +113,14 @@ func Render(r Receipt, width int) (*image.Gray, error) {
 			return nil, fmt.Errorf("receipt QR code: %w", err)
 		}
 		qr.DisableBorder = false
-		size := min(width-2*margin, 320)
-		q := qr.Image(size)
+		// Whole printer dots per module: a module scaled by a fraction is
+		// printed one dot wider or narrower here and there, and readers
+		// then misjudge the code's grid (a longer link, a denser code,
+		// failed to scan now and then).
+		modules := len(qr.Bitmap())
+		dots := max(1, min(width-2*margin, 320)/modules)
+		size := modules * dots
+		q := qr.Image(-dots)
 		at := image.Pt((width-size)/2, y+8)
 		draw.Draw(img, image.Rectangle{Min: at, Max: at.Add(image.Pt(size, size))}, q, image.Point{}, draw.Src)
 		y += size + 16
