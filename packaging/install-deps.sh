@@ -15,8 +15,7 @@ set -euo pipefail
 # (scanimage, and SANE's test backend, the simulated scanner). Test: nodejs
 # and npm run tus-js-client (pinned in sync/portal/testdata/tusjs) against
 # the reference portal; zbar-tools reads back the receipts' QR codes. Voice
-# and the kiosk window are added here as their
-# issues land.
+# and the kiosk window are added here as their issues land.
 packages=(
 	gcc
 	libc6-dev
