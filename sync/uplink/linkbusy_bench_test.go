@@ -17,6 +17,7 @@ import (
 	"github.com/tus/tusd/v2/pkg/filestore"
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
 	"github.com/tus/tusd/v2/pkg/memorylocker"
+	expslog "golang.org/x/exp/slog"
 
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/sync/portal"
@@ -133,7 +134,7 @@ func oneUploadOverLink(b *testing.B, pages [][][]byte, cuts bool) {
 	composer := tushandler.NewStoreComposer()
 	filestore.New(b.TempDir()).UseIn(composer)
 	memorylocker.New().UseIn(composer)
-	h, err := tushandler.NewHandler(tushandler.Config{BasePath: "/files/", StoreComposer: composer, Logger: slog.New(slog.DiscardHandler)})
+	h, err := tushandler.NewHandler(tushandler.Config{BasePath: "/files/", StoreComposer: composer, Logger: expslog.New(expslog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}
