@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -102,9 +103,13 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (received int, a
 		return 0, ids, errors.Join(errBatchDeclined, err)
 	}
 	content = append(block, content...)
-	// The name follows from what the upload holds, so a worker killed
-	// mid-upload resumes it when the next one plans the same batch.
-	name := "batch-" + hex.EncodeToString(naming.Sum(nil))[:40]
+	// The name is new for each batch: a worker killed mid-upload leaves
+	// it behind (the portal's expiry removes it), and the next one sends
+	// its applications again, at most batchBytes; their idempotency keys
+	// keep each filed once. Within a pass, a cut is resumed.
+	nonce := make([]byte, 8)
+	rand.Read(nonce)
+	name := "batch-" + hex.EncodeToString(naming.Sum(nil))[:24] + "-" + hex.EncodeToString(nonce)
 	u := w.endpoint(portalapi.PathUploads) + w.deviceID + "-" + name
 
 	// The bytes are booked against the day's budget before any leaves,
