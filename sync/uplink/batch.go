@@ -184,6 +184,8 @@ func (w *Worker) uploadBatch(ctx context.Context, u, name, key string, content, 
 	fresh := true
 	w.reached(u, 0)
 	var confirmed int64
+	// known is true when confirmed was just read from the portal.
+	known := false
 	for attempt := 0; ; attempt++ {
 		if attempt > maxResumes {
 			return nil, fmt.Errorf("upload of %d applications: no progress after %d requests at offset %d of %d", len(ms), attempt, confirmed, size)
@@ -193,8 +195,11 @@ func (w *Worker) uploadBatch(ctx context.Context, u, name, key string, content, 
 		if fresh {
 			res, err = w.sendUpload(ctx, u, 0, content, meta)
 		} else {
-			var off int64
-			off, err = w.checkedOffset(ctx, u, size)
+			off := confirmed
+			if !known {
+				off, err = w.checkedOffset(ctx, u, size)
+			}
+			known = false
 			if err == nil && off < size {
 				confirmed = off
 				res, err = w.sendUpload(ctx, u, off, content, nil)
@@ -231,7 +236,9 @@ func (w *Worker) uploadBatch(ctx context.Context, u, name, key string, content, 
 			if herr != nil || off <= confirmed && attempt > 0 {
 				return nil, errors.Join(err, herr)
 			}
-			confirmed = off
+			// That offset is the portal's now: the next PATCH needs no
+			// HEAD first.
+			confirmed, known = off, true
 			continue
 		}
 		if res.offset < size {
