@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -47,10 +46,10 @@ func (w *Worker) planBatches(ctx context.Context, queued []store.Summary, held f
 		if held(a.ID) || a.AttachmentCount == 0 || a.PayloadBytes > batchAppBytes {
 			continue
 		}
-		if _, found, err := w.cfg.Store.Upload(ctx, a.ID); err != nil {
+		if up, found, err := w.cfg.Store.Upload(ctx, a.ID); err != nil {
 			return nil, err
-		} else if found {
-			continue
+		} else if found && up.Generation != 0 {
+			continue // its own upload was begun: it resumes that
 		}
 		if len(cur) == portalapi.MaxBatch || size+a.PayloadBytes > batchBytes {
 			flush()
@@ -103,18 +102,34 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (received int, a
 		return 0, ids, errors.Join(errBatchDeclined, err)
 	}
 	content = append(block, content...)
-	// The name is new for each batch: a worker killed mid-upload leaves
-	// it behind (the portal's expiry removes it), and the next one sends
-	// its applications again, at most batchBytes; their idempotency keys
-	// keep each filed once. Within a pass, a cut is resumed.
-	nonce := make([]byte, 8)
-	rand.Read(nonce)
-	name := "batch-" + hex.EncodeToString(naming.Sum(nil))[:24] + "-" + hex.EncodeToString(nonce)
+	// The name follows from what the upload holds, and the first
+	// application's upload record names it (with generation 0: never an
+	// application's own upload) until its applications are filed or go
+	// alone. A pass after a link failure, or a worker after a kill, that
+	// plans the same batch resumes it from the portal's offset; one killed
+	// mid-upload leaves its booking to be corrected to that offset.
+	name := "batch-" + hex.EncodeToString(naming.Sum(nil))[:40]
 	u := w.endpoint(portalapi.PathUploads) + w.deviceID + "-" + name
-
+	prev, found, err := st.Upload(ctx, ids[0])
+	if err != nil {
+		return 0, ids, errors.Join(errBatchDeclined, err)
+	}
+	rec := store.Upload{URL: u}
+	begun := found && prev.Generation == 0 && prev.URL == u
+	if begun {
+		rec.Confirmed = prev.Confirmed
+	}
+	if err := st.SaveUpload(ctx, ids[0], rec); err != nil {
+		return 0, ids, errors.Join(errBatchDeclined, err)
+	}
+	clear := func() {
+		if err := st.SaveUpload(bg, ids[0], store.Upload{}); err != nil {
+			w.log.Error("could not clear a shared upload's record", "id", ids[0], "err", err)
+		}
+	}
 	// The bytes are booked against the day's budget before any leaves,
 	// under the first application.
-	bk, err := w.book(ctx, ids[0], int64(len(content)))
+	bk, err := w.book(ctx, ids[0], int64(len(content))-rec.Confirmed)
 	if err != nil {
 		return 0, ids, errors.Join(errBatchDeclined, err)
 	}
@@ -125,14 +140,19 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (received int, a
 			return 0, ids, errors.Join(errBatchDeclined, err, w.settleBudget(bg, bk, 0))
 		}
 	}
-	filings, err := w.uploadBatch(ctx, u, name, apps[0].IdempotencyKey, content, block, ms)
+	save := func(off int64) error { return st.SaveUpload(ctx, ids[0], store.Upload{URL: u, Confirmed: off}) }
+	filings, err := w.uploadBatch(ctx, u, name, apps[0].IdempotencyKey, content, block, ms, begun, rec.Confirmed, save)
 	if berr := w.settleBudget(bg, bk, w.sent.Load()-start); berr != nil {
 		w.log.Error("the data budget could not be recorded", "err", berr)
 	}
 	if err != nil {
+		if errors.Is(err, errBatchDeclined) {
+			clear()
+		}
 		w.requeue(bg, ids, err)
 		return 0, ids, err
 	}
+	clear()
 	for k, f := range filings {
 		id := ids[k]
 		if f.Receipt == nil {
@@ -174,16 +194,23 @@ func manifestBlock(ms []portalapi.Manifest) ([]byte, error) {
 
 // uploadBatch sends content to the upload at u, resuming after a cut from
 // the portal's offset, and returns a filing per manifest.
-func (w *Worker) uploadBatch(ctx context.Context, u, name, key string, content, block []byte, ms []portalapi.Manifest) ([]portalapi.Filing, error) {
+// begun says that the upload may exist, confirmed how much of it the
+// portal held when last asked; save records an offset learned.
+func (w *Worker) uploadBatch(ctx context.Context, u, name, key string, content, block []byte, ms []portalapi.Manifest,
+	begun bool, confirmed int64, save func(int64) error) ([]portalapi.Filing, error) {
 	meta := map[string]string{
 		portalapi.MetaIdempotencyKey: key,
 		portalapi.MetaUploadName:     name,
 		portalapi.MetaManifests:      strconv.Itoa(len(block)),
 	}
 	size := int64(len(content))
-	fresh := true
-	w.reached(u, 0)
-	var confirmed int64
+	fresh := !begun
+	if fresh {
+		// Nothing was sent under this name: the portal can hold no byte
+		// of it. An upload begun by an earlier worker is bounded by its
+		// size only.
+		w.reached(u, 0)
+	}
 	// known is true when confirmed was just read from the portal.
 	known := false
 	for attempt := 0; ; attempt++ {
@@ -239,6 +266,9 @@ func (w *Worker) uploadBatch(ctx context.Context, u, name, key string, content, 
 			// That offset is the portal's now: the next PATCH needs no
 			// HEAD first.
 			confirmed, known = off, true
+			if err := save(off); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		if res.offset < size {

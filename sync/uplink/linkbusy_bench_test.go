@@ -174,7 +174,6 @@ func oneUploadOverLink(b *testing.B, pages [][][]byte, cuts bool) {
 		}
 		resp, err := do(http.MethodPatch, u, map[string]string{"Upload-Offset": strconv.Itoa(off), "Content-Type": "application/offset+octet-stream"}, all[off:])
 		if err == nil && resp.StatusCode == http.StatusNoContent {
-			off = len(all)
 			break
 		}
 		if resp, err = do(http.MethodHead, u, nil, nil); err != nil {
