@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/sync/portalapi"
 )
 
@@ -108,3 +109,42 @@ type discardWriter struct {
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discardWriter) WriteHeader(code int)        { d.code = code }
+
+// TestApplicationRefusedAmongOthersGoesAloneAndIsQuarantined pins that a
+// manifest the portal refuses in an upload of several holds back none of
+// the others, and is sent alone, where its refusal quarantines it.
+func TestApplicationRefusedAmongOthersGoesAloneAndIsQuarantined(t *testing.T) {
+	r := newRig(t)
+	good := []*application.Application{r.queue("key-good-0001", 10<<10), r.queue("key-good-0002", 30<<10)}
+	bad, err := r.store.Create(context.Background(), store.NewApplication{IdempotencyKey: "key-bad-00001", ProcedureID: "birth-registration",
+		ProcedureCode: "9.999999", CatalogVersion: "2026.11.1", Form: exampleForm(t), Actor: "test",
+		Attachments: []store.NewAttachment{{EvidenceKey: "birth_certificate", Name: "p.jpg", MediaType: "image/jpeg", Content: page(20<<10, 9)}}},
+		application.Queued)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var creations atomic.Int64
+	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+		if req.Method == http.MethodPost && req.URL.Path == portalapi.PathUploads {
+			creations.Add(1)
+		}
+		return false
+	})
+	sum, err := r.worker().Once(context.Background())
+	if err != nil || sum.Delivered != 2 || sum.Quarantined != 1 || sum.Remaining != 0 {
+		t.Fatalf("Once = %+v, %v", sum, err)
+	}
+	for _, a := range good {
+		if got, _ := r.store.Get(context.Background(), a.ID); got.State != application.Received {
+			t.Errorf("%s: %s", a.IdempotencyKey, got.State)
+		}
+	}
+	got, _ := r.store.Get(context.Background(), bad.ID)
+	if got.State != application.Quarantined || !strings.Contains(got.LastError, "procedure_code") {
+		t.Errorf("refused application: %s %q; want quarantined naming procedure_code", got.State, got.LastError)
+	}
+	if n := creations.Load(); n != 2 {
+		t.Errorf("%d uploads created; want 2: the three together, then the refused one alone", n)
+	}
+	r.checkExactlyOnce()
+}
