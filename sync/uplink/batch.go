@@ -165,7 +165,10 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (received int, a
 			continue
 		}
 		if err := w.recordReceipt(bg, id, *f.Receipt); err != nil {
-			return received, append(alone, ids[k+1:]...), err
+			// The portal has them: the next pass gets their receipts
+			// again.
+			w.requeue(bg, ids[k:], err)
+			return received, append(alone, ids[k:]...), err
 		}
 		received++
 	}
