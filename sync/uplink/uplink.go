@@ -90,7 +90,8 @@ type Worker struct {
 	log      *slog.Logger
 	token    string
 	deviceID string
-	// sent counts attachment bytes put on the wire, for measurements.
+	// sent counts upload bytes put on the wire (attachments, and the
+	// manifests that start an upload of several applications).
 	sent atomic.Int64
 	// reaches bounds, by upload URL, the bytes this worker sent to each
 	// upload: a portal claiming more is not believed.
@@ -195,7 +196,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// BytesSent returns the attachment bytes this worker has put on the wire.
+// BytesSent returns the upload bytes this worker has put on the wire:
+// attachments, and the manifests an upload of several applications starts
+// with.
 func (w *Worker) BytesSent() int64 { return w.sent.Load() }
 
 func (w *Worker) request(ctx context.Context, method, u string, body io.Reader) (*http.Request, error) {
