@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/motcua/motcua/agent/application"
 	"github.com/motcua/motcua/agent/store"
@@ -27,6 +28,47 @@ const (
 	// batchBytes bounds the attachment bytes of one upload of several.
 	batchBytes = 2 << 20
 )
+
+// sendBatches delivers the queued applications that may share an upload,
+// several to an upload, and returns the queued applications left to send
+// one by one: the others, and those the portal did not file with the rest.
+// A failure of the link ends the pass: it returns none, and the error.
+func (w *Worker) sendBatches(ctx context.Context, queued []store.Summary, holds map[int64]time.Time, sum *Summary) ([]store.Summary, error) {
+	groups, err := w.planBatches(ctx, queued, func(id int64) bool { _, ok := holds[id]; return ok })
+	if err != nil {
+		return nil, err
+	}
+	filed := map[int64]bool{}
+	for _, a := range queued {
+		g, ok := groups[a.ID]
+		if !ok {
+			continue
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		n, left, err := w.deliverBatch(ctx, g)
+		sum.Delivered += n
+		if err != nil && !errors.Is(err, errBatchDeclined) {
+			// The link failed: all are queued again.
+			sum.Failed += len(left)
+			return nil, err
+		}
+		for _, id := range g {
+			filed[id] = true
+		}
+		for _, id := range left {
+			filed[id] = false
+		}
+	}
+	var rest []store.Summary
+	for _, a := range queued {
+		if !filed[a.ID] {
+			rest = append(rest, a)
+		}
+	}
+	return rest, nil
+}
 
 // planBatches groups the queued applications that may share an upload, in
 // the order given: those with attachments of at most batchAppBytes that no

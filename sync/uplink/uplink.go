@@ -465,9 +465,20 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	// Small applications go first, several to an upload; the loop below
+	// sends the others, and those the portal did not file with the rest.
+	queued, batchErr := w.sendBatches(ctx, queued, holds, &sum)
 	var lastErr error
-	// ends counts one delivery's outcome and says whether it ends the pass.
-	ends := func(err error) bool {
+	for _, a := range queued {
+		if ctx.Err() != nil {
+			break
+		}
+		if until, ok := holds[a.ID]; ok {
+			// The portal asked this one to wait; the others go on.
+			sum.hold(until)
+			continue
+		}
+		err := w.deliver(ctx, a.ID)
 		var he *httpError
 		switch {
 		case err == nil:
@@ -482,49 +493,12 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 			}
 		}
 		var le *linkError
-		return errors.As(err, &le) || retryAfter(err) > 0 || errors.Is(err, ErrBudgetSpent) || errors.Is(err, ErrRedirect)
-	}
-	groups, err := w.planBatches(ctx, queued, func(id int64) bool { _, ok := holds[id]; return ok })
-	if err != nil {
-		return sum, err
-	}
-	batched := map[int64]bool{}
-	for _, g := range groups {
-		for _, id := range g {
-			batched[id] = true
-		}
-	}
-pass:
-	for _, a := range queued {
-		if ctx.Err() != nil {
+		if errors.As(err, &le) || retryAfter(err) > 0 || errors.Is(err, ErrBudgetSpent) || errors.Is(err, ErrRedirect) {
 			break
 		}
-		if until, ok := holds[a.ID]; ok {
-			// The portal asked this one to wait; the others go on.
-			sum.hold(until)
-			continue
-		}
-		alone := []int64{a.ID}
-		if batched[a.ID] {
-			g, first := groups[a.ID]
-			if !first {
-				continue // sent with the first of its batch
-			}
-			n, left, err := w.deliverBatch(ctx, g)
-			sum.Delivered += n
-			if err != nil && !errors.Is(err, errBatchDeclined) {
-				// The link failed: all are queued again.
-				sum.Failed += len(left)
-				lastErr = err
-				break
-			}
-			alone = left
-		}
-		for _, id := range alone {
-			if ctx.Err() != nil || ends(w.deliver(ctx, id)) {
-				break pass
-			}
-		}
+	}
+	if batchErr != nil && lastErr == nil {
+		lastErr = batchErr
 	}
 	n, err := w.PullStatus(ctx)
 	sum.StatusUpdates = n
