@@ -167,7 +167,9 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 	if err != nil {
 		return portalapi.Receipt{}, err
 	}
-	if !found {
+	if !found || up.Generation == 0 {
+		// Generation 0 is the record of an upload shared with others, not
+		// this application's own.
 		up = store.Upload{Generation: 1}
 	}
 	// A new upload, or a new generation's: nothing was ever sent under its

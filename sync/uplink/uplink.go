@@ -103,7 +103,8 @@ type Worker struct {
 	log      *slog.Logger
 	token    string
 	deviceID string
-	// sent counts attachment bytes put on the wire, for measurements.
+	// sent counts upload bytes put on the wire (attachments, and the
+	// manifests that start an upload of several applications).
 	sent atomic.Int64
 	// reaches bounds, by upload URL, the bytes this worker sent to each
 	// upload: a portal claiming more is not believed.
@@ -223,7 +224,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// BytesSent returns the attachment bytes this worker has put on the wire.
+// BytesSent returns the upload bytes this worker has put on the wire:
+// attachments, and the manifests an upload of several applications starts
+// with.
 func (w *Worker) BytesSent() int64 { return w.sent.Load() }
 
 func (w *Worker) request(ctx context.Context, method, u string, body io.Reader) (*http.Request, error) {
@@ -439,6 +442,9 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	// Small applications go first, several to an upload; the loop below
+	// sends the others, and those the portal did not file with the rest.
+	queued, batchErr := w.sendBatches(ctx, queued, holds, &sum)
 	var lastErr error
 	// limited counts the applications the portal answered 429 in this
 	// pass.
@@ -483,6 +489,9 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 		if errors.As(err, &le) || retryAfter(err) > 0 || errors.Is(err, ErrBudgetSpent) || errors.Is(err, ErrRedirect) {
 			break
 		}
+	}
+	if batchErr != nil && lastErr == nil {
+		lastErr = batchErr
 	}
 	n, err := w.PullStatus(ctx)
 	sum.StatusUpdates = n
