@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -31,34 +33,57 @@ const (
 
 // sendBatches delivers the queued applications that may share an upload,
 // several to an upload, and returns the queued applications left to send
-// one by one: the others, and those the portal did not file with the rest.
-// A failure of the link ends the pass: it returns none, and the error.
-func (w *Worker) sendBatches(ctx context.Context, queued []store.Summary, holds map[int64]time.Time, sum *Summary) ([]store.Summary, error) {
+// one by one (the others, and those the portal did not file with the
+// rest), how many the portal asked to wait with 429, and the answer that
+// held one, if any. A failure of the link, a 503 or a second 429 in the
+// pass ends the pass: it returns none, and the error.
+func (w *Worker) sendBatches(ctx context.Context, queued []store.Summary, holds map[int64]time.Time, sum *Summary) ([]store.Summary, int, error) {
 	groups, err := w.planBatches(ctx, queued, func(id int64) bool { _, ok := holds[id]; return ok })
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	filed := map[int64]bool{}
+	limited := 0
+	// held is the answer that held an application, for the pass's last
+	// error.
+	var held error
 	for _, a := range queued {
 		g, ok := groups[a.ID]
 		if !ok {
 			continue
 		}
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, limited, ctx.Err()
 		}
-		n, left, err := w.deliverBatch(ctx, g)
-		sum.Delivered += n
+		out, err := w.deliverBatch(ctx, g)
+		sum.Delivered += out.received
 		if err != nil && !errors.Is(err, errBatchDeclined) {
 			// The link failed: all are queued again.
-			sum.Failed += len(left)
-			return nil, err
+			sum.Failed += len(out.alone)
+			return nil, limited, err
 		}
 		for _, id := range g {
 			filed[id] = true
 		}
-		for _, id := range left {
+		for _, id := range out.alone {
 			filed[id] = false
+		}
+		for id, until := range out.held {
+			sum.Failed++
+			sum.hold(until)
+			w.log.Warn("the portal asked an application of a shared upload to wait", "id", id, "until", until)
+		}
+		sum.Failed += out.waiting
+		limited += len(out.held)
+		if out.wait != nil && (limited > 1 || out.wait.status != http.StatusTooManyRequests) {
+			// A second application asked to wait, or the portal as a
+			// whole (503): the pass stops, and the next waits out the
+			// Retry-After.
+			out.wait.held = false
+			return nil, limited, out.wait
+		}
+		if out.wait != nil {
+			held = out.wait
 		}
 	}
 	var rest []store.Summary
@@ -67,13 +92,13 @@ func (w *Worker) sendBatches(ctx context.Context, queued []store.Summary, holds 
 			rest = append(rest, a)
 		}
 	}
-	return rest, nil
+	return rest, limited, held
 }
 
 // planBatches groups the queued applications that may share an upload, in
 // the order given: those with attachments of at most batchAppBytes that no
-// upload of their own was begun for. It returns the groups of two or more,
-// by the id of their first application.
+// upload of their own was begun for, nor a shared one completed. It
+// returns the groups of two or more, by the id of their first application.
 func (w *Worker) planBatches(ctx context.Context, queued []store.Summary, held func(int64) bool) (map[int64][]int64, error) {
 	groups := map[int64][]int64{}
 	var cur []int64
@@ -90,8 +115,10 @@ func (w *Worker) planBatches(ctx context.Context, queued []store.Summary, held f
 		}
 		if up, found, err := w.cfg.Store.Upload(ctx, a.ID); err != nil {
 			return nil, err
-		} else if found && up.Generation != 0 {
-			continue // its own upload was begun: it resumes that
+		} else if found && (up.Generation != 0 || up.Complete) {
+			// Its own upload was begun, or its bytes are at the portal in
+			// a shared one: it resumes that.
+			continue
 		}
 		if len(cur) == portalapi.MaxBatch || size+a.PayloadBytes > batchBytes {
 			flush()
@@ -106,63 +133,125 @@ func (w *Worker) planBatches(ctx context.Context, queued []store.Summary, held f
 // errBatchDeclined sends the applications of a batch one by one instead.
 var errBatchDeclined = errors.New("the applications go one by one")
 
+// batchOutcome is what became of the applications of a shared upload.
+type batchOutcome struct {
+	// received counts the applications filed.
+	received int
+	// alone are queued again to go one by one in this pass.
+	alone []int64
+	// held are the applications the portal asked to wait (429), by the
+	// end of their wait; their manifests go alone after it.
+	held map[int64]time.Time
+	// waiting counts the applications whose filing the portal put off as
+	// a whole (503); they wait with the worker.
+	waiting int
+	// wait is the first answer that asked to wait, if any.
+	wait *httpError
+}
+
 // deliverBatch sends the applications ids in one upload and records the
-// receipts. It returns the ids that got none, queued again to go one by
-// one, and the error that stopped the upload, if any (the ids are then
-// all queued again).
-func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (received int, alone []int64, err error) {
+// receipts. An application whose stored bytes are damaged is left out, to
+// go alone (and be quarantined). The portal may file some and not others:
+// those it did not file keep, in their upload record, where their
+// attachments are in the upload, and their manifests go alone (at once, or
+// after the wait the portal asked for), so no byte is sent twice. The
+// error is the one that stopped the upload, if any (the applications are
+// then all queued again).
+func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (out batchOutcome, err error) {
 	st := w.cfg.Store
 	bg := context.WithoutCancel(ctx)
-	apps := make([]*application.Application, len(ids))
-	ms := make([]portalapi.Manifest, len(ids))
-	var content []byte
-	naming := sha256.New()
-	for k, id := range ids {
+	var apps []*application.Application
+	var contents [][]byte
+	var kept []int64
+	for _, id := range ids {
 		a, err := st.Get(ctx, id)
 		if err != nil {
-			return 0, ids, errors.Join(errBatchDeclined, err)
+			return batchOutcome{alone: ids}, errors.Join(errBatchDeclined, err)
 		}
-		apps[k] = a
+		var content []byte
+		damaged := false
+		for _, att := range a.Attachments {
+			b, err := st.AttachmentContent(ctx, att.ID)
+			if errors.Is(err, store.ErrAttachmentDamaged) {
+				// Never sent: alone, it is quarantined with the reason.
+				damaged = true
+				break
+			}
+			if err != nil {
+				return batchOutcome{alone: ids}, errors.Join(errBatchDeclined, err)
+			}
+			content = append(content, b...)
+		}
+		if damaged {
+			out.alone = append(out.alone, id)
+			continue
+		}
+		apps, contents, kept = append(apps, a), append(contents, content), append(kept, id)
+	}
+	if len(kept) < 2 {
+		return batchOutcome{alone: ids}, errBatchDeclined
+	}
+	alone := out.alone
+	ids = kept
+	ms := make([]portalapi.Manifest, len(ids))
+	// starts[k] is where application k's attachments begin after the
+	// manifest block.
+	starts := make([]int64, len(ids))
+	var attached []byte
+	naming := sha256.New()
+	for k, a := range apps {
 		m := portalapi.Manifest{IdempotencyKey: a.IdempotencyKey, ProcedureCode: a.ProcedureCode, ProcedureID: a.ProcedureID,
 			CatalogVersion: a.CatalogVersion, CapturedAt: a.CreatedAt, Form: a.Form,
 			Attachments: make([]portalapi.AttachmentRef, len(a.Attachments))}
 		fmt.Fprintf(naming, "%s\n", a.IdempotencyKey)
+		starts[k] = int64(len(attached))
+		off := int64(len(attached))
 		for i, att := range a.Attachments {
-			b, err := st.AttachmentContent(ctx, att.ID)
-			if err != nil {
-				return 0, ids, errors.Join(errBatchDeclined, err)
-			}
 			m.Attachments[i] = portalapi.AttachmentRef{EvidenceKey: att.EvidenceKey, Name: att.Name, MediaType: att.MediaType,
-				Size: att.Size, SHA256: att.SHA256, Offset: int64(len(content))}
-			content = append(content, b...)
+				Size: att.Size, SHA256: att.SHA256, Offset: off}
+			off += att.Size
 			fmt.Fprintf(naming, "%s\n", att.SHA256)
 		}
+		attached = append(attached, contents[k]...)
 		ms[k] = m
 	}
-	block, err := manifestBlock(ms)
-	if err != nil {
-		return 0, ids, errors.Join(errBatchDeclined, err)
-	}
-	content = append(block, content...)
 	// The name follows from what the upload holds, and the first
 	// application's upload record names it (with generation 0: never an
 	// application's own upload) until its applications are filed or go
 	// alone. A pass after a link failure, or a worker after a kill, that
-	// plans the same batch resumes it from the portal's offset; one killed
-	// mid-upload leaves its booking to be corrected to that offset.
+	// plans the same batch resumes it from the portal's offset, with the
+	// manifest block the record keeps; one killed mid-upload leaves its
+	// booking to be corrected to that offset.
 	name := "batch-" + hex.EncodeToString(naming.Sum(nil))[:40]
 	u := w.endpoint(portalapi.PathUploads) + w.deviceID + "-" + name
 	prev, found, err := st.Upload(ctx, ids[0])
 	if err != nil {
-		return 0, ids, errors.Join(errBatchDeclined, err)
+		return batchOutcome{alone: append(alone, ids...)}, errors.Join(errBatchDeclined, err)
+	}
+	begun := found && prev.Generation == 0 && prev.URL == u && len(prev.Block) > 0
+	for k, id := range ids {
+		if err := st.Transition(ctx, id, application.Sending, store.Change{Actor: "uplink"}); err != nil {
+			w.requeue(bg, ids[:k], err)
+			return batchOutcome{alone: append(alone, ids...)}, errors.Join(errBatchDeclined, err)
+		}
+	}
+	declined := func(err error) (batchOutcome, error) {
+		w.requeue(bg, ids, err)
+		return batchOutcome{alone: append(alone, ids...)}, errors.Join(errBatchDeclined, err)
 	}
 	rec := store.Upload{URL: u}
-	begun := found && prev.Generation == 0 && prev.URL == u
 	if begun {
-		rec.Confirmed = prev.Confirmed
+		rec.Confirmed, rec.Block = prev.Confirmed, prev.Block
+	} else {
+		var err error
+		if rec.Block, err = manifestBlock(ms); err != nil {
+			return declined(err)
+		}
 	}
+	block := rec.Block
+	content := append(append([]byte(nil), block...), attached...)
 	if err := st.SaveUpload(ctx, ids[0], rec); err != nil {
-		return 0, ids, errors.Join(errBatchDeclined, err)
+		return declined(err)
 	}
 	clear := func() {
 		if err := st.SaveUpload(bg, ids[0], store.Upload{}); err != nil {
@@ -173,16 +262,12 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (received int, a
 	// under the first application.
 	bk, err := w.book(ctx, ids[0], int64(len(content))-rec.Confirmed)
 	if err != nil {
-		return 0, ids, errors.Join(errBatchDeclined, err)
+		return declined(err)
 	}
 	start := w.sent.Load()
-	for k, id := range ids {
-		if err := st.Transition(ctx, id, application.Sending, store.Change{Actor: "uplink"}); err != nil {
-			w.requeue(bg, ids[:k], err)
-			return 0, ids, errors.Join(errBatchDeclined, err, w.settleBudget(bg, bk, 0))
-		}
+	save := func(off int64) error {
+		return st.SaveUpload(ctx, ids[0], store.Upload{URL: u, Confirmed: off, Block: block})
 	}
-	save := func(off int64) error { return st.SaveUpload(ctx, ids[0], store.Upload{URL: u, Confirmed: off}) }
 	filings, err := w.uploadBatch(ctx, u, name, apps[0].IdempotencyKey, content, block, ms, begun, rec.Confirmed, save)
 	if berr := w.settleBudget(bg, bk, w.sent.Load()-start); berr != nil {
 		w.log.Error("the data budget could not be recorded", "err", berr)
@@ -192,29 +277,78 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (received int, a
 			clear()
 		}
 		w.requeue(bg, ids, err)
-		return 0, ids, err
+		return batchOutcome{alone: append(alone, ids...)}, err
 	}
 	clear()
+	out = batchOutcome{alone: alone}
 	for k, f := range filings {
 		id := ids[k]
-		if f.Receipt == nil {
-			reason := "the portal did not file it with the others"
-			if f.Error != nil {
-				reason += ": " + f.Error.Error()
+		if f.Receipt != nil {
+			if err := w.recordReceipt(bg, id, *f.Receipt); err != nil {
+				// The portal has them: the next pass gets their receipts
+				// again, by manifest.
+				for j := k; j < len(ids); j++ {
+					w.sharedComplete(bg, ids[j], u, int64(len(block))+starts[j])
+				}
+				w.requeue(bg, ids[k:], err)
+				out.alone = append(out.alone, ids[k:]...)
+				return out, err
 			}
-			w.requeue(bg, []int64{id}, errors.New(reason))
-			alone = append(alone, id)
+			out.received++
 			continue
 		}
-		if err := w.recordReceipt(bg, id, *f.Receipt); err != nil {
-			// The portal has them: the next pass gets their receipts
-			// again.
-			w.requeue(bg, ids[k:], err)
-			return received, append(alone, ids[k:]...), err
+		// All its bytes are at the portal: its manifest alone names them
+		// there, never sending them again.
+		w.sharedComplete(bg, id, u, int64(len(block))+starts[k])
+		cause := fmt.Errorf("the portal did not file it with the others: %d", f.Status)
+		if f.Error != nil {
+			cause = fmt.Errorf("%w: %s", cause, f.Error.Error())
 		}
-		received++
+		he := &httpError{op: "file shared upload", status: f.Status,
+			retryAfter: min(time.Duration(f.RetryAfter)*time.Second, MaxRetryAfter)}
+		if f.Error != nil {
+			he.body = *f.Error
+		}
+		switch {
+		case f.Status == http.StatusTooManyRequests && he.retryAfter > 0:
+			until := w.cfg.Now().Add(he.retryAfter)
+			if err := st.HoldDelivery(bg, id, until); err != nil {
+				w.log.Error("could not hold an application", "id", id, "err", err)
+				break
+			}
+			if out.held == nil {
+				out.held = map[int64]time.Time{}
+			}
+			out.held[id] = until
+			he.held = true
+			if out.wait == nil {
+				out.wait = he
+			}
+			w.requeue(bg, []int64{id}, fmt.Errorf("%w; the portal asked it to wait until %s", cause, until.UTC().Format(time.RFC3339)))
+			continue
+		case f.Status == http.StatusServiceUnavailable && he.retryAfter > 0:
+			out.waiting++
+			if out.wait == nil || out.wait.status == http.StatusTooManyRequests {
+				out.wait = he
+			}
+			w.requeue(bg, []int64{id}, cause)
+			continue
+		}
+		w.requeue(bg, []int64{id}, cause)
+		out.alone = append(out.alone, id)
 	}
-	return received, alone, nil
+	return out, nil
+}
+
+// sharedComplete records that application id's bytes are all at the
+// portal in the shared upload at u, its attachments from base on: its
+// manifest alone files it.
+func (w *Worker) sharedComplete(ctx context.Context, id int64, u string, base int64) {
+	if err := w.cfg.Store.SaveUpload(ctx, id, store.Upload{URL: u, Complete: true, Base: base}); err != nil {
+		// Without the record it goes alone with its own upload: its bytes
+		// are sent again, but it is filed.
+		w.log.Error("could not record a shared upload's place", "id", id, "err", err)
+	}
 }
 
 // manifestBlock is the manifests as a DEFLATE-compressed JSON array.
@@ -295,6 +429,15 @@ func (w *Worker) uploadBatch(ctx context.Context, u, name, key string, content, 
 		default:
 			var le *linkError
 			if !errors.As(err, &le) {
+				var he *httpError
+				if errors.As(err, &he) && he.retryAfter > 0 &&
+					(he.status == http.StatusTooManyRequests || he.status == http.StatusServiceUnavailable) {
+					// The portal (or a proxy) asks to wait: if it kept
+					// every byte, the manifests go after the wait.
+					if off, herr := w.checkedOffset(ctx, u, size); herr == nil && off == size {
+						return waitFilings(he, len(ms)), nil
+					}
+				}
 				// A refusal of the upload as a whole says nothing about
 				// which application the portal objects to: each goes
 				// alone, and gets its own answer.
@@ -329,7 +472,14 @@ func (w *Worker) uploadBatch(ctx context.Context, u, name, key string, content, 
 		// Complete, but the answer with the receipts was lost, or an
 		// earlier worker finished the upload: ask for each by manifest.
 		filings := make([]portalapi.Filing, len(ms))
+		limited := 0
 		for k := range ms {
+			if limited > 1 {
+				// A second 429: the limit is the device's, and the
+				// others wait as well.
+				filings[k] = filings[k-1]
+				continue
+			}
 			m := ms[k]
 			m.Attachments = append([]portalapi.AttachmentRef(nil), m.Attachments...)
 			for i := range m.Attachments {
@@ -341,12 +491,32 @@ func (w *Worker) uploadBatch(ctx context.Context, u, name, key string, content, 
 			if errors.As(err, &le) {
 				return nil, err
 			}
-			if err == nil {
+			var he *httpError
+			switch {
+			case err == nil:
 				filings[k].Receipt = &rc
+			case errors.As(err, &he):
+				filings[k] = waitFilings(he, 1)[0]
+				if he.status == http.StatusTooManyRequests {
+					limited++
+				}
 			}
 		}
 		return filings, nil
 	}
+}
+
+// waitFilings is n filings that each got the answer he.
+func waitFilings(he *httpError, n int) []portalapi.Filing {
+	fs := make([]portalapi.Filing, n)
+	for k := range fs {
+		body := he.body
+		fs[k] = portalapi.Filing{Status: he.status, Error: &body}
+		if he.retryAfter > 0 {
+			fs[k].RetryAfter = int(math.Ceil(he.retryAfter.Seconds()))
+		}
+	}
+	return fs
 }
 
 // requeue puts applications that were being sent back in the queue.

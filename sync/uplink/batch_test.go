@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -112,7 +113,8 @@ func (d *discardWriter) WriteHeader(code int)        { d.code = code }
 
 // TestApplicationRefusedAmongOthersGoesAloneAndIsQuarantined pins that a
 // manifest the portal refuses in an upload of several holds back none of
-// the others, and is sent alone, where its refusal quarantines it.
+// the others, and its manifest is sent alone, naming its bytes in the
+// shared upload, where its refusal quarantines it: no byte is sent twice.
 func TestApplicationRefusedAmongOthersGoesAloneAndIsQuarantined(t *testing.T) {
 	r := newRig(t)
 	good := []*application.Application{r.queue("key-good-0001", 10<<10), r.queue("key-good-0002", 30<<10)}
@@ -123,14 +125,20 @@ func TestApplicationRefusedAmongOthersGoesAloneAndIsQuarantined(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var creations atomic.Int64
+	var creations, manifests, length atomic.Int64
 	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
-		if req.Method == http.MethodPost && req.URL.Path == portalapi.PathUploads {
+		switch {
+		case req.Method == http.MethodPost && req.URL.Path == portalapi.PathUploads:
 			creations.Add(1)
+			n, _ := strconv.ParseInt(req.Header.Get("Upload-Length"), 10, 64)
+			length.Add(n)
+		case req.URL.Path == portalapi.PathSubmissions:
+			manifests.Add(1)
 		}
 		return false
 	})
-	sum, err := r.worker().Once(context.Background())
+	wk := r.worker()
+	sum, err := wk.Once(context.Background())
 	if err != nil || sum.Delivered != 2 || sum.Quarantined != 1 || sum.Remaining != 0 {
 		t.Fatalf("Once = %+v, %v", sum, err)
 	}
@@ -143,8 +151,11 @@ func TestApplicationRefusedAmongOthersGoesAloneAndIsQuarantined(t *testing.T) {
 	if got.State != application.Quarantined || !strings.Contains(got.LastError, "procedure_code") {
 		t.Errorf("refused application: %s %q; want quarantined naming procedure_code", got.State, got.LastError)
 	}
-	if n := creations.Load(); n != 2 {
-		t.Errorf("%d uploads created; want 2: the three together, then the refused one alone", n)
+	if n, m := creations.Load(), manifests.Load(); n != 1 || m != 1 {
+		t.Errorf("%d uploads created and %d manifests posted; want the three together, then the refused one's manifest alone", n, m)
+	}
+	if sent := wk.BytesSent(); sent != length.Load() {
+		t.Errorf("sent %d bytes for an upload of %d", sent, length.Load())
 	}
 	r.checkExactlyOnce()
 }

@@ -444,11 +444,10 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	}
 	// Small applications go first, several to an upload; the loop below
 	// sends the others, and those the portal did not file with the rest.
-	queued, batchErr := w.sendBatches(ctx, queued, holds, &sum)
-	var lastErr error
 	// limited counts the applications the portal answered 429 in this
 	// pass.
-	limited := 0
+	queued, limited, batchErr := w.sendBatches(ctx, queued, holds, &sum)
+	var lastErr error
 	for _, a := range queued {
 		if ctx.Err() != nil {
 			break
