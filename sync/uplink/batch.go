@@ -243,7 +243,17 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (out batchOutcom
 	if begun {
 		rec.Confirmed, rec.Block = prev.Confirmed, prev.Block
 	} else {
-		var err error
+		// The chain's head goes with each manifest, for the portal to
+		// keep, as it does with an application sent alone.
+		seq, hash, err := st.AuditHead(ctx)
+		if err != nil {
+			return declined(err)
+		}
+		for k := range ms {
+			if seq > 0 {
+				ms[k].AuditHead = &portalapi.AuditHead{Seq: seq, Hash: hex.EncodeToString(hash)}
+			}
+		}
 		if rec.Block, err = manifestBlock(ms); err != nil {
 			return declined(err)
 		}
