@@ -539,14 +539,15 @@ func (w *Worker) requeue(ctx context.Context, ids []int64, cause error) {
 	}
 }
 
-// recordReceipt records that the portal filed application id.
+// recordReceipt records that the portal filed application id, with the
+// instance of the portal that issued its file code.
 func (w *Worker) recordReceipt(ctx context.Context, id int64, rc portalapi.Receipt) error {
 	detail := "due " + rc.DueAt.Format("2006-01-02")
 	if rc.Duplicate {
 		detail += "; the portal had it already"
 	}
 	if err := w.cfg.Store.Transition(ctx, id, application.Received,
-		store.Change{Actor: "uplink", FileCode: rc.FileCode, Detail: detail}); err != nil {
+		store.Change{Actor: "uplink", FileCode: rc.FileCode, Instance: w.receiptInstance(rc), Detail: detail}); err != nil {
 		return err
 	}
 	w.log.Info("application received by the portal", "id", id, "file_code", rc.FileCode)
