@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"testing"
@@ -101,5 +102,60 @@ func TestUploadOfSeveralApplicationsWithBadBlockIsRefused(t *testing.T) {
 	}
 	if list, _ := p.List(context.Background()); len(list) != 0 {
 		t.Errorf("%d filed", len(list))
+	}
+}
+
+// The per-device filing limit counts each manifest of a shared upload: an
+// upload of three when two filings fit files the first two, takes both
+// tokens, and answers the third 429 rate_limited with its retry_after,
+// keeping its bytes. After the wait, its manifest posted alone with
+// upload_url, and its offset counted from the start of the upload, files
+// it from those bytes.
+func TestSharedUploadTakesAFilingPerManifestAndAnswersThoseOverTheBurst(t *testing.T) {
+	p, clk := newPortalWith(t, Config{FilingInterval: 10 * time.Second, FilingBurst: 2})
+	data := [][]byte{bytes.Repeat([]byte("a"), 3000), bytes.Repeat([]byte("b"), 4000), bytes.Repeat([]byte("c"), 5000)}
+	var ms []portalapi.Manifest
+	var content []byte
+	for i, d := range data {
+		ms = append(ms, portalapi.Manifest{IdempotencyKey: fmt.Sprintf("key-burst-batch-%d", i), ProcedureID: "birth-registration",
+			CatalogVersion: "2026.11.1", CapturedAt: time.Date(2026, 11, 23, 1, 0, 0, 0, time.UTC), Form: exampleForm(),
+			Attachments: []portalapi.AttachmentRef{{EvidenceKey: "birth_certificate", Name: "p", MediaType: "application/pdf",
+				Size: int64(len(d)), SHA256: hexSum(d), Offset: int64(len(content))}}})
+		content = append(content, d...)
+	}
+	raw, _ := json.Marshal(ms)
+	var b bytes.Buffer
+	zw, _ := flate.NewWriter(&b, flate.BestCompression)
+	zw.Write(raw)
+	zw.Close()
+	block := b.Bytes()
+	status, fs := p.batchUpload("batch-burst", ms, content, block)
+	if status != http.StatusCreated || len(fs) != 3 {
+		t.Fatalf("upload of 3 applications: %d, filings %+v", status, fs)
+	}
+	for i := range 2 {
+		if fs[i].Receipt == nil {
+			t.Errorf("filing %d: %+v, want a receipt within the burst", i, fs[i])
+		}
+	}
+	if fs[2].Receipt != nil || fs[2].Status != http.StatusTooManyRequests || fs[2].Error == nil ||
+		fs[2].Error.Code != portalapi.CodeRateLimited || fs[2].RetryAfter != 10 {
+		t.Fatalf("filing past the burst: %+v, want 429 rate_limited with retry_after 10", fs[2])
+	}
+	// Both tokens were taken: a manifest alone is refused too.
+	m := ms[2]
+	m.Attachments[0].UploadURL = p.url + portalapi.PathUploads + p.device + "-batch-burst"
+	m.Attachments[0].Offset += int64(len(block))
+	mj, _ := json.Marshal(m)
+	if code := p.do("POST", portalapi.PathSubmissions, nil, string(mj), nil); code != http.StatusTooManyRequests {
+		t.Errorf("the third manifest at once: %d, want 429", code)
+	}
+	clk.Add(10 * time.Second)
+	var rc portalapi.Receipt
+	if code := p.do("POST", portalapi.PathSubmissions, nil, string(mj), &rc); code != http.StatusCreated || rc.FileCode == "" {
+		t.Errorf("the third manifest after the wait: %d %+v, want it filed from the shared upload", code, rc)
+	}
+	if list, _ := p.List(context.Background()); len(list) != 3 {
+		t.Errorf("%d filed, want 3", len(list))
 	}
 }
