@@ -229,14 +229,29 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (out batchOutcom
 		return batchOutcome{alone: append(alone, ids...)}, errors.Join(errBatchDeclined, err)
 	}
 	begun := found && prev.Generation == 0 && prev.URL == u && len(prev.Block) > 0
+	// As for an application sent alone, a retry stays queued while it is
+	// tried, and its failures only count (batchFailed).
+	fails := map[int64]store.DeliveryFailures{}
+	for _, id := range ids {
+		if fails[id], err = st.DeliveryFailures(ctx, id); err != nil {
+			return batchOutcome{alone: append(alone, ids...)}, errors.Join(errBatchDeclined, err)
+		}
+	}
 	for k, id := range ids {
+		if fails[id].Attempts > 0 {
+			continue
+		}
 		if err := st.Transition(ctx, id, application.Sending, store.Change{Actor: "uplink"}); err != nil {
-			w.requeue(bg, ids[:k], err)
+			for _, id := range ids[:k] {
+				if fails[id].Attempts == 0 {
+					w.requeue(bg, []int64{id}, err)
+				}
+			}
 			return batchOutcome{alone: append(alone, ids...)}, errors.Join(errBatchDeclined, err)
 		}
 	}
 	declined := func(err error) (batchOutcome, error) {
-		w.requeue(bg, ids, err)
+		w.batchFailed(bg, ids, fails, err, true)
 		return batchOutcome{alone: append(alone, ids...)}, errors.Join(errBatchDeclined, err)
 	}
 	rec := store.Upload{URL: u}
@@ -283,10 +298,11 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (out batchOutcom
 		w.log.Error("the data budget could not be recorded", "err", berr)
 	}
 	if err != nil {
-		if errors.Is(err, errBatchDeclined) {
+		abandoned := errors.Is(err, errBatchDeclined)
+		if abandoned {
 			clear()
 		}
-		w.requeue(bg, ids, err)
+		w.batchFailed(bg, ids, fails, err, abandoned)
 		return batchOutcome{alone: append(alone, ids...)}, err
 	}
 	clear()
@@ -300,7 +316,7 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (out batchOutcom
 				for j := k; j < len(ids); j++ {
 					w.sharedComplete(bg, ids[j], u, int64(len(block))+starts[j])
 				}
-				w.requeue(bg, ids[k:], err)
+				w.batchFailed(bg, ids[k:], fails, err, true)
 				out.alone = append(out.alone, ids[k:]...)
 				return out, err
 			}
@@ -310,14 +326,16 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (out batchOutcom
 		// All its bytes are at the portal: its manifest alone names them
 		// there, never sending them again.
 		w.sharedComplete(bg, id, u, int64(len(block))+starts[k])
-		cause := fmt.Errorf("the portal did not file it with the others: %d", f.Status)
-		if f.Error != nil {
-			cause = fmt.Errorf("%w: %s", cause, f.Error.Error())
-		}
-		he := &httpError{op: "file shared upload", status: f.Status,
+		he := &httpError{op: "file from a shared upload", status: f.Status,
 			retryAfter: min(time.Duration(f.RetryAfter)*time.Second, MaxRetryAfter)}
 		if f.Error != nil {
 			he.body = *f.Error
+		}
+		// The filing's answer is the portal's to this application, as if
+		// posted alone: a server error counts as one.
+		cause := error(he)
+		if f.Status == 0 {
+			cause = errors.New("the portal did not file it with the others")
 		}
 		switch {
 		case f.Status == http.StatusTooManyRequests && he.retryAfter > 0:
@@ -334,17 +352,17 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (out batchOutcom
 			if out.wait == nil {
 				out.wait = he
 			}
-			w.requeue(bg, []int64{id}, fmt.Errorf("%w; the portal asked it to wait until %s", cause, until.UTC().Format(time.RFC3339)))
+			w.batchFailed(bg, []int64{id}, fails, fmt.Errorf("%w; the portal asked it to wait until %s", he, until.UTC().Format(time.RFC3339)), true)
 			continue
 		case f.Status == http.StatusServiceUnavailable && he.retryAfter > 0:
 			out.waiting++
 			if out.wait == nil || out.wait.status == http.StatusTooManyRequests {
 				out.wait = he
 			}
-			w.requeue(bg, []int64{id}, cause)
+			w.batchFailed(bg, []int64{id}, fails, he, true)
 			continue
 		}
-		w.requeue(bg, []int64{id}, cause)
+		w.batchFailed(bg, []int64{id}, fails, cause, true)
 		out.alone = append(out.alone, id)
 	}
 	return out, nil
@@ -539,6 +557,38 @@ func (w *Worker) requeue(ctx context.Context, ids []int64, cause error) {
 	}
 }
 
+// batchFailed records a failed delivery of the applications ids of a
+// shared upload, as deliver does for one: the first failure moves each
+// back to queued with the error, and the retries after it only count
+// (attempts, and the portal's server errors towards QuarantineAfter).
+// When the shared upload is abandoned (each goes alone, or files its
+// manifest alone), the server errors on it no longer count towards a new
+// generation: the next upload is another.
+func (w *Worker) batchFailed(ctx context.Context, ids []int64, fails map[int64]store.DeliveryFailures, cause error, abandoned bool) {
+	st := w.cfg.Store
+	for _, id := range ids {
+		f := fails[id]
+		if f.Attempts == 0 {
+			if err := st.Transition(ctx, id, application.Queued, store.Change{Actor: "uplink",
+				Detail: "delivery failed; will retry", LastError: cause.Error()}); err != nil {
+				w.log.Error("could not queue an application again", "id", id, "err", err)
+			}
+		}
+		f, _, err := w.countFailure(ctx, id, f, cause)
+		if err != nil {
+			w.log.Error("could not start a new upload", "id", id, "err", err)
+		}
+		if abandoned {
+			f.ServerErrors = 0
+		}
+		f.LastError = cause.Error()
+		if err := st.RecordDeliveryFailure(ctx, id, string(application.Queued), f); err != nil {
+			w.log.Error("could not record a failed delivery", "id", id, "err", err)
+		}
+		fails[id] = f
+	}
+}
+
 // recordReceipt records that the portal filed application id, with the
 // instance of the portal that issued its file code.
 func (w *Worker) recordReceipt(ctx context.Context, id int64, rc portalapi.Receipt) error {
@@ -546,12 +596,13 @@ func (w *Worker) recordReceipt(ctx context.Context, id int64, rc portalapi.Recei
 	if rc.Duplicate {
 		detail += "; the portal had it already"
 	}
-	if err := w.cfg.Store.Transition(ctx, id, application.Received,
+	// A retry is still queued: it goes through sending.
+	if err := w.cfg.Store.TransitionVia(ctx, id, application.Received,
 		store.Change{Actor: "uplink", FileCode: rc.FileCode, Instance: w.receiptInstance(rc), Detail: detail}); err != nil {
 		return err
 	}
 	w.log.Info("application received by the portal", "id", id, "file_code", rc.FileCode)
-	return w.cfg.Store.Settle(ctx, id, string(application.Queued))
+	return errors.Join(w.cfg.Store.Settle(ctx, id, string(application.Queued)), w.cfg.Store.ClearDeliveryFailures(ctx, id))
 }
 
 // parseFilings reads the filings of an upload of several applications,
