@@ -465,6 +465,17 @@ func (w *Worker) uploadBatch(ctx context.Context, u, name, key string, content, 
 					if off, herr := w.checkedOffset(ctx, u, size); herr == nil && off == size {
 						return waitFilings(he, len(ms)), nil
 					}
+				} else if !asksToWait(err) && ctx.Err() == nil {
+					// An error in the middle of a transfer (tusd's 500 to
+					// a body that timed out, 400 to one interrupted) after
+					// the portal kept bytes is a cut: go on at once.
+					if off, herr := w.checkedOffset(ctx, u, size); herr == nil && off > confirmed {
+						confirmed, known = off, true
+						if err := save(off); err != nil {
+							return nil, err
+						}
+						continue
+					}
 				}
 				// A refusal of the upload as a whole says nothing about
 				// which application the portal objects to: each goes

@@ -317,3 +317,52 @@ func TestProxyRateLimitWithoutRetryAfterStopsThePass(t *testing.T) {
 	}
 	r.checkExactlyOnce()
 }
+
+// TestServerErrorMidSharedUploadGoesOnAtOnce pins the seam between the
+// rule above and the small applications that share an upload: tusd's 500
+// to a body that timed out, or 400 to one interrupted, after the portal
+// kept part of the shared upload is a cut, and the upload goes on from the
+// portal's offset in the same pass, instead of each application sending
+// its bytes again alone.
+func TestServerErrorMidSharedUploadGoesOnAtOnce(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		body   string
+	}{
+		{http.StatusInternalServerError, "ERR_READ_TIMEOUT: timeout while reading request body"},
+		{http.StatusBadRequest, "ERR_UPLOAD_INTERRUPTED: upload has been interrupted by another request for this upload resource"},
+	} {
+		t.Run(strconv.Itoa(tc.status), func(t *testing.T) {
+			r := newRig(t)
+			var failed, creations atomic.Int64
+			r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+				if req.Method != http.MethodPost || req.URL.Path != portalapi.PathUploads {
+					return false
+				}
+				creations.Add(1)
+				if failed.Add(1) > 1 {
+					return false
+				}
+				r2 := req.Clone(req.Context())
+				r2.Body = io.NopCloser(io.MultiReader(io.LimitReader(req.Body, 64<<10), errReader{}))
+				r.portal.Handler().ServeHTTP(httptest.NewRecorder(), r2)
+				http.Error(w, tc.body, tc.status)
+				return true
+			})
+			a, b := r.queue("key-shared-midway-1", 100<<10), r.queue("key-shared-midway-2", 110<<10)
+			w, ctx := r.boundedWorker(5)
+			if sum, err := w.Once(ctx); err != nil || sum.Delivered != 2 || sum.Quarantined != 0 {
+				t.Fatalf("Once = %+v, %v", sum, err)
+			}
+			for _, app := range []*application.Application{a, b} {
+				if got, _ := r.store.Get(context.Background(), app.ID); got.State != application.Received {
+					t.Fatalf("%s is %s", app.IdempotencyKey, got.State)
+				}
+			}
+			if n := creations.Load(); n != 1 || len(r.sleeps) != 0 {
+				t.Errorf("%d upload(s) created, waits %v; want the shared one resumed at once", n, r.sleeps)
+			}
+			r.checkExactlyOnce()
+		})
+	}
+}
