@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -32,13 +33,69 @@ const (
 // sendBatches delivers the queued applications that may share an upload,
 // several to an upload, and returns the queued applications left to send
 // one by one: the others, and those the portal did not file with the rest.
-// A failure of the link ends the pass: it returns none, and the error.
+// A failure of the link, or a filing limit that is the device's (more than
+// one application asked to wait), ends the pass: it returns none, and the
+// error.
 func (w *Worker) sendBatches(ctx context.Context, queued []store.Summary, holds map[int64]time.Time, sum *Summary) ([]store.Summary, error) {
-	groups, err := w.planBatches(ctx, queued, func(id int64) bool { _, ok := holds[id]; return ok })
+	held := func(id int64) bool { _, ok := holds[id]; return ok }
+	done := map[int64]bool{}
+	var waitErr error
+	limited := 0
+	// count notes an application asked to wait, and says whether the
+	// limit is the device's.
+	count := func(id int64, err error) bool {
+		var he *httpError
+		errors.As(err, &he)
+		until := w.cfg.Now().Add(he.retryAfter)
+		sum.Failed++
+		sum.hold(until)
+		done[id] = true
+		limited++
+		waitErr = err
+		if limited > 1 {
+			// As for applications sent alone: a second application asked
+			// to wait shows the limit is the device's; the pass stops and
+			// the next waits out its Retry-After.
+			he.held = false
+			return true
+		}
+		return false
+	}
+	// First the applications whose bytes a shared upload holds but whose
+	// filing the portal put off: their manifests alone.
+	for _, a := range queued {
+		if held(a.ID) {
+			continue
+		}
+		up, found, err := w.cfg.Store.Upload(ctx, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !found || !sharedPending(up) {
+			continue
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		err = w.fileShared(ctx, a.ID, up)
+		var le *linkError
+		switch {
+		case err == nil:
+			sum.Delivered++
+			done[a.ID] = true
+		case errors.As(err, &le):
+			sum.Failed++
+			return nil, err
+		case laterFiling(err):
+			if count(a.ID, err) {
+				return nil, waitErr
+			}
+		}
+	}
+	groups, err := w.planBatches(ctx, queued, held)
 	if err != nil {
 		return nil, err
 	}
-	filed := map[int64]bool{}
 	for _, a := range queued {
 		g, ok := groups[a.ID]
 		if !ok {
@@ -47,7 +104,7 @@ func (w *Worker) sendBatches(ctx context.Context, queued []store.Summary, holds 
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		n, left, err := w.deliverBatch(ctx, g)
+		n, left, later, err := w.deliverBatch(ctx, g)
 		sum.Delivered += n
 		if err != nil && !errors.Is(err, errBatchDeclined) {
 			// The link failed: all are queued again.
@@ -55,19 +112,102 @@ func (w *Worker) sendBatches(ctx context.Context, queued []store.Summary, holds 
 			return nil, err
 		}
 		for _, id := range g {
-			filed[id] = true
+			done[id] = true
 		}
 		for _, id := range left {
-			filed[id] = false
+			done[id] = false
+		}
+		stop := false
+		for id, lerr := range later {
+			stop = count(id, lerr) || stop
+		}
+		if stop {
+			return nil, waitErr
 		}
 	}
 	var rest []store.Summary
 	for _, a := range queued {
-		if !filed[a.ID] {
+		if !done[a.ID] {
 			rest = append(rest, a)
 		}
 	}
-	return rest, nil
+	return rest, waitErr
+}
+
+// sharedPending says that up records an application's bytes in a shared
+// upload the portal holds whole, waiting for its manifest: generation 0,
+// complete, with Confirmed where the application's attachments start.
+func sharedPending(up store.Upload) bool {
+	return up.Generation == 0 && up.Complete && up.URL != ""
+}
+
+// laterFiling says the portal put off a filing for a time (429, or 503 at
+// the day's last file code), with a Retry-After.
+func laterFiling(err error) bool {
+	var he *httpError
+	return errors.As(err, &he) && (he.status == http.StatusTooManyRequests || he.status == http.StatusServiceUnavailable) && he.retryAfter > 0
+}
+
+// fileShared files application id by its manifest against the shared
+// upload up holds its bytes in. When the portal puts it off again, it is
+// held; when the upload is gone or does not match, the record is cleared
+// and the application is sent alone.
+func (w *Worker) fileShared(ctx context.Context, id int64, up store.Upload) error {
+	st := w.cfg.Store
+	bg := context.WithoutCancel(ctx)
+	a, err := st.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	m := manifestOf(a)
+	off := up.Confirmed
+	for i, att := range a.Attachments {
+		m.Attachments[i].UploadURL = up.URL
+		m.Attachments[i].Offset = off
+		off += att.Size
+	}
+	if err := st.Transition(ctx, id, application.Sending, store.Change{Actor: "uplink"}); err != nil {
+		return err
+	}
+	rc, err := w.postManifest(ctx, &m)
+	if err == nil {
+		if err := w.recordReceipt(bg, id, rc); err != nil {
+			w.requeue(bg, []int64{id}, err)
+			return err
+		}
+		return st.SaveUpload(bg, id, store.Upload{})
+	}
+	w.requeue(bg, []int64{id}, err)
+	var le *linkError
+	switch {
+	case errors.As(err, &le):
+	case laterFiling(err):
+		var he *httpError
+		errors.As(err, &he)
+		he.held = true
+		if herr := st.HoldDelivery(bg, id, w.cfg.Now().Add(he.retryAfter)); herr != nil {
+			return errors.Join(err, herr)
+		}
+	default:
+		// Gone, incomplete or not matching: the application goes alone.
+		return errors.Join(err, st.SaveUpload(bg, id, store.Upload{}))
+	}
+	return err
+}
+
+// manifestOf is application a's manifest, its attachments back to back
+// from offset 0.
+func manifestOf(a *application.Application) portalapi.Manifest {
+	m := portalapi.Manifest{IdempotencyKey: a.IdempotencyKey, ProcedureCode: a.ProcedureCode, ProcedureID: a.ProcedureID,
+		CatalogVersion: a.CatalogVersion, CapturedAt: a.CreatedAt, Form: a.Form,
+		Attachments: make([]portalapi.AttachmentRef, len(a.Attachments))}
+	var off int64
+	for i, att := range a.Attachments {
+		m.Attachments[i] = portalapi.AttachmentRef{EvidenceKey: att.EvidenceKey, Name: att.Name, MediaType: att.MediaType,
+			Size: att.Size, SHA256: att.SHA256, Offset: off}
+		off += att.Size
+	}
+	return m
 }
 
 // planBatches groups the queued applications that may share an upload, in
@@ -90,8 +230,10 @@ func (w *Worker) planBatches(ctx context.Context, queued []store.Summary, held f
 		}
 		if up, found, err := w.cfg.Store.Upload(ctx, a.ID); err != nil {
 			return nil, err
-		} else if found && up.Generation != 0 {
-			continue // its own upload was begun: it resumes that
+		} else if found && (up.Generation != 0 || sharedPending(up)) {
+			// Its own upload was begun, or its bytes wait in a shared
+			// one for its manifest.
+			continue
 		}
 		if len(cur) == portalapi.MaxBatch || size+a.PayloadBytes > batchBytes {
 			flush()
@@ -110,7 +252,7 @@ var errBatchDeclined = errors.New("the applications go one by one")
 // receipts. It returns the ids that got none, queued again to go one by
 // one, and the error that stopped the upload, if any (the ids are then
 // all queued again).
-func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (received int, alone []int64, err error) {
+func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (received int, alone []int64, later map[int64]error, err error) {
 	st := w.cfg.Store
 	bg := context.WithoutCancel(ctx)
 	apps := make([]*application.Application, len(ids))
@@ -120,7 +262,7 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (received int, a
 	for k, id := range ids {
 		a, err := st.Get(ctx, id)
 		if err != nil {
-			return 0, ids, errors.Join(errBatchDeclined, err)
+			return 0, ids, nil, errors.Join(errBatchDeclined, err)
 		}
 		apps[k] = a
 		m := portalapi.Manifest{IdempotencyKey: a.IdempotencyKey, ProcedureCode: a.ProcedureCode, ProcedureID: a.ProcedureID,
@@ -130,7 +272,7 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (received int, a
 		for i, att := range a.Attachments {
 			b, err := st.AttachmentContent(ctx, att.ID)
 			if err != nil {
-				return 0, ids, errors.Join(errBatchDeclined, err)
+				return 0, ids, nil, errors.Join(errBatchDeclined, err)
 			}
 			m.Attachments[i] = portalapi.AttachmentRef{EvidenceKey: att.EvidenceKey, Name: att.Name, MediaType: att.MediaType,
 				Size: att.Size, SHA256: att.SHA256, Offset: int64(len(content))}
@@ -141,7 +283,7 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (received int, a
 	}
 	block, err := manifestBlock(ms)
 	if err != nil {
-		return 0, ids, errors.Join(errBatchDeclined, err)
+		return 0, ids, nil, errors.Join(errBatchDeclined, err)
 	}
 	content = append(block, content...)
 	// The name follows from what the upload holds, and the first
@@ -154,7 +296,7 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (received int, a
 	u := w.endpoint(portalapi.PathUploads) + w.deviceID + "-" + name
 	prev, found, err := st.Upload(ctx, ids[0])
 	if err != nil {
-		return 0, ids, errors.Join(errBatchDeclined, err)
+		return 0, ids, nil, errors.Join(errBatchDeclined, err)
 	}
 	rec := store.Upload{URL: u}
 	begun := found && prev.Generation == 0 && prev.URL == u
@@ -162,7 +304,7 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (received int, a
 		rec.Confirmed = prev.Confirmed
 	}
 	if err := st.SaveUpload(ctx, ids[0], rec); err != nil {
-		return 0, ids, errors.Join(errBatchDeclined, err)
+		return 0, ids, nil, errors.Join(errBatchDeclined, err)
 	}
 	clear := func() {
 		if err := st.SaveUpload(bg, ids[0], store.Upload{}); err != nil {
@@ -173,13 +315,13 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (received int, a
 	// under the first application.
 	bk, err := w.book(ctx, ids[0], int64(len(content))-rec.Confirmed)
 	if err != nil {
-		return 0, ids, errors.Join(errBatchDeclined, err)
+		return 0, ids, nil, errors.Join(errBatchDeclined, err)
 	}
 	start := w.sent.Load()
 	for k, id := range ids {
 		if err := st.Transition(ctx, id, application.Sending, store.Change{Actor: "uplink"}); err != nil {
 			w.requeue(bg, ids[:k], err)
-			return 0, ids, errors.Join(errBatchDeclined, err, w.settleBudget(bg, bk, 0))
+			return 0, ids, nil, errors.Join(errBatchDeclined, err, w.settleBudget(bg, bk, 0))
 		}
 	}
 	save := func(off int64) error { return st.SaveUpload(ctx, ids[0], store.Upload{URL: u, Confirmed: off}) }
@@ -192,11 +334,33 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (received int, a
 			clear()
 		}
 		w.requeue(bg, ids, err)
-		return 0, ids, err
+		return 0, ids, nil, err
 	}
 	clear()
+	later = map[int64]error{}
 	for k, f := range filings {
 		id := ids[k]
+		if f.Receipt == nil && f.Error != nil && f.RetryAfter > 0 &&
+			(f.Status == http.StatusTooManyRequests || f.Status == http.StatusServiceUnavailable) {
+			// Put off for a time, its bytes kept: it is held, and then
+			// filed by its manifest against this upload, where its
+			// attachments start at the recorded offset.
+			wait := time.Duration(f.RetryAfter) * time.Second
+			herr := &httpError{op: "file", status: f.Status, body: *f.Error, retryAfter: wait, held: true}
+			start := int64(len(block))
+			if len(ms[k].Attachments) > 0 {
+				start += ms[k].Attachments[0].Offset
+			}
+			w.requeue(bg, []int64{id}, herr)
+			if err := errors.Join(st.SaveUpload(bg, id, store.Upload{URL: u, Confirmed: start, Complete: true}),
+				st.HoldDelivery(bg, id, w.cfg.Now().Add(wait))); err != nil {
+				w.log.Error("could not hold an application the portal put off", "id", id, "err", err)
+				alone = append(alone, id)
+				continue
+			}
+			later[id] = herr
+			continue
+		}
 		if f.Receipt == nil {
 			reason := "the portal did not file it with the others"
 			if f.Error != nil {
@@ -210,11 +374,11 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (received int, a
 			// The portal has them: the next pass gets their receipts
 			// again.
 			w.requeue(bg, ids[k:], err)
-			return received, append(alone, ids[k:]...), err
+			return received, append(alone, ids[k:]...), later, err
 		}
 		received++
 	}
-	return received, alone, nil
+	return received, alone, later, nil
 }
 
 // manifestBlock is the manifests as a DEFLATE-compressed JSON array.

@@ -59,12 +59,24 @@ func (r *rig) advance(d time.Duration) {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
+	return newRigWith(t, portal.Config{})
+}
+
+// newRigWith is newRig with a portal configured by cfg. A portal without
+// a clock of its own runs on the rig's, so the workers' waits move it too.
+func newRigWith(t *testing.T, cfg portal.Config) *rig {
+	t.Helper()
 	ctx := context.Background()
-	p, err := portal.Open(ctx, portal.Config{DataDir: t.TempDir()})
+	r := &rig{t: t, clock: time.Now()}
+	cfg.DataDir = t.TempDir()
+	if cfg.Now == nil {
+		cfg.Now = r.now
+	}
+	p, err := portal.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, portal: p, clock: time.Now()}
+	r.portal = p
 	r.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
 		f := r.fault
