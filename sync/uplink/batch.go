@@ -420,6 +420,16 @@ func (w *Worker) uploadBatch(ctx context.Context, u, name, key string, content, 
 	}
 	// known is true when confirmed was just read from the portal.
 	known := false
+	// send sends content from off on, counting apart the bytes of the
+	// manifest block among those sent.
+	send := func(off int64, meta map[string]string) (sent, error) {
+		before := w.sent.Load()
+		res, err := w.sendUpload(ctx, u, off, content, meta)
+		if b := int64(len(block)); off < b {
+			w.manifestsSent.Add(min(b-off, w.sent.Load()-before))
+		}
+		return res, err
+	}
 	for attempt := 0; ; attempt++ {
 		if attempt > maxResumes {
 			return nil, fmt.Errorf("upload of %d applications: no progress after %d requests at offset %d of %d", len(ms), attempt, confirmed, size)
@@ -427,7 +437,7 @@ func (w *Worker) uploadBatch(ctx context.Context, u, name, key string, content, 
 		var res sent
 		var err error
 		if fresh {
-			res, err = w.sendUpload(ctx, u, 0, content, meta)
+			res, err = send(0, meta)
 		} else {
 			off := confirmed
 			if !known {
@@ -436,7 +446,7 @@ func (w *Worker) uploadBatch(ctx context.Context, u, name, key string, content, 
 			known = false
 			if err == nil && off < size {
 				confirmed = off
-				res, err = w.sendUpload(ctx, u, off, content, nil)
+				res, err = send(off, nil)
 			} else if err == nil {
 				res = sent{offset: size}
 			}

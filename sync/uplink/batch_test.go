@@ -10,9 +10,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/motcua/motcua/agent/application"
 	"github.com/motcua/motcua/agent/store"
+	"github.com/motcua/motcua/sync/portal"
 	"github.com/motcua/motcua/sync/portalapi"
 )
 
@@ -154,8 +156,55 @@ func TestApplicationRefusedAmongOthersGoesAloneAndIsQuarantined(t *testing.T) {
 	if n, m := creations.Load(), manifests.Load(); n != 1 || m != 1 {
 		t.Errorf("%d uploads created and %d manifests posted; want the three together, then the refused one's manifest alone", n, m)
 	}
-	if sent := wk.BytesSent(); sent != length.Load() {
-		t.Errorf("sent %d bytes for an upload of %d", sent, length.Load())
+	if sent, l := wk.BytesSent(), length.Load(); sent != 60<<10 || l < 60<<10 || l > 62<<10 {
+		t.Errorf("sent %d attachment bytes for %d, in an upload of %d bytes", sent, 60<<10, l)
+	}
+	r.checkExactlyOnce()
+}
+
+// TestSharedUploadFilingPutOffIsHeldThenFiledByManifest pins an upload of
+// several applications whose completion the portal answers with a filing
+// for some and a 429 for another, past the device's filing burst: that one
+// is held, not sent again alone at once, and once the wait is over its
+// manifest alone files it against the shared upload, which holds its
+// bytes. No byte is sent twice.
+func TestSharedUploadFilingPutOffIsHeldThenFiledByManifest(t *testing.T) {
+	r := newRigWith(t, portal.Config{FilingBurst: 1, FilingInterval: time.Minute})
+	first := r.queue("key-shared-001", 2<<10)
+	second := r.queue("key-shared-002", 3<<10)
+	var manifests, creations atomic.Int64
+	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+		switch {
+		case req.URL.Path == portalapi.PathSubmissions:
+			manifests.Add(1)
+		case req.Method == http.MethodPost && req.URL.Path == portalapi.PathUploads:
+			creations.Add(1)
+		}
+		return false
+	})
+	w := r.worker()
+	sum, err := w.Pass(context.Background())
+	if err == nil || sum.Delivered != 1 || sum.Held != 1 {
+		t.Fatalf("first pass = %+v, %v; want one filed and one held", sum, err)
+	}
+	if got, _ := r.store.Get(context.Background(), first.ID); got.State != application.Received {
+		t.Fatalf("the first application is %s", got.State)
+	}
+	if got, _ := r.store.Get(context.Background(), second.ID); got.State != application.Queued {
+		t.Fatalf("the put-off application is %s", got.State)
+	}
+	if n := manifests.Load(); n != 0 {
+		t.Errorf("%d manifest(s) sent right after the portal put the filing off", n)
+	}
+	r.advance(time.Minute)
+	if sum, err := w.Pass(context.Background()); err != nil || sum.Delivered != 1 {
+		t.Fatalf("second pass = %+v, %v", sum, err)
+	}
+	if n, c := manifests.Load(), creations.Load(); n != 1 || c != 1 {
+		t.Errorf("%d manifest(s) and %d creation(s) in all; want the shared upload, then the held one's manifest alone", n, c)
+	}
+	if sent := w.BytesSent(); sent != 5<<10 {
+		t.Errorf("sent %d attachment bytes for %d", sent, 5<<10)
 	}
 	r.checkExactlyOnce()
 }

@@ -103,9 +103,11 @@ type Worker struct {
 	log      *slog.Logger
 	token    string
 	deviceID string
-	// sent counts upload bytes put on the wire (attachments, and the
-	// manifests that start an upload of several applications).
-	sent atomic.Int64
+	// sent counts upload bytes put on the wire, for measurements and the
+	// data budget; manifestsSent the part of them that were the manifests
+	// an upload of several applications starts with.
+	sent          atomic.Int64
+	manifestsSent atomic.Int64
 	// reaches bounds, by upload URL, the bytes this worker sent to each
 	// upload: a portal claiming more is not believed.
 	reachMu sync.Mutex
@@ -224,10 +226,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// BytesSent returns the upload bytes this worker has put on the wire:
-// attachments, and the manifests an upload of several applications starts
-// with.
-func (w *Worker) BytesSent() int64 { return w.sent.Load() }
+// BytesSent returns the attachment bytes this worker has put on the wire.
+func (w *Worker) BytesSent() int64 { return w.sent.Load() - w.manifestsSent.Load() }
 
 func (w *Worker) request(ctx context.Context, method, u string, body io.Reader) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
