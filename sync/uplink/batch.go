@@ -254,24 +254,25 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (out batchOutcom
 		w.batchFailed(bg, ids, fails, err, true)
 		return batchOutcome{alone: append(alone, ids...)}, errors.Join(errBatchDeclined, err)
 	}
+	// The chain's head goes with each manifest, for the portal to keep,
+	// as it does with an application sent alone.
+	seq, hash, err := st.AuditHead(ctx)
+	if err != nil {
+		return declined(err)
+	}
+	for k := range ms {
+		if seq > 0 {
+			ms[k].AuditHead = &portalapi.AuditHead{Seq: seq, Hash: hex.EncodeToString(hash)}
+		}
+	}
 	rec := store.Upload{URL: u}
 	if begun {
+		// The block sent must be the one the upload began with; the
+		// manifests posted alone, if its receipts are lost, carry the
+		// head as it is now.
 		rec.Confirmed, rec.Block = prev.Confirmed, prev.Block
-	} else {
-		// The chain's head goes with each manifest, for the portal to
-		// keep, as it does with an application sent alone.
-		seq, hash, err := st.AuditHead(ctx)
-		if err != nil {
-			return declined(err)
-		}
-		for k := range ms {
-			if seq > 0 {
-				ms[k].AuditHead = &portalapi.AuditHead{Seq: seq, Hash: hex.EncodeToString(hash)}
-			}
-		}
-		if rec.Block, err = manifestBlock(ms); err != nil {
-			return declined(err)
-		}
+	} else if rec.Block, err = manifestBlock(ms); err != nil {
+		return declined(err)
 	}
 	block := rec.Block
 	content := append(append([]byte(nil), block...), attached...)
