@@ -159,3 +159,53 @@ func TestSharedUploadTakesAFilingPerManifestAndAnswersThoseOverTheBurst(t *testi
 		t.Errorf("%d filed, want 3", len(list))
 	}
 }
+
+// The answer to the request that completed a shared upload says when the
+// upload expires only if it filed none of its applications: one that a
+// filed application uses never expires, as for an upload carrying one
+// manifest.
+func TestSharedUploadThatFiledSaysNoExpiry(t *testing.T) {
+	for _, burst := range []int{2, 0} {
+		t.Run(fmt.Sprintf("burst %d", burst), func(t *testing.T) {
+			cfg := Config{FilingInterval: time.Minute, FilingBurst: max(burst, 1)}
+			p, _ := newPortalWith(t, cfg)
+			if burst == 0 {
+				// The device's one filing is spent first.
+				if code := p.do("POST", portalapi.PathSubmissions, nil, manifest("key-expiry-spent"), nil); code != 201 {
+					t.Fatalf("filing: %d", code)
+				}
+			}
+			data := [][]byte{bytes.Repeat([]byte("a"), 3000), bytes.Repeat([]byte("b"), 4000)}
+			var ms []portalapi.Manifest
+			var content []byte
+			for i, d := range data {
+				ms = append(ms, portalapi.Manifest{IdempotencyKey: fmt.Sprintf("key-expiry-batch-%d", i), ProcedureID: "birth-registration",
+					CatalogVersion: "2026.11.1", CapturedAt: time.Date(2026, 11, 23, 1, 0, 0, 0, time.UTC), Form: exampleForm(),
+					Attachments: []portalapi.AttachmentRef{{EvidenceKey: "birth_certificate", Name: "p", MediaType: "application/pdf",
+						Size: int64(len(d)), SHA256: hexSum(d), Offset: int64(len(content))}}})
+				content = append(content, d...)
+			}
+			raw, _ := json.Marshal(ms)
+			var b bytes.Buffer
+			zw, _ := flate.NewWriter(&b, flate.BestCompression)
+			zw.Write(raw)
+			zw.Close()
+			body := append(b.Bytes(), content...)
+			resp := p.tusRequest("POST", portalapi.PathUploads, map[string]string{
+				"Upload-Length": strconv.Itoa(len(body)), "Content-Type": "application/offset+octet-stream",
+				"Upload-Metadata": meta(portalapi.MetaIdempotencyKey, ms[0].IdempotencyKey, portalapi.MetaUploadName, "batch-expiry",
+					portalapi.MetaManifests, strconv.Itoa(b.Len()))}, body)
+			var fs []portalapi.Filing
+			if err := json.Unmarshal([]byte(resp.Header.Get(portalapi.HeaderReceipts)), &fs); err != nil || len(fs) != 2 {
+				t.Fatalf("%d: receipts %q", resp.StatusCode, resp.Header.Get(portalapi.HeaderReceipts))
+			}
+			filed := fs[0].Receipt != nil
+			if filed != (burst > 0) {
+				t.Fatalf("filings %+v with a burst of %d", fs, burst)
+			}
+			if got := resp.Header.Get("Upload-Expires"); (got != "") == filed {
+				t.Errorf("filed %v, Upload-Expires %q; want it only when nothing was filed", filed, got)
+			}
+		})
+	}
+}
