@@ -367,3 +367,51 @@ func TestServerErrorMidSharedUploadGoesOnAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedUploadCompletionRefusedAsAWholeIsNotSentAgain pins a proxy in
+// front of the portal that answers 429 with Retry-After to the request
+// completing a shared upload, whose bytes the portal kept (and filed, the
+// receipts lost with the answer): the worker notes every application's
+// bytes at the portal, holds them and ends the pass; the status pull, or
+// after the wait each manifest against the shared upload, brings their
+// file codes. No byte is sent twice.
+func TestSharedUploadCompletionRefusedAsAWholeIsNotSentAgain(t *testing.T) {
+	r := newRig(t)
+	apps := []*application.Application{r.queue("key-proxy-shared-1", 2<<10), r.queue("key-proxy-shared-2", 3<<10)}
+	var creations, manifests atomic.Int64
+	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+		switch {
+		case req.URL.Path == portalapi.PathSubmissions:
+			manifests.Add(1)
+		case req.Method == http.MethodPost && req.URL.Path == portalapi.PathUploads:
+			if creations.Add(1) == 1 {
+				r.portal.Handler().ServeHTTP(httptest.NewRecorder(), req)
+				w.Header().Set("Retry-After", "30")
+				http.Error(w, "<html>429 Too Many Requests</html>", http.StatusTooManyRequests)
+				return true
+			}
+		}
+		return false
+	})
+	w := r.worker()
+	sum, err := w.Pass(context.Background())
+	if err == nil || sum.Delivered != 0 || sum.Held != len(apps) || manifests.Load() != 0 {
+		t.Fatalf("first pass = %+v, %v, %d manifest(s); want both held, none asked again at once", sum, err, manifests.Load())
+	}
+	r.advance(30 * time.Second)
+	if sum, err := w.Pass(context.Background()); err != nil || sum.Remaining != 0 {
+		t.Fatalf("second pass = %+v, %v", sum, err)
+	}
+	if c, m := creations.Load(), manifests.Load(); c != 1 || m > int64(len(apps)) {
+		t.Errorf("%d creation(s) and %d manifest(s); want the shared upload once, then at most each manifest", c, m)
+	}
+	if sent := w.BytesSent(); sent != 5<<10 {
+		t.Errorf("sent %d attachment bytes for %d", sent, 5<<10)
+	}
+	for _, a := range apps {
+		if got, _ := r.store.Get(context.Background(), a.ID); got.State != application.Received {
+			t.Errorf("%s is %s", a.IdempotencyKey, got.State)
+		}
+	}
+	r.checkExactlyOnce()
+}
