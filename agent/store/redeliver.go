@@ -135,7 +135,8 @@ func (s *Store) requeue(ctx context.Context, tx *sql.Tx, f LostFile, detail, act
 	}
 	// A new upload generation: the new portal has none of the old bytes.
 	if _, err := tx.ExecContext(ctx, `INSERT INTO uploads (application_id, url, generation) VALUES (?, '', 2)
-		ON CONFLICT (application_id) DO UPDATE SET url = '', generation = generation + 1, confirmed = 0, complete = 0`,
+		ON CONFLICT (application_id) DO UPDATE SET url = '', generation = generation + 1, confirmed = 0, complete = 0,
+		base = 0, manifests = NULL`,
 		f.ID); err != nil {
 		return err
 	}

@@ -41,13 +41,20 @@ type Upload struct {
 	Generation int
 	Confirmed  int64
 	Complete   bool
+	// Base is where the application's attachments begin in an upload
+	// shared with other applications (generation 0), once all its bytes
+	// are at the portal: its manifest names them there.
+	Base int64
+	// Block is the manifest block a shared upload starts with, kept so
+	// that a resumed upload sends the very bytes it began with.
+	Block []byte
 }
 
 // Upload returns the upload of application id, if one was started.
 func (s *Store) Upload(ctx context.Context, id int64) (Upload, bool, error) {
 	var u Upload
-	err := s.db.QueryRowContext(ctx, `SELECT url, generation, confirmed, complete FROM uploads WHERE application_id = ?`,
-		id).Scan(&u.URL, &u.Generation, &u.Confirmed, &u.Complete)
+	err := s.db.QueryRowContext(ctx, `SELECT url, generation, confirmed, complete, base, manifests
+		FROM uploads WHERE application_id = ?`, id).Scan(&u.URL, &u.Generation, &u.Confirmed, &u.Complete, &u.Base, &u.Block)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, false, nil
 	}
@@ -59,10 +66,11 @@ func (s *Store) Upload(ctx context.Context, id int64) (Upload, bool, error) {
 
 // SaveUpload records where application id's upload stands.
 func (s *Store) SaveUpload(ctx context.Context, id int64, u Upload) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO uploads (application_id, url, generation, confirmed, complete)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (application_id) DO UPDATE SET url = excluded.url,
-		generation = excluded.generation, confirmed = excluded.confirmed, complete = excluded.complete`,
-		id, u.URL, u.Generation, u.Confirmed, u.Complete)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO uploads (application_id, url, generation, confirmed, complete, base, manifests)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (application_id) DO UPDATE SET url = excluded.url,
+		generation = excluded.generation, confirmed = excluded.confirmed, complete = excluded.complete,
+		base = excluded.base, manifests = excluded.manifests`,
+		id, u.URL, u.Generation, u.Confirmed, u.Complete, u.Base, u.Block)
 	if err != nil {
 		return fmt.Errorf("save upload of application %d: %w", id, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -30,9 +31,9 @@ func TestSettingsAndUploads(t *testing.T) {
 	}
 	want := Upload{URL: "http://127.0.0.1/v1/uploads/x", Generation: 1, Confirmed: 2}
 	s.SaveUpload(ctx, a.ID, want)
-	want.Generation, want.Confirmed, want.Complete = 2, 3, true
+	want.Generation, want.Confirmed, want.Complete, want.Base, want.Block = 2, 3, true, 7, []byte{1, 2}
 	s.SaveUpload(ctx, a.ID, want)
-	if got, ok, err := s.Upload(ctx, a.ID); !ok || err != nil || got != want {
+	if got, ok, err := s.Upload(ctx, a.ID); !ok || err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("Upload = %+v, %v, %v", got, ok, err)
 	}
 }

@@ -417,6 +417,9 @@ func (s *Server) preUploadCreate(hook tushandler.HookEvent) (tushandler.HTTPResp
 // preFinish files the application whose manifest an upload carries, once
 // its last byte has arrived, and answers with the receipt.
 func (s *Server) preFinish(hook tushandler.HookEvent) (tushandler.HTTPResponse, error) {
+	if n, ok := hook.Upload.MetaData[portalapi.MetaManifests]; ok {
+		return s.fileBatch(hook, n)
+	}
 	raw, ok := hook.Upload.MetaData[portalapi.MetaManifest]
 	if !ok {
 		return tushandler.HTTPResponse{}, nil

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -48,8 +49,8 @@ func (s *Server) withTusProtocol(next http.Handler) http.Handler {
 }
 
 // expiresWriter adds Upload-Expires to a successful creation or PATCH that
-// did not file an application: the upload expires UploadExpiry after these
-// bytes unless more arrive.
+// did not file an application (alone, or any of a shared upload's): the
+// upload expires UploadExpiry after these bytes unless more arrive.
 type expiresWriter struct {
 	http.ResponseWriter
 	s    *Server
@@ -60,7 +61,8 @@ func (e *expiresWriter) WriteHeader(code int) {
 	if !e.done {
 		e.done = true
 		h := e.Header()
-		if (code == http.StatusCreated || code == http.StatusNoContent) && h.Get(portalapi.HeaderReceipt) == "" {
+		if (code == http.StatusCreated || code == http.StatusNoContent) && h.Get(portalapi.HeaderReceipt) == "" &&
+			!filedAny(h.Get(portalapi.HeaderReceipts)) {
 			h.Set("Upload-Expires", e.s.now().Add(e.s.cfg.UploadExpiry).UTC().Format(http.TimeFormat))
 		}
 	}
@@ -72,6 +74,21 @@ func (e *expiresWriter) Write(b []byte) (int, error) {
 		e.WriteHeader(http.StatusOK)
 	}
 	return e.ResponseWriter.Write(b)
+}
+
+// filedAny reports whether receipts, a shared upload's filings
+// (portalapi.HeaderReceipts), hold a receipt.
+func filedAny(receipts string) bool {
+	var fs []portalapi.Filing
+	if receipts == "" || json.Unmarshal([]byte(receipts), &fs) != nil {
+		return false
+	}
+	for _, f := range fs {
+		if f.Receipt != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Unwrap lets tusd's http.ResponseController reach the connection.

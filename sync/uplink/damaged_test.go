@@ -81,3 +81,42 @@ func TestDamagedAttachmentIsQuarantinedNotUploaded(t *testing.T) {
 		t.Errorf("the portal has %d applications; want the healthy one only", len(subs))
 	}
 }
+
+// TestDamagedAttachmentIsLeftOutOfASharedUpload pins the seam between the
+// check of stored bytes and the small applications that share an upload:
+// the damaged one is checked before it joins, never sent, and quarantined
+// alone, while the others still share one upload.
+func TestDamagedAttachmentIsLeftOutOfASharedUpload(t *testing.T) {
+	r := newRig(t)
+	healthy := []*application.Application{r.queue("key-shared-ok-1", 10_000), r.queue("key-shared-ok-2", 30_000)}
+	damaged := r.queue("key-shared-bad-1", 20_000)
+	r.damage(damaged.Attachments[0].ID)
+	var creations, length atomic.Int64
+	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+		if req.Method == http.MethodPost && req.URL.Path == portalapi.PathUploads {
+			creations.Add(1)
+			n, _ := strconv.ParseInt(req.Header.Get("Upload-Length"), 10, 64)
+			length.Add(n)
+		}
+		return false
+	})
+	w := r.worker()
+	sum, _ := w.Pass(context.Background())
+	if sum.Delivered != 2 || sum.Quarantined != 1 {
+		t.Fatalf("pass = %+v; want the two healthy delivered and the damaged quarantined", sum)
+	}
+	if got, _ := r.store.Get(context.Background(), damaged.ID); got.State != application.Quarantined ||
+		!strings.Contains(got.LastError, "SHA-256") {
+		t.Errorf("the damaged application is %s (%q); want quarantined naming its bytes", got.State, got.LastError)
+	}
+	for _, a := range healthy {
+		if got, _ := r.store.Get(context.Background(), a.ID); got.State != application.Received {
+			t.Errorf("%s is %s; want received", a.IdempotencyKey, got.State)
+		}
+	}
+	// One upload for the healthy two, holding none of the damaged bytes.
+	if n, l := creations.Load(), length.Load(); n != 1 || l < 40_000 || l >= 40_000+20_000 {
+		t.Errorf("%d upload(s) of %d bytes in all; want one shared by the healthy two's 40000 bytes", n, l)
+	}
+	r.checkExactlyOnce()
+}

@@ -167,7 +167,14 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 	if err != nil {
 		return portalapi.Receipt{}, err
 	}
-	if !found {
+	if found && up.Generation == 0 && up.Complete && up.URL != "" {
+		// All its bytes are at the portal in an upload shared with others
+		// that did not file it then: its manifest alone names them.
+		return w.fileShared(ctx, a, m, up)
+	}
+	if !found || up.Generation == 0 {
+		// Generation 0 is the record of an upload shared with others, not
+		// this application's own.
 		up = store.Upload{Generation: 1}
 	}
 	// A new upload, or a new generation's: nothing was ever sent under its
@@ -284,6 +291,22 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 			return portalapi.Receipt{}, fmt.Errorf("upload made no progress at offset %d of %d", result.offset, size)
 		}
 	}
+}
+
+// fileShared posts the manifest of an application whose attachments are
+// all at the portal in the shared upload up names, from up.Base on. An
+// answer saying the upload lacks them, or holds them corrupt, sends them
+// again in an upload of the application's own.
+func (w *Worker) fileShared(ctx context.Context, a *application.Application, m *portalapi.Manifest, up store.Upload) (portalapi.Receipt, error) {
+	for i := range m.Attachments {
+		m.Attachments[i].UploadURL = up.URL
+		m.Attachments[i].Offset += up.Base
+	}
+	rc, err := w.postManifest(ctx, m)
+	if err != nil {
+		err = errors.Join(err, w.checksumFailed(ctx, a, &up, err), w.notComplete(ctx, a, &up, err))
+	}
+	return rc, err
 }
 
 // sendUpload sends content[offset:] to the upload at u: a creating POST

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -36,6 +37,15 @@ func TestBacklogOverFilingBurstIsHeldThenDeliveredExactlyOnce(t *testing.T) {
 		}
 		r.queue(fmt.Sprintf("key-backlog-%03d", i), sizes...)
 	}
+	// length sums the lengths of the uploads created: each is sent once.
+	var length atomic.Int64
+	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+		if req.Method == http.MethodPost && req.URL.Path == portalapi.PathUploads {
+			n, _ := strconv.ParseInt(req.Header.Get("Upload-Length"), 10, 64)
+			length.Add(n)
+		}
+		return false
+	})
 	w, ctx := r.boundedWorker(10 * backlog)
 	sum, err := w.Once(ctx)
 	if err != nil || sum.Remaining != 0 {
@@ -58,8 +68,11 @@ func TestBacklogOverFilingBurstIsHeldThenDeliveredExactlyOnce(t *testing.T) {
 		t.Fatalf("the portal filed %d of %d: %v", len(subs), backlog, err)
 	}
 	r.checkExactlyOnce()
-	if sent := w.BytesSent(); sent != payload {
-		t.Errorf("sent %d attachment bytes for %d", sent, payload)
+	// The small applications share uploads, which start with their
+	// manifests (a few hundred bytes each at most): each upload's bytes
+	// were sent once, and no attachment byte twice.
+	if sent, l := w.BytesSent(), length.Load(); sent != payload || l < payload || l > payload+backlog<<9 {
+		t.Errorf("sent %d attachment bytes for %d, in uploads of %d bytes", sent, payload, l)
 	}
 	// Past the burst the portal files one per interval: the worker waited
 	// for them, and not much longer.
@@ -151,47 +164,68 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 // the device's filing burst, or 503 at the day's last file code) though it
 // kept the bytes: the worker notes the upload complete and holds the
 // application, instead of sending its manifest at once into the same
-// refusal. Once the wait is over, the manifest alone files it.
+// refusal. Once the wait is over, the manifest alone files it. The same
+// holds for an upload shared by small applications whose filings the
+// portal answers 429 past the first: the bytes are never sent again.
 func TestRefusedUploadCompletionIsNotFollowedAtOnceByItsManifest(t *testing.T) {
-	r := newRigWith(t, portal.Config{FilingBurst: 1, FilingInterval: time.Minute})
-	first := r.queue("key-complete-01", 2<<10)
-	second := r.queue("key-complete-02", 3<<10)
-	var manifests, creations atomic.Int64
-	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
-		switch {
-		case req.URL.Path == portalapi.PathSubmissions:
-			manifests.Add(1)
-		case req.Method == http.MethodPost && req.URL.Path == portalapi.PathUploads:
-			creations.Add(1)
-		}
-		return false
-	})
-	w := r.worker()
-	sum, err := w.Pass(context.Background())
-	if err == nil || sum.Delivered != 1 || sum.Held != 1 {
-		t.Fatalf("first pass = %+v, %v; want one filed and one held", sum, err)
+	for _, tc := range []struct {
+		name   string
+		sizes  [2]int
+		shared bool
+	}{
+		{"alone", [2]int{batchAppBytes + 2<<10, batchAppBytes + 3<<10}, false},
+		{"shared", [2]int{2 << 10, 3 << 10}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRigWith(t, portal.Config{FilingBurst: 1, FilingInterval: time.Minute})
+			first := r.queue("key-complete-01", tc.sizes[0])
+			second := r.queue("key-complete-02", tc.sizes[1])
+			var manifests, creations, length atomic.Int64
+			r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+				switch {
+				case req.URL.Path == portalapi.PathSubmissions:
+					manifests.Add(1)
+				case req.Method == http.MethodPost && req.URL.Path == portalapi.PathUploads:
+					creations.Add(1)
+					n, _ := strconv.ParseInt(req.Header.Get("Upload-Length"), 10, 64)
+					length.Add(n)
+				}
+				return false
+			})
+			w := r.worker()
+			sum, err := w.Pass(context.Background())
+			if err == nil || sum.Delivered != 1 || sum.Held != 1 {
+				t.Fatalf("first pass = %+v, %v; want one filed and one held", sum, err)
+			}
+			if got, _ := r.store.Get(context.Background(), first.ID); got.State != application.Received {
+				t.Fatalf("the first application is %s", got.State)
+			}
+			if n := manifests.Load(); n != 0 {
+				t.Errorf("%d manifest(s) sent right after the portal refused the upload's completion", n)
+			}
+			up, _, err := r.store.Upload(context.Background(), second.ID)
+			if err != nil || !up.Complete {
+				t.Fatalf("held application's upload %+v, %v: the portal has all of it", up, err)
+			}
+			r.advance(time.Minute)
+			if sum, err := w.Pass(context.Background()); err != nil || sum.Delivered != 1 {
+				t.Fatalf("second pass = %+v, %v", sum, err)
+			}
+			wantCreations := int64(2)
+			if tc.shared {
+				wantCreations = 1
+			}
+			if n, c := manifests.Load(), creations.Load(); n != 1 || c != wantCreations {
+				t.Errorf("%d manifest(s) and %d creation(s) in all; want %d creation(s), then the held one's manifest alone after the wait",
+					n, c, wantCreations)
+			}
+			payload := int64(tc.sizes[0] + tc.sizes[1])
+			if sent, l := w.BytesSent(), length.Load(); sent != payload || l < payload || l > payload+1<<10 {
+				t.Errorf("sent %d attachment bytes for %d, in uploads of %d bytes", sent, payload, l)
+			}
+			r.checkExactlyOnce()
+		})
 	}
-	if got, _ := r.store.Get(context.Background(), first.ID); got.State != application.Received {
-		t.Fatalf("the first application is %s", got.State)
-	}
-	if n := manifests.Load(); n != 0 {
-		t.Errorf("%d manifest(s) sent right after the portal refused the upload's completion", n)
-	}
-	up, _, err := r.store.Upload(context.Background(), second.ID)
-	if err != nil || !up.Complete {
-		t.Fatalf("held application's upload %+v, %v: the portal has all of it", up, err)
-	}
-	r.advance(time.Minute)
-	if sum, err := w.Pass(context.Background()); err != nil || sum.Delivered != 1 {
-		t.Fatalf("second pass = %+v, %v", sum, err)
-	}
-	if n, c := manifests.Load(), creations.Load(); n != 1 || c != 2 {
-		t.Errorf("%d manifest(s) and %d creation(s) in all; want the held one's manifest alone after the wait", n, c)
-	}
-	if sent := w.BytesSent(); sent != 5<<10 {
-		t.Errorf("sent %d attachment bytes for %d", sent, 5<<10)
-	}
-	r.checkExactlyOnce()
 }
 
 // TestServerErrorMidUploadGoesOnAtOnce pins the other side of the rule
@@ -281,6 +315,103 @@ func TestProxyRateLimitWithoutRetryAfterStopsThePass(t *testing.T) {
 	w2, ctx := r.boundedWorker(5)
 	if sum, err := w2.Once(ctx); err != nil || sum.Delivered != backlog {
 		t.Fatalf("Once = %+v, %v", sum, err)
+	}
+	r.checkExactlyOnce()
+}
+
+// TestServerErrorMidSharedUploadGoesOnAtOnce pins the seam between the
+// rule above and the small applications that share an upload: tusd's 500
+// to a body that timed out, or 400 to one interrupted, after the portal
+// kept part of the shared upload is a cut, and the upload goes on from the
+// portal's offset in the same pass, instead of each application sending
+// its bytes again alone.
+func TestServerErrorMidSharedUploadGoesOnAtOnce(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		body   string
+	}{
+		{http.StatusInternalServerError, "ERR_READ_TIMEOUT: timeout while reading request body"},
+		{http.StatusBadRequest, "ERR_UPLOAD_INTERRUPTED: upload has been interrupted by another request for this upload resource"},
+	} {
+		t.Run(strconv.Itoa(tc.status), func(t *testing.T) {
+			r := newRig(t)
+			var failed, creations atomic.Int64
+			r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+				if req.Method != http.MethodPost || req.URL.Path != portalapi.PathUploads {
+					return false
+				}
+				creations.Add(1)
+				if failed.Add(1) > 1 {
+					return false
+				}
+				r2 := req.Clone(req.Context())
+				r2.Body = io.NopCloser(io.MultiReader(io.LimitReader(req.Body, 64<<10), errReader{}))
+				r.portal.Handler().ServeHTTP(httptest.NewRecorder(), r2)
+				http.Error(w, tc.body, tc.status)
+				return true
+			})
+			a, b := r.queue("key-shared-midway-1", 100<<10), r.queue("key-shared-midway-2", 110<<10)
+			w, ctx := r.boundedWorker(5)
+			if sum, err := w.Once(ctx); err != nil || sum.Delivered != 2 || sum.Quarantined != 0 {
+				t.Fatalf("Once = %+v, %v", sum, err)
+			}
+			for _, app := range []*application.Application{a, b} {
+				if got, _ := r.store.Get(context.Background(), app.ID); got.State != application.Received {
+					t.Fatalf("%s is %s", app.IdempotencyKey, got.State)
+				}
+			}
+			if n := creations.Load(); n != 1 || len(r.sleeps) != 0 {
+				t.Errorf("%d upload(s) created, waits %v; want the shared one resumed at once", n, r.sleeps)
+			}
+			r.checkExactlyOnce()
+		})
+	}
+}
+
+// TestSharedUploadCompletionRefusedAsAWholeIsNotSentAgain pins a proxy in
+// front of the portal that answers 429 with Retry-After to the request
+// completing a shared upload, whose bytes the portal kept (and filed, the
+// receipts lost with the answer): the worker notes every application's
+// bytes at the portal, holds them and ends the pass; the status pull, or
+// after the wait each manifest against the shared upload, brings their
+// file codes. No byte is sent twice.
+func TestSharedUploadCompletionRefusedAsAWholeIsNotSentAgain(t *testing.T) {
+	r := newRig(t)
+	apps := []*application.Application{r.queue("key-proxy-shared-1", 2<<10), r.queue("key-proxy-shared-2", 3<<10)}
+	var creations, manifests atomic.Int64
+	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+		switch {
+		case req.URL.Path == portalapi.PathSubmissions:
+			manifests.Add(1)
+		case req.Method == http.MethodPost && req.URL.Path == portalapi.PathUploads:
+			if creations.Add(1) == 1 {
+				r.portal.Handler().ServeHTTP(httptest.NewRecorder(), req)
+				w.Header().Set("Retry-After", "30")
+				http.Error(w, "<html>429 Too Many Requests</html>", http.StatusTooManyRequests)
+				return true
+			}
+		}
+		return false
+	})
+	w := r.worker()
+	sum, err := w.Pass(context.Background())
+	if err == nil || sum.Delivered != 0 || sum.Held != len(apps) || manifests.Load() != 0 {
+		t.Fatalf("first pass = %+v, %v, %d manifest(s); want both held, none asked again at once", sum, err, manifests.Load())
+	}
+	r.advance(30 * time.Second)
+	if sum, err := w.Pass(context.Background()); err != nil || sum.Remaining != 0 {
+		t.Fatalf("second pass = %+v, %v", sum, err)
+	}
+	if c, m := creations.Load(), manifests.Load(); c != 1 || m > int64(len(apps)) {
+		t.Errorf("%d creation(s) and %d manifest(s); want the shared upload once, then at most each manifest", c, m)
+	}
+	if sent := w.BytesSent(); sent != 5<<10 {
+		t.Errorf("sent %d attachment bytes for %d", sent, 5<<10)
+	}
+	for _, a := range apps {
+		if got, _ := r.store.Get(context.Background(), a.ID); got.State != application.Received {
+			t.Errorf("%s is %s", a.IdempotencyKey, got.State)
+		}
 	}
 	r.checkExactlyOnce()
 }

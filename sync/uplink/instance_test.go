@@ -3,6 +3,7 @@ package uplink
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -322,5 +323,31 @@ func TestPortalRolledBackToABackupGetsTheFilesItForgot(t *testing.T) {
 	}
 	if _, err := r.worker(r.srv.URL).Once(ctx); err != nil || r.get(forgotten.ID).State != application.Done {
 		t.Errorf("status after the restore: %s, %v", r.get(forgotten.ID).State, err)
+	}
+}
+
+// TestReceiptsFromASharedUploadRecordThePortalInstance pins the seam
+// between the instance recorded with each file code and the small
+// applications that share an upload: each receipt in the answer to the
+// upload's last byte is stored with the instance of the portal that issued
+// it, as a receipt for an application sent alone is.
+func TestReceiptsFromASharedUploadRecordThePortalInstance(t *testing.T) {
+	r := newRig(t)
+	var apps []*application.Application
+	for i := range 3 {
+		apps = append(apps, r.queue(fmt.Sprintf("key-shared-inst-%d", i), 3<<10+i))
+	}
+	if sum, err := r.worker().Pass(context.Background()); err != nil || sum.Delivered != len(apps) {
+		t.Fatalf("pass = %+v, %v", sum, err)
+	}
+	for _, a := range apps {
+		got, err := r.store.Get(context.Background(), a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != application.Received || got.PortalInstance != r.portal.Instance() {
+			t.Errorf("%s: %s %s at instance %q; want received at %q", a.IdempotencyKey, got.State, got.FileCode,
+				got.PortalInstance, r.portal.Instance())
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -210,6 +211,105 @@ func TestRetriesCountAttemptsInsteadOfAuditEvents(t *testing.T) {
 	}
 	if want := "draft>ready ready>queued queued>sending sending>queued queued>sending sending>received"; !strings.Contains(strings.Join(path, " "), want) {
 		t.Errorf("audit path %v; want %s", path, want)
+	}
+	r.checkExactlyOnce()
+}
+
+// TestServerErrorsOnASharedUploadCountAsForOneApplication pins the seam
+// between the bounds on server errors and the small applications that
+// share an upload: a portal that fails every upload with 500 gets the
+// shared one once, then each application alone, where its server errors
+// count, start new uploads and, after QuarantineAfter, quarantine it with
+// the reason, without growing the audit log at every pass.
+func TestServerErrorsOnASharedUploadCountAsForOneApplication(t *testing.T) {
+	r := newRig(t)
+	apps := []*application.Application{r.queue("key-stuck-shared-1", 10_000), r.queue("key-stuck-shared-2", 20_000)}
+	var shared, generations atomic.Int64
+	full := diskFull(func(string) bool { return true })
+	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+		if req.Method == http.MethodPost && req.URL.Path == portalapi.PathUploads {
+			switch name := uploadName(req); {
+			case strings.HasPrefix(name, "batch-"):
+				shared.Add(1)
+			case !strings.HasSuffix(name, "-1"):
+				generations.Add(1)
+			}
+		}
+		return full(w, req)
+	})
+	w := r.worker()
+	const step = 6 * time.Hour
+	start := r.now()
+	quarantined, passes := 0, 0
+	for ; passes < 30 && quarantined < len(apps); passes++ {
+		sum, _ := w.Pass(context.Background())
+		quarantined += sum.Quarantined
+		r.advance(step)
+	}
+	for _, a := range apps {
+		got, _ := r.store.Get(context.Background(), a.ID)
+		if got.State != application.Quarantined || !strings.Contains(got.LastError, "server errors") {
+			t.Errorf("%s after %s of server errors: %s (%q); want quarantined naming them", a.IdempotencyKey,
+				r.now().Sub(start), got.State, got.LastError)
+		}
+		if n := r.auditEvents(a.ID); n > 7 {
+			t.Errorf("%s: %d audit events after %d failed passes; want at most 7", a.IdempotencyKey, n, passes)
+		}
+	}
+	if failing := r.now().Sub(start); failing > DefaultQuarantineAfter+2*step {
+		t.Errorf("quarantined after %s of server errors; want %s", failing, DefaultQuarantineAfter)
+	}
+	if n := shared.Load(); n != 1 {
+		t.Errorf("the shared upload was created %d times; want once, then each alone", n)
+	}
+	if generations.Load() == 0 {
+		t.Errorf("no upload started under a new generation after %d server errors", DefaultMaxServerErrors)
+	}
+}
+
+// TestSharedUploadRetriedThroughCutsCountsAttemptsInsteadOfAuditEvents
+// pins the seam between retries that only count and a shared upload the
+// link cuts at every pass: each pass plans and resumes the same upload,
+// and its applications' audit log holds the first failure only, not a
+// move to sending and back per pass.
+func TestSharedUploadRetriedThroughCutsCountsAttemptsInsteadOfAuditEvents(t *testing.T) {
+	r := newRig(t)
+	apps := []*application.Application{r.queue("key-cut-shared-1", 10_000), r.queue("key-cut-shared-2", 20_000)}
+	var down atomic.Bool
+	down.Store(true)
+	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+		if !down.Load() || !strings.HasPrefix(req.URL.Path, portalapi.PathUploads) {
+			return false
+		}
+		if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			c.Close()
+		}
+		return true
+	})
+	w := r.worker()
+	const passes = 6
+	for range passes {
+		if sum, err := w.Pass(context.Background()); err == nil || sum.Delivered != 0 {
+			t.Fatalf("pass through a cut link = %+v, %v", sum, err)
+		}
+	}
+	down.Store(false)
+	if sum, err := w.Pass(context.Background()); err != nil || sum.Delivered != len(apps) {
+		t.Fatalf("pass once the link is back = %+v, %v", sum, err)
+	}
+	for _, a := range apps {
+		got, _ := r.store.Get(context.Background(), a.ID)
+		if got.State != application.Received {
+			t.Errorf("%s is %s", a.IdempotencyKey, got.State)
+		}
+		// created, ready, queued, sending, queued (the first failure),
+		// sending, received.
+		if n := r.auditEvents(a.ID); n > 7 {
+			t.Errorf("%s: %d audit events after %d failed passes; want at most 7", a.IdempotencyKey, n, passes)
+		}
+		if f, _ := r.store.DeliveryFailures(context.Background(), a.ID); f.Attempts != 0 {
+			t.Errorf("%s delivered with %d failed attempts still recorded", a.IdempotencyKey, f.Attempts)
+		}
 	}
 	r.checkExactlyOnce()
 }

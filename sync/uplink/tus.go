@@ -28,6 +28,8 @@ var errUploadExists = errors.New("upload exists at the portal")
 type sent struct {
 	offset  int64
 	receipt *portalapi.Receipt
+	// filings answer an upload of several applications.
+	filings []portalapi.Filing
 }
 
 // createUpload creates the upload named in meta with the first bytes of
@@ -141,6 +143,13 @@ func (w *Worker) transfer(ctx context.Context, method, u string, offset int64, c
 			return sent{}, err
 		}
 		out.receipt = &rc
+	}
+	if h := resp.Header.Get(portalapi.HeaderReceipts); h != "" {
+		fs, err := parseFilings([]byte(h))
+		if err != nil {
+			return sent{}, err
+		}
+		out.filings = fs
 	}
 	return out, nil
 }

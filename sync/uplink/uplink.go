@@ -103,8 +103,11 @@ type Worker struct {
 	log      *slog.Logger
 	token    string
 	deviceID string
-	// sent counts attachment bytes put on the wire, for measurements.
-	sent atomic.Int64
+	// sent counts upload bytes put on the wire, for measurements and the
+	// data budget; manifestsSent the part of them that were the manifests
+	// an upload of several applications starts with.
+	sent          atomic.Int64
+	manifestsSent atomic.Int64
 	// reaches bounds, by upload URL, the bytes this worker sent to each
 	// upload: a portal claiming more is not believed.
 	reachMu sync.Mutex
@@ -224,7 +227,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // BytesSent returns the attachment bytes this worker has put on the wire.
-func (w *Worker) BytesSent() int64 { return w.sent.Load() }
+func (w *Worker) BytesSent() int64 { return w.sent.Load() - w.manifestsSent.Load() }
 
 func (w *Worker) request(ctx context.Context, method, u string, body io.Reader) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
@@ -439,10 +442,12 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	var lastErr error
+	// Small applications go first, several to an upload; the loop below
+	// sends the others, and those the portal did not file with the rest.
 	// limited counts the applications the portal answered 429 in this
 	// pass.
-	limited := 0
+	queued, limited, batchErr := w.sendBatches(ctx, queued, holds, &sum)
+	var lastErr error
 	for _, a := range queued {
 		if ctx.Err() != nil {
 			break
@@ -483,6 +488,9 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 		if errors.As(err, &le) || retryAfter(err) > 0 || errors.Is(err, ErrBudgetSpent) || errors.Is(err, ErrRedirect) {
 			break
 		}
+	}
+	if batchErr != nil && lastErr == nil {
+		lastErr = batchErr
 	}
 	n, err := w.PullStatus(ctx)
 	sum.StatusUpdates = n

@@ -1,0 +1,89 @@
+package portal
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	tushandler "github.com/tus/tusd/v2/pkg/handler"
+
+	"github.com/motcua/motcua/sync/portalapi"
+)
+
+// fileBatch files the applications an upload of several carries
+// (portalapi.MetaManifests), once its last byte has arrived, and answers
+// with a filing per application. An application refused does not hold back
+// the others: its filing says why.
+func (s *Server) fileBatch(hook tushandler.HookEvent, blockLen string) (tushandler.HTTPResponse, error) {
+	ms, err := s.readManifestBlock(hook, blockLen)
+	if err != nil {
+		return tushandler.HTTPResponse{}, protocolError(http.StatusUnprocessableEntity, portalapi.CodeMalformed,
+			"metadata manifests: "+err.Error(), nil)
+	}
+	device := hook.Upload.MetaData["device_id"]
+	url := portalapi.PathUploads + hook.Upload.ID
+	n, _ := strconv.ParseInt(blockLen, 10, 64)
+	filings := make([]portalapi.Filing, len(ms))
+	for i := range ms {
+		m := &ms[i]
+		for j := range m.Attachments {
+			m.Attachments[j].UploadURL = url
+			m.Attachments[j].Offset += n
+		}
+		rc, status, perr, retry := s.submit(hook.Context, device, m)
+		if perr != nil {
+			filings[i] = portalapi.Filing{Status: status, Error: perr}
+			if retry > 0 {
+				filings[i].RetryAfter = retryAfterSeconds(retry)
+			}
+			continue
+		}
+		filings[i] = portalapi.Filing{Receipt: &rc}
+	}
+	b, _ := json.Marshal(filings)
+	return tushandler.HTTPResponse{Header: tushandler.HTTPHeader{portalapi.HeaderReceipts: string(b)}}, nil
+}
+
+// readManifestBlock reads the manifests at the start of the upload: a
+// DEFLATE-compressed JSON array of blockLen bytes, at most
+// portalapi.MaxBatch manifests.
+func (s *Server) readManifestBlock(hook tushandler.HookEvent, blockLen string) ([]portalapi.Manifest, error) {
+	n, err := strconv.ParseInt(blockLen, 10, 64)
+	if err != nil || n <= 0 || n > portalapi.MaxManifestBlock || n > hook.Upload.Size {
+		return nil, fmt.Errorf("%q is not a block length within the upload and %d bytes", blockLen, portalapi.MaxManifestBlock)
+	}
+	up, err := s.uploads.GetUpload(hook.Context, hook.Upload.ID)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the upload: %w", err)
+	}
+	rd, err := up.GetReader(hook.Context)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the upload: %w", err)
+	}
+	defer rd.Close()
+	block := make([]byte, n)
+	if _, err := io.ReadFull(rd, block); err != nil {
+		return nil, fmt.Errorf("cannot read the manifest block: %w", err)
+	}
+	raw, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(block)), portalapi.MaxManifestBlock+1))
+	if err != nil {
+		return nil, fmt.Errorf("the manifest block is not DEFLATE data: %w", err)
+	}
+	if len(raw) > portalapi.MaxManifestBlock {
+		return nil, fmt.Errorf("the manifest block inflates beyond %d bytes", portalapi.MaxManifestBlock)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var ms []portalapi.Manifest
+	if err := dec.Decode(&ms); err != nil {
+		return nil, fmt.Errorf("the manifest block is not a JSON array of manifests: %w", err)
+	}
+	if len(ms) == 0 || len(ms) > portalapi.MaxBatch {
+		return nil, fmt.Errorf("the manifest block holds %d manifests, not 1 to %d", len(ms), portalapi.MaxBatch)
+	}
+	return ms, nil
+}
