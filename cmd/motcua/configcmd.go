@@ -18,25 +18,13 @@ func addConfigFlag(fs *flag.FlagSet) *string {
 // loadConfig reads the configuration named by the --config flag's value
 // (see config.Load), printing why it cannot.
 func (e *env) loadConfig(flagPath string) (*config.Config, config.Source, bool) {
-	c, src, err := loadConfigFile(flagPath, e.dataDir)
+	c, src, err := config.Load(flagPath, e.dataDir)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "motcua: configuration: %v\n", err)
 		fmt.Fprintln(e.stderr, "motcua: the agent does not start with a configuration it does not understand; 'motcua config example' prints a valid file")
 		return nil, src, false
 	}
 	return c, src, true
-}
-
-// loadConfigFile is config.Load that first refuses a file that is not a
-// regular file: config.Load would block in open(2) on a named pipe.
-func loadConfigFile(flagPath, dataDir string) (*config.Config, config.Source, error) {
-	src := config.Locate(flagPath, dataDir)
-	if info, err := os.Stat(src.Path); err == nil {
-		if err := checkRegular(info); err != nil {
-			return nil, src, fmt.Errorf("config file %s named by %s %w", src.Path, src.Origin, err)
-		}
-	}
-	return config.Load(flagPath, dataDir)
 }
 
 // setFlags returns the names of the flags given on the command line.

@@ -136,7 +136,7 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 		return rc
 	}
 	cfgResult := checkResult{Name: "config", OK: true}
-	cfg, src, err := loadConfigFile(*cfgPath, e.dataDir)
+	cfg, src, err := config.Load(*cfgPath, e.dataDir)
 	if err != nil {
 		cfg = config.Default()
 		cfgResult = failed(hintConfig, "%s", strings.ReplaceAll(err.Error(), "\n", "; "))

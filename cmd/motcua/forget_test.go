@@ -11,11 +11,12 @@ import (
 	"time"
 )
 
-// runPortal runs `motcua portal` on listen with its records in dir and
-// returns its URL and a function that stops it.
-func runPortal(t *testing.T, listen, dir string) (string, func()) {
+// runPortal runs `motcua portal` with args on listen with its records in
+// dir and returns its URL and a function that stops it (also run when the
+// test ends).
+func runPortal(t *testing.T, listen, dir string, args ...string) (string, func()) {
 	t.Helper()
-	cmd := exec.Command(motcua, "portal", "--listen", listen, "--data-dir", dir)
+	cmd := exec.Command(motcua, append([]string{"portal", "--listen", listen, "--data-dir", dir}, args...)...)
 	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
 	out, err := cmd.StdoutPipe()
 	if err != nil {

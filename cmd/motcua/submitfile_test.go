@@ -283,7 +283,7 @@ func TestConfigRefusesANamedPipe(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	want := "config file " + fifo + " named by --config is a named pipe, not a regular file"
+	want := "config file named by --config: " + fifo + " is a named pipe, not a regular file"
 	// --devices sim spares doctor and scan asking SANE for a scanner.
 	for _, args := range [][]string{{"config"}, {"doctor", "--devices", "sim"}, {"scan", "--list", "--devices", "sim"}, {"run"}} {
 		r := cliBounded(t, t.TempDir(), append(args, "--config", fifo)...)

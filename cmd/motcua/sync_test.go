@@ -1,47 +1,20 @@
 package main
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 )
 
 // startPortal runs `motcua portal` with args on a free loopback port and
-// returns its URL and data directory.
+// returns its URL and data directory; it is stopped when the test ends.
 func startPortal(t *testing.T, args ...string) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command(motcua, append([]string{"portal", "--listen", "127.0.0.1:0", "--data-dir", dir}, args...)...)
-	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if _, rest, ok := strings.Cut(sc.Text(), "listening on "); ok {
-				found <- strings.Fields(rest)[0]
-			}
-		}
-	}()
-	select {
-	case u := <-found:
-		return u, dir
-	case <-time.After(30 * time.Second):
-		t.Fatal("the portal did not start")
-	}
-	return "", ""
+	u, _ := runPortal(t, "127.0.0.1:0", dir, args...)
+	return u, dir
 }
 
 // A kiosk and a portal on one machine, driven as the README says: submit,
