@@ -11,6 +11,7 @@ package device
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/motcua/motcua/agent/identity"
@@ -49,14 +50,29 @@ type Scanner interface {
 
 // Receipt is what the citizen takes home.
 type Receipt struct {
-	Procedure string    // the procedure's name
-	Applicant string    // the applicant's full name
-	LocalID   int64     // the kiosk's id of the application
-	FileCode  string    // the portal's file code, once known
-	At        time.Time // when the application was captured
-	NextSteps []string  // what happens next, in plain words
+	Procedure string // the procedure's name
+	Applicant string // the applicant's full name
+	LocalID   int64  // the kiosk's id of the application
+	FileCode  string // the portal's file code, once known
+	// PortalInstance is the instance id of the portal that issued
+	// FileCode: after a portal is restored, the same code may name
+	// another file there, and the instance on the receipt tells them apart.
+	PortalInstance string
+	At             time.Time // when the application was captured
+	NextSteps      []string  // what happens next, in plain words
 	// TrackURL is the tracking page the QR code points to.
 	TrackURL string
+}
+
+// ShortInstance is the short form of a portal instance id printed on
+// receipts and in listings: its first 8 characters after the "p-" prefix,
+// enough to tell the portals a kiosk has known apart.
+func ShortInstance(id string) string {
+	id = strings.TrimPrefix(id, "p-")
+	if len(id) > 8 {
+		id = id[:8]
+	}
+	return id
 }
 
 // ReceiptPrinter prints receipts.

@@ -172,6 +172,30 @@ func (s *Store) OldFileCodes(ctx context.Context, id int64) ([]OldFileCode, erro
 	return out, rows.Err()
 }
 
+// AllOldFileCodes returns the old file codes (see OldFileCodes) of every
+// application that has any, by application id, oldest first.
+func (s *Store) AllOldFileCodes(ctx context.Context) (map[int64][]OldFileCode, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT application_id, portal_instance, file_code, state, dropped_at
+		FROM old_file_codes ORDER BY application_id, dropped_at, rowid`)
+	if err != nil {
+		return nil, fmt.Errorf("old file codes: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64][]OldFileCode{}
+	for rows.Next() {
+		var id int64
+		var c OldFileCode
+		if err := rows.Scan(&id, &c.Instance, &c.FileCode, &c.State, &c.DroppedAt); err != nil {
+			return nil, fmt.Errorf("old file codes: %w", err)
+		}
+		out[id] = append(out[id], c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("old file codes: %w", err)
+	}
+	return out, nil
+}
+
 // RecordPortalEvent appends a kiosk-wide audit event (application 0) about
 // the portal, such as its change of identity.
 func (s *Store) RecordPortalEvent(ctx context.Context, actor, detail string) error {

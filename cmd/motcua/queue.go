@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/agent/device"
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/internal/termtext"
 )
@@ -39,12 +40,24 @@ type queueRow struct {
 	ProcedureCode  string            `json:"procedure_code,omitempty"`
 	State          application.State `json:"state"`
 	FileCode       string            `json:"file_code,omitempty"`
-	LastError      string            `json:"last_error,omitempty"`
-	IdempotencyKey string            `json:"idempotency_key"`
-	Attachments    int               `json:"attachments"`
-	PayloadBytes   int64             `json:"payload_bytes"`
-	CreatedAt      time.Time         `json:"created_at"`
-	UpdatedAt      time.Time         `json:"updated_at"`
+	PortalInstance string            `json:"portal_instance,omitempty"`
+	// OldFileCodes are the codes it had at portals that no longer have it.
+	OldFileCodes   []oldFileCode `json:"old_file_codes,omitempty"`
+	LastError      string        `json:"last_error,omitempty"`
+	IdempotencyKey string        `json:"idempotency_key"`
+	Attachments    int           `json:"attachments"`
+	PayloadBytes   int64         `json:"payload_bytes"`
+	CreatedAt      time.Time     `json:"created_at"`
+	UpdatedAt      time.Time     `json:"updated_at"`
+}
+
+// oldFileCode is a file code an application had at a portal instance that
+// no longer has it (a portal restored from nothing or from an old backup).
+type oldFileCode struct {
+	FileCode       string            `json:"file_code"`
+	PortalInstance string            `json:"portal_instance"`
+	State          application.State `json:"state"`
+	DroppedAt      string            `json:"dropped_at"`
 }
 
 func cmdQueue(ctx context.Context, e *env, args []string) (rc int) {
@@ -75,10 +88,18 @@ func cmdQueue(ctx context.Context, e *env, args []string) (rc int) {
 	if err != nil {
 		return e.fail("%v", err)
 	}
+	old, err := st.AllOldFileCodes(ctx)
+	if err != nil {
+		return e.fail("%v", err)
+	}
 	rows := make([]queueRow, len(list))
 	for i, a := range list {
+		var olds []oldFileCode
+		for _, c := range old[a.ID] {
+			olds = append(olds, oldFileCode{FileCode: c.FileCode, PortalInstance: c.Instance, State: c.State, DroppedAt: c.DroppedAt})
+		}
 		rows[i] = queueRow{ID: a.ID, Procedure: a.ProcedureID, ProcedureCode: a.ProcedureCode, State: a.State,
-			FileCode: a.FileCode, LastError: a.LastError, IdempotencyKey: a.IdempotencyKey,
+			FileCode: a.FileCode, PortalInstance: a.PortalInstance, OldFileCodes: olds, LastError: a.LastError, IdempotencyKey: a.IdempotencyKey,
 			Attachments: a.AttachmentCount, PayloadBytes: a.PayloadBytes, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
 	}
 	if *asJSON {
@@ -97,6 +118,24 @@ func cmdQueue(ctx context.Context, e *env, args []string) (rc int) {
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", r.ID, termtext.Escape(proc), r.State, termtext.Escape(dash(r.FileCode)),
 			r.CreatedAt.Local().Format("2006-01-02 15:04"), termtext.Escape(dash(r.LastError)))
+	}
+	tw.Flush()
+	// The codes portals lost, apart: a citizen may bring a receipt with one.
+	first := true
+	for _, r := range rows {
+		for _, c := range r.OldFileCodes {
+			if first {
+				fmt.Fprintln(e.stdout, "\nOld file codes, from portals that no longer have them / Mã hồ sơ cũ, cổng đã mất:")
+				fmt.Fprintln(tw, "ID\tOLD FILE CODE\tPORTAL\tSTATE THEN\tDROPPED")
+				first = false
+			}
+			dropped := c.DroppedAt
+			if at, err := time.Parse(time.RFC3339Nano, c.DroppedAt); err == nil {
+				dropped = at.Local().Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.ID, termtext.Escape(c.FileCode),
+				termtext.Escape(device.ShortInstance(c.PortalInstance)), c.State, termtext.Escape(dropped))
+		}
 	}
 	tw.Flush()
 	return exitOK

@@ -144,6 +144,9 @@ func paperDots(w config.PaperWidth) int {
 // and prints no QR code.
 func receiptFor(a *application.Application, cat *procedure.Catalog, portal, device string) printer.Receipt {
 	r := printer.Receipt{Procedure: a.ProcedureID, LocalID: a.ID, FileCode: a.FileCode, At: a.CreatedAt}
+	if a.FileCode != "" {
+		r.PortalInstance = a.PortalInstance
+	}
 	var due string
 	if p, err := cat.Lookup(a.ProcedureID); err == nil {
 		r.Procedure = p.Name.VI

@@ -97,6 +97,9 @@ func Render(r Receipt, width int) (*image.Gray, error) {
 	text(body, fmt.Sprintf("Số hồ sơ tại máy: %d", r.LocalID))
 	if r.FileCode != "" {
 		text(body, "Mã hồ sơ: "+r.FileCode)
+		if r.PortalInstance != "" {
+			text(body, "Cổng / Portal: "+device.ShortInstance(r.PortalInstance))
+		}
 	} else {
 		text(body, "Mã hồ sơ: sẽ có khi hồ sơ được gửi đi")
 	}
