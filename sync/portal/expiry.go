@@ -19,18 +19,20 @@ const DefaultUploadExpiry = 7 * 24 * time.Hour
 // application uses (no manifest, a manifest never filed, or bytes still
 // missing) and that received nothing for Config.UploadExpiry. A kiosk that
 // comes back after that finds its upload gone (404 to HEAD) and creates it
-// again. An upload a filed application uses is never removed. It returns
-// how many uploads it removed.
+// again. An upload a filed application uses is never removed. It also
+// removes the orphan bytes of uploads without their .info (RemoveOrphans),
+// even when uploads never expire. It returns how many uploads it removed.
 func (s *Server) ExpireUploads(ctx context.Context) (int, error) {
+	orphans, oerr := s.RemoveOrphans(ctx)
 	if s.cfg.UploadExpiry < 0 {
-		return 0, nil
+		return orphans, oerr
 	}
 	infos, err := filepath.Glob(filepath.Join(s.uploads.Path, "*.info"))
 	if err != nil {
-		return 0, fmt.Errorf("expire uploads: %w", err)
+		return orphans, errors.Join(oerr, fmt.Errorf("expire uploads: %w", err))
 	}
-	removed := 0
-	var errs []error
+	removed := orphans
+	errs := []error{oerr}
 	for _, p := range infos {
 		id := strings.TrimSuffix(filepath.Base(p), ".info")
 		ok, err := s.expireUpload(ctx, id)

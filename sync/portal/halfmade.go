@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/tus/tusd/v2/pkg/filestore"
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
@@ -69,4 +71,85 @@ func (s *Server) removeHalfMade(ctx context.Context, id string) (bool, error) {
 	}
 	s.log.Info("half-made upload expired: removed", "upload", id, "err", err)
 	return true, nil
+}
+
+// orphanGrace is how long the bytes of an upload without its .info are
+// kept: the file store writes the .info right after it creates the bytes'
+// file, so past this only a crash or a failure between the two, never an
+// upload being created, leaves them so.
+const orphanGrace = time.Hour
+
+// RemoveOrphans removes the bytes of uploads that have no .info (a crash
+// between the file store making the two, or a .info lost) and have not
+// changed for orphanGrace: no request can reach them, and nothing else
+// would remove them. Bytes a filed application uses are kept, and logged.
+// Open and ExpireUploads call it. It returns how many it removed.
+func (s *Server) RemoveOrphans(ctx context.Context) (int, error) {
+	entries, err := os.ReadDir(s.uploads.Path)
+	if err != nil {
+		return 0, fmt.Errorf("remove orphan upload bytes: %w", err)
+	}
+	removed := 0
+	var errs []error
+	for _, e := range entries {
+		id := e.Name()
+		if !e.Type().IsRegular() || strings.HasSuffix(id, ".info") {
+			continue
+		}
+		ok, err := s.removeOrphan(ctx, id)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ok {
+			removed++
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+// removeOrphan removes the bytes of upload id if they have no .info, are
+// older than orphanGrace, no request is in progress on them and no filed
+// application uses them, holding the upload's lock meanwhile.
+func (s *Server) removeOrphan(ctx context.Context, id string) (bool, error) {
+	if s.uploadBusy(id) || !s.orphaned(id) {
+		return false, nil
+	}
+	lock, err := s.locker.NewLock(id)
+	if err != nil {
+		return false, fmt.Errorf("remove orphan upload bytes %s: %w", id, err)
+	}
+	lockCtx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := lock.Lock(lockCtx, func() {}); err != nil {
+		return false, nil // in use: not an orphan after all
+	}
+	defer lock.Unlock()
+	s.filing.Lock()
+	defer s.filing.Unlock()
+	if !s.orphaned(id) {
+		return false, nil
+	}
+	var filed int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM submission_attachments WHERE upload_id = ?`, id).Scan(&filed); err != nil {
+		return false, fmt.Errorf("remove orphan upload bytes %s: %w", id, err)
+	}
+	if filed > 0 {
+		s.log.Error("the bytes of a filed application's upload have no .info: kept", "upload", id)
+		return false, nil
+	}
+	if err := os.Remove(filepath.Join(s.uploads.Path, id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("remove orphan upload bytes %s: %w", id, err)
+	}
+	s.log.Info("orphan upload bytes (no .info) removed", "upload", id)
+	return true, nil
+}
+
+// orphaned reports whether the bytes of upload id have no .info and have
+// not changed for orphanGrace.
+func (s *Server) orphaned(id string) bool {
+	if _, err := os.Lstat(filepath.Join(s.uploads.Path, id+".info")); !errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	st, err := os.Lstat(filepath.Join(s.uploads.Path, id))
+	return err == nil && st.Mode().IsRegular() && s.now().Sub(st.ModTime()) >= orphanGrace
 }

@@ -204,6 +204,12 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	s.locker = memorylocker.New()
+	// Bytes a crash left without their .info are unreachable.
+	if n, err := s.RemoveOrphans(ctx); err != nil {
+		s.log.Error("remove orphan upload bytes", "err", err)
+	} else if n > 0 {
+		s.log.Info("removed orphan upload bytes", "removed", n)
+	}
 	base := portalapi.PathUploads
 	if cfg.BaseURL != "" {
 		base = strings.TrimSuffix(cfg.BaseURL, "/") + portalapi.PathUploads
