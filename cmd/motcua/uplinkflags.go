@@ -49,6 +49,6 @@ func (u *uplinkFlags) check(e *env, name string) bool {
 // worker returns the uplink worker for these options.
 func (u *uplinkFlags) worker(e *env, st *store.Store) (*uplink.Worker, error) {
 	host, _ := os.Hostname()
-	return uplink.New(uplink.Config{Portal: *u.portal, Insecure: *u.insecure, Store: st, Logger: e.log,
+	return uplink.New(uplink.Config{Portal: *u.portal, Insecure: *u.insecure, Store: st, Logger: e.explainingLog(),
 		DeviceName: host, DailyBudget: u.dailyBudget})
 }
