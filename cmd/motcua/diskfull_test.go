@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -112,5 +113,69 @@ func TestRunDeliveryOnAFullDiskIsBilingual(t *testing.T) {
 		case <-deadline:
 			t.Fatalf("run logged no failure on the full disk:\n%s", strings.Join(log, "\n"))
 		}
+	}
+}
+
+// The files `motcua receipt --png` and `motcua scan --out` write, into a
+// folder this user cannot write or onto a full disk, fail in both
+// languages, naming the folder in the way and its owner, or the file and
+// the free space (not the scan's temporary file), and leave nothing
+// half-written behind.
+func TestOutputFileUnwritableOrOnAFullDiskIsBilingual(t *testing.T) {
+	cred, owner := otherUser(t)
+	base := sharedDir(t)
+	data := filepath.Join(base, "data")
+	form := writeFile(t, t.TempDir(), "f.json", cli(t, data, "", "procedures", "example", "1.001193").stdout)
+	var sub submitResult
+	mustJSON(t, cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form).stdout, &sub)
+	if cred != nil {
+		if out, err := exec.Command("chown", "-R", "65534:65534", data).CombinedOutput(); err != nil {
+			t.Fatalf("%v %s", err, out)
+		}
+	}
+	readOnly := filepath.Join(base, "read-only")
+	if err := os.Mkdir(readOnly, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if cred == nil {
+		os.Chmod(readOnly, 0o555)
+		t.Cleanup(func() { os.Chmod(readOnly, 0o755) })
+	}
+	commands := []struct {
+		name string
+		args func(out string) []string
+		file string
+	}{
+		{"receipt --png", func(out string) []string { return []string{"receipt", fmt.Sprint(sub.ID), "--png", out} }, "r.png"},
+		{"scan --out", func(out string) []string { return []string{"scan", "--devices", "sim", "--out", out} }, "r.pdf"},
+	}
+	for _, c := range commands {
+		t.Run(c.name+" into a read-only folder", func(t *testing.T) {
+			out := filepath.Join(readOnly, c.file)
+			r := cliAs(t, cred, data, c.args(out)...)
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			last := len(lines) - 1
+			if r.code != exitFail || last < 1 || strings.Contains(r.stderr, ".tmp-") ||
+				!strings.Contains(lines[last-1], "cannot write "+readOnly+" (owned by "+owner+", mode ") ||
+				!strings.Contains(lines[last], "không ghi được vào "+readOnly+" (của người dùng "+owner) {
+				t.Fatalf("exit %d\n%s", r.code, r.stderr)
+			}
+		})
+		t.Run(c.name+" onto a full disk", func(t *testing.T) {
+			disk := smallDisk(t, "256k")
+			fillDisk(t, disk)
+			out := filepath.Join(disk, c.file)
+			r := cliAs(t, nil, data, c.args(out)...)
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			last := len(lines) - 1
+			if r.code != exitFail || last < 1 || strings.Contains(r.stderr, ".tmp-") ||
+				!strings.Contains(lines[last-1], "The disk is full: "+out+" cannot be written (") ||
+				!strings.Contains(lines[last], "Ổ đĩa đầy: không ghi được vào "+out+" (") {
+				t.Fatalf("exit %d\n%s", r.code, r.stderr)
+			}
+			if entries, _ := os.ReadDir(disk); len(entries) != 1 {
+				t.Errorf("left on the full disk: %v", entries)
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/motcua/motcua/agent/i18n"
+	"github.com/motcua/motcua/internal/writable"
 )
 
 // Errors reading a file named on the command line.
@@ -162,4 +163,21 @@ func createRegularFile(path string) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// explainOutput returns err, from writing the output file name (or a
+// temporary file beside it), explained in both languages when the disk is
+// full or the folder or file cannot be written, naming name rather than
+// the temporary file; other errors are returned as they are.
+func explainOutput(err error, name string) error {
+	var pe *fs.PathError
+	if err == nil || !errors.As(err, &pe) {
+		return err
+	}
+	x := writable.ExplainWrite(&fs.PathError{Op: pe.Op, Path: name, Err: pe.Err}, "")
+	var ie *i18n.Error
+	if !errors.As(x, &ie) {
+		return err
+	}
+	return writable.WithCause(x, err)
 }

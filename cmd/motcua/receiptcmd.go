@@ -83,6 +83,9 @@ func cmdReceipt(ctx context.Context, e *env, args []string) int {
 		}
 		f, err := createRegularFile(*pngPath)
 		if err != nil {
+			if x := explainOutput(err, *pngPath); x != err {
+				return e.fail("--png %s: %v", *pngPath, x)
+			}
 			return e.fail("--png %s: %v", *pngPath, withoutPath(err))
 		}
 		err = png.Encode(f, img)
@@ -90,7 +93,9 @@ func cmdReceipt(ctx context.Context, e *env, args []string) int {
 			err = cerr
 		}
 		if err != nil {
-			return e.fail("--png %s: %v", *pngPath, err)
+			// A receipt cut short is no receipt.
+			os.Remove(*pngPath)
+			return e.fail("--png %s: %v", *pngPath, explainOutput(err, *pngPath))
 		}
 		return exitOK
 	}

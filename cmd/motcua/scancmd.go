@@ -235,8 +235,11 @@ func (e *env) scanFail(err error) int {
 }
 
 // writeFileAtomic writes data to name through a temporary file in the same
-// directory, synced and renamed, so name is never half-written.
-func writeFileAtomic(name string, data []byte) error {
+// directory, synced and renamed, so name is never half-written. A full
+// disk or a folder it cannot write is explained in both languages, naming
+// name (see explainOutput).
+func writeFileAtomic(name string, data []byte) (err error) {
+	defer func() { err = explainOutput(err, name) }()
 	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-")
 	if err != nil {
 		return err
