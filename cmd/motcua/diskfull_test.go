@@ -145,9 +145,16 @@ func TestOutputFileUnwritableOrOnAFullDiskIsBilingual(t *testing.T) {
 		name string
 		args func(out string) []string
 		file string
+		// folderOnly: the command fails before writing on a full disk.
+		folderOnly bool
 	}{
-		{"receipt --png", func(out string) []string { return []string{"receipt", fmt.Sprint(sub.ID), "--png", out} }, "r.png"},
-		{"scan --out", func(out string) []string { return []string{"scan", "--devices", "sim", "--out", out} }, "r.pdf"},
+		{"receipt --png", func(out string) []string { return []string{"receipt", fmt.Sprint(sub.ID), "--png", out} }, "r.png", false},
+		{"scan --out", func(out string) []string { return []string{"scan", "--devices", "sim", "--out", out} }, "r.pdf", false},
+		// The folder is checked before scanning: with an empty feeder the
+		// answer is still the folder, so no page is fed for nothing.
+		{"scan --out before scanning", func(out string) []string {
+			return []string{"scan", "--devices", "sim", "--sim-fault", "no-docs", "--out", out}
+		}, "r.pdf", true},
 	}
 	for _, c := range commands {
 		t.Run(c.name+" into a read-only folder", func(t *testing.T) {
@@ -161,6 +168,9 @@ func TestOutputFileUnwritableOrOnAFullDiskIsBilingual(t *testing.T) {
 				t.Fatalf("exit %d\n%s", r.code, r.stderr)
 			}
 		})
+		if c.folderOnly {
+			continue
+		}
 		t.Run(c.name+" onto a full disk", func(t *testing.T) {
 			disk := smallDisk(t, "256k")
 			fillDisk(t, disk)

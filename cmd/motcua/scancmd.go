@@ -181,6 +181,11 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 		return exitOK
 	}
 
+	// A folder the scan cannot be written to is found before the citizen
+	// feeds the pages, not after.
+	if err := probeOutput(*out); err != nil {
+		return e.fail("write %s: %v", *out, err)
+	}
 	pages, scanErr := s.Scan(ctx)
 	res := scanResult{}
 	if len(pages) > 0 {
@@ -232,6 +237,19 @@ func (e *env) scanFail(err error) int {
 		return exitFail
 	}
 	return e.fail("scan: %v", err)
+}
+
+// probeOutput checks that a file can be created beside name, by creating
+// and removing an empty temporary one. A full disk still shows only when
+// the file is written.
+func probeOutput(name string) (err error) {
+	defer func() { err = explainOutput(err, name) }()
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".probe-")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // writeFileAtomic writes data to name through a temporary file in the same
