@@ -434,10 +434,11 @@ func (ss *Session) Detach(evidenceKey string, i int) error {
 }
 
 // Scan scans one document for evidenceKey with the configured scanner,
-// publishing status.ScanProgress, and attaches it. When the scanner stops
-// part way (a jam) and returns the pages scanned so far, Scan returns them
-// as the Doc, not attached, with the error: the citizen retakes the scan
-// or keeps them with Attach.
+// publishing status.ScanProgress (each page when the scanner is a
+// device.ProgressScanner), and attaches it. When the scanner stops part way
+// (a jam) and returns the pages scanned so far (a device.ScanStoppedError),
+// Scan returns them as the Doc, not attached, with the error: the citizen
+// retakes the scan or keeps them with Attach.
 func (ss *Session) Scan(ctx context.Context, evidenceKey string) (Doc, error) {
 	if err := ss.checkEvidenceKey(evidenceKey); err != nil {
 		return Doc{}, err
@@ -448,7 +449,13 @@ func (ss *Session) Scan(ctx context.Context, evidenceKey string) (Doc, error) {
 			Err: fmt.Errorf("scan %s: %w", evidenceKey, ErrNoScanner)}
 	}
 	ss.s.publish(status.ScanProgress{})
-	got, err := ss.s.cfg.Scanner.ScanDocument(ctx)
+	var got device.Document
+	var err error
+	if ps, ok := ss.s.cfg.Scanner.(device.ProgressScanner); ok {
+		got, err = ps.ScanDocumentProgress(ctx, func(n int) { ss.s.publish(status.ScanProgress{Page: n}) })
+	} else {
+		got, err = ss.s.cfg.Scanner.ScanDocument(ctx)
+	}
 	name := fmt.Sprintf("%s-%d.pdf", evidenceKey, len(ss.docs[evidenceKey])+1)
 	d := Doc{Name: name, MediaType: "application/pdf", Content: got.PDF, Pages: got.Pages}
 	if err != nil {
