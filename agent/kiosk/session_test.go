@@ -121,7 +121,7 @@ func TestApplyCard(t *testing.T) {
 		{name: "groom's block and residence", procedure: "marriage-registration", target: "groom",
 			want: []string{"groom", "groom_residence"}},
 		{name: "id card reissue: old id and issue date", procedure: "id-card-reissue",
-			want: []string{"applicant", "old_id", "card_issue_date", "applicant_residence"},
+			want:   []string{"applicant", "old_id", "card_issue_date", "applicant_residence"},
 			values: map[string]any{"old_id": "012345678", "card_issue_date": "2021-04-20"}},
 		{name: "unknown target", procedure: "birth-registration", target: "uncle", err: "unknown_target"},
 	}
