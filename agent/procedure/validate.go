@@ -108,11 +108,9 @@ func (p *Procedure) ValidateSection(key string, form []byte, today identity.Date
 	if errs != nil {
 		return nil, errs
 	}
-	only := map[string]bool{}
-	for i := range sec.Fields {
-		only[sec.Fields[i].Key] = true
-	}
-	v := validator{p: p, today: today, vals: Values{}, only: only}
+	// Only this section's values are validated, so a cross check runs only
+	// when all its fields are in the section.
+	v := validator{p: p, today: today, vals: Values{}}
 	for i := range sec.Fields {
 		v.field(&sec.Fields[i], raw[sec.Fields[i].Key])
 	}
@@ -237,9 +235,6 @@ type validator struct {
 	today identity.Date
 	vals  Values
 	errs  Errors
-	// only, when set, holds the keys of the fields being checked: a cross
-	// check runs only when all its fields are among them.
-	only map[string]bool
 }
 
 func (v *validator) fail(key string, f *Field, code string, msg i18n.Text) {
@@ -556,10 +551,6 @@ func partLabel(part string) i18n.Text {
 func (v *validator) crossCheck() {
 	for _, f := range v.p.Fields() {
 		if f.IDMatches == nil {
-			continue
-		}
-		if v.only != nil && (!v.only[f.Key] || (f.IDMatches.DateOfBirth != "" && !v.only[f.IDMatches.DateOfBirth]) ||
-			(f.IDMatches.Sex != "" && !v.only[f.IDMatches.Sex])) {
 			continue
 		}
 		idStr, ok := v.vals[f.Key].(string)
