@@ -560,9 +560,6 @@ func (ss *Session) Submit(ctx context.Context) (*Submitted, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ss.done != nil {
-		sub.Existing = true
-	}
 	ss.done = sub
 	return sub, nil
 }
