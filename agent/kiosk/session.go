@@ -203,7 +203,7 @@ func (ss *Session) ApplyCard(c identity.Card, target string) ([]string, error) {
 		}
 	default:
 		return nil, &i18n.Error{Code: "unknown_target", Msg: i18n.Tf(
-			"Thủ tục không có mục %q để điền từ thẻ", "procedure %s has no person block or section %q to fill from a card",
+			"Thủ tục %s không có mục %q để điền từ thẻ", "procedure %s has no person block or section %q to fill from a card",
 			ss.p.ID, target)}
 	}
 	return filled, nil
@@ -359,7 +359,7 @@ func (ss *Session) ValidateStep(sectionKey string) procedure.Errors {
 	case errors.As(err, &errs):
 		return errs
 	case err != nil:
-		return procedure.Errors{{Code: "unknown_section", Message: i18n.Tf("Không có bước %q", "%v", sectionKey, err)}}
+		return procedure.Errors{{Code: "unknown_section", Message: i18n.Tf("Không có bước %[1]q", "%[2]v", sectionKey, err)}}
 	}
 	return nil
 }
@@ -407,8 +407,8 @@ func (ss *Session) Attach(evidenceKey string, d Doc) error {
 	case len(d.Content) == 0:
 		return i18n.Errorf("empty_attachment", "Tệp %s rỗng", "attachment %s is empty", d.Name)
 	case len(d.Content) > MaxAttachmentBytes:
-		return i18n.Errorf("attachment_too_large", "Tệp %s quá lớn (tối đa %d MB)",
-			"attachment %s is %d bytes, more than the %d MB allowed", d.Name, MaxAttachmentBytes>>20)
+		return i18n.Errorf("attachment_too_large", "Tệp %[1]s quá lớn (tối đa %[3]d MB)",
+			"attachment %[1]s is %[2]d bytes, more than the %[3]d MB allowed", d.Name, len(d.Content), MaxAttachmentBytes>>20)
 	}
 	if d.Name == "" {
 		d.Name = fmt.Sprintf("%s-%d", evidenceKey, len(ss.docs[evidenceKey])+1)
@@ -478,7 +478,7 @@ func problemText(err error) i18n.Text {
 	if errors.As(err, &ie) {
 		return ie.Msg
 	}
-	return i18n.Tf("Máy quét gặp lỗi; vui lòng thử lại hoặc nhờ cán bộ hỗ trợ", "scanner error: %v", err)
+	return i18n.T("Máy quét gặp lỗi; vui lòng thử lại hoặc nhờ cán bộ hỗ trợ", "scanner error: "+err.Error())
 }
 
 // Review returns every section with its labelled values, the evidence, and
@@ -590,7 +590,7 @@ func (ss *Session) StartLinked(id string) (*Session, error) {
 		return nil, errNoProcedureChosen()
 	}
 	if !slices.Contains(ss.p.Linked, id) {
-		return nil, &i18n.Error{Code: "no_procedure", Msg: i18n.Tf("Thủ tục %q không đi kèm thủ tục này",
+		return nil, &i18n.Error{Code: "no_procedure", Msg: i18n.Tf("Thủ tục %q không đi kèm thủ tục %s",
 			"procedure %q is not linked from %s", id, ss.p.ID), Err: fmt.Errorf("%w: %q is not linked from %s", ErrNoProcedure, id, ss.p.ID)}
 	}
 	next := ss.s.Start()
