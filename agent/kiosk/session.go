@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/motcua/motcua/agent/application"
 	"github.com/motcua/motcua/agent/device"
@@ -18,10 +19,15 @@ import (
 	"github.com/motcua/motcua/agent/store"
 )
 
-// Session is one citizen's application being captured. It is not safe for
-// concurrent use: the screen calls it from one goroutine.
+// Session is one citizen's application being captured. Its methods may be
+// called from several goroutines (a scan runs while the screen reads the
+// evidence); Submit and Scan hold the session only as long as they must.
 type Session struct {
-	s        *Service
+	s  *Service
+	mu sync.Mutex
+	// gen counts resets: a scan that ends after a Wipe attaches nothing to
+	// the next citizen's session.
+	gen      int
 	key      string // the idempotency key, made at Start
 	keyErr   error
 	p        *procedure.Procedure
@@ -91,6 +97,7 @@ func (s *Service) Start() *Session {
 }
 
 func (ss *Session) reset() {
+	ss.gen++
 	ss.key, ss.keyErr = application.NewIdempotencyKey()
 	ss.p, ss.card, ss.done = nil, nil, nil
 	ss.values = map[string]any{}
@@ -109,6 +116,8 @@ func errNoProcedureChosen() error {
 // documents already given are kept where the new procedure has the same
 // field or evidence.
 func (ss *Session) Choose(idOrCode string) error {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	p, err := ss.s.cfg.Catalog.Lookup(idOrCode)
 	if err != nil {
 		return &i18n.Error{Code: "no_procedure", Msg: i18n.Tf("Không có thủ tục %q", "no procedure %q", idOrCode),
@@ -131,11 +140,17 @@ func (ss *Session) Choose(idOrCode string) error {
 }
 
 // Procedure returns the chosen procedure, or nil.
-func (ss *Session) Procedure() *procedure.Procedure { return ss.p }
+func (ss *Session) Procedure() *procedure.Procedure {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.p
+}
 
 // Steps returns the form's sections, in order; nil before a procedure is
 // chosen.
 func (ss *Session) Steps() []procedure.Section {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	if ss.p == nil {
 		return nil
 	}
@@ -143,7 +158,11 @@ func (ss *Session) Steps() []procedure.Section {
 }
 
 // IdempotencyKey returns the key Submit stores the application with.
-func (ss *Session) IdempotencyKey() string { return ss.key }
+func (ss *Session) IdempotencyKey() string {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.key
+}
 
 // ApplyCard fills the form from an ID card and returns the keys it filled.
 //
@@ -157,6 +176,8 @@ func (ss *Session) IdempotencyKey() string { return ss.key }
 // date of birth, citizen ID, sex and residence (e.g. "father" in birth
 // registration), it fills those fields.
 func (ss *Session) ApplyCard(c identity.Card, target string) ([]string, error) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	if ss.p == nil {
 		return nil, errNoProcedureChosen()
 	}
@@ -280,12 +301,18 @@ func (ss *Session) sectionOf(key string) procedure.Section {
 }
 
 // Card returns the requester's card, nil before one.
-func (ss *Session) Card() *identity.Card { return ss.card }
+func (ss *Session) Card() *identity.Card {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.card
+}
 
 // Set sets a field: a string for scalars, a procedure.PersonValue for a
 // person block; "" or nil (or a zero PersonValue) clears it. Values are
 // checked by ValidateStep and Submit, not here.
 func (ss *Session) Set(key string, v any) error {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	if ss.p == nil {
 		return errNoProcedureChosen()
 	}
@@ -323,6 +350,8 @@ func (ss *Session) Set(key string, v any) error {
 
 // Value returns a field's value as set: a string or a procedure.PersonValue.
 func (ss *Session) Value(key string) (any, bool) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	v, ok := ss.values[key]
 	return v, ok
 }
@@ -330,6 +359,12 @@ func (ss *Session) Value(key string) (any, bool) {
 // FromCard reports whether the field's value came from a card and was not
 // changed since.
 func (ss *Session) FromCard(key string) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.isFromCard(key)
+}
+
+func (ss *Session) isFromCard(key string) bool {
 	cv, ok := ss.fromCard[key]
 	v, set := ss.values[key]
 	return ok && set && v == cv
@@ -350,6 +385,12 @@ func (ss *Session) today() identity.Date { return identity.Today(ss.s.cfg.Now())
 // ValidateStep checks only that section's fields, with bilingual messages;
 // nil when they are fine.
 func (ss *Session) ValidateStep(sectionKey string) procedure.Errors {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.validateStep(sectionKey)
+}
+
+func (ss *Session) validateStep(sectionKey string) procedure.Errors {
 	if ss.p == nil {
 		return procedure.Errors{{Code: "no_procedure", Message: i18n.T("Chưa chọn thủ tục", "no procedure chosen")}}
 	}
@@ -367,6 +408,12 @@ func (ss *Session) ValidateStep(sectionKey string) procedure.Errors {
 // Evidence lists each evidence the procedure asks for, whether a filled
 // field waives it, and the documents attached for it.
 func (ss *Session) Evidence() []EvidenceItem {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.evidence()
+}
+
+func (ss *Session) evidence() []EvidenceItem {
 	if ss.p == nil {
 		return nil
 	}
@@ -400,6 +447,12 @@ func (ss *Session) checkEvidenceKey(key string) error {
 
 // Attach adds a document to evidence evidenceKey.
 func (ss *Session) Attach(evidenceKey string, d Doc) error {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.attach(evidenceKey, d)
+}
+
+func (ss *Session) attach(evidenceKey string, d Doc) error {
 	if err := ss.checkEvidenceKey(evidenceKey); err != nil {
 		return err
 	}
@@ -422,6 +475,8 @@ func (ss *Session) Attach(evidenceKey string, d Doc) error {
 
 // Detach removes the i-th document (from 0) of evidence evidenceKey.
 func (ss *Session) Detach(evidenceKey string, i int) error {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	if err := ss.checkEvidenceKey(evidenceKey); err != nil {
 		return err
 	}
@@ -440,7 +495,11 @@ func (ss *Session) Detach(evidenceKey string, i int) error {
 // Scan returns them as the Doc, not attached, with the error: the citizen
 // retakes the scan or keeps them with Attach.
 func (ss *Session) Scan(ctx context.Context, evidenceKey string) (Doc, error) {
-	if err := ss.checkEvidenceKey(evidenceKey); err != nil {
+	ss.mu.Lock()
+	err := ss.checkEvidenceKey(evidenceKey)
+	gen, n := ss.gen, len(ss.docs[evidenceKey])
+	ss.mu.Unlock()
+	if err != nil {
 		return Doc{}, err
 	}
 	if ss.s.cfg.Scanner == nil {
@@ -450,13 +509,12 @@ func (ss *Session) Scan(ctx context.Context, evidenceKey string) (Doc, error) {
 	}
 	ss.s.publish(status.ScanProgress{})
 	var got device.Document
-	var err error
 	if ps, ok := ss.s.cfg.Scanner.(device.ProgressScanner); ok {
-		got, err = ps.ScanDocumentProgress(ctx, func(n int) { ss.s.publish(status.ScanProgress{Page: n}) })
+		got, err = ps.ScanDocumentProgress(ctx, func(page int) { ss.s.publish(status.ScanProgress{Page: page}) })
 	} else {
 		got, err = ss.s.cfg.Scanner.ScanDocument(ctx)
 	}
-	name := fmt.Sprintf("%s-%d.pdf", evidenceKey, len(ss.docs[evidenceKey])+1)
+	name := fmt.Sprintf("%s-%d.pdf", evidenceKey, n+1)
 	d := Doc{Name: name, MediaType: "application/pdf", Content: got.PDF, Pages: got.Pages}
 	if err != nil {
 		ss.s.publish(status.ScanProgress{Page: got.Pages, Done: true, Problem: problemText(err)})
@@ -466,7 +524,12 @@ func (ss *Session) Scan(ctx context.Context, evidenceKey string) (Doc, error) {
 		return Doc{}, fmt.Errorf("scan %s: %w", evidenceKey, err)
 	}
 	ss.s.publish(status.ScanProgress{Page: got.Pages, Done: true})
-	if err := ss.Attach(evidenceKey, d); err != nil {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.gen != gen {
+		return Doc{}, fmt.Errorf("scan %s: %w", evidenceKey, ErrWiped)
+	}
+	if err := ss.attach(evidenceKey, d); err != nil {
 		return Doc{}, err
 	}
 	return d, nil
@@ -484,8 +547,10 @@ func problemText(err error) i18n.Text {
 // Review returns every section with its labelled values, the evidence, and
 // every problem Submit would refuse.
 func (ss *Session) Review() Review {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	if ss.p == nil {
-		return Review{Problems: ss.ValidateStep("")}
+		return Review{Problems: ss.validateStep("")}
 	}
 	var r Review
 	for _, sec := range ss.p.Sections {
@@ -493,11 +558,11 @@ func (ss *Session) Review() Review {
 		for i := range sec.Fields {
 			f := &sec.Fields[i]
 			v := ss.values[f.Key]
-			rs.Rows = append(rs.Rows, ReviewRow{Key: f.Key, Label: f.Label, Value: display(f, v), FromCard: ss.FromCard(f.Key)})
+			rs.Rows = append(rs.Rows, ReviewRow{Key: f.Key, Label: f.Label, Value: display(f, v), FromCard: ss.isFromCard(f.Key)})
 		}
 		r.Sections = append(r.Sections, rs)
 	}
-	r.Evidence = ss.Evidence()
+	r.Evidence = ss.evidence()
 	_, r.Problems = ss.check()
 	return r
 }
@@ -550,6 +615,8 @@ func (ss *Session) check() (procedure.Values, procedure.Errors) {
 // call stores nothing new and returns the stored application with Existing
 // set. Problems come back as procedure.Errors.
 func (ss *Session) Submit(ctx context.Context) (*Submitted, error) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	if ss.p == nil {
 		return nil, errNoProcedureChosen()
 	}
@@ -567,6 +634,8 @@ func (ss *Session) Submit(ctx context.Context) (*Submitted, error) {
 // Linked returns the procedures the catalog suggests after this one, once
 // it is submitted; nil before.
 func (ss *Session) Linked() []*procedure.Procedure {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	if ss.p == nil || ss.done == nil {
 		return nil
 	}
@@ -586,6 +655,8 @@ func (ss *Session) Linked() []*procedure.Procedure {
 // registration's requester_phone fills a permanent residence's
 // applicant_phone).
 func (ss *Session) StartLinked(id string) (*Session, error) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	if ss.p == nil {
 		return nil, errNoProcedureChosen()
 	}
@@ -612,7 +683,7 @@ func (ss *Session) StartLinked(id string) (*Session, error) {
 			return
 		}
 		next.values[to] = v
-		if ss.FromCard(from) {
+		if ss.isFromCard(from) {
 			next.fromCard[to] = v
 		}
 	}
@@ -642,4 +713,8 @@ func requesterBlock(p *procedure.Procedure) string {
 
 // Wipe forgets every answer, card and document, and the chosen procedure;
 // the session starts over with a new idempotency key.
-func (ss *Session) Wipe() { ss.reset() }
+func (ss *Session) Wipe() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.reset()
+}
