@@ -567,7 +567,8 @@ func (ss *Session) Review() Review {
 	return r
 }
 
-// display is a value as a citizen reads it, in Vietnamese.
+// display is a value as a citizen reads it, in Vietnamese: a choice's
+// label, a date as day/month/year.
 func display(f *procedure.Field, v any) string {
 	switch v := v.(type) {
 	case string:
@@ -576,11 +577,14 @@ func display(f *procedure.Field, v any) string {
 				return c.Label.VI
 			}
 		}
+		if f.Type == procedure.TypeDate {
+			return dayMonthYear(v)
+		}
 		return v
 	case procedure.PersonValue:
 		parts := []string{v.FullName}
 		if v.DateOfBirth != "" {
-			parts = append(parts, "sinh ngày "+v.DateOfBirth)
+			parts = append(parts, "sinh ngày "+dayMonthYear(v.DateOfBirth))
 		}
 		if v.CitizenID != "" {
 			parts = append(parts, "số định danh "+v.CitizenID)
@@ -591,6 +595,16 @@ func display(f *procedure.Field, v any) string {
 		return strings.Join(parts, ", ")
 	}
 	return ""
+}
+
+// dayMonthYear writes a date as Vietnamese read it, 05/10/2026; a value
+// that is not a date is left as typed.
+func dayMonthYear(s string) string {
+	d, err := identity.ParseDate(s)
+	if err != nil {
+		return s
+	}
+	return fmt.Sprintf("%02d/%02d/%04d", d.Day, d.Month, d.Year)
 }
 
 // attachments is the session's documents as the store takes them, in

@@ -371,6 +371,9 @@ func TestReview(t *testing.T) {
 	if err := ss.Set("requester_relationship", "father"); err != nil {
 		t.Fatal(err)
 	}
+	if err := ss.Set("child_date_of_birth", "2026-10-05"); err != nil {
+		t.Fatal(err)
+	}
 	r := ss.Review()
 	if len(r.Sections) != 4 || r.Sections[0].Section.Key != "requester" {
 		t.Fatalf("sections %+v", r.Sections)
@@ -384,8 +387,11 @@ func TestReview(t *testing.T) {
 	if row := rows["requester_relationship"]; row.Value == "" || row.Value == "father" {
 		t.Errorf("a choice shows its value %q, not its label", row.Value)
 	}
-	if row := rows["requester"]; !row.FromCard || row.Value == "" {
+	if row := rows["requester"]; !row.FromCard || row.Value != "Nguyễn Văn An, sinh ngày 15/08/1995, số định danh 001095012345, Nam" {
 		t.Errorf("requester row %+v", row)
+	}
+	if row := rows["child_date_of_birth"]; row.Value != "05/10/2026" {
+		t.Errorf("a date shows as %q, want day/month/year", row.Value)
 	}
 	if row := rows["child_full_name"]; row.Value != "" || row.Label.VI == "" {
 		t.Errorf("empty field row %+v", row)
