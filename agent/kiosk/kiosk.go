@@ -109,13 +109,9 @@ func (s *Service) Procedures(ctx context.Context) ([]*procedure.Procedure, error
 	if s.cfg.Store == nil {
 		return out, nil
 	}
-	apps, err := s.cfg.Store.List(ctx, store.ListOptions{})
+	used, err := s.cfg.Store.CountByProcedure(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("procedures by use: %w", err)
-	}
-	used := map[string]int{}
-	for _, a := range apps {
-		used[a.ProcedureID]++
 	}
 	slices.SortStableFunc(out, func(a, b *procedure.Procedure) int { return cmp.Compare(used[b.ID], used[a.ID]) })
 	return out, nil
