@@ -200,6 +200,9 @@ func parseLetter(r rune) (letter, tone, bool) {
 	var buf [16]byte
 	d := norm.NFD.AppendString(buf[:0], string(r))
 	first, size := utf8.DecodeRune(d)
+	if first >= utf8.RuneSelf {
+		return letter{}, toneNone, false
+	}
 	l, _, ok := parseLetter(first)
 	if !ok || !isVowel(l.base) {
 		return letter{}, toneNone, false
