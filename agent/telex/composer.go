@@ -1,14 +1,22 @@
 package telex
 
 import (
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
 
-// maxAdopt is the longest word (in letters) that SetText and Backspace
-// take back for editing; a longer run of letters is no Vietnamese word.
-const maxAdopt = 16
+const (
+	// maxAdopt is the longest word (in letters) that SetText and
+	// Backspace take back for editing.
+	maxAdopt = 16
+	// maxWord is the longest word the Composer composes: a longer run of
+	// letters is no Vietnamese word (the longest, nghiêng, has 7), and
+	// the next letter starts a new word, so a key costs the same however
+	// long the run.
+	maxWord = 32
+)
 
 // Composer is the Telex state of one text entry. It is fed the keys the
 // entry receives, one rune at a time, and Backspace, and answers the whole
@@ -27,8 +35,7 @@ const maxAdopt = 16
 // for concurrent use; a UI calls it from its event goroutine.
 type Composer struct {
 	style  Style
-	prefix []byte // the text before the word being typed
-	dirty  bool   // prefix may not be in normalization form C
+	prefix []byte // the text before the word being typed, in NFC
 	word   word
 }
 
@@ -54,20 +61,34 @@ func (c *Composer) Key(r rune) string {
 
 func (c *Composer) key(r rune) {
 	switch {
-	case 'a' <= r && r <= 'z':
-		c.word.key(byte(r), false)
-	case 'A' <= r && r <= 'Z':
-		c.word.key(byte(r)+('a'-'A'), true)
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
+		if len(c.word.letters) >= maxWord {
+			c.commit()
+		}
+		if r <= 'Z' {
+			c.word.key(byte(r)+('a'-'A'), true)
+		} else {
+			c.word.key(byte(r), false)
+		}
 	default:
 		c.commit()
+		if r < utf8.RuneSelf {
+			c.prefix = append(c.prefix, byte(r))
+			return
+		}
 		if !utf8.ValidRune(r) {
 			r = utf8.RuneError
 		}
-		c.prefix = utf8.AppendRune(c.prefix, r)
-		if r >= utf8.RuneSelf {
-			c.dirty = true
-		}
+		from := c.lastSegment()
+		tail := utf8.AppendRune(append([]byte(nil), c.prefix[from:]...), r)
+		c.prefix = norm.NFC.Append(c.prefix[:from], tail...)
 	}
+}
+
+// lastSegment is where the last segment of the prefix starts: a rune
+// added or removed after it can change only the text from there on.
+func (c *Composer) lastSegment() int {
+	return max(norm.NFC.LastBoundary(c.prefix), 0)
 }
 
 // commit ends the word being typed.
@@ -94,10 +115,11 @@ func (c *Composer) backspace() {
 		}
 		return
 	}
-	c.clean()
 	if _, n := utf8.DecodeLastRune(c.prefix); n > 0 {
 		c.prefix = c.prefix[:len(c.prefix)-n]
-		c.dirty = true
+		from := c.lastSegment()
+		tail := append([]byte(nil), c.prefix[from:]...)
+		c.prefix = norm.NFC.Append(c.prefix[:from], tail...)
 	}
 	c.adopt()
 }
@@ -106,10 +128,9 @@ func (c *Composer) backspace() {
 // than keys. Its last word is taken back for editing when it is one the
 // Composer could have typed (in either style), so typing on after
 // SetText("Viet") with j gives "Việt"; otherwise the next letter starts
-// a new word.
+// a new word. Invalid UTF-8 in s becomes U+FFFD.
 func (c *Composer) SetText(s string) {
-	c.prefix = append(c.prefix[:0], s...)
-	c.dirty = true
+	c.prefix = norm.NFC.AppendString(c.prefix[:0], strings.ToValidUTF8(s, "\uFFFD"))
 	c.word.reset()
 	c.adopt()
 }
@@ -117,27 +138,19 @@ func (c *Composer) SetText(s string) {
 // Reset empties the text.
 func (c *Composer) Reset() {
 	c.prefix = c.prefix[:0]
-	c.dirty = false
 	c.word.reset()
 }
 
 // Text returns the text to show: valid UTF-8 in normalization form C.
+// The word being typed needs no normalization against the text before it:
+// its first letter is an ASCII letter or đ, which never combines with
+// what precedes it.
 func (c *Composer) Text() string {
-	c.clean()
 	b := make([]byte, 0, len(c.prefix)+4*len(c.word.letters))
 	b = append(b, c.prefix...)
 	return string(c.word.appendTo(b, c.style))
 }
 
-// clean brings the prefix to normalization form C. The word never needs
-// it: its first letter is an ASCII letter or đ, which never combines with
-// what precedes it.
-func (c *Composer) clean() {
-	if c.dirty {
-		c.prefix = norm.NFC.Bytes(c.prefix)
-		c.dirty = false
-	}
-}
 
 // adopt takes the last word of the prefix back as the word being typed,
 // when composing it again gives it back unchanged.
@@ -145,7 +158,6 @@ func (c *Composer) adopt() {
 	if len(c.word.letters) != 0 {
 		return
 	}
-	c.clean()
 	var rev [maxAdopt + 1]letter
 	var tn tone
 	n, end := 0, len(c.prefix)
