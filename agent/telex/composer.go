@@ -151,7 +151,6 @@ func (c *Composer) Text() string {
 	return string(c.word.appendTo(b, c.style))
 }
 
-
 // adopt takes the last word of the prefix back as the word being typed,
 // when composing it again gives it back unchanged.
 func (c *Composer) adopt() {
