@@ -146,9 +146,13 @@ func (c *Composer) Reset() {
 // its first letter is an ASCII letter or đ, which never combines with
 // what precedes it.
 func (c *Composer) Text() string {
-	b := make([]byte, 0, len(c.prefix)+4*len(c.word.letters))
-	b = append(b, c.prefix...)
-	return string(c.word.appendTo(b, c.style))
+	var buf [4 * maxWord]byte
+	w := c.word.appendTo(buf[:0], c.style)
+	var sb strings.Builder
+	sb.Grow(len(c.prefix) + len(w))
+	sb.Write(c.prefix)
+	sb.Write(w)
+	return sb.String()
 }
 
 // adopt takes the last word of the prefix back as the word being typed,

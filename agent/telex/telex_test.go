@@ -392,3 +392,37 @@ func FuzzConvert(f *testing.F) {
 		}
 	})
 }
+
+// TestEveryVietnameseLetterIsOneRune: each of the 146 Vietnamese letters
+// the keys can make (12 vowels with 6 tones and đ, in both cases) has its
+// precomposed rune, so no mark or tone is ever dropped.
+func TestEveryVietnameseLetterIsOneRune(t *testing.T) {
+	vowels := []struct {
+		base byte
+		mark mark
+	}{{'a', markNone}, {'a', markBreve}, {'a', markHat}, {'e', markNone}, {'e', markHat},
+		{'i', markNone}, {'o', markNone}, {'o', markHat}, {'o', markHorn},
+		{'u', markNone}, {'u', markHorn}, {'y', markNone}}
+	seen := map[rune]bool{}
+	for _, v := range vowels {
+		for tn := toneNone; tn <= toneDot; tn++ {
+			for up := range 2 {
+				r := precomposed[v.base-'a'][v.mark][tn][up]
+				if r == 0 {
+					t.Errorf("no rune for %c with mark %d, tone %d, upper %d", v.base, v.mark, tn, up)
+				}
+				seen[r] = true
+			}
+		}
+	}
+	seen[precomposed['d'-'a'][markStroke][toneNone][0]] = true
+	seen[precomposed['d'-'a'][markStroke][toneNone][1]] = true
+	if len(seen) != 146 {
+		t.Errorf("%d distinct letters, want 146 (12 vowels × 6 tones × 2 cases + đ, Đ)", len(seen))
+	}
+	for _, r := range "ắẰẩỄộƠỜựỰỳỸđĐ" {
+		if !seen[r] {
+			t.Errorf("%c is missing", r)
+		}
+	}
+}

@@ -210,36 +210,60 @@ func (w *word) tonePos(style Style) int {
 	}
 }
 
-// appendTo appends the word in normalization form C.
+// appendTo appends the word in normalization form C: one precomposed
+// rune per letter.
 func (w *word) appendTo(dst []byte, style Style) []byte {
-	if len(w.letters) == 0 {
-		return dst
-	}
-	var buf [64]byte
-	nfd := buf[:0]
 	at := w.tonePos(style)
 	for i, l := range w.letters {
-		b := rune(l.base)
-		if l.upper {
-			b -= 'a' - 'A'
+		t := toneNone
+		if i == at {
+			t = w.tone
 		}
-		m := w.shownMark(i)
-		if m == markStroke {
-			b = 'đ'
-			if l.upper {
-				b = 'Đ'
+		up := 0
+		if l.upper {
+			up = 1
+		}
+		r := precomposed[l.base-'a'][w.shownMark(i)][t][up]
+		if r == 0 { // a mark the keys never put on this letter
+			r = precomposed[l.base-'a'][markNone][toneNone][up]
+		}
+		dst = utf8.AppendRune(dst, r)
+	}
+	return dst
+}
+
+// precomposed[letter-'a'][mark][tone][upper] is the letter with its mark
+// and tone as one rune in NFC, or 0 where Unicode has no such letter.
+var precomposed = func() (t [26][markStroke + 1][toneDot + 1][2]rune) {
+	for b := 'a'; b <= 'z'; b++ {
+		for m := markNone; m <= markStroke; m++ {
+			for tn := toneNone; tn <= toneDot; tn++ {
+				for up := range 2 {
+					base := b
+					if up == 1 {
+						base -= 'a' - 'A'
+					}
+					nfd := []rune{base}
+					switch {
+					case m == markStroke && b == 'd' && tn == toneNone:
+						nfd = []rune{[]rune("đĐ")[up]}
+					case m == markStroke:
+						continue
+					case m != markNone:
+						nfd = append(nfd, markRune[m])
+					}
+					if tn != toneNone {
+						nfd = append(nfd, toneRune[tn])
+					}
+					if r := []rune(norm.NFC.String(string(nfd))); len(r) == 1 {
+						t[b-'a'][m][tn][up] = r[0]
+					}
+				}
 			}
 		}
-		nfd = utf8.AppendRune(nfd, b)
-		if m == markHat || m == markBreve || m == markHorn {
-			nfd = utf8.AppendRune(nfd, markRune[m])
-		}
-		if i == at {
-			nfd = utf8.AppendRune(nfd, toneRune[w.tone])
-		}
 	}
-	return norm.NFC.Append(dst, nfd...)
-}
+	return t
+}()
 
 // keyBit is the bit of key k in word.raw.
 func keyBit(k byte) uint32 { return 1 << (k - 'a') }
@@ -341,7 +365,8 @@ func (w *word) horn(upper bool) bool {
 	if !syl.valid {
 		return false
 	}
-	targets := w.hornTargets(syl)
+	var buf [2]int
+	targets := w.hornTargets(syl, &buf)
 	if len(targets) == 0 {
 		return false
 	}
@@ -386,27 +411,31 @@ func hornMark(b byte) mark {
 
 // hornTargets are the letters a w marks: both of "uo", else the u of "ua"
 // (ưa), else the last a (ă), else the last o (ơ), else the first u (ư).
-func (w *word) hornTargets(syl syllable) []int {
+func (w *word) hornTargets(syl syllable, buf *[2]int) []int {
 	ls := w.letters[syl.start:syl.end]
 	s := syl.start
 	for i := 0; i+1 < len(ls); i++ {
 		if ls[i].base == 'u' && ls[i+1].base == 'o' {
-			return []int{s + i, s + i + 1}
+			buf[0], buf[1] = s+i, s+i+1
+			return buf[:2]
 		}
 	}
 	if len(ls) == 2 && ls[0].base == 'u' && ls[1].base == 'a' && ls[1].mark == markNone {
-		return []int{s}
+		buf[0] = s
+		return buf[:1]
 	}
 	for _, b := range []byte{'a', 'o'} {
 		for i := len(ls) - 1; i >= 0; i-- {
 			if ls[i].base == b {
-				return []int{s + i}
+				buf[0] = s + i
+				return buf[:1]
 			}
 		}
 	}
 	for i := range ls {
 		if ls[i].base == 'u' {
-			return []int{s + i}
+			buf[0] = s + i
+			return buf[:1]
 		}
 	}
 	return nil
