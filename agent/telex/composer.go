@@ -126,9 +126,11 @@ func (c *Composer) backspace() {
 
 // SetText replaces the text, as when the entry was changed by other means
 // than keys. Its last word is taken back for editing when it is one the
-// Composer could have typed (in either style), so typing on after
-// SetText("Viet") with j gives "Việt"; otherwise the next letter starts
-// a new word. Invalid UTF-8 in s becomes U+FFFD.
+// Composer could have typed in its style, so typing on after
+// SetText("Viêt") with j gives "Việt"; otherwise (café, or hoà to a
+// StyleClassic Composer) the next letter starts a new word. The text
+// itself is kept as given, but for invalid UTF-8, which becomes U+FFFD,
+// and normalization to NFC.
 func (c *Composer) SetText(s string) {
 	c.prefix = norm.NFC.AppendString(c.prefix[:0], strings.ToValidUTF8(s, "\uFFFD"))
 	c.word.reset()
@@ -189,9 +191,8 @@ func (c *Composer) adopt() {
 	}
 	run := c.prefix[end:]
 	var buf [4 * maxAdopt]byte
-	if string(w.appendTo(buf[:0], c.style)) != string(run) &&
-		string(w.appendTo(buf[:0], c.style^1)) != string(run) {
-		return
+	if string(w.appendTo(buf[:0], c.style)) != string(run) {
+		return // so that SetText never changes the text it is given
 	}
 	c.prefix = c.prefix[:end]
 	c.word.letters = append(c.word.letters[:0], w.letters...)

@@ -175,6 +175,10 @@ func TestConvertKeys(t *testing.T) {
 		{"dduocwj", "được", ""},
 		{"hoacwj", "hoặc", ""},
 		{"dad", "đa", ""},
+		{"caya", "cây", ""},
+		{"tuooir", "tuổi", ""},
+		{"ngoeoj", "ngoẹo", ""},
+		{"khuayas", "khuấy", ""},
 		// uơ where nothing follows, ươ once something does.
 		{"thuowr", "thuở", ""},
 		{"huow", "huơ", ""},
@@ -303,8 +307,8 @@ func TestSetTextTakesLastWordBack(t *testing.T) {
 		{StyleClassic, "Nguyên", "x", "Nguyễn", "marked word takes a tone"},
 		{StyleClassic, "Họ và tên: Nguyên", "x", "Họ và tên: Nguyễn", "only the last word"},
 		{StyleClassic, "Việt", "j", "Viêtj", "repeated tone undoes it"},
-		{StyleClassic, "hoà", "n", "hoàn", "a word in the other style is taken back"},
-		{StyleClassic, "hoà", "s", "hóa", "and shown in the Composer's style"},
+		{StyleModern, "hoà", "s", "hoá", "a word in the Composer's style is taken back"},
+		{StyleClassic, "hoà", "s", "hoàs", "a word in the other style is left alone"},
 		{StyleClassic, "café", "s", "cafés", "a word the Composer would not type is left alone"},
 		{StyleClassic, "số ", "a", "số a", "after a space a new word starts"},
 		{StyleClassic, "e\u0301", "x", "ẽ", "text not in NFC is normalized first"},
@@ -362,10 +366,11 @@ func TestOutputIsNFC(t *testing.T) {
 	}
 }
 
-// FuzzConvert: Convert never panics, returns valid UTF-8 in NFC, and the
-// text it returns survives SetText unchanged.
+// FuzzConvert: Convert never panics, returns valid UTF-8 in NFC, the
+// text it returns survives SetText unchanged, and Backspace takes it
+// apart one rune at a time.
 func FuzzConvert(f *testing.F) {
-	for _, s := range []string{"vieetj", "Nguyeenx Thij Huwowngf", "thuowr\b", "aaa ass ww ddd",
+	for _, s := range []string{"vieetj", "Nguyeenx Thij Huwowngf", "thuowr\b", "aaa ass ww ddd", "\u00d5A",
 		"DDawks Lawks", "\u0301a", "\xff", "uouwoaw\b\b\bzzz", "giuwax quys gifn"} {
 		f.Add(s, false)
 		f.Add(s, true)
@@ -387,6 +392,15 @@ func FuzzConvert(f *testing.F) {
 		if again := c.Text(); again != got {
 			t.Fatalf("SetText(%q) then Text() = %q", got, again)
 		}
+		// Backspace removes one rune at a time down to nothing.
+		n := utf8.RuneCountInString(got)
+		for i := n - 1; i >= 0; i-- {
+			text := c.Backspace()
+			if utf8.RuneCountInString(text) != i || !norm.NFC.IsNormalString(text) {
+				t.Fatalf("SetText(%q), %d backspaces: %q, want %d runes in NFC", got, n-i, text, i)
+			}
+		}
+		c.SetText(got)
 		if after := c.Key(' '); after != got+" " {
 			t.Fatalf("SetText(%q) then space = %q", got, after)
 		}

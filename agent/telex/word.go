@@ -329,7 +329,8 @@ func (w *word) setTone(t tone, k byte, upper bool) bool {
 	return true
 }
 
-// hat applies a, e or o: the circumflex on the last such vowel.
+// hat applies a, e or o: the circumflex on the last such vowel of the
+// vowel group, with at most i, u and y after it.
 func (w *word) hat(k byte, upper bool) bool {
 	syl := w.parse()
 	if !syl.valid {
@@ -338,6 +339,11 @@ func (w *word) hat(k byte, upper bool) bool {
 	for i := syl.end - 1; i >= syl.start; i-- {
 		l := &w.letters[i]
 		if l.base != k {
+			if l.base == 'a' || l.base == 'e' || l.base == 'o' {
+				// Only i, u and y follow a circumflexed vowel (câu, cây,
+				// tuổi): the o of ngoeo is a letter, not a mark.
+				return false
+			}
 			continue
 		}
 		if l.mark == markHat {
