@@ -23,7 +23,9 @@
 //     word (vieejt and vieetj both give việt), and a new tone key replaces
 //     the old tone.
 //   - Marks may also come after the final consonant (tienges → tiếng,
-//     duocwj → được).
+//     duocwj → được) or after the i, u or y of the vowel group (caya →
+//     cây), but a circumflex key after another a, e or o is a letter
+//     (ngoeoj → ngoẹo).
 //   - Repeating a key undoes what it did and types the key itself:
 //     aaa → aa, ass → as, uww → uw, ddd → dd. For the rest of the word that
 //     key is then a plain letter (asss → ass), so a word that needs the
@@ -37,6 +39,10 @@
 //     a Vietnamese word always acts.
 //   - Case is kept per letter: DDa → Đa, Vieetj → Việt, VIEETJ → VIỆT.
 //
+// Like every Telex input method it changes words such as "hoanganh" in an
+// e-mail address (hoâng…): a UI uses it on name, address and free-text
+// fields, not on e-mail, telephone or ID-number fields.
+//
 // The tone goes on the vowel that carries a mark (ê, ơ, â, ă, ô, ư; on ơ
 // in ươ), else on the only vowel, else on the last vowel when a final
 // consonant follows (hoàng, huýt), else on the middle of three vowels
@@ -47,9 +53,11 @@
 //
 // # Style
 //
-// StyleClassic (the zero value, the default) writes hòa, khỏe, thủy;
-// StyleModern writes hoà, khoẻ, thuỷ, as the Ministry of Education's
-// spelling rules for school books do. The default is classic because the
+// StyleClassic (the zero value, the default; the "old" placement) writes
+// hòa, khỏe, thủy; StyleModern (the "new" placement) writes hoà, khoẻ,
+// thuỷ, as the Ministry of Education's spelling rules for school books
+// do. Both put the tone on the last vowel before a final consonant
+// (hoàn, huýt) and after qu (quý). The default is classic because the
 // records a kiosk's text is compared with are: the official names of
 // administrative units (Thanh Hóa, Khánh Hòa, Hòa Bình, as printed on ID
 // cards and in agent/identity's province list) and the procedure texts of

@@ -230,6 +230,9 @@ func TestConvertKeys(t *testing.T) {
 		{"Facebook", "Facebook", ""},
 		{"email", "email", ""},
 		{"fax", "fax", ""},
+		// Words that can be Vietnamese change, as in every Telex input
+		// method: the reason doc.go keeps it off e-mail fields.
+		{"hoanganh@gmail.com", "hoângnh@gmail.com", ""},
 		// Non-letters end the word and stay as typed.
 		{"Vieetj Nam.", "Việt Nam.", ""},
 		{"soos 12, ddwowngf 3/4", "số 12, đường 3/4", ""},
