@@ -2,6 +2,7 @@ package telex
 
 import (
 	"bufio"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -441,5 +442,31 @@ func TestEveryVietnameseLetterIsOneRune(t *testing.T) {
 		if !seen[r] {
 			t.Errorf("%c is missing", r)
 		}
+	}
+}
+
+// TestParseStyle: a configuration names the style; a wrong name is an
+// error that names it and the names allowed.
+func TestParseStyle(t *testing.T) {
+	for _, s := range []Style{StyleClassic, StyleModern} {
+		text, err := s.MarshalText()
+		if err != nil {
+			t.Fatalf("MarshalText(%v): %v", s, err)
+		}
+		var back Style
+		if err := back.UnmarshalText(text); err != nil || back != s {
+			t.Errorf("UnmarshalText(%q) = %v, %v; want %v", text, back, err, s)
+		}
+	}
+	var s Style = StyleModern
+	err := s.UnmarshalText([]byte("new"))
+	if !errors.Is(err, ErrUnknownStyle) {
+		t.Fatalf("UnmarshalText(new) = %v, want ErrUnknownStyle", err)
+	}
+	if !strings.Contains(err.Error(), `"new"`) || !strings.Contains(err.Error(), `"classic"`) {
+		t.Errorf("error %q does not name the wrong value and the right ones", err)
+	}
+	if s != StyleModern {
+		t.Errorf("a failed UnmarshalText changed the style to %v", s)
 	}
 }

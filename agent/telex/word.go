@@ -6,26 +6,6 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Style is where the tone goes in the vowel pairs "oa", "oe" and "uy"
-// when no consonant follows them.
-type Style uint8
-
-const (
-	// StyleClassic puts the tone on the first vowel: hòa, khỏe, thủy.
-	// It is the zero value and the default.
-	StyleClassic Style = iota
-	// StyleModern puts it on the second: hoà, khoẻ, thuỷ.
-	StyleModern
-)
-
-// String names the style as in a configuration file.
-func (s Style) String() string {
-	if s == StyleModern {
-		return "modern"
-	}
-	return "classic"
-}
-
 // mark is the diacritic that makes a letter of its own (â, ă, ê, ô, ơ,
 // ư, đ), as opposed to the tone.
 type mark uint8
@@ -112,7 +92,7 @@ func (w *word) parse() syllable {
 	}
 	if i < n-1 && isVowel(ls[i+1].base) &&
 		((i == 1 && ls[0].base == 'q' && ls[i].base == 'u') ||
-			(i == 1 && ls[0].base == 'g' && ls[0].mark == markNone && ls[i].base == 'i')) {
+			(i == 1 && ls[0].base == 'g' && ls[i].base == 'i')) {
 		i++
 	}
 	j := i
