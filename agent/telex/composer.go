@@ -100,7 +100,7 @@ func (c *Composer) commit() {
 // Backspace deletes the last letter shown and returns the new text. A
 // tone goes with the letter that carried it (việt → việ, hoàn → hoà in
 // StyleModern, but hoà → ho). After deleting the space or punctuation
-// that ended a word, that word can be edited again (Viet, space,
+// that ended a word, that word can be edited again (Vieet, space,
 // Backspace, j → Việt).
 func (c *Composer) Backspace() string {
 	c.backspace()
