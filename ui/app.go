@@ -42,6 +42,8 @@ type Options struct {
 	Now func() time.Time
 	// IdleTimeout wipes an abandoned session; 0: DefaultIdleTimeout.
 	IdleTimeout time.Duration
+	// Tick is when the idle timeout is checked; nil: every second.
+	Tick <-chan time.Time
 	// Tokens are the theme's sizes and colours; nil: DefaultTokens().
 	Tokens *Tokens
 	Logger *slog.Logger
@@ -71,11 +73,15 @@ type UI struct {
 	scanLine  *widget.Label // the scan's progress on the evidence screen
 	problems  map[string]string
 
-	ctx    context.Context
-	cancel context.CancelFunc
+	ctx     context.Context
+	cancel  context.CancelFunc
 	wg      sync.WaitGroup // the goroutines New starts
 	pending sync.WaitGroup // slow work: scans, printing, tracking
 	digits  []func()       // digit keys 1-9 press these on the screen shown
+
+	fromReview bool             // the form and evidence screens return to the review
+	ev         evidenceState    // the evidence screen's scans
+	submitted  *kiosk.Submitted // the application just submitted, on the receipt
 }
 
 // New makes the kiosk window (not shown yet) with the theme, starts
@@ -141,14 +147,18 @@ func New(a fyne.App, svc *kiosk.Service, hub *status.Hub, opts Options) *UI {
 		})
 	}
 	u.goBackground(func(ctx context.Context) {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
+		tick := opts.Tick
+		if tick == nil {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			tick = t.C
+		}
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-t.C:
-				fyne.Do(u.checkIdle)
+			case <-tick:
+				fyne.DoAndWait(u.checkIdle)
 			}
 		}
 	})
@@ -253,7 +263,8 @@ func (u *UI) reset() {
 	if u.ss != nil {
 		u.ss.Wipe()
 	}
-	u.ss, u.card = nil, nil
+	u.ss, u.card, u.submitted, u.fromReview = nil, nil, nil, false
+	u.ev = evidenceState{}
 	u.lang = "vi"
 	u.showAttract()
 }

@@ -16,9 +16,9 @@ import (
 // evidenceState is what the evidence screen remembers between scans: the
 // document being scanned, and the pages a jam left, not yet kept.
 type evidenceState struct {
-	scanning string                // the evidence key being scanned, "" when none
-	stopped  map[string]kiosk.Doc   // pages scanned before a jam, by evidence key
-	problem  map[string]i18n.Text   // what stopped the last scan, by evidence key
+	scanning string               // the evidence key being scanned, "" when none
+	stopped  map[string]kiosk.Doc // pages scanned before a jam, by evidence key
+	problem  map[string]i18n.Text // what stopped the last scan, by evidence key
 }
 
 // showEvidence lists the procedure's documents: scan each required one

@@ -65,6 +65,11 @@ func (u *UI) showSection(i int) {
 				u.touch()
 				if err := u.ss.Set(f.Key, v); err != nil {
 					fw.SetErrors(map[string]string{"": u.problemText(err).In(u.lang)})
+					return
+				}
+				if f.Type == procedure.TypeChoice || f.Type == procedure.TypeDate {
+					// A tap answered it: go on to the next field to type.
+					u.focusAfter(fields, f.Key)
 				}
 			},
 		})
@@ -180,6 +185,25 @@ func firstEmpty(u *UI, fields []*widgets.Field, next fyne.Focusable) fyne.Focusa
 		}
 	}
 	return next
+}
+
+// focusAfter moves the focus to the first empty text field after key,
+// if there is one, so a citizen who tapped an answer can type the next.
+func (u *UI) focusAfter(fields []*widgets.Field, key string) {
+	after := false
+	for _, f := range fields {
+		if f.Key() == key {
+			after = true
+			continue
+		}
+		if !after {
+			continue
+		}
+		if e, ok := f.Focusable().(*widgets.Entry); ok && e.Text == "" {
+			u.win.Canvas().Focus(e)
+			return
+		}
+	}
 }
 
 // requesterSection is the index of the section the requester's card fills

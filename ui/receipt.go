@@ -2,16 +2,14 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	qrcode "github.com/skip2/go-qrcode"
-
-	"github.com/motcua/motcua/agent/i18n"
 )
 
 // showReceipt shows the receipt of the application just submitted (the
@@ -30,7 +28,7 @@ func (u *UI) showReceipt() {
 	}
 	num := widget.NewLabel(number)
 	num.TextStyle.Bold = true
-	num.SizeName = "subHeadingText"
+	num.SizeName = theme.SizeNameSubHeadingText
 	ids["number"] = num
 	body.Add(num)
 	body.Add(wrapped(r.Procedure))
@@ -129,8 +127,3 @@ func qrImage(s string) *canvas.Image {
 	img.SetMinSize(fyne.NewSize(220, 220))
 	return img
 }
-
-// textOf makes a Text of one string (already in the citizen's language).
-func textOf(s, _ string) i18n.Text { return i18n.T(s, s) }
-
-var _ = fmt.Sprintf

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/procedure"
 )
 
@@ -105,7 +106,8 @@ func (u *UI) submit() {
 		var errs procedure.Errors
 		if errors.As(err, &errs) {
 			u.showReview()
-			u.flash(textOf(u.t("Hồ sơ chưa đầy đủ:\n", "The application is not complete:\n")+u.problemLines(errs), u.lang))
+			msg := u.t("Hồ sơ chưa đầy đủ:\n", "The application is not complete:\n") + u.problemLines(errs)
+			u.flash(i18n.T(msg, msg))
 			return
 		}
 		u.flash(u.problemText(err))

@@ -120,7 +120,7 @@ func (e *choiceEditor) focusable() fyne.Focusable {
 	}
 	return e.c.tiles[0]
 }
-func (e *choiceEditor) setValue(v any)                   { s, _ := v.(string); e.c.set(s) }
+func (e *choiceEditor) setValue(v any)                  { s, _ := v.(string); e.c.set(s) }
 func (e *choiceEditor) setPartErrors(map[string]string) {}
 
 // ChoicesOf returns the buttons of a Choice field's widget, nil for other

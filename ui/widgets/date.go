@@ -177,7 +177,7 @@ func (e *dateEditor) focusable() fyne.Focusable {
 	}
 	return e.d.days[day-1]
 }
-func (e *dateEditor) setValue(v any)                   { s, _ := v.(string); e.d.setValue(s) }
+func (e *dateEditor) setValue(v any)                  { s, _ := v.(string); e.d.setValue(s) }
 func (e *dateEditor) setPartErrors(map[string]string) {}
 
 // DateOf returns the picker of a Date field's widget, nil for other fields.

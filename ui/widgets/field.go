@@ -48,6 +48,7 @@ type Field struct {
 	errs    *widget.Label
 	card    *widget.Label
 	editor  editor
+	chips   []*Tile
 }
 
 // editor is the part of a field that holds the value.
@@ -99,9 +100,11 @@ func NewField(cfg Config) *Field {
 	}
 	objs = append(objs, f.editor.object())
 	if cfg.Field.Type != procedure.TypePerson && len(cfg.Suggestions) > 0 {
-		objs = append(objs, suggestionChips(cfg, func(s Suggestion) {
+		box, chips := suggestionChips(cfg, func(s Suggestion) {
 			f.applySuggestion(s)
-		}))
+		})
+		f.chips = chips
+		objs = append(objs, box)
 	}
 	objs = append(objs, f.errs)
 	f.content = container.NewVBox(objs...)
@@ -170,16 +173,48 @@ func tr(lang, vi, en string) string {
 	return vi
 }
 
-func suggestionChips(cfg Config, take func(Suggestion)) fyne.CanvasObject {
+func suggestionChips(cfg Config, take func(Suggestion)) (fyne.CanvasObject, []*Tile) {
 	box := container.NewHBox()
+	var chips []*Tile
 	for _, s := range cfg.Suggestions {
 		chip := NewTile(s.Label, func() { take(s) })
 		chip.Importance = widget.LowImportance
-		chip.Icon = nil
 		chip.OnKey = cfg.OnKey
 		box.Add(chip)
+		chips = append(chips, chip)
 	}
-	return container.NewHScroll(box)
+	return container.NewHScroll(box), chips
+}
+
+// Suggestion returns the chip offering the suggestion with the given
+// label, nil when there is none.
+func (f *Field) Suggestion(label string) *Tile {
+	for _, c := range f.chips {
+		if c.Text == label {
+			return c
+		}
+	}
+	return nil
+}
+
+// Suggestions are the labels of the chips offered.
+func (f *Field) Suggestions() []string {
+	var out []string
+	for _, c := range f.chips {
+		out = append(out, c.Text)
+	}
+	return out
+}
+
+// Text is the field's text, for the fields typed as text; "" for others.
+func (f *Field) Text() string {
+	switch e := f.editor.(type) {
+	case *textEditor:
+		return e.entry.Text
+	case *yearEditor:
+		return e.entry.Text
+	}
+	return ""
 }
 
 // textEditor edits the field types typed as text.
@@ -191,8 +226,6 @@ func newTextEditor(cfg Config, change func(any)) *textEditor {
 	e := NewEntry()
 	e.OnKey = cfg.OnKey
 	switch cfg.Field.Type {
-	case procedure.TypeAddress:
-		e.Wrapping = fyne.TextWrapWord
 	case procedure.TypePhone:
 		e.SetPlaceHolder("09xx xxx xxx")
 	case procedure.TypeCitizenID:
@@ -207,8 +240,8 @@ func newTextEditor(cfg Config, change func(any)) *textEditor {
 	return &textEditor{entry: e}
 }
 
-func (t *textEditor) object() fyne.CanvasObject   { return t.entry }
-func (t *textEditor) focusable() fyne.Focusable   { return t.entry }
+func (t *textEditor) object() fyne.CanvasObject       { return t.entry }
+func (t *textEditor) focusable() fyne.Focusable       { return t.entry }
 func (t *textEditor) setPartErrors(map[string]string) {}
 func (t *textEditor) setValue(v any) {
 	s, _ := v.(string)

@@ -72,7 +72,7 @@ func newPersonEditor(cfg Config, report func(any)) *personEditor {
 	p.change.OnKey = cfg.OnKey
 	var chips fyne.CanvasObject = container.NewHBox()
 	if len(cfg.Suggestions) > 0 {
-		chips = suggestionChips(cfg, func(s Suggestion) {
+		chips, _ = suggestionChips(cfg, func(s Suggestion) {
 			if v, ok := s.Value.(procedure.PersonValue); ok {
 				p.setValue(v)
 				p.report(v)
