@@ -31,6 +31,9 @@ import (
 // key before it wipes the session and goes back to the attract screen.
 const DefaultIdleTimeout = 2 * time.Minute
 
+// vietnam is the kiosk's time zone, for the times citizens read.
+var vietnam = time.FixedZone("ICT", 7*3600)
+
 // Options configure the UI. Every field may be left zero.
 type Options struct {
 	// Cards delivers the card reader's frames (devices/cardreader's Run
@@ -47,6 +50,11 @@ type Options struct {
 	// Tokens are the theme's sizes and colours; nil: DefaultTokens().
 	Tokens *Tokens
 	Logger *slog.Logger
+
+	// post runs f on the Fyne goroutine; nil: fyne.Do. Tests queue the
+	// calls and run them on the test's goroutine, since the test driver's
+	// fyne.Do runs f at once on the caller's.
+	post func(f func())
 }
 
 // UI is the kiosk's window and the screen shown in it.
@@ -91,6 +99,9 @@ func New(a fyne.App, svc *kiosk.Service, hub *status.Hub, opts Options) *UI {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.post == nil {
+		opts.post = fyne.Do
+	}
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = DefaultIdleTimeout
 	}
@@ -126,7 +137,7 @@ func New(a fyne.App, svc *kiosk.Service, hub *status.Hub, opts Options) *UI {
 					if !ok {
 						return
 					}
-					fyne.Do(func() { u.status(ev) })
+					opts.post(func() { u.status(ev) })
 				}
 			}
 		})
@@ -141,7 +152,7 @@ func New(a fyne.App, svc *kiosk.Service, hub *status.Hub, opts Options) *UI {
 					if !ok {
 						return
 					}
-					fyne.Do(func() { u.Frame(ev) })
+					opts.post(func() { u.Frame(ev) })
 				}
 			}
 		})
@@ -158,7 +169,7 @@ func New(a fyne.App, svc *kiosk.Service, hub *status.Hub, opts Options) *UI {
 			case <-ctx.Done():
 				return
 			case <-tick:
-				fyne.DoAndWait(u.checkIdle)
+				opts.post(u.checkIdle)
 			}
 		}
 	})
@@ -377,7 +388,7 @@ func (u *UI) work(slow func(ctx context.Context) error, done func(error)) {
 	go func() {
 		defer u.pending.Done()
 		err := slow(u.ctx)
-		fyne.DoAndWait(func() { done(err) })
+		u.opts.post(func() { done(err) })
 	}()
 }
 
