@@ -118,14 +118,19 @@ type kioskRig struct {
 // uiQueue holds what the UI's goroutines post for the Fyne goroutine, and
 // runs it on the test's goroutine.
 type uiQueue struct {
-	mu sync.Mutex
-	fs []func()
+	mu     sync.Mutex
+	fs     []func()
+	posted chan struct{} // receives when something is posted
 }
 
 func (q *uiQueue) post(f func()) {
 	q.mu.Lock()
 	q.fs = append(q.fs, f)
 	q.mu.Unlock()
+	select {
+	case q.posted <- struct{}{}:
+	default:
+	}
 }
 
 // run runs what was posted, and reports whether there was anything.
@@ -165,7 +170,7 @@ func newRig(t *testing.T, configure ...func(*kiosk.Config)) *kioskRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &kioskRig{st: st, scanner: &pagedScanner{t: t, pages: 2}, printer: &paperPrinter{}, hub: status.NewHub(), clock: &clock, tick: make(chan time.Time), queue: &uiQueue{}}
+	r := &kioskRig{st: st, scanner: &pagedScanner{t: t, pages: 2}, printer: &paperPrinter{}, hub: status.NewHub(), clock: &clock, tick: make(chan time.Time), queue: &uiQueue{posted: make(chan struct{}, 1)}}
 	cfg := kiosk.Config{Store: st, Catalog: cat, Scanner: r.scanner, Printer: r.printer, Status: r.hub,
 		Now: func() time.Time { return clock }, Actor: "kiosk",
 		TrackURL: func(fileCode, key string) string {

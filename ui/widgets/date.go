@@ -27,6 +27,7 @@ type DatePicker struct {
 	month    *widget.Label
 	picked   *widget.Label
 	days     []*Tile
+	steps    []*Tile // year −, year +, month −, month +
 	grid     *fyne.Container
 	content  *fyne.Container
 	onKey    KeyFunc
@@ -57,6 +58,7 @@ func NewDatePicker(lang string, rule procedure.DateRule, today identity.Date, va
 	for _, t := range tiles {
 		t.OnKey = onKey
 	}
+	d.steps = tiles
 	d.grid = container.NewGridWithColumns(7)
 	for day := 1; day <= 31; day++ {
 		t := NewTile(strconv.Itoa(day), func() { d.Pick(day) })
