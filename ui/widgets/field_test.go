@@ -51,7 +51,7 @@ func TestFieldWidgetPerType(t *testing.T) {
 			if !d.Day(29).Disabled() {
 				t.Error("a future-only date lets the 29th, yesterday, be picked")
 			}
-			test.Tap(d.Day(29)) // disabled: reports nothing
+			test.Tap(d.Day(29))  // disabled: reports nothing
 			test.Tap(d.steps[3]) // the month after
 			test.Tap(d.Day(3))
 		}, "2026-12-03"},
