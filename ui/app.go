@@ -284,7 +284,7 @@ func (u *UI) reset() {
 func (u *UI) key(ev *fyne.KeyEvent) {
 	u.touch()
 	switch ev.Name {
-	case fyne.KeyEscape, fyne.KeyBackspace:
+	case fyne.KeyEscape:
 		if u.back != nil {
 			u.back()
 		}
