@@ -86,6 +86,24 @@ func typeIn(s string) func(*testing.T, *Field) {
 	}
 }
 
+// TestDateYearTyped types a year in a date picker: its months show, and
+// a day tapped there is the date.
+func TestDateYearTyped(t *testing.T) {
+	test.NewTempApp(t)
+	var got any
+	f := NewField(Config{Field: &procedure.Field{Key: "d", Type: procedure.TypeDate, DateRule: procedure.PastOnly}, Today: today,
+		OnChange: func(v any) { got = v }})
+	test.NewTempWindow(t, f)
+	d := f.DateOf()
+	d.year.SetText("")
+	test.Type(d.year, "1962")
+	test.Tap(d.steps[2]) // the month before: October
+	test.Tap(d.Day(31))
+	if got != "1962-10-31" {
+		t.Errorf("date %v, want 1962-10-31", got)
+	}
+}
+
 // TestYearSteps steps a year up and down from the one typed.
 func TestYearSteps(t *testing.T) {
 	test.NewTempApp(t)
