@@ -23,7 +23,7 @@ type DatePicker struct {
 	today    identity.Date
 	shown    identity.Date // the month shown (day 1)
 	value    identity.Date // zero: none
-	year     *Entry // the year shown: stepped, or typed
+	year     *Entry        // the year shown: stepped, or typed
 	month    *widget.Label
 	picked   *widget.Label
 	days     []*Tile
