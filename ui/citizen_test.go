@@ -49,7 +49,7 @@ const cardDung = "092190005678||Phạm Thị Dung|09071990|Nữ|Ấp Thới Bìn
 // of (grey JPEG pages, through devices/scanner's PDF writer), then stops
 // with jam when it is set.
 type pagedScanner struct {
-	t     *testing.T
+	t     testing.TB
 	pages int
 	jam   error
 	calls int
@@ -156,7 +156,7 @@ func (r *kioskRig) settle() {
 	}
 }
 
-func newRig(t *testing.T, configure ...func(*kiosk.Config)) *kioskRig {
+func newRig(t testing.TB, configure ...func(*kiosk.Config)) *kioskRig {
 	t.Helper()
 	ctx := context.Background()
 	a := test.NewTempApp(t)
@@ -193,7 +193,7 @@ func newRig(t *testing.T, configure ...func(*kiosk.Config)) *kioskRig {
 // citizen drives the screens as a citizen does, counting every tap and
 // every typed character.
 type citizen struct {
-	t     *testing.T
+	t     testing.TB
 	r     *kioskRig
 	u     *UI
 	taps  int
@@ -282,7 +282,7 @@ func (c *citizen) day(key string, day int) {
 	c.tapObj(c.field(key).DateOf().Day(day), key+" day")
 }
 
-func cardEvent(t *testing.T, payload string) device.CardEvent {
+func cardEvent(t testing.TB, payload string) device.CardEvent {
 	t.Helper()
 	c, err := identity.ParseCard([]byte(payload))
 	if err != nil {
@@ -293,7 +293,7 @@ func cardEvent(t *testing.T, payload string) device.CardEvent {
 
 // registerBirth fills a birth registration up to the evidence screen: the
 // mother puts her card on the reader and registers her daughter.
-func registerBirth(t *testing.T, r *kioskRig, c *citizen) {
+func registerBirth(t testing.TB, r *kioskRig, c *citizen) {
 	t.Helper()
 	c.at("attract")
 	r.u.Frame(cardEvent(t, cardDung))
@@ -328,6 +328,35 @@ func registerBirth(t *testing.T, r *kioskRig, c *citizen) {
 	c.at("form:father")
 	c.tap("next")
 	c.at("evidence")
+}
+
+// finishBirth scans the birth certificate, submits, and finishes on the
+// receipt.
+func finishBirth(c *citizen) {
+	c.tap("scan:birth_certificate")
+	c.tap("next")
+	c.tap("submit")
+	c.at("receipt")
+	c.tap("done")
+	c.at("attract")
+}
+
+// BenchmarkCitizenBirthRegistration is the whole birth registration of
+// TestCitizenRegistersABirthAlone: its time on the headless driver, and
+// the citizen's taps and typed characters per registration.
+func BenchmarkCitizenBirthRegistration(b *testing.B) {
+	var taps, chars int
+	for b.Loop() {
+		b.StopTimer()
+		r := newRig(b)
+		c := &citizen{t: b, r: r, u: r.u}
+		b.StartTimer()
+		registerBirth(b, r, c)
+		finishBirth(c)
+		taps, chars = c.taps, c.chars
+	}
+	b.ReportMetric(float64(taps), "taps/op")
+	b.ReportMetric(float64(chars), "chars/op")
 }
 
 // TestCitizenRegistersABirthAlone walks a whole birth registration
