@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -77,9 +78,9 @@ type UI struct {
 	back      func()                       // Escape: nil on the attract screen
 	onCard    func(device.CardEvent) bool  // the screen's own use of a card frame
 	lastInput time.Time
-	banner    *widget.Label // a device or delivery problem, in plain words
-	scanLine  *widget.Label // the scan's progress on the evidence screen
-	problems  map[string]string
+	banner    *widget.Label        // a device or delivery problem, in plain words
+	scanLine  *widget.Label        // the scan's progress on the evidence screen
+	problems  map[string]i18n.Text // what the banner says, by source
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -114,7 +115,7 @@ func New(a fyne.App, svc *kiosk.Service, hub *status.Hub, opts Options) *UI {
 		log = slog.New(slog.DiscardHandler)
 	}
 	a.Settings().SetTheme(NewTheme(tokens))
-	u := &UI{app: a, svc: svc, hub: hub, opts: opts, log: log, lang: "vi", problems: map[string]string{}}
+	u := &UI{app: a, svc: svc, hub: hub, opts: opts, log: log, lang: "vi", problems: map[string]i18n.Text{}}
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	u.win = a.NewWindow("Một cửa")
 	u.win.Resize(fyne.NewSize(1280, 800))
@@ -227,7 +228,12 @@ func (u *UI) Frame(ev device.CardEvent) {
 	}
 	u.touch()
 	card := ev.Card
-	if u.name == "attract" {
+	switch u.name {
+	case "receipt", "track":
+		// The last citizen is done: this card is the next one's.
+		u.reset()
+		fallthrough
+	case "attract":
 		u.card = &card
 		u.showLanguage()
 		return
@@ -322,7 +328,7 @@ func (u *UI) problemText(err error) i18n.Text {
 
 // flash shows a message in the banner until the next screen.
 func (u *UI) flash(t i18n.Text) {
-	u.problems["flash"] = t.In(u.lang)
+	u.problems["flash"] = t
 	u.paintBanner()
 }
 
@@ -330,18 +336,10 @@ func (u *UI) flash(t i18n.Text) {
 func (u *UI) status(ev status.Event) {
 	switch e := ev.(type) {
 	case status.Device:
-		k := "device:" + e.Kind.String() + ":" + e.Name
-		u.problems[k] = ""
-		if !e.Problem.IsZero() {
-			u.problems[k] = e.Problem.In(u.lang)
-		}
+		u.problems["device:"+e.Kind.String()+":"+e.Name] = e.Problem
 	case status.Uplink:
-		u.problems["uplink"] = ""
-		if !e.Problem.IsZero() {
-			// Delivery is the kiosk's business, not the citizen's: say
-			// it once, plainly, and that nothing is lost.
-			u.problems["uplink"] = e.Problem.In(u.lang)
-		}
+		// The hub's sentence says plainly that nothing is lost.
+		u.problems["uplink"] = e.Problem
 	case status.ScanProgress:
 		switch {
 		case !e.Problem.IsZero():
@@ -358,15 +356,18 @@ func (u *UI) status(ev status.Event) {
 func (u *UI) paintBanner() {
 	var lines []string
 	for _, k := range []string{"flash", "uplink"} {
-		if s := u.problems[k]; s != "" {
-			lines = append(lines, s)
+		if t := u.problems[k]; !t.IsZero() {
+			lines = append(lines, t.In(u.lang))
 		}
 	}
-	for k, s := range u.problems {
-		if strings.HasPrefix(k, "device:") && s != "" {
-			lines = append(lines, s)
+	var devices []string
+	for k, t := range u.problems {
+		if strings.HasPrefix(k, "device:") && !t.IsZero() {
+			devices = append(devices, t.In(u.lang))
 		}
 	}
+	slices.Sort(devices)
+	lines = append(lines, devices...)
 	u.banner.SetText(strings.Join(lines, "\n"))
 	u.banner.Hidden = len(lines) == 0
 	u.banner.Refresh()

@@ -122,3 +122,42 @@ func TestLinkedProcedureStartsPrefilled(t *testing.T) {
 		t.Errorf("applicant_phone shows %q, want the phone given for the birth", got)
 	}
 }
+
+// TestBannerFollowsTheLanguage: a problem published before the citizen
+// chose English reads in English once they have.
+func TestBannerFollowsTheLanguage(t *testing.T) {
+	r := newRig(t)
+	c := &citizen{t: t, r: r, u: r.u}
+	lost := i18n.T("Mất kết nối với máy quét.", "The scanner is disconnected.")
+	r.published(t, status.Device{Kind: status.Scanner, Name: "test:0", Problem: lost})
+	if !strings.Contains(r.u.banner.Text, lost.VI) {
+		t.Fatalf("banner %q on the attract screen, want %q", r.u.banner.Text, lost.VI)
+	}
+	c.tap("start")
+	c.tap("lang:en")
+	if r.u.banner.Text != lost.EN {
+		t.Errorf("banner %q in English, want %q", r.u.banner.Text, lost.EN)
+	}
+}
+
+// TestCardOnTheReceiptStartsTheNextCitizen: the next citizen's card, put
+// on the reader while the last receipt is still shown, starts a new
+// session with it instead of changing the one just submitted.
+func TestCardOnTheReceiptStartsTheNextCitizen(t *testing.T) {
+	r := newRig(t)
+	c := &citizen{t: t, r: r, u: r.u}
+	registerBirth(t, r, c)
+	c.tap("scan:birth_certificate")
+	c.tap("next")
+	c.tap("submit")
+	c.at("receipt")
+	first := r.u.ss
+	r.u.Frame(cardEvent(t, "001095012345|012345678|Nguyễn Văn An|15081995|Nam|Số 12 ngõ 34 Láng Hạ, Phường Thành Công, Quận Ba Đình, Hà Nội|20042021"))
+	c.at("language")
+	if r.u.ss != nil || r.u.card == nil || r.u.card.Name != "Nguyễn Văn An" {
+		t.Errorf("after the next card: session %v, card %v; want no session yet and An's card", r.u.ss, r.u.card)
+	}
+	if first.Procedure() != nil {
+		t.Error("the previous citizen's session was not wiped")
+	}
+}
