@@ -3,7 +3,10 @@ package ui
 import (
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+
+	"github.com/motcua/motcua/ui/widgets"
 
 	"github.com/motcua/motcua/agent/kiosk"
 )
@@ -23,6 +26,7 @@ func TestScreensRender(t *testing.T) {
 	cv := r.u.Window().Canvas()
 	master := func(name string, image bool) {
 		t.Helper()
+		keyboardReaches(t, r.u)
 		test.AssertRendersToMarkup(t, "citizen/"+name+".xml", cv)
 		if image {
 			test.AssertRendersToImage(t, "citizen/"+name+".png", cv)
@@ -76,4 +80,54 @@ func TestScreensRenderInEnglish(t *testing.T) {
 	c.tap("proc:birth-registration")
 	c.tap("next")
 	test.AssertRendersToMarkup(t, "citizen/form-requester-errors-en.xml", r.u.Window().Canvas())
+}
+
+// keyboardReaches checks that the screen shown starts with the focus on
+// something and that Tab reaches every enabled, visible widget a citizen
+// can act on, so the screen works with a keyboard alone.
+func keyboardReaches(t *testing.T, u *UI) {
+	t.Helper()
+	cv := u.Window().Canvas()
+	if cv.Focused() == nil {
+		t.Errorf("screen %s: nothing has the focus", u.Screen())
+		return
+	}
+	want := map[fyne.Focusable]string{}
+	for id, o := range u.ids {
+		if fw, ok := o.(*widgets.Field); ok {
+			// A field: its editor, each choice, each suggestion.
+			want[fw.Focusable()] = id
+			if ch := fw.ChoicesOf(); ch != nil {
+				for _, v := range []string{"male", "female", "father", "mother"} {
+					if tl := ch.Tile(v); tl != nil {
+						want[tl] = id + "=" + v
+					}
+				}
+			}
+			for _, l := range fw.Suggestions() {
+				want[fw.Suggestion(l)] = id + " chip " + l
+			}
+			continue
+		}
+		f, ok := o.(fyne.Focusable)
+		if !ok || !o.Visible() {
+			continue
+		}
+		if d, ok := o.(fyne.Disableable); ok && d.Disabled() {
+			continue
+		}
+		want[f] = id
+	}
+	start := cv.Focused()
+	for range 400 {
+		delete(want, cv.Focused())
+		test.FocusNext(cv)
+		if cv.Focused() == start {
+			break
+		}
+	}
+	for _, id := range want {
+		t.Errorf("screen %s: Tab never reaches %s", u.Screen(), id)
+	}
+	cv.Focus(start)
 }
