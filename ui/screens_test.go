@@ -6,9 +6,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/motcua/motcua/ui/widgets"
-
 	"github.com/motcua/motcua/agent/kiosk"
+	"github.com/motcua/motcua/ui/widgets"
 )
 
 // TestScreensRender pins each main citizen screen's rendering as a markup
