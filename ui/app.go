@@ -84,9 +84,10 @@ type UI struct {
 
 	ctx     context.Context
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup // the goroutines New starts
-	pending sync.WaitGroup // slow work: scans, printing, tracking
-	digits  []func()       // digit keys 1-9 press these on the screen shown
+	wg      sync.WaitGroup    // the goroutines New starts
+	pending sync.WaitGroup    // slow work: scans, printing, tracking
+	digits  []func()          // digit keys 1-9 press these on the screen shown
+	scroll  *container.Scroll // the screen's body
 
 	fromReview bool             // the form and evidence screens return to the review
 	ev         evidenceState    // the evidence screen's scans
@@ -376,8 +377,21 @@ func (u *UI) paintBanner() {
 	slices.Sort(devices)
 	lines = append(lines, devices...)
 	u.banner.SetText(strings.Join(lines, "\n"))
-	u.banner.Hidden = len(lines) == 0
-	u.banner.Refresh()
+	// Show and Hide, not the Hidden field: the screen's layout must make
+	// room for the banner.
+	if len(lines) == 0 {
+		u.banner.Hide()
+	} else {
+		u.banner.Show()
+	}
+	u.relayout()
+}
+
+// relayout lays the window out again after something appeared or went.
+func (u *UI) relayout() {
+	if c := u.win.Content(); c != nil {
+		c.Refresh()
+	}
 }
 
 // goBackground runs f on a goroutine New's context governs.
@@ -427,10 +441,37 @@ func (u *UI) show(s screen, ids map[string]fyne.CanvasObject) {
 	if len(s.actions) > 0 {
 		bottom = container.NewGridWithColumns(len(s.actions), s.actions...)
 	}
-	u.win.SetContent(container.NewBorder(top, bottom, nil, nil, container.NewVScroll(container.NewPadded(s.body))))
+	u.scroll = container.NewVScroll(container.NewPadded(s.body))
+	u.win.SetContent(container.NewBorder(top, bottom, nil, nil, u.scroll))
 	if s.focus != nil {
 		u.win.Canvas().Focus(s.focus)
 	}
+}
+
+// reveal scrolls the screen's body so that o, which took the focus or
+// has a problem to show, is in view.
+func (u *UI) reveal(o fyne.CanvasObject) { u.scrollTo(o, false) }
+
+// scrollTo scrolls the screen's body to show o: its top when top is set,
+// else as little as brings it into view.
+func (u *UI) scrollTo(o fyne.CanvasObject, top bool) {
+	if u.scroll == nil || u.scroll.Content == nil {
+		return
+	}
+	d := fyne.CurrentApp().Driver()
+	y := d.AbsolutePositionForObject(o).Y - d.AbsolutePositionForObject(u.scroll.Content).Y
+	bottom := y + o.Size().Height
+	view := u.scroll.Size().Height
+	off := u.scroll.Offset.Y
+	switch {
+	case top || bottom-y > view || y < off:
+		off = y
+	case bottom > off+view:
+		off = bottom - view
+	default:
+		return
+	}
+	u.scroll.ScrollToOffset(fyne.NewPos(0, max(off, 0)))
 }
 
 // tile makes a large button that records input and runs f, registered as
@@ -443,7 +484,7 @@ func (u *UI) tile(ids map[string]fyne.CanvasObject, id, text string, primary boo
 	} else {
 		t = widgets.NewTile(text, run)
 	}
-	t.OnKey = u.key
+	t.OnKey, t.OnFocus = u.key, u.reveal
 	if id != "" {
 		ids[id] = t
 	}

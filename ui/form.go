@@ -61,6 +61,7 @@ func (u *UI) showSection(i int) {
 			FromCard:    u.ss.FromCard(f.Key),
 			Suggestions: u.suggestions(f),
 			OnKey:       u.key,
+			OnFocus:     u.reveal,
 			OnChange: func(v any) {
 				u.touch()
 				if err := u.ss.Set(f.Key, v); err != nil {
@@ -171,6 +172,7 @@ func (u *UI) showErrors(fields []*widgets.Field, errs procedure.Errors) {
 	}
 	if first != nil && first.Focusable() != nil {
 		u.win.Canvas().Focus(first.Focusable())
+		u.scrollTo(first, true)
 	}
 }
 

@@ -51,6 +51,7 @@ func (u *UI) showReceipt() {
 	body.Add(reprint)
 	print := func() {
 		reprint.Hide()
+		u.relayout()
 		printLine.Importance = widget.MediumImportance
 		printLine.SetText(u.t("Đang in biên nhận…", "Printing the receipt…"))
 		id := sub.App.ID
@@ -64,6 +65,7 @@ func (u *UI) showReceipt() {
 					"Hồ sơ của bạn đã được lưu. Hãy chụp ảnh màn hình này hoặc ghi lại số biên nhận.",
 					"Your application is saved. Take a photo of this screen or write the number down."))
 				reprint.Show()
+				u.relayout()
 				return
 			}
 			printLine.Importance = widget.SuccessImportance
