@@ -88,6 +88,7 @@ type UI struct {
 	pending sync.WaitGroup    // slow work: scans, printing, tracking
 	digits  []func()          // digit keys 1-9 press these on the screen shown
 	scroll  *container.Scroll // the screen's body
+	gen     int               // counts the screens shown, so late work finds its screen gone
 
 	fromReview bool             // the form and evidence screens return to the review
 	ev         evidenceState    // the evidence screen's scans
@@ -387,6 +388,23 @@ func (u *UI) paintBanner() {
 	u.relayout()
 }
 
+// focusLater gives f the focus once the input event being handled is
+// done, if the screen is still the one shown. A key that moves on (a
+// digit, Space) is followed by its character: moved at once, the focus
+// would take that character into the next screen's field.
+func (u *UI) focusLater(f fyne.Focusable) {
+	gen := u.gen
+	u.pending.Add(1)
+	go func() {
+		defer u.pending.Done()
+		u.opts.post(func() {
+			if u.gen == gen {
+				u.win.Canvas().Focus(f)
+			}
+		})
+	}()
+}
+
 // relayout lays the window out again after something appeared or went.
 func (u *UI) relayout() {
 	if c := u.win.Content(); c != nil {
@@ -443,8 +461,9 @@ func (u *UI) show(s screen, ids map[string]fyne.CanvasObject) {
 	}
 	u.scroll = container.NewVScroll(container.NewPadded(s.body))
 	u.win.SetContent(container.NewBorder(top, bottom, nil, nil, u.scroll))
+	u.gen++
 	if s.focus != nil {
-		u.win.Canvas().Focus(s.focus)
+		u.focusLater(s.focus)
 	}
 }
 

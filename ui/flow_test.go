@@ -78,7 +78,7 @@ func TestWaivedEvidenceAndChangeFromReview(t *testing.T) {
 func TestFocusScrollsIntoView(t *testing.T) {
 	r := newRig(t)
 	c := &citizen{t: t, r: r, u: r.u}
-	r.u.Frame(cardEvent(t, cardDung))
+	r.frame(cardEvent(t, cardDung))
 	c.tap("lang:vi")
 	c.tap("card:confirm")
 	c.tap("proc:birth-registration")

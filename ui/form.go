@@ -202,7 +202,7 @@ func (u *UI) focusAfter(fields []*widgets.Field, key string) {
 			continue
 		}
 		if e, ok := f.Focusable().(*widgets.Entry); ok && e.Text == "" {
-			u.win.Canvas().Focus(e)
+			u.focusLater(e)
 			return
 		}
 	}

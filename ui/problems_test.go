@@ -58,7 +58,7 @@ func TestNoScannerSaysWhatToDo(t *testing.T) {
 func TestDeviceAndPortalProblemsShowInPlainWords(t *testing.T) {
 	r := newRig(t)
 	c := &citizen{t: t, r: r, u: r.u}
-	r.u.Frame(cardEvent(t, cardDung))
+	r.frame(cardEvent(t, cardDung))
 	c.tap("lang:vi")
 	c.tap("card:confirm")
 	c.tap("proc:birth-registration")
@@ -94,7 +94,7 @@ func TestSecondCardFillsTheFather(t *testing.T) {
 	registerBirth(t, r, c)
 	c.tap("back")
 	c.at("form:father")
-	r.u.Frame(cardEvent(t, "001095012345|012345678|Nguyễn Văn An|15081995|Nam|Số 12 ngõ 34 Láng Hạ, Phường Thành Công, Quận Ba Đình, Hà Nội|20042021"))
+	r.frame(cardEvent(t, "001095012345|012345678|Nguyễn Văn An|15081995|Nam|Số 12 ngõ 34 Láng Hạ, Phường Thành Công, Quận Ba Đình, Hà Nội|20042021"))
 	c.at("form:father")
 	for k, want := range map[string]string{"father_full_name": "Nguyễn Văn An", "father_birth_year": "1995", "father_citizen_id": "001095012345"} {
 		if got := c.field(k).Text(); got != want {
@@ -154,7 +154,7 @@ func TestCardOnTheReceiptStartsTheNextCitizen(t *testing.T) {
 	c.tap("submit")
 	c.at("receipt")
 	first := r.u.ss
-	r.u.Frame(cardEvent(t, "001095012345|012345678|Nguyễn Văn An|15081995|Nam|Số 12 ngõ 34 Láng Hạ, Phường Thành Công, Quận Ba Đình, Hà Nội|20042021"))
+	r.frame(cardEvent(t, "001095012345|012345678|Nguyễn Văn An|15081995|Nam|Số 12 ngõ 34 Láng Hạ, Phường Thành Công, Quận Ba Đình, Hà Nội|20042021"))
 	c.at("language")
 	if r.u.ss != nil || r.u.card == nil || r.u.card.Name != "Nguyễn Văn An" {
 		t.Errorf("after the next card: session %v, card %v; want no session yet and An's card", r.u.ss, r.u.card)
@@ -182,7 +182,7 @@ func TestBadCardSaysWhatIsWrong(t *testing.T) {
 			if err == nil {
 				t.Fatal("the bad payload parses")
 			}
-			r.u.Frame(device.CardEvent{Raw: []byte(tc.payload), Err: err, At: now})
+			r.frame(device.CardEvent{Raw: []byte(tc.payload), Err: err, At: now})
 			c.at("card")
 			if r.u.card != nil {
 				t.Error("a bad card was taken")
