@@ -303,7 +303,9 @@ func (u *UI) key(ev *fyne.KeyEvent) {
 		if u.back != nil {
 			u.back()
 		}
-	case fyne.KeyTab:
+	case fyne.KeyTab, fyne.KeyReturn, fyne.KeyEnter:
+		// Enter in a field goes on to the next one, as Tab does; on a
+		// button, Enter presses it (Tile).
 		u.win.Canvas().FocusNext()
 	default:
 		if len(ev.Name) == 1 {

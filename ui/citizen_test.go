@@ -691,6 +691,11 @@ func TestKeyboardAlone(t *testing.T) {
 	if v, _ := r.u.ss.Value("requester_phone"); v != "0912345678" {
 		t.Errorf("phone %v", v)
 	}
+	phone := cv.Focused()
+	key(fyne.KeyReturn)
+	if cv.Focused() == phone || cv.Focused() == nil {
+		t.Error("Enter in the phone field did not move on")
+	}
 	if err := r.u.ss.Set("requester_phone", ""); err != nil {
 		t.Fatal(err)
 	}

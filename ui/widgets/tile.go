@@ -66,8 +66,8 @@ func (t *Tile) FocusGained() {
 	}
 }
 
-// Entry is a text entry that passes Escape, and Up and Down in a
-// single-line entry, to OnKey.
+// Entry is a single-line text entry that passes Escape, and Enter when
+// no OnSubmitted is set, to OnKey.
 type Entry struct {
 	widget.Entry
 	OnKey   KeyFunc
@@ -89,9 +89,11 @@ func NewEntry() *Entry {
 	return e
 }
 
-// TypedKey handles the key as an entry does, but gives Escape to OnKey.
+// TypedKey handles the key as an entry does, but gives Escape, and Enter
+// when nothing else takes it, to OnKey.
 func (e *Entry) TypedKey(ev *fyne.KeyEvent) {
-	if ev.Name == fyne.KeyEscape && e.OnKey != nil {
+	enter := ev.Name == fyne.KeyReturn || ev.Name == fyne.KeyEnter
+	if e.OnKey != nil && (ev.Name == fyne.KeyEscape || enter && e.OnSubmitted == nil) {
 		e.OnKey(ev)
 		return
 	}
