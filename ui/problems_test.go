@@ -11,6 +11,7 @@ import (
 	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/identity"
 	"github.com/motcua/motcua/agent/kiosk"
+	"github.com/motcua/motcua/agent/procedure"
 	"github.com/motcua/motcua/agent/status"
 )
 
@@ -191,5 +192,33 @@ func TestBadCardSaysWhatIsWrong(t *testing.T) {
 				t.Errorf("banner %q, want what is wrong (%q) and what to do", b, tc.want)
 			}
 		})
+	}
+}
+
+// TestCardOnAnotherPersonsSectionFillsThatPerson: in a marriage
+// registration the bride's card fills her block; the groom's card, shown
+// on his section, fills his block and leaves the bride's alone.
+func TestCardOnAnotherPersonsSectionFillsThatPerson(t *testing.T) {
+	r := newRig(t)
+	c := &citizen{t: t, r: r, u: r.u}
+	r.frame(cardEvent(t, cardDung))
+	c.tap("lang:vi")
+	c.tap("card:confirm")
+	c.tap("proc:marriage-registration")
+	c.at("form:party_one")
+	c.tap("next")
+	c.at("form:party_two")
+	r.frame(cardEvent(t, "001095012345|012345678|Nguyễn Văn An|15081995|Nam|Số 12 ngõ 34 Láng Hạ, Phường Thành Công, Quận Ba Đình, Hà Nội|20042021"))
+	c.at("form:party_two")
+	groom, _ := r.u.ss.Value("groom")
+	bride, _ := r.u.ss.Value("bride")
+	if g, _ := groom.(procedure.PersonValue); g.CitizenID != "001095012345" {
+		t.Errorf("groom %+v, want An from the second card", groom)
+	}
+	if b, _ := bride.(procedure.PersonValue); b.CitizenID != "092190005678" {
+		t.Errorf("bride %+v, want Dung still", bride)
+	}
+	if r.u.ss.Card().Name != "Phạm Thị Dung" {
+		t.Errorf("the requester's card is now %s's", r.u.ss.Card().Name)
 	}
 }
