@@ -1,10 +1,13 @@
 package ui
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 
+	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/ui/widgets"
 )
 
@@ -99,5 +102,25 @@ func TestFocusScrollsIntoView(t *testing.T) {
 		fyne.CurrentApp().Driver().AbsolutePositionForObject(r.u.scroll.Content).Y
 	if off := r.u.scroll.Offset.Y; top < off || top > off+r.u.scroll.Size().Height {
 		t.Errorf("hometown at %v, view %v..%v: the focused field is out of view", top, off, off+r.u.scroll.Size().Height)
+	}
+}
+
+// TestSubmitWithoutRequiredEvidenceSaysWhatIsMissing skips the required
+// birth certificate: the review lists it as missing, Submit stays on the
+// review saying what is missing, and nothing is stored.
+func TestSubmitWithoutRequiredEvidenceSaysWhatIsMissing(t *testing.T) {
+	r := newRig(t)
+	c := &citizen{t: t, r: r, u: r.u}
+	registerBirth(t, r, c)
+	c.tap("next")
+	c.at("review")
+	c.tap("submit")
+	c.at("review")
+	if b := r.u.banner.Text; !strings.Contains(b, "Hồ sơ chưa đầy đủ") || !strings.Contains(b, "Giấy chứng sinh") {
+		t.Errorf("banner %q, want that the birth certificate is missing", b)
+	}
+	list, err := r.st.List(context.Background(), store.ListOptions{})
+	if err != nil || len(list) != 0 {
+		t.Errorf("stored %v, %v: want nothing", list, err)
 	}
 }
