@@ -270,17 +270,36 @@ func (u *UI) takeCard(c identity.Card) {
 }
 
 // touch records input, for the idle timeout.
-func (u *UI) touch() { u.lastInput = u.opts.Now() }
+func (u *UI) touch() {
+	u.lastInput = u.opts.Now()
+	if !u.problems["idle"].IsZero() {
+		delete(u.problems, "idle")
+		u.paintBanner()
+	}
+}
 
-// checkIdle wipes the session and goes back to the attract screen when no
-// one has touched the kiosk for the idle timeout.
+// idleWarning is how long before the idle timeout the screen asks whether
+// the citizen is still there.
+const idleWarning = 20 * time.Second
+
+// checkIdle asks whether the citizen is still there shortly before the
+// idle timeout, then wipes the session and goes back to the attract
+// screen when no one has touched the kiosk for the whole timeout.
 func (u *UI) checkIdle() {
 	if u.name == "attract" || u.name == "" {
 		return
 	}
-	if u.opts.Now().Sub(u.lastInput) >= u.opts.IdleTimeout {
+	idle := u.opts.Now().Sub(u.lastInput)
+	switch {
+	case idle >= u.opts.IdleTimeout:
 		u.log.Info("idle timeout: session wiped", "screen", u.name)
 		u.reset()
+	case idle >= u.opts.IdleTimeout-min(idleWarning, u.opts.IdleTimeout/2) && u.problems["idle"].IsZero():
+		left := int((u.opts.IdleTimeout - idle).Round(time.Second) / time.Second)
+		u.problems["idle"] = i18n.Tf(
+			"Bạn còn đó không? Chạm vào màn hình để tiếp tục; nếu không, sau %d giây những gì bạn đã nhập sẽ bị xoá.",
+			"Are you still there? Touch the screen to go on; otherwise what you entered is erased in %d seconds.", left)
+		u.paintBanner()
 	}
 }
 
@@ -290,6 +309,7 @@ func (u *UI) reset() {
 		u.ss.Wipe()
 	}
 	u.ss, u.card, u.submitted, u.fromReview = nil, nil, nil, false
+	delete(u.problems, "idle")
 	u.ev = evidenceState{}
 	u.lang = "vi"
 	u.showAttract()
@@ -366,7 +386,7 @@ func (u *UI) status(ev status.Event) {
 
 func (u *UI) paintBanner() {
 	var lines []string
-	for _, k := range []string{"flash", "uplink"} {
+	for _, k := range []string{"idle", "flash", "uplink"} {
 		if t := u.problems[k]; !t.IsZero() {
 			lines = append(lines, t.In(u.lang))
 		}

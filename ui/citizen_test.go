@@ -629,6 +629,17 @@ func TestIdleTimeoutWipesTheSession(t *testing.T) {
 	*r.clock = r.clock.Add(DefaultIdleTimeout - time.Second)
 	check()
 	c.at("form:requester")
+	if !strings.Contains(r.u.banner.Text, "Bạn còn đó không?") {
+		t.Errorf("banner %q before the timeout, want the question whether the citizen is still there", r.u.banner.Text)
+	}
+	// A touch keeps the session a whole timeout more.
+	c.choose("requester_relationship", "mother")
+	if strings.Contains(r.u.banner.Text, "Bạn còn đó không?") {
+		t.Errorf("banner %q after a touch, want the question gone", r.u.banner.Text)
+	}
+	*r.clock = r.clock.Add(DefaultIdleTimeout - time.Second)
+	check()
+	c.at("form:requester")
 
 	*r.clock = r.clock.Add(2 * time.Second)
 	check()
