@@ -189,6 +189,8 @@ func (u *UI) ShowCitizen() { u.reset() }
 // flow (the counter's).
 func (u *UI) Content(c fyne.CanvasObject) {
 	u.name, u.ids, u.back, u.onCard, u.digits = "", map[string]fyne.CanvasObject{}, nil, nil, nil
+	u.scroll = nil
+	u.gen++ // focus and work of the citizen screen shown before stay undone
 	u.win.SetContent(c)
 }
 
