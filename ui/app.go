@@ -253,9 +253,14 @@ func (u *UI) Frame(ev device.CardEvent) {
 }
 
 // looksLikeTrack reports whether a frame that is not a card is a receipt's
-// tracking link.
+// QR code: a tracking link, or, on a receipt printed without one, the file
+// code or the kiosk's number. A card's payload always has '|' between its
+// fields.
 func looksLikeTrack(raw string) bool {
-	return strings.HasPrefix(raw, "http://") || strings.HasPrefix(raw, "https://") || strings.Contains(raw, "/track/")
+	if strings.HasPrefix(raw, "http://") || strings.HasPrefix(raw, "https://") || strings.Contains(raw, "/track/") {
+		return true
+	}
+	return raw != "" && len(raw) <= 64 && !strings.ContainsAny(raw, "| \t")
 }
 
 // takeCard gives the requester's card to the session, or keeps it until a

@@ -591,6 +591,16 @@ func TestTrackMyFileFindsADeliveredFile(t *testing.T) {
 		t.Errorf("track by QR result %q", got)
 	}
 
+	// A receipt printed without a link holds the file code itself.
+	c.tap("back")
+	code := "H01.22-261130-0001"
+	_, perr = identity.ParseCard([]byte(code))
+	r.frame(device.CardEvent{Raw: []byte(code), Err: perr, At: now})
+	c.at("track")
+	if got := c.object("track:result").(*widget.Label).Text; !strings.Contains(got, application.Received.Label().VI) {
+		t.Errorf("track by a file code QR: result %q", got)
+	}
+
 	c.typeInto0("track:code", "H99")
 	c.tap("track:find")
 	if got := c.object("track:result").(*widget.Label).Text; !strings.Contains(got, "Không tìm thấy hồ sơ") {
