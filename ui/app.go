@@ -93,6 +93,8 @@ type UI struct {
 	fromReview bool             // the form and evidence screens return to the review
 	ev         evidenceState    // the evidence screen's scans
 	submitted  *kiosk.Submitted // the application just submitted, on the receipt
+	// shownReceipt redraws the receipt's number and QR code.
+	shownReceipt func(device.Receipt)
 }
 
 // New makes the kiosk window (not shown yet) with the theme, starts
@@ -315,7 +317,7 @@ func (u *UI) reset() {
 	if u.ss != nil {
 		u.ss.Wipe()
 	}
-	u.ss, u.card, u.submitted, u.fromReview = nil, nil, nil, false
+	u.ss, u.card, u.submitted, u.fromReview, u.shownReceipt = nil, nil, nil, false, nil
 	delete(u.problems, "idle")
 	u.ev = evidenceState{}
 	u.lang = "vi"
@@ -378,6 +380,7 @@ func (u *UI) status(ev status.Event) {
 	case status.Uplink:
 		// The hub's sentence says plainly that nothing is lost.
 		u.problems["uplink"] = e.Problem
+		u.deliveredNews()
 	case status.ScanProgress:
 		switch {
 		case !e.Problem.IsZero():

@@ -736,3 +736,37 @@ func TestKeyboardAlone(t *testing.T) {
 	key(fyne.KeyEscape)
 	c.at("procedures")
 }
+
+// TestReceiptShowsTheFileCodeOnceDelivered: the receipt shows the kiosk's
+// number, and the portal's file code as soon as the uplink has delivered
+// the application while it is still on screen.
+func TestReceiptShowsTheFileCodeOnceDelivered(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	c := &citizen{t: t, r: r, u: r.u}
+	registerBirth(t, r, c)
+	finishBirthTo(c, "receipt")
+	number := c.object("number").(*widget.Label)
+	if !strings.HasPrefix(number.Text, "Số biên nhận: ") {
+		t.Fatalf("receipt number %q before delivery", number.Text)
+	}
+	id := r.u.submitted.App.ID
+	for _, to := range []application.State{application.Sending, application.Received} {
+		if err := r.st.Transition(ctx, id, to, store.Change{Actor: "uplink", FileCode: "H01.22-261130-0007"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.published(t, status.Uplink{Online: true, LastContact: now})
+	if number.Text != "Mã hồ sơ: H01.22-261130-0007" {
+		t.Errorf("receipt number %q after delivery, want the file code", number.Text)
+	}
+}
+
+// finishBirthTo scans, submits and stops on screen name ("receipt").
+func finishBirthTo(c *citizen, name string) {
+	c.t.Helper()
+	c.tap("scan:birth_certificate")
+	c.tap("next")
+	c.tap("submit")
+	c.at(name)
+}
