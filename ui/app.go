@@ -1,0 +1,548 @@
+// Package ui is the kiosk's Fyne user interface: the citizen screens that
+// render an agent/kiosk Session (attract, language, ID card, procedure,
+// the form a section per screen, evidence, review, receipt, tracking) and
+// the counter screens. The screens hold no rules: every check is the
+// session's, every device and delivery state comes from agent/status
+// events, and goroutines touch widgets only through fyne.Do.
+package ui
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/motcua/motcua/agent/device"
+	"github.com/motcua/motcua/agent/i18n"
+	"github.com/motcua/motcua/agent/identity"
+	"github.com/motcua/motcua/agent/kiosk"
+	"github.com/motcua/motcua/agent/status"
+	"github.com/motcua/motcua/ui/widgets"
+)
+
+// DefaultIdleTimeout is how long a citizen screen waits for a touch or a
+// key before it wipes the session and goes back to the attract screen.
+const DefaultIdleTimeout = 2 * time.Minute
+
+// vietnam is the kiosk's time zone, for the times citizens read.
+var vietnam = time.FixedZone("ICT", 7*3600)
+
+// Options configure the UI. Every field may be left zero.
+type Options struct {
+	// Cards delivers the card reader's frames (devices/cardreader's Run
+	// events). A frame that is a receipt's tracking link, or a file code,
+	// opens Track my file; a card goes to the citizen's session.
+	Cards <-chan device.CardEvent
+	// Now is the clock the idle timeout and the date pickers use; nil:
+	// time.Now.
+	Now func() time.Time
+	// IdleTimeout wipes an abandoned session; 0: DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// Tick is when the idle timeout is checked; nil: every second.
+	Tick <-chan time.Time
+	// Tokens are the theme's sizes and colours; nil: DefaultTokens().
+	Tokens *Tokens
+	Logger *slog.Logger
+
+	// post runs f on the Fyne goroutine; nil: fyne.Do. Tests queue the
+	// calls and run them on the test's goroutine, since the test driver's
+	// fyne.Do runs f at once on the caller's.
+	post func(f func())
+}
+
+// UI is the kiosk's window and the screen shown in it.
+type UI struct {
+	app  fyne.App
+	win  fyne.Window
+	svc  *kiosk.Service
+	hub  *status.Hub
+	opts Options
+	log  *slog.Logger
+
+	lang string // "vi" or "en"
+	ss   *kiosk.Session
+	// card is the requester's card read before a procedure was chosen;
+	// it goes to the session with ApplyCard as soon as one is.
+	card *identity.Card
+
+	name      string                       // the screen shown, e.g. "attract"
+	ids       map[string]fyne.CanvasObject // the screen's actionable widgets by id
+	back      func()                       // Escape: nil on the attract screen
+	onCard    func(device.CardEvent) bool  // the screen's own use of a card frame
+	lastInput time.Time
+	banner    *widget.Label        // a device or delivery problem, in plain words
+	scanLine  *widget.Label        // the scan's progress on the evidence screen
+	problems  map[string]i18n.Text // what the banner says, by source
+
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup    // the goroutines New starts
+	pending sync.WaitGroup    // slow work: scans, printing, tracking
+	digits  []func()          // digit keys 1-9 press these on the screen shown
+	scroll  *container.Scroll // the screen's body
+	gen     int               // counts the screens shown, so late work finds its screen gone
+
+	fromReview bool             // the form and evidence screens return to the review
+	ev         evidenceState    // the evidence screen's scans
+	submitted  *kiosk.Submitted // the application just submitted, on the receipt
+	// shownReceipt redraws the receipt's number and QR code.
+	shownReceipt func(device.Receipt)
+}
+
+// New makes the kiosk window (not shown yet) with the theme, starts
+// following hub's events and opts.Cards, and returns the UI. svc is
+// required; hub may be nil.
+func New(a fyne.App, svc *kiosk.Service, hub *status.Hub, opts Options) *UI {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.post == nil {
+		opts.post = fyne.Do
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	tokens := DefaultTokens()
+	if opts.Tokens != nil {
+		tokens = *opts.Tokens
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a.Settings().SetTheme(NewTheme(tokens))
+	u := &UI{app: a, svc: svc, hub: hub, opts: opts, log: log, lang: "vi", problems: map[string]i18n.Text{}}
+	u.ctx, u.cancel = context.WithCancel(context.Background())
+	u.win = a.NewWindow("Một cửa")
+	u.win.Resize(fyne.NewSize(1280, 800))
+	u.win.Canvas().SetOnTypedKey(u.key)
+	u.banner = widget.NewLabel("")
+	u.banner.Importance = widget.DangerImportance
+	u.banner.Wrapping = fyne.TextWrapWord
+	u.banner.Hide()
+	u.scanLine = widget.NewLabel("")
+	u.lastInput = opts.Now()
+	if hub != nil {
+		events, stop := hub.Subscribe()
+		u.goBackground(func(ctx context.Context) {
+			defer stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case ev, ok := <-events:
+					if !ok {
+						return
+					}
+					opts.post(func() { u.status(ev) })
+				}
+			}
+		})
+	}
+	if opts.Cards != nil {
+		u.goBackground(func(ctx context.Context) {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case ev, ok := <-opts.Cards:
+					if !ok {
+						return
+					}
+					opts.post(func() { u.Frame(ev) })
+				}
+			}
+		})
+	}
+	u.goBackground(func(ctx context.Context) {
+		tick := opts.Tick
+		if tick == nil {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			tick = t.C
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick:
+				opts.post(u.checkIdle)
+			}
+		}
+	})
+	return u
+}
+
+// Window is the kiosk's window.
+func (u *UI) Window() fyne.Window { return u.win }
+
+// ShowCitizen shows the citizen attract screen, wiping any session.
+func (u *UI) ShowCitizen() { u.reset() }
+
+// Content replaces the window's content, for screens outside the citizen
+// flow (the counter's).
+func (u *UI) Content(c fyne.CanvasObject) {
+	u.name, u.ids, u.back, u.onCard, u.digits = "", map[string]fyne.CanvasObject{}, nil, nil, nil
+	u.scroll = nil
+	u.gen++ // focus and work of the citizen screen shown before stay undone
+	u.win.SetContent(c)
+}
+
+// Close stops the goroutines New started and waits for background work.
+func (u *UI) Close() {
+	u.cancel()
+	u.wg.Wait()
+	u.pending.Wait()
+}
+
+// Screen is the name of the screen shown ("attract", "language", "card",
+// "procedures", "form:<section>", "evidence", "review", "receipt",
+// "track"), for tests and logs.
+func (u *UI) Screen() string { return u.name }
+
+// Object returns the actionable widget with the given id on the screen
+// shown (e.g. "next", "lang:vi", "proc:birth-registration",
+// "field:child_sex"), nil when there is none.
+func (u *UI) Object(id string) fyne.CanvasObject { return u.ids[id] }
+
+// Frame handles one card reader frame: a tracking link or file code opens
+// Track my file, a card goes to the session. Call it on the Fyne goroutine.
+func (u *UI) Frame(ev device.CardEvent) {
+	raw := strings.TrimSpace(string(ev.Raw))
+	if ev.Err != nil && looksLikeTrack(raw) {
+		u.touch()
+		u.showTrack(raw)
+		return
+	}
+	if u.onCard != nil && u.onCard(ev) {
+		u.touch()
+		return
+	}
+	if ev.Err != nil {
+		// Never a silent fill: say what is wrong with the card, when
+		// the reader says, and what to do.
+		msg := i18n.T("Không đọc được thẻ", "The card could not be read")
+		var ie *i18n.Error
+		if errors.As(ev.Err, &ie) {
+			msg = ie.Msg
+		}
+		u.flash(i18n.Tf("%s. Vui lòng đặt lại thẻ căn cước lên đầu đọc, mặt có mã QR hướng lên, hoặc nhờ cán bộ hỗ trợ.",
+			"%s. Please place the ID card on the reader again, QR code facing up, or ask a staff member.", msg))
+		u.log.Warn("card frame refused", "err", ev.Err)
+		return
+	}
+	u.touch()
+	card := ev.Card
+	switch u.name {
+	case "receipt", "track":
+		// The last citizen is done: this card is the next one's.
+		u.reset()
+		fallthrough
+	case "attract":
+		u.card = &card
+		u.showLanguage()
+		return
+	}
+	u.takeCard(card)
+}
+
+// looksLikeTrack reports whether a frame that is not a card is a receipt's
+// QR code: a tracking link, or, on a receipt printed without one, the file
+// code or the kiosk's number. A card's payload always has '|' between its
+// fields.
+func looksLikeTrack(raw string) bool {
+	if strings.HasPrefix(raw, "http://") || strings.HasPrefix(raw, "https://") || strings.Contains(raw, "/track/") {
+		return true
+	}
+	return raw != "" && len(raw) <= 64 && !strings.ContainsAny(raw, "| \t")
+}
+
+// takeCard gives the requester's card to the session, or keeps it until a
+// procedure is chosen, and shows it for confirmation.
+func (u *UI) takeCard(c identity.Card) {
+	u.card = &c
+	if u.ss != nil && u.ss.Procedure() != nil {
+		if _, err := u.ss.ApplyCard(c, ""); err != nil {
+			u.flash(u.problemText(err))
+			return
+		}
+	}
+	u.showCard()
+}
+
+// touch records input, for the idle timeout.
+func (u *UI) touch() {
+	u.lastInput = u.opts.Now()
+	if !u.problems["idle"].IsZero() {
+		delete(u.problems, "idle")
+		u.paintBanner()
+	}
+}
+
+// idleWarning is how long before the idle timeout the screen asks whether
+// the citizen is still there.
+const idleWarning = 20 * time.Second
+
+// checkIdle asks whether the citizen is still there shortly before the
+// idle timeout, then wipes the session and goes back to the attract
+// screen when no one has touched the kiosk for the whole timeout.
+func (u *UI) checkIdle() {
+	if u.name == "attract" || u.name == "" {
+		return
+	}
+	idle := u.opts.Now().Sub(u.lastInput)
+	switch {
+	case idle >= u.opts.IdleTimeout:
+		u.log.Info("idle timeout: session wiped", "screen", u.name)
+		u.reset()
+	case idle >= u.opts.IdleTimeout-min(idleWarning, u.opts.IdleTimeout/2) && u.problems["idle"].IsZero():
+		left := int((u.opts.IdleTimeout - idle).Round(time.Second) / time.Second)
+		u.problems["idle"] = i18n.Tf(
+			"Bạn còn đó không? Chạm vào màn hình để tiếp tục; nếu không, sau %d giây những gì bạn đã nhập sẽ bị xoá.",
+			"Are you still there? Touch the screen to go on; otherwise what you entered is erased in %d seconds.", left)
+		u.paintBanner()
+	}
+}
+
+// reset wipes the session and shows the attract screen.
+func (u *UI) reset() {
+	if u.ss != nil {
+		u.ss.Wipe()
+	}
+	u.ss, u.card, u.submitted, u.fromReview, u.shownReceipt = nil, nil, nil, false, nil
+	delete(u.problems, "idle")
+	u.ev = evidenceState{}
+	u.lang = "vi"
+	u.showAttract()
+}
+
+// key handles the keys no focused widget used.
+func (u *UI) key(ev *fyne.KeyEvent) {
+	u.touch()
+	switch ev.Name {
+	case fyne.KeyEscape:
+		if u.back != nil {
+			u.back()
+		}
+	case fyne.KeyTab, fyne.KeyReturn, fyne.KeyEnter:
+		// Enter in a field goes on to the next one, as Tab does; on a
+		// button, Enter presses it (Tile).
+		u.win.Canvas().FocusNext()
+	default:
+		if len(ev.Name) == 1 {
+			if n := int(ev.Name[0]) - '0'; n >= 1 && n <= len(u.digits) {
+				u.digits[n-1]()
+			}
+		}
+	}
+}
+
+// t picks the text in the citizen's language.
+func (u *UI) t(vi, en string) string {
+	if u.lang == "en" {
+		return en
+	}
+	return vi
+}
+
+// problemText is what a citizen reads for err: its own plain message when
+// it is an *i18n.Error (a jam, no paper), otherwise a general sentence
+// with what to do. The error itself goes to the log, never to the screen.
+func (u *UI) problemText(err error) i18n.Text {
+	var ie *i18n.Error
+	if errors.As(err, &ie) {
+		return ie.Msg
+	}
+	u.log.Error("citizen screen: unexpected error", "screen", u.name, "err", err)
+	return i18n.T("Có lỗi xảy ra. Thông tin bạn đã nhập vẫn được giữ. Vui lòng thử lại hoặc nhờ cán bộ hỗ trợ.",
+		"Something went wrong. What you entered is kept. Please try again or ask a staff member for help.")
+}
+
+// flash shows a message in the banner until the next screen.
+func (u *UI) flash(t i18n.Text) {
+	u.problems["flash"] = t
+	u.paintBanner()
+}
+
+// status shows a device or delivery event.
+func (u *UI) status(ev status.Event) {
+	switch e := ev.(type) {
+	case status.Device:
+		u.problems["device:"+e.Kind.String()+":"+e.Name] = e.Problem
+	case status.Uplink:
+		// The hub's sentence says plainly that nothing is lost.
+		u.problems["uplink"] = e.Problem
+		u.deliveredNews()
+	case status.ScanProgress:
+		switch {
+		case !e.Problem.IsZero():
+			u.scanLine.SetText(e.Problem.In(u.lang))
+		case e.Done:
+			u.scanLine.SetText(i18n.Tf("Đã quét xong %d trang.", "Scanned %d page(s).", e.Page).In(u.lang))
+		default:
+			u.scanLine.SetText(i18n.Tf("Đang quét… %d trang", "Scanning… %d page(s)", e.Page).In(u.lang))
+		}
+	}
+	u.paintBanner()
+}
+
+func (u *UI) paintBanner() {
+	var lines []string
+	for _, k := range []string{"idle", "flash", "uplink"} {
+		if t := u.problems[k]; !t.IsZero() {
+			lines = append(lines, t.In(u.lang))
+		}
+	}
+	var devices []string
+	for k, t := range u.problems {
+		if strings.HasPrefix(k, "device:") && !t.IsZero() {
+			devices = append(devices, t.In(u.lang))
+		}
+	}
+	slices.Sort(devices)
+	lines = append(lines, devices...)
+	u.banner.SetText(strings.Join(lines, "\n"))
+	// Show and Hide, not the Hidden field: the screen's layout must make
+	// room for the banner.
+	if len(lines) == 0 {
+		u.banner.Hide()
+	} else {
+		u.banner.Show()
+	}
+	u.relayout()
+}
+
+// focusLater gives f the focus once the input event being handled is
+// done, if the screen is still the one shown. A key that moves on (a
+// digit, Space) is followed by its character: moved at once, the focus
+// would take that character into the next screen's field.
+func (u *UI) focusLater(f fyne.Focusable) {
+	gen := u.gen
+	u.pending.Add(1)
+	go func() {
+		defer u.pending.Done()
+		u.opts.post(func() {
+			if u.gen == gen {
+				u.win.Canvas().Focus(f)
+			}
+		})
+	}()
+}
+
+// relayout lays the window out again after something appeared or went.
+func (u *UI) relayout() {
+	if c := u.win.Content(); c != nil {
+		c.Refresh()
+	}
+}
+
+// goBackground runs f on a goroutine New's context governs.
+func (u *UI) goBackground(f func(ctx context.Context)) {
+	u.wg.Add(1)
+	go func() {
+		defer u.wg.Done()
+		f(u.ctx)
+	}()
+}
+
+// work runs slow work (a scan, printing, a portal call) off the Fyne
+// goroutine and then done on it.
+func (u *UI) work(slow func(ctx context.Context) error, done func(error)) {
+	u.pending.Add(1)
+	go func() {
+		defer u.pending.Done()
+		err := slow(u.ctx)
+		u.opts.post(func() { done(err) })
+	}()
+}
+
+// screen is what every citizen screen is drawn in: a title, the banner of
+// problems, the body (scrolled), and a row of actions at the bottom.
+type screen struct {
+	name    string
+	title   string
+	body    fyne.CanvasObject
+	actions []fyne.CanvasObject
+	back    func()
+	focus   fyne.Focusable
+	onCard  func(device.CardEvent) bool
+	digits  []func()
+}
+
+// show draws s in the window and makes it the current screen.
+func (u *UI) show(s screen, ids map[string]fyne.CanvasObject) {
+	u.name, u.ids, u.back, u.onCard, u.digits = s.name, ids, s.back, s.onCard, s.digits
+	delete(u.problems, "flash")
+	u.paintBanner()
+	title := widget.NewLabel(s.title)
+	title.TextStyle.Bold = true
+	title.SizeName = theme.SizeNameHeadingText
+	title.Wrapping = fyne.TextWrapWord
+	top := container.NewVBox(title, u.banner)
+	var bottom fyne.CanvasObject
+	for _, a := range s.actions {
+		if t, ok := a.(*widgets.Tile); ok {
+			t.OnFocus = nil // always in view, below the body: nothing to scroll
+		}
+	}
+	if len(s.actions) > 0 {
+		bottom = container.NewGridWithColumns(len(s.actions), s.actions...)
+	}
+	u.scroll = container.NewVScroll(container.NewPadded(s.body))
+	u.win.SetContent(container.NewBorder(top, bottom, nil, nil, u.scroll))
+	u.gen++
+	if s.focus != nil {
+		u.focusLater(s.focus)
+	}
+}
+
+// reveal scrolls the screen's body so that o, which took the focus or
+// has a problem to show, is in view.
+func (u *UI) reveal(o fyne.CanvasObject) { u.scrollTo(o, false) }
+
+// scrollTo scrolls the screen's body to show o: its top when top is set,
+// else as little as brings it into view.
+func (u *UI) scrollTo(o fyne.CanvasObject, top bool) {
+	if u.scroll == nil || u.scroll.Content == nil {
+		return
+	}
+	d := fyne.CurrentApp().Driver()
+	y := d.AbsolutePositionForObject(o).Y - d.AbsolutePositionForObject(u.scroll.Content).Y
+	bottom := y + o.Size().Height
+	view := u.scroll.Size().Height
+	off := u.scroll.Offset.Y
+	switch {
+	case top || bottom-y > view || y < off:
+		off = y
+	case bottom > off+view:
+		off = bottom - view
+	default:
+		return
+	}
+	u.scroll.ScrollToOffset(fyne.NewPos(0, max(off, 0)))
+}
+
+// tile makes a large button that records input and runs f, registered as
+// id on the screen being built.
+func (u *UI) tile(ids map[string]fyne.CanvasObject, id, text string, primary bool, f func()) *widgets.Tile {
+	var t *widgets.Tile
+	run := func() { u.touch(); f() }
+	if primary {
+		t = widgets.NewPrimaryTile(text, run)
+	} else {
+		t = widgets.NewTile(text, run)
+	}
+	t.OnKey, t.OnFocus = u.key, u.reveal
+	if id != "" {
+		ids[id] = t
+	}
+	return t
+}
