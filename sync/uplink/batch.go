@@ -624,6 +624,7 @@ func (w *Worker) recordReceipt(ctx context.Context, id int64, rc portalapi.Recei
 		return err
 	}
 	w.log.Info("application received by the portal", "id", id, "file_code", rc.FileCode)
+	w.sawReceipt(ctx, rc)
 	return errors.Join(w.cfg.Store.Settle(ctx, id, string(application.Queued)), w.cfg.Store.ClearDeliveryFailures(ctx, id))
 }
 

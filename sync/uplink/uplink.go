@@ -42,6 +42,10 @@ const (
 	settingPortal = "uplink.portal"
 	settingToken  = "uplink.token"
 	settingCursor = "uplink.status_cursor"
+	// settingSeen is the latest status event a receipt of the portal
+	// named (portalapi.Receipt.Seq): the portal holds it, whether or not
+	// the status pull has reached it.
+	settingSeen   = "uplink.status_seen"
 	settingDevice = "uplink.device_id"
 	// settingInstance is the instance id of the portal the kiosk is
 	// enrolled with (portalapi.Health).
@@ -125,6 +129,10 @@ type Worker struct {
 	// changed says, for the pass's summary, that the portal changed
 	// identity and what was queued again.
 	changed string
+	// unseen is set when a receipt of the pass named no status event
+	// the kiosk could keep (settingSeen): the status pull then goes after
+	// the deliveries, so that the cursor passes its filing.
+	unseen bool
 }
 
 // CheckPortalURL parses a portal URL: http or https only, and plain http
@@ -442,6 +450,14 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	// The status and catalog pulls run beside the deliveries, so that
+	// they add no round trip to the pass; what could race a delivery they
+	// leave to a pull after it.
+	var aside <-chan pulled
+	w.unseen = false
+	if len(queued) > 0 {
+		aside = w.pullAside(ctx, queued)
+	}
 	// Small applications go first, several to an upload; the loop below
 	// sends the others, and those the portal did not file with the rest.
 	// limited counts the applications the portal answered 429 in this
@@ -492,16 +508,34 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	if batchErr != nil && lastErr == nil {
 		lastErr = batchErr
 	}
-	n, err := w.PullStatus(ctx)
-	sum.StatusUpdates = n
+	again := true
+	if aside != nil {
+		p := <-aside
+		sum.StatusUpdates = p.updates
+		// The status pull goes again after the deliveries when it left
+		// events to them, when a receipt named no status event, or when a
+		// delivery failed: the portal may have filed one whose answer was
+		// lost, and its status tells. One that failed itself is not tried
+		// again in the pass.
+		again = p.deferred || p.err == nil && (w.unseen || sum.Failed > 0 || lastErr != nil)
+		if p.err != nil && lastErr == nil {
+			lastErr = p.err
+		}
+	}
+	if again {
+		n, err := w.PullStatus(ctx)
+		sum.StatusUpdates += n
+		if err != nil && lastErr == nil {
+			lastErr = err
+		}
+	}
 	if w.changed != "" {
 		sum.PortalChanged, w.changed = w.changed, ""
 	}
-	if err != nil && lastErr == nil {
-		lastErr = err
-	}
-	if err := w.PullCatalog(ctx); err != nil {
-		w.log.Warn("catalog pull failed", "err", err)
+	if aside == nil {
+		if err := w.PullCatalog(ctx); err != nil {
+			w.log.Warn("catalog pull failed", "err", err)
+		}
 	}
 	if err := sum.count(ctx, w); err != nil {
 		lastErr = errors.Join(lastErr, err)
