@@ -308,6 +308,8 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (out batchOutcom
 	}
 	clear()
 	out = batchOutcome{alone: alone}
+	var recorded []portalapi.Receipt
+	defer func() { w.sawReceipts(bg, recorded...) }()
 	for k, f := range filings {
 		id := ids[k]
 		if f.Receipt != nil {
@@ -321,6 +323,7 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (out batchOutcom
 				out.alone = append(out.alone, ids[k:]...)
 				return out, err
 			}
+			recorded = append(recorded, *f.Receipt)
 			out.received++
 			continue
 		}
@@ -624,7 +627,6 @@ func (w *Worker) recordReceipt(ctx context.Context, id int64, rc portalapi.Recei
 		return err
 	}
 	w.log.Info("application received by the portal", "id", id, "file_code", rc.FileCode)
-	w.sawReceipt(ctx, rc)
 	return errors.Join(w.cfg.Store.Settle(ctx, id, string(application.Queued)), w.cfg.Store.ClearDeliveryFailures(ctx, id))
 }
 

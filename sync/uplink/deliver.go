@@ -149,7 +149,7 @@ func (w *Worker) send(ctx context.Context, id int64) error {
 		return err
 	}
 	w.log.Info("application received by the portal", "id", id, "file_code", rc.FileCode)
-	w.sawReceipt(context.WithoutCancel(ctx), rc)
+	w.sawReceipts(context.WithoutCancel(ctx), rc)
 	return nil
 }
 

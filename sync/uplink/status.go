@@ -171,23 +171,30 @@ func (w *Worker) seqSetting(ctx context.Context, key string) (int64, error) {
 	return n, nil
 }
 
-// sawReceipt keeps the status event that rc, a receipt just recorded,
-// names (settingSeen), so that a portal rolled back before it is known as
-// such though the status pull has not reached it. A receipt that names
-// none, or another portal instance, or one the store fails to keep, sends
-// the status pull after the pass's deliveries (unseen), as a portal that
-// names no event needs.
-func (w *Worker) sawReceipt(ctx context.Context, rc portalapi.Receipt) {
-	if rc.Seq <= 0 || (rc.Instance != "" && rc.Instance != w.instance) {
-		w.unseen = true
+// sawReceipts keeps the latest status event that rcs, receipts just
+// recorded, name (settingSeen), so that a portal rolled back before it is
+// known as such though the status pull has not reached it. A receipt that
+// names none, or another portal instance, or one the store fails to keep,
+// sends the status pull after the pass's deliveries (unseen), as a portal
+// that names no event needs.
+func (w *Worker) sawReceipts(ctx context.Context, rcs ...portalapi.Receipt) {
+	latest := int64(0)
+	for _, rc := range rcs {
+		if rc.Seq <= 0 || (rc.Instance != "" && rc.Instance != w.instance) {
+			w.unseen = true
+			continue
+		}
+		latest = max(latest, rc.Seq)
+	}
+	if latest == 0 {
 		return
 	}
 	seen, err := w.seqSetting(ctx, settingSeen)
-	if err == nil && rc.Seq <= seen {
+	if err == nil && latest <= seen {
 		return
 	}
 	if err == nil {
-		err = w.cfg.Store.SetSetting(ctx, settingSeen, strconv.FormatInt(rc.Seq, 10))
+		err = w.cfg.Store.SetSetting(ctx, settingSeen, strconv.FormatInt(latest, 10))
 	}
 	if err != nil {
 		w.log.Error("could not keep the status event a receipt named; the status pull goes after the deliveries", "err", err)
