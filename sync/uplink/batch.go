@@ -461,6 +461,8 @@ func (w *Worker) uploadBatch(ctx context.Context, u, name, key string, content, 
 		}
 		switch {
 		case err == nil:
+		case errors.Is(err, errUnconfirmed):
+			return nil, err
 		case errors.Is(err, errBadOffset):
 			return nil, errors.Join(errBatchDeclined, err)
 		case errors.Is(err, errUploadGone):

@@ -239,6 +239,8 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 		}
 		switch {
 		case err == nil:
+		case errors.Is(err, errUnconfirmed):
+			return portalapi.Receipt{}, err
 		case errors.Is(err, errBadOffset):
 			return portalapi.Receipt{}, w.restartUpload(ctx, a, &up, err)
 		case errors.Is(err, errUploadGone):
@@ -419,6 +421,9 @@ func (w *Worker) notComplete(ctx context.Context, a *application.Application, up
 
 // postManifest sends the manifest and reads the receipt.
 func (w *Worker) postManifest(ctx context.Context, m *portalapi.Manifest) (portalapi.Receipt, error) {
+	if err := w.gate.wait(ctx); err != nil {
+		return portalapi.Receipt{}, err
+	}
 	body, err := json.Marshal(m)
 	if err != nil {
 		return portalapi.Receipt{}, err

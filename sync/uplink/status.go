@@ -133,21 +133,33 @@ type pulled struct {
 	updates  int
 	deferred bool
 	err      error
+	// unconfirmed is set when the health check did not confirm the
+	// portal (err says why): nothing was pulled, nor filed.
+	unconfirmed bool
 }
 
 // pullAside runs the status and catalog pulls beside the deliveries of
-// the applications queued (pullStatus), and sends what they did on the
+// the applications queued (pullStatus), after the health check that opens
+// g when there is one (checkInstance), and sends what they did on the
 // channel it returns. They take a connection of their own (with HTTP/2 a
 // stream of the shared one): a few hundred bytes up, while the upload has
 // the link.
-func (w *Worker) pullAside(ctx context.Context, queued []store.Summary) <-chan pulled {
+func (w *Worker) pullAside(ctx context.Context, queued []store.Summary, g *gate) <-chan pulled {
 	inFlight := make(map[string]bool, len(queued))
 	for _, a := range queued {
 		inFlight[a.IdempotencyKey] = true
 	}
 	done := make(chan pulled, 1)
+	enrolled := w.instance
 	go func() {
 		var p pulled
+		if g != nil {
+			if err := w.checkInstance(ctx, g, enrolled); err != nil {
+				p.err, p.unconfirmed = err, true
+				done <- p
+				return
+			}
+		}
 		p.updates, p.deferred, p.err = w.pullStatus(ctx, inFlight)
 		if err := w.PullCatalog(ctx); err != nil {
 			w.log.Warn("catalog pull failed", "err", err)

@@ -129,6 +129,9 @@ type Worker struct {
 	// changed says, for the pass's summary, that the portal changed
 	// identity and what was queued again.
 	changed string
+	// gate holds back the filings of the pass until the portal is
+	// confirmed, when that is checked beside them; nil otherwise.
+	gate *gate
 	// unseen is set when a receipt of the pass named no status event
 	// the kiosk could keep (settingSeen): the status pull then goes after
 	// the deliveries, so that the cursor passes its filing.
@@ -435,17 +438,30 @@ func (w *Worker) Recover(ctx context.Context) error {
 // the same way.
 func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	var sum Summary
-	err := w.enroll(ctx)
+	list := func() ([]store.Summary, error) {
+		return w.cfg.Store.List(ctx, store.ListOptions{States: []application.State{application.Queued}, SmallestFirst: true})
+	}
+	queued, err := list()
+	if err != nil {
+		return sum, err
+	}
+	// A kiosk enrolled with the portal at this URL sends at once, and
+	// checks beside the upload that the portal is still that one (gate);
+	// any other enrolls first.
+	g, err := w.confirmBeside(ctx, len(queued) > 0)
+	if err == nil && g == nil {
+		if err = w.enroll(ctx); err == nil {
+			queued, err = list()
+		}
+	}
 	sum.PortalChanged, w.changed = w.changed, ""
 	if err != nil {
 		err = errors.Join(err, sum.count(ctx, w))
 		sum.LastError = err.Error()
 		return sum, err
 	}
-	queued, err := w.cfg.Store.List(ctx, store.ListOptions{States: []application.State{application.Queued}, SmallestFirst: true})
-	if err != nil {
-		return sum, err
-	}
+	w.gate = g
+	defer func() { w.gate = nil }()
 	holds, err := w.cfg.Store.DeliveryHolds(ctx, w.cfg.Now())
 	if err != nil {
 		return sum, err
@@ -456,7 +472,7 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	var aside <-chan pulled
 	w.unseen = false
 	if len(queued) > 0 {
-		aside = w.pullAside(ctx, queued)
+		aside = w.pullAside(ctx, queued, g)
 	}
 	// Small applications go first, several to an upload; the loop below
 	// sends the others, and those the portal did not file with the rest.
@@ -501,7 +517,8 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 			break
 		}
 		var le *linkError
-		if errors.As(err, &le) || retryAfter(err) > 0 || errors.Is(err, ErrBudgetSpent) || errors.Is(err, ErrRedirect) {
+		if errors.As(err, &le) || retryAfter(err) > 0 || errors.Is(err, ErrBudgetSpent) || errors.Is(err, ErrRedirect) ||
+			errors.Is(err, errUnconfirmed) {
 			break
 		}
 	}
@@ -509,8 +526,21 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 		lastErr = batchErr
 	}
 	again := true
+	var p pulled
 	if aside != nil {
-		p := <-aside
+		p = <-aside
+	}
+	if p.unconfirmed {
+		// Nothing was filed: the gate held every filing back.
+		lastErr, again = p.err, false
+		if errors.Is(p.err, errOtherInstance) {
+			// The enrollment handles the other portal; the next pass
+			// delivers to it.
+			if err := w.enroll(ctx); err != nil {
+				lastErr = errors.Join(lastErr, err)
+			}
+		}
+	} else if aside != nil {
 		sum.StatusUpdates = p.updates
 		// The status pull goes again after the deliveries when it left
 		// events to them, when a receipt named no status event, or when a

@@ -1,0 +1,72 @@
+package uplink
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/sync/portalapi"
+)
+
+// A kiosk enrolled with the portal at its URL sends at once and checks the
+// portal's identity beside the upload, so nothing may be filed before that
+// check has answered. Here the kiosk believes itself enrolled with another
+// instance than the one that answers, which still takes its token, and the
+// health check answers only once the upload has begun: the upload must
+// stop short of its last byte, the kiosk enroll as a new device with the
+// portal that answers, and the application be filed under that device
+// only.
+func TestNothingIsFiledBeforeTheHealthCheckConfirmsThePortal(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	r.queue("key-gate-first1", 2<<10)
+	if _, err := r.worker().Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	oldDevice, _ := r.store.Setting(ctx, settingDevice)
+	if err := r.store.SetSetting(ctx, settingInstance, "p-another-portal"); err != nil {
+		t.Fatal(err)
+	}
+	x := r.queue("key-gate-xfile1", 3<<10)
+	begun := make(chan struct{})
+	var uploads, checks atomic.Int64
+	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+		switch {
+		case completesUpload(req):
+			if uploads.Add(1) == 1 {
+				close(begun)
+			}
+		case req.URL.Path == portalapi.PathHealth && checks.Add(1) == 1:
+			select {
+			case <-begun:
+			case <-time.After(guard):
+				t.Error("the upload did not begin before the health check answered")
+			}
+		}
+		return false
+	})
+	sum, err := r.worker().Once(ctx)
+	if err != nil || sum.Remaining != 0 || sum.Delivered != 1 || !strings.Contains(sum.PortalChanged, "changed identity") {
+		t.Fatalf("Once = %+v, %v", sum, err)
+	}
+	newDevice, _ := r.store.Setting(ctx, settingDevice)
+	if newDevice == oldDevice {
+		t.Fatalf("still device %s", oldDevice)
+	}
+	subs, err := r.portal.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range subs {
+		if s.IdempotencyKey == x.IdempotencyKey && s.DeviceID != newDevice {
+			t.Errorf("%s filed under device %s before the portal was confirmed; the kiosk is now %s", s.IdempotencyKey, s.DeviceID, newDevice)
+		}
+	}
+	if got := r.get(x.ID); got.State != application.Received || got.PortalInstance != r.portal.Instance() {
+		t.Errorf("%s: %s at %q", x.IdempotencyKey, got.State, got.PortalInstance)
+	}
+}
