@@ -29,10 +29,13 @@ type gate struct {
 
 func newGate() *gate { return &gate{done: make(chan struct{})} }
 
-// open confirms the portal, or fails the gate with err.
-func (g *gate) open(err error) {
-	if err != nil {
-		g.err = fmt.Errorf("%w: %w", errUnconfirmed, err)
+// open confirms the portal, or fails the gate with cause. What waits at
+// the gate gets errUnconfirmed and the cause's text only: the health
+// check's answer is no answer to an application's delivery (a 4xx there
+// would quarantine it, a 500 count against it).
+func (g *gate) open(cause error) {
+	if cause != nil {
+		g.err = fmt.Errorf("%w: %v", errUnconfirmed, cause)
 	}
 	close(g.done)
 }
@@ -96,14 +99,18 @@ func (gr *gatedReader) Read(b []byte) (int, error) {
 }
 
 // checkInstance asks the portal's health check whether it is the instance
-// the kiosk is enrolled with, and opens g with the answer.
+// the kiosk is enrolled with, and opens g with the answer. The error, for
+// the pass, wraps the check's (a link failure, a Retry-After).
 func (w *Worker) checkInstance(ctx context.Context, g *gate, enrolled string) error {
 	h, err := w.health(ctx)
 	if err == nil && h.Instance != "" && h.Instance != enrolled {
 		err = fmt.Errorf("%w (enrolled with %s, the portal is %s)", errOtherInstance, enrolled, h.Instance)
 	}
 	g.open(err)
-	return g.err
+	if err != nil {
+		return fmt.Errorf("%w: %w", errUnconfirmed, err)
+	}
+	return nil
 }
 
 // confirmBeside returns a gate for a pass that sends before its health

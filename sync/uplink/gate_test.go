@@ -73,69 +73,83 @@ func TestNothingIsFiledBeforeTheHealthCheckConfirmsThePortal(t *testing.T) {
 	}
 }
 
-// A health check answered 503 with Retry-After beside the upload stops the
-// upload short of its last byte: nothing is filed, the worker waits the
-// Retry-After, and the next pass resumes the upload from the portal's
-// offset, every attachment byte sent once.
+// A health check refused beside the upload stops the upload short of its
+// last byte: nothing is filed, and the next pass resumes the upload from
+// the portal's offset, every attachment byte sent once. The refusal is the
+// health check's, not an answer to the applications: a 503 holds the
+// worker for its Retry-After, and a 403 (a proxy's) quarantines nothing.
 func TestHealthCheckRefusedBesideTheUploadFilesNothingAndResumes(t *testing.T) {
-	ctx := context.Background()
-	r := newRig(t)
-	r.queue("key-gate-enroll1", 1<<10)
-	if _, err := r.worker().Once(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var payload int64
-	for i, n := range []int{20 << 10, 30 << 10} {
-		r.queue(fmt.Sprintf("key-gate-503-%04d", i), n)
-		payload += int64(n)
-	}
-	begun := make(chan struct{})
-	var uploads, checks atomic.Int64
-	var filedUnconfirmed atomic.Bool
-	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
-		switch {
-		case completesUpload(req):
-			if uploads.Add(1) == 1 {
-				close(begun)
+	for _, tt := range []struct {
+		name   string
+		sizes  []int
+		status int
+	}{
+		{"503 with Retry-After, shared upload", []int{20 << 10, 30 << 10}, http.StatusServiceUnavailable},
+		{"403 from a proxy, sent alone", []int{40 << 10}, http.StatusForbidden},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			r := newRig(t)
+			r.queue("key-gate-enroll1", 1<<10)
+			if _, err := r.worker().Once(ctx); err != nil {
+				t.Fatal(err)
 			}
-			rec := httptest.NewRecorder()
-			r.portal.Handler().ServeHTTP(rec, req)
-			// Only the refused check has answered: the portal is not
-			// confirmed, and must have filed nothing more.
-			if subs, _ := r.portal.List(ctx); len(subs) > 1 && checks.Load() < 2 {
-				filedUnconfirmed.Store(true)
+			var payload int64
+			for i, n := range tt.sizes {
+				r.queue(fmt.Sprintf("key-gate-refused-%04d", i), n)
+				payload += int64(n)
 			}
-			copyRecorded(w, rec)
-			return true
-		case req.URL.Path == portalapi.PathHealth && checks.Add(1) == 1:
-			select {
-			case <-begun:
-			case <-time.After(guard):
-				t.Error("the upload did not begin before the health check answered")
+			begun := make(chan struct{})
+			var uploads, checks atomic.Int64
+			var filedUnconfirmed atomic.Bool
+			r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+				switch {
+				case completesUpload(req):
+					if uploads.Add(1) == 1 {
+						close(begun)
+					}
+					rec := httptest.NewRecorder()
+					r.portal.Handler().ServeHTTP(rec, req)
+					// Only the refused check has answered: the portal is
+					// not confirmed, and must have filed nothing more.
+					if subs, _ := r.portal.List(ctx); len(subs) > 1 && checks.Load() < 2 {
+						filedUnconfirmed.Store(true)
+					}
+					copyRecorded(w, rec)
+					return true
+				case req.URL.Path == portalapi.PathHealth && checks.Add(1) == 1:
+					select {
+					case <-begun:
+					case <-time.After(guard):
+						t.Error("the upload did not begin before the health check answered")
+					}
+					if tt.status == http.StatusServiceUnavailable {
+						w.Header().Set("Retry-After", "40")
+					}
+					w.WriteHeader(tt.status)
+					return true
+				}
+				return false
+			})
+			w := r.worker()
+			sum, err := w.Once(ctx)
+			if err != nil || sum.Remaining != 0 || sum.Delivered != len(tt.sizes) || sum.Quarantined != 0 {
+				t.Fatalf("Once = %+v, %v", sum, err)
 			}
-			w.Header().Set("Retry-After", "40")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return true
-		}
-		return false
-	})
-	w := r.worker()
-	sum, err := w.Once(ctx)
-	if err != nil || sum.Remaining != 0 || sum.Delivered != 2 {
-		t.Fatalf("Once = %+v, %v", sum, err)
+			if filedUnconfirmed.Load() {
+				t.Error("an application was filed before the portal was confirmed")
+			}
+			waited := false
+			for _, d := range r.sleeps {
+				waited = waited || d >= 40*time.Second
+			}
+			if want := tt.status == http.StatusServiceUnavailable; waited != want {
+				t.Errorf("waited %v after a health check answered %d", r.sleeps, tt.status)
+			}
+			if sent := w.BytesSent(); sent != payload {
+				t.Errorf("sent %d attachment bytes, want each of %d once", sent, payload)
+			}
+			r.checkExactlyOnce()
+		})
 	}
-	if filedUnconfirmed.Load() {
-		t.Error("an application was filed before the portal was confirmed")
-	}
-	waited := false
-	for _, d := range r.sleeps {
-		waited = waited || d >= 40*time.Second
-	}
-	if !waited {
-		t.Errorf("waited %v, not the health check's Retry-After", r.sleeps)
-	}
-	if sent := w.BytesSent(); sent != payload {
-		t.Errorf("sent %d attachment bytes, want each of %d once", sent, payload)
-	}
-	r.checkExactlyOnce()
 }
