@@ -434,8 +434,10 @@ func (w *Worker) Recover(ctx context.Context) error {
 }
 
 // Pass tries once to deliver every queued application, smallest first, and
-// pulls status. A link failure ends the pass early: the others would fail
-// the same way.
+// pulls status and the catalog. A link failure ends the pass early: the
+// others would fail the same way. The health check that confirms the
+// portal and the pulls run beside the upload when the kiosk is enrolled
+// (gate, pullAside), so they add no round trip to the pass.
 func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	var sum Summary
 	list := func() ([]store.Summary, error) {
