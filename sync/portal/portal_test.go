@@ -307,6 +307,33 @@ func TestStatusPullByCursorAndAdvance(t *testing.T) {
 	}
 }
 
+// A receipt names the status event its filing made, a repeat's the same
+// one however far the file has moved since: the kiosk knows the portal
+// holds that event before its status pull reaches it.
+func TestReceiptNamesTheStatusEventOfItsFiling(t *testing.T) {
+	p := newPortal(t)
+	var other, rc, again portalapi.Receipt
+	p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000021"), &other)
+	p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000022"), &rc)
+	if err := p.Advance(context.Background(), rc.FileCode, portalapi.InReview, ""); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000022"), &again); code != 200 || !again.Duplicate {
+		t.Fatalf("repeat: %d %+v", code, again)
+	}
+	var page portalapi.StatusPage
+	p.do("GET", portalapi.PathStatus+"?cursor=0", nil, "", &page)
+	seqs := map[string]int64{}
+	for _, e := range page.Events {
+		if e.State == portalapi.Received {
+			seqs[e.FileCode] = e.Seq
+		}
+	}
+	if other.Seq == 0 || other.Seq != seqs[other.FileCode] || rc.Seq != seqs[rc.FileCode] || again.Seq != rc.Seq {
+		t.Fatalf("receipts name events %d, %d, repeat %d; the status pull has %v", other.Seq, rc.Seq, again.Seq, page.Events)
+	}
+}
+
 func TestTrackPage(t *testing.T) {
 	p := newPortal(t)
 	var rc portalapi.Receipt

@@ -271,8 +271,12 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO events (submission_id, device_id, state, at) VALUES (?, ?, ?, ?)`,
+		res, err = tx.ExecContext(ctx, `INSERT INTO events (submission_id, device_id, state, at) VALUES (?, ?, ?, ?)`,
 			id, device, string(portalapi.Received), formatTime(now))
+		if err != nil {
+			return err
+		}
+		rc.Seq, err = res.LastInsertId()
 		return err
 	})
 	if err != nil {
@@ -304,8 +308,9 @@ func addWorkingDays(t time.Time, n int) time.Time {
 func (s *Server) receiptByKey(ctx context.Context, device, key string) (portalapi.Receipt, error) {
 	var rc portalapi.Receipt
 	var state, received, due string
-	err := s.db.QueryRowContext(ctx, `SELECT file_code, state, received_at, due_at FROM submissions
-		WHERE device_id = ? AND idempotency_key = ?`, device, key).Scan(&rc.FileCode, &state, &received, &due)
+	err := s.db.QueryRowContext(ctx, `SELECT file_code, state, received_at, due_at,
+		(SELECT COALESCE(MIN(e.seq), 0) FROM events e WHERE e.device_id = s.device_id AND e.submission_id = s.id)
+		FROM submissions s WHERE device_id = ? AND idempotency_key = ?`, device, key).Scan(&rc.FileCode, &state, &received, &due, &rc.Seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rc, ErrNotFound
 	}

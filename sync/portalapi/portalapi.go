@@ -163,6 +163,11 @@ type Receipt struct {
 	// Instance is the instance id (see Health) of the portal that issued
 	// FileCode: a file code names a file only within its instance.
 	Instance string `json:"instance,omitempty"`
+	// Seq is the sequence number of the status event that filing made
+	// (its "received" event), 0 when the portal does not say. The
+	// device's status cursor will pass it; until it does, it tells the
+	// device that a portal whose Last is before it rolled back its records.
+	Seq int64 `json:"seq,omitempty"`
 }
 
 // StatusEvent is one change of a file's state at the portal.

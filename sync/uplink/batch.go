@@ -311,6 +311,8 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (out batchOutcom
 	}
 	clear()
 	out = batchOutcome{alone: alone}
+	var recorded []portalapi.Receipt
+	defer func() { w.sawReceipts(bg, recorded...) }()
 	for k, f := range filings {
 		id := ids[k]
 		if f.Receipt != nil {
@@ -324,6 +326,7 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (out batchOutcom
 				out.alone = append(out.alone, ids[k:]...)
 				return out, err
 			}
+			recorded = append(recorded, *f.Receipt)
 			out.received++
 			continue
 		}
@@ -461,6 +464,8 @@ func (w *Worker) uploadBatch(ctx context.Context, u, name, key string, content, 
 		}
 		switch {
 		case err == nil:
+		case errors.Is(err, errUnconfirmed):
+			return nil, err
 		case errors.Is(err, errBadOffset):
 			return nil, errors.Join(errBatchDeclined, err)
 		case errors.Is(err, errUploadGone):

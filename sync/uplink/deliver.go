@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/motcua/motcua/agent/application"
@@ -150,6 +149,7 @@ func (w *Worker) send(ctx context.Context, id int64) error {
 		return err
 	}
 	w.log.Info("application received by the portal", "id", id, "file_code", rc.FileCode)
+	w.sawReceipts(context.WithoutCancel(ctx), rc)
 	return nil
 }
 
@@ -241,6 +241,8 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 		}
 		switch {
 		case err == nil:
+		case errors.Is(err, errUnconfirmed):
+			return portalapi.Receipt{}, err
 		case errors.Is(err, errBadOffset):
 			return portalapi.Receipt{}, w.restartUpload(ctx, a, &up, err)
 		case errors.Is(err, errUploadGone):
@@ -421,6 +423,9 @@ func (w *Worker) notComplete(ctx context.Context, a *application.Application, up
 
 // postManifest sends the manifest and reads the receipt.
 func (w *Worker) postManifest(ctx context.Context, m *portalapi.Manifest) (portalapi.Receipt, error) {
+	if err := w.gate.wait(ctx); err != nil {
+		return portalapi.Receipt{}, err
+	}
 	body, err := json.Marshal(m)
 	if err != nil {
 		return portalapi.Receipt{}, err
@@ -457,95 +462,6 @@ func parseReceipt(b []byte) (portalapi.Receipt, error) {
 		return rc, fmt.Errorf("receipt without a valid file code or state: %q %q", rc.FileCode, rc.State)
 	}
 	return rc, nil
-}
-
-// portalStates maps the portal's states to the lifecycle's.
-var portalStates = map[portalapi.State]application.State{
-	portalapi.Received:  application.Received,
-	portalapi.InReview:  application.InReview,
-	portalapi.NeedsMore: application.NeedsMore,
-	portalapi.Done:      application.Done,
-	portalapi.Rejected:  application.Rejected,
-}
-
-// PullStatus applies the portal's status events after the stored cursor,
-// page by page, and returns how many changed an application.
-func (w *Worker) PullStatus(ctx context.Context) (int, error) {
-	st := w.cfg.Store
-	changed := 0
-	for {
-		cur, err := st.Setting(ctx, settingCursor)
-		if err != nil {
-			return changed, err
-		}
-		cursor := int64(0)
-		if cur != "" {
-			if cursor, err = strconv.ParseInt(cur, 10, 64); err != nil {
-				return changed, fmt.Errorf("pull status: stored cursor %q: %w", cur, err)
-			}
-		}
-		req, err := w.request(ctx, http.MethodGet, w.endpoint(portalapi.PathStatus)+"?cursor="+strconv.FormatInt(cursor, 10), nil)
-		if err != nil {
-			return changed, err
-		}
-		resp, err := w.do(req)
-		if err != nil {
-			return changed, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return changed, w.statusError(resp, "pull status")
-		}
-		var page portalapi.StatusPage
-		err = json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(&page)
-		resp.Body.Close()
-		if err != nil {
-			return changed, fmt.Errorf("pull status: unreadable answer: %w", err)
-		}
-		if reset, err := w.recoverForgotten(ctx, page, cursor); err != nil || reset {
-			if err != nil {
-				return changed, err
-			}
-			continue
-		}
-		for _, e := range page.Events {
-			if e.Seq <= cursor {
-				return changed, fmt.Errorf("pull status: event %d is not after cursor %d", e.Seq, cursor)
-			}
-			to, ok := portalStates[e.State]
-			if _, _, _, err := portalapi.ParseFileCode(e.FileCode); !ok || err != nil {
-				return changed, fmt.Errorf("pull status: event %d has state %q, file code %q", e.Seq, e.State, e.FileCode)
-			}
-			did, err := st.ApplyPortalState(ctx, e.IdempotencyKey, to, store.Change{Actor: "portal", FileCode: e.FileCode, Instance: w.instance, Detail: e.Note})
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				w.log.Warn("status for an application this kiosk does not have", "file_code", e.FileCode)
-			case errors.Is(err, application.ErrIllegalTransition):
-				w.log.Warn("status cannot be applied", "file_code", e.FileCode, "err", err)
-			case err != nil:
-				return changed, err
-			case did:
-				changed++
-			}
-			if err == nil {
-				// The portal has the application: nothing is left to deliver,
-				// even when its receipt never reached this kiosk.
-				a, err := st.FindByKey(ctx, e.IdempotencyKey)
-				if err != nil {
-					return changed, err
-				}
-				if err := st.Settle(ctx, a.ID, string(application.Queued)); err != nil {
-					return changed, err
-				}
-			}
-			if err := st.SetSetting(ctx, settingCursor, strconv.FormatInt(e.Seq, 10)); err != nil {
-				return changed, err
-			}
-			cursor = e.Seq
-		}
-		if !page.More || len(page.Events) == 0 {
-			return changed, nil
-		}
-	}
 }
 
 // remainingBytes is what delivering application id still has to send.

@@ -180,7 +180,7 @@ func (w *Worker) enrollAgain(ctx context.Context, e enrollment) error {
 	// token written first is the one it asks to keep the id with.
 	settings := [][2]string{{settingToken, er.Token}, {settingDevice, er.DeviceID}}
 	if !kept {
-		settings = append(settings, [2]string{settingCursor, "0"})
+		settings = append(settings, [2]string{settingCursor, "0"}, [2]string{settingSeen, "0"})
 	}
 	settings = append(settings, [2]string{settingInstance, er.Instance}, [2]string{settingPortal, w.base.String()})
 	for _, kv := range settings {
@@ -278,20 +278,27 @@ func (w *Worker) statusPage(ctx context.Context, cursor int64) (portalapi.Status
 	return page, nil
 }
 
-// recoverForgotten checks a status page against the cursor it was asked
-// after. A portal whose latest event for this device is before the cursor
-// no longer has status it sent: its records were rolled back (restored from
-// an older backup, same instance). The files it filed and no longer knows
-// go back to the queue, their old codes kept, and the cursor starts again
-// from zero; it reports whether it did so.
-func (w *Worker) recoverForgotten(ctx context.Context, page portalapi.StatusPage, cursor int64) (bool, error) {
-	if w.instance == "" || page.Last >= cursor {
-		// A portal that names no instance may not report Last.
+// rolledBack reports whether a status page shows a portal whose latest
+// event for this device is before seen, the latest it told of: in a status
+// page (the cursor) or a receipt (settingSeen). A portal that names no
+// instance may not report Last.
+func (w *Worker) rolledBack(page portalapi.StatusPage, seen int64) bool {
+	return w.instance != "" && page.Last < seen
+}
+
+// recoverForgotten checks a status page against seen, the latest event
+// the portal told of (rolledBack). A portal whose latest event for this
+// device is before it no longer has status it sent: its records were
+// rolled back (restored from an older backup, same instance). The files it
+// filed and no longer knows go back to the queue, their old codes kept, and
+// the cursor starts again from zero; it reports whether it did so.
+func (w *Worker) recoverForgotten(ctx context.Context, page portalapi.StatusPage, seen int64) (bool, error) {
+	if !w.rolledBack(page, seen) {
 		return false, nil
 	}
 	st := w.cfg.Store
 	w.log.Warn("the portal no longer has status it sent: its records were rolled back; files it no longer has are queued again",
-		"portal", w.base.String(), "cursor", cursor, "portal_last", page.Last)
+		"portal", w.base.String(), "seen", seen, "portal_last", page.Last)
 	known := map[string]bool{}
 	for c := int64(0); ; {
 		p, err := w.statusPage(ctx, c)
@@ -316,16 +323,18 @@ func (w *Worker) recoverForgotten(ctx context.Context, page portalapi.StatusPage
 		w.log.Warn("queued again: the portal no longer has it; its old file code is kept in its history",
 			"id", f.ID, "old_file_code", f.FileCode, "was", f.State)
 	}
-	msg := fmt.Sprintf("the portal at %s rolled back its records (status cursor %d, its latest event %d): %d unfinished file(s) queued again",
-		w.base.String(), cursor, page.Last, len(lost))
+	msg := fmt.Sprintf("the portal at %s rolled back its records (it had told of event %d, its latest is now %d): %d unfinished file(s) queued again",
+		w.base.String(), seen, page.Last, len(lost))
 	if len(codes) > 0 {
 		msg += "; old file codes " + strings.Join(codes, ", ") + " may name other files there"
 	}
 	if err := st.RecordPortalEvent(ctx, "uplink", msg); err != nil {
 		return false, err
 	}
-	if err := st.SetSetting(ctx, settingCursor, "0"); err != nil {
-		return false, err
+	for _, k := range []string{settingSeen, settingCursor} {
+		if err := st.SetSetting(ctx, k, "0"); err != nil {
+			return false, err
+		}
 	}
 	w.changed = msg
 	return true, nil

@@ -53,7 +53,7 @@ func (w *Worker) countFailure(ctx context.Context, id int64, f store.DeliveryFai
 		if f.FailingSince.IsZero() {
 			f.FailingSince = now
 		}
-	case errors.As(err, &le), errors.Is(err, ErrBudgetSpent), errors.Is(err, context.Canceled):
+	case errors.As(err, &le), errors.Is(err, ErrBudgetSpent), errors.Is(err, context.Canceled), errors.Is(err, errUnconfirmed):
 		// Says nothing of the portal: the count goes on.
 	default:
 		// The portal answered otherwise: it is not failing on its side.

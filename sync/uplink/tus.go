@@ -80,7 +80,12 @@ func (w *Worker) patch(ctx context.Context, u string, offset int64, content []by
 func (w *Worker) transfer(ctx context.Context, method, u string, offset int64, content []byte, meta map[string]string) (sent, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	body := &progressReader{r: bytes.NewReader(content[offset:]), sent: &w.sent, start: time.Now(),
+	var r io.Reader = bytes.NewReader(content[offset:])
+	if w.gate != nil && int64(len(content)) > offset {
+		// The last byte files the applications the upload carries.
+		r = &gatedReader{ctx: ctx, g: w.gate, r: bytes.NewReader(content[offset : len(content)-1]), last: content[len(content)-1:]}
+	}
+	body := &progressReader{r: r, sent: &w.sent, start: time.Now(),
 		progress: func(n int64) { w.board.progress(offset + n) }}
 	stop := w.watchStall(ctx, cancel, body.start, &body.last)
 	defer stop()
@@ -101,6 +106,9 @@ func (w *Worker) transfer(ctx context.Context, method, u string, offset int64, c
 	w.log.Debug("transfer", "method", method, "offset", offset, "bytes", len(content)-int(offset),
 		"took", time.Since(started), "err", err)
 	if err != nil {
+		if gerr := w.gate.failed(); gerr != nil {
+			return sent{}, gerr
+		}
 		if cause := context.Cause(ctx); errors.Is(cause, errStalled) {
 			return sent{}, &linkError{cause}
 		}

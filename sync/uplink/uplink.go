@@ -44,6 +44,10 @@ const (
 	settingPortal = "uplink.portal"
 	settingToken  = "uplink.token"
 	settingCursor = "uplink.status_cursor"
+	// settingSeen is the latest status event a receipt of the portal
+	// named (portalapi.Receipt.Seq): the portal holds it, whether or not
+	// the status pull has reached it.
+	settingSeen   = "uplink.status_seen"
 	settingDevice = "uplink.device_id"
 	// settingInstance is the instance id of the portal the kiosk is
 	// enrolled with (portalapi.Health).
@@ -133,6 +137,13 @@ type Worker struct {
 	changed string
 	// board publishes the state of delivery to cfg.Status.
 	board board
+	// gate holds back the filings of the pass until the portal is
+	// confirmed, when that is checked beside them; nil otherwise.
+	gate *gate
+	// unseen is set when a receipt of the pass named no status event
+	// the kiosk could keep (settingSeen): the status pull then goes after
+	// the deliveries, so that the cursor passes its filing.
+	unseen bool
 }
 
 // CheckPortalURL parses a portal URL: http or https only, and plain http
@@ -412,25 +423,48 @@ func (w *Worker) Recover(ctx context.Context) error {
 }
 
 // Pass tries once to deliver every queued application, smallest first, and
-// pulls status. A link failure ends the pass early: the others would fail
-// the same way.
+// pulls status and the catalog. A link failure ends the pass early: the
+// others would fail the same way. The health check that confirms the
+// portal and the pulls run beside the upload when the kiosk is enrolled
+// (gate, pullAside), so they add no round trip to the pass.
 func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	var sum Summary
-	err := w.enroll(ctx)
+	list := func() ([]store.Summary, error) {
+		return w.cfg.Store.List(ctx, store.ListOptions{States: []application.State{application.Queued}, SmallestFirst: true})
+	}
+	queued, err := list()
+	if err != nil {
+		return sum, err
+	}
+	// A kiosk enrolled with the portal at this URL sends at once, and
+	// checks beside the upload that the portal is still that one (gate);
+	// any other enrolls first.
+	g, err := w.confirmBeside(ctx, len(queued) > 0)
+	if err == nil && g == nil {
+		if err = w.enroll(ctx); err == nil {
+			queued, err = list()
+		}
+	}
 	sum.PortalChanged, w.changed = w.changed, ""
 	if err != nil {
 		err = errors.Join(err, sum.count(ctx, w))
 		sum.LastError = err.Error()
 		return sum, err
 	}
-	queued, err := w.cfg.Store.List(ctx, store.ListOptions{States: []application.State{application.Queued}, SmallestFirst: true})
-	if err != nil {
-		return sum, err
-	}
+	w.gate = g
+	defer func() { w.gate = nil }()
 	w.countWaiting(ctx)
 	holds, err := w.cfg.Store.DeliveryHolds(ctx, w.cfg.Now())
 	if err != nil {
 		return sum, err
+	}
+	// The status and catalog pulls run beside the deliveries, so that
+	// they add no round trip to the pass; what could race a delivery they
+	// leave to a pull after it.
+	var aside <-chan pulled
+	w.unseen = false
+	if len(queued) > 0 {
+		aside = w.pullAside(ctx, queued, g)
 	}
 	// Small applications go first, several to an upload; the loop below
 	// sends the others, and those the portal did not file with the rest.
@@ -476,23 +510,55 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 			break
 		}
 		var le *linkError
-		if errors.As(err, &le) || retryAfter(err) > 0 || errors.Is(err, ErrBudgetSpent) || errors.Is(err, ErrRedirect) {
+		if errors.As(err, &le) || retryAfter(err) > 0 || errors.Is(err, ErrBudgetSpent) || errors.Is(err, ErrRedirect) ||
+			errors.Is(err, errUnconfirmed) {
 			break
 		}
 	}
 	if batchErr != nil && lastErr == nil {
 		lastErr = batchErr
 	}
-	n, err := w.PullStatus(ctx)
-	sum.StatusUpdates = n
+	again := true
+	var p pulled
+	if aside != nil {
+		p = <-aside
+	}
+	if p.unconfirmed {
+		// Nothing was filed: the gate held every filing back.
+		lastErr, again = p.err, false
+		if errors.Is(p.err, errOtherInstance) {
+			// The enrollment handles the other portal; the next pass
+			// delivers to it.
+			if err := w.enroll(ctx); err != nil {
+				lastErr = errors.Join(lastErr, err)
+			}
+		}
+	} else if aside != nil {
+		sum.StatusUpdates = p.updates
+		// The status pull goes again after the deliveries when it left
+		// events to them, when a receipt named no status event, or when a
+		// delivery failed: the portal may have filed one whose answer was
+		// lost, and its status tells. One that failed itself is not tried
+		// again in the pass.
+		again = p.deferred || p.err == nil && (w.unseen || sum.Failed > 0 || lastErr != nil)
+		if p.err != nil && lastErr == nil {
+			lastErr = p.err
+		}
+	}
+	if again {
+		n, err := w.PullStatus(ctx)
+		sum.StatusUpdates += n
+		if err != nil && lastErr == nil {
+			lastErr = err
+		}
+	}
 	if w.changed != "" {
 		sum.PortalChanged, w.changed = w.changed, ""
 	}
-	if err != nil && lastErr == nil {
-		lastErr = err
-	}
-	if err := w.PullCatalog(ctx); err != nil {
-		w.log.Warn("catalog pull failed", "err", err)
+	if aside == nil {
+		if err := w.PullCatalog(ctx); err != nil {
+			w.log.Warn("catalog pull failed", "err", err)
+		}
 	}
 	if err := sum.count(ctx, w); err != nil {
 		lastErr = errors.Join(lastErr, err)
