@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -113,6 +114,47 @@ func TestRunDeliveryOnAFullDiskIsBilingual(t *testing.T) {
 		case <-deadline:
 			t.Fatalf("run logged no failure on the full disk:\n%s", strings.Join(log, "\n"))
 		}
+	}
+}
+
+// sync --once on a kiosk whose disk is full gives up saying so in both
+// languages, as run's log does, not with SQLite's bare message.
+func TestSyncOnAFullDiskIsBilingual(t *testing.T) {
+	disk := smallDisk(t, "4m")
+	data := filepath.Join(disk, "data")
+	form := writeFile(t, t.TempDir(), "f.json", cli(t, data, "", "procedures", "example", "1.001193").stdout)
+	if r := cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	// sync starts while the portal is down (a listener that hangs up), so
+	// its first pass fails; the disk fills then, and the portal answers
+	// only after that.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	portalURL := "http://" + ln.Addr().String()
+	sync := exec.Command(motcua, "sync", "--once", "--timeout", "8s", "--data-dir", data, "--portal", portalURL)
+	sync.Env = append(os.Environ(), "LANG=C.UTF-8", "MOTCUA_CONFIG=", "MOTCUA_PORTAL=")
+	var stderr strings.Builder
+	sync.Stderr = &stderr
+	if err := sync.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { sync.Process.Kill(); sync.Wait() }()
+	conn, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	ln.Close()
+	fillDisk(t, disk)
+	runPortal(t, ln.Addr().String(), t.TempDir())
+	err = sync.Wait()
+	log := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	last := len(log) - 1
+	if err == nil || last < 1 || !strings.Contains(log[last-1], "The disk is full: ") || !strings.Contains(log[last], "Ổ đĩa đầy") {
+		t.Fatalf("sync: %v\n%s", err, stderr.String())
 	}
 }
 

@@ -99,7 +99,11 @@ func cmdSync(ctx context.Context, e *env, args []string) int {
 	if stop.Err() != nil {
 		return e.fail("sync interrupted (%v): %d application(s) not delivered stay queued", context.Cause(stop), sum.Remaining)
 	}
-	if err != nil || sum.Remaining > 0 {
+	if err != nil {
+		// err, not its text, so that a full disk is told in both languages.
+		return e.fail("%d application(s) not delivered: %v", sum.Remaining, err)
+	}
+	if sum.Remaining > 0 {
 		return e.fail("%d application(s) not delivered: %s", sum.Remaining, sum.LastError)
 	}
 	return exitOK

@@ -625,6 +625,11 @@ func (w *Worker) Once(ctx context.Context) (Summary, error) {
 			werr = w.wait(ctx, b, err)
 		}
 		if werr != nil {
+			if err != nil {
+				// Wrapped, so that the caller can explain its cause (a
+				// full disk, a data directory it cannot write).
+				return total, fmt.Errorf("gave up with %d application(s) undelivered: %w", total.Remaining, err)
+			}
 			return total, fmt.Errorf("gave up with %d application(s) undelivered: %s", total.Remaining, total.LastError)
 		}
 	}
