@@ -243,4 +243,3 @@ func TestWavDuration(t *testing.T) {
 		})
 	}
 }
-
