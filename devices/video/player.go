@@ -357,7 +357,11 @@ func (pb *Playback) lastError() string {
 			// Lines look like "[   0.207][e][file] Cannot open file ...".
 			line := sc.Text()
 			if i := strings.Index(line, "]["); i >= 0 && (strings.HasPrefix(line[i:], "][e][") || strings.HasPrefix(line[i:], "][f][")) {
-				last = strings.TrimSpace(line[i+5:])
+				last = line[i+5:]
+				if j := strings.Index(last, "] "); j >= 0 {
+					last = last[j+2:] // drop the module name
+				}
+				last = strings.TrimSpace(last)
 			}
 		}
 		f.Close()

@@ -219,7 +219,7 @@ func TestPlayRefuses(t *testing.T) {
 		{"missing file", "", filepath.Join(dir, "birth-registration.mp4"), fs.ErrNotExist, "birth-registration.mp4"},
 		{"a folder", "", dir, nil, "is not a file"},
 		{"no mpv", "motcua-no-such-mpv", sample(t), ErrNoMPV, "apt-get install mpv"},
-		{"not a video", "", notVideo, ErrUnplayable, "Failed to recognize file format"},
+		{"not a video", "", notVideo, ErrUnplayable, "mpv cannot play the file: Failed to recognize file format"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
