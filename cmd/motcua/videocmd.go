@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/devices/video"
+	"github.com/motcua/motcua/internal/writable"
 )
 
 const videoSynopsis = "make-sample [--out DIR] | play FILE [--timeout 10m] [--mpv-args ARGS]"
@@ -36,6 +37,9 @@ func cmdVideo(ctx context.Context, e *env, args []string) int {
 		dir := *out
 		if dir == "" {
 			dir = video.Dir(e.dataDir)
+		}
+		if err := writable.CheckIn(e.dataDir, dir, video.SampleFile); err != nil {
+			return e.fail("%v", err)
 		}
 		path, err := video.MakeSample(ctx, dir, e.log)
 		if err != nil {

@@ -74,3 +74,20 @@ func TestVideoFailures(t *testing.T) {
 		}
 	}
 }
+
+// make-sample onto a full disk says so in both languages, as the other
+// commands do, and leaves no half-made video behind.
+func TestVideoMakeSampleOntoAFullDisk(t *testing.T) {
+	disk := smallDisk(t, "256k")
+	fillDisk(t, disk)
+	r := cli(t, t.TempDir(), "", "video", "make-sample", "--out", disk)
+	out := filepath.Join(disk, "birth-registration.mp4")
+	if r.code != exitFail || !strings.Contains(r.stderr, "The disk is full: "+out+" cannot be written (") ||
+		!strings.Contains(r.stderr, "Ổ đĩa đầy: không ghi được vào "+out+" (") {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if entries, _ := os.ReadDir(disk); len(entries) != 1 {
+		t.Errorf("left on the full disk: %v", entries)
+	}
+}
+

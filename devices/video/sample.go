@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/motcua/motcua/devices/printer"
@@ -189,6 +190,12 @@ func (m Maker) Make(ctx context.Context, out string, slides []Slide) error {
 		"-movflags", "+faststart", "-f", "mp4", tmp.Name())
 	start := time.Now()
 	if err := run(ctx, ffmpeg, args...); err != nil {
+		var te *toolError
+		if errors.As(err, &te) && strings.Contains(te.stderr, "No space left on device") {
+			// Said as the system would, so that callers explain it as
+			// they do any other full disk.
+			return fmt.Errorf("make video: %w: %w", &fs.PathError{Op: "write", Path: out, Err: syscall.ENOSPC}, err)
+		}
 		return fmt.Errorf("make video: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
@@ -228,8 +235,8 @@ func EnsureSample(ctx context.Context, dataDir string, log *slog.Logger) (path s
 	return path, true, nil
 }
 
-// run runs a program, returning an error that carries the last line it
-// wrote to standard error.
+// run runs a program, returning a *toolError that carries what it wrote
+// to standard error when it fails.
 func run(ctx context.Context, prog string, args ...string) error {
 	cmd := exec.CommandContext(ctx, prog, args...)
 	var stderr bytes.Buffer
@@ -239,14 +246,27 @@ func run(ctx context.Context, prog string, args ...string) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", filepath.Base(prog), ctx.Err())
 		}
-		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
-		if last := strings.TrimSpace(lines[len(lines)-1]); last != "" {
-			return fmt.Errorf("%s: %s: %w", filepath.Base(prog), last, err)
-		}
-		return fmt.Errorf("%s: %w", filepath.Base(prog), err)
+		return &toolError{prog: filepath.Base(prog), stderr: stderr.String(), err: err}
 	}
 	return nil
 }
+
+// toolError is a program that failed.
+type toolError struct {
+	prog   string
+	stderr string
+	err    error
+}
+
+func (e *toolError) Error() string {
+	lines := strings.Split(strings.TrimSpace(e.stderr), "\n")
+	if last := strings.TrimSpace(lines[len(lines)-1]); last != "" {
+		return fmt.Sprintf("%s: %s: %v", e.prog, last, e.err)
+	}
+	return fmt.Sprintf("%s: %v", e.prog, e.err)
+}
+
+func (e *toolError) Unwrap() error { return e.err }
 
 // wavDuration reads how long a PCM WAV file plays from its header.
 func wavDuration(path string) (time.Duration, error) {
