@@ -90,4 +90,3 @@ func TestVideoMakeSampleOntoAFullDisk(t *testing.T) {
 		t.Errorf("left on the full disk: %v", entries)
 	}
 }
-
