@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/motcua/motcua/agent/device"
 )
 
 // Errors of the player.
@@ -59,6 +61,10 @@ const tapMessage = "motcua-tap"
 
 // Config configures a Player.
 type Config struct {
+	// Dir is the folder the file names of the catalog's videos are in
+	// (Dir(dataDir)): a relative file name given to Play, Start or
+	// Available is joined to it, an absolute path is used as it is.
+	Dir string
 	// Command is the mpv program; "" means "mpv" on $PATH.
 	Command string
 	// Args are more mpv options, after the player's own: "--screen=1" to
@@ -80,7 +86,8 @@ type Config struct {
 
 // Player plays videos fullscreen in mpv, one at a time, as a child process
 // of the kiosk. The kiosk's screen stays as it was underneath, so it is
-// back on the same step when the video ends.
+// back on the same step when the video ends. It is the kiosk's
+// device.VideoPlayer.
 type Player struct {
 	cfg Config
 	log *slog.Logger
@@ -113,29 +120,21 @@ func New(cfg Config) *Player {
 }
 
 // Reason says why a playback ended.
-type Reason string
+type Reason = device.VideoReason
 
 // The reasons.
 const (
-	Finished  Reason = "finished"  // the video played to its end
-	Tapped    Reason = "tapped"    // the citizen tapped the video or pressed a stop key
-	Stopped   Reason = "stopped"   // Stop was called
-	TimedOut  Reason = "timed_out" // the playback ran past Config.Timeout
-	Cancelled Reason = "cancelled" // the context given to Start was done
+	Finished  = device.VideoFinished  // the video played to its end
+	Tapped    = device.VideoTapped    // the citizen tapped the video or pressed a stop key
+	Stopped   = device.VideoStopped   // Stop was called
+	TimedOut  = device.VideoTimedOut  // the playback ran past Config.Timeout
+	Cancelled = device.VideoCancelled // the context given to Start was done
 )
 
-// End says how a playback ended.
-type End struct {
-	Reason Reason
-	// ExitCode is mpv's exit status: QuitExitCode when it quit over IPC,
-	// 0 when the video played to its end, -1 when it was killed.
-	ExitCode int
-	// Killed is true when mpv did not quit over IPC within the grace
-	// period and its process group was killed.
-	Killed bool
-	// Played is how long mpv ran.
-	Played time.Duration
-}
+// End says how a playback ended. ExitCode is mpv's exit status:
+// QuitExitCode when it quit over IPC, 0 when the video played to its end,
+// -1 when it was killed.
+type End = device.VideoEnd
 
 // Playback is one video playing.
 type Playback struct {
@@ -155,6 +154,23 @@ type Playback struct {
 	err     error
 }
 
+var _ device.VideoPlayer = (*Player)(nil)
+
+// path resolves a file name against Config.Dir.
+func (p *Player) path(file string) string {
+	if p.cfg.Dir == "" || filepath.IsAbs(file) {
+		return file
+	}
+	return filepath.Join(p.cfg.Dir, file)
+}
+
+// Available reports whether file is a video file that is there to play
+// (mpv may still find it unplayable).
+func (p *Player) Available(file string) bool {
+	fi, err := os.Stat(p.path(file))
+	return err == nil && fi.Mode().IsRegular() && fi.Size() > 0
+}
+
 // Play plays file and returns when the video is over: played to its end,
 // tapped, timed out or ctx done.
 func (p *Player) Play(ctx context.Context, file string) (End, error) {
@@ -165,12 +181,13 @@ func (p *Player) Play(ctx context.Context, file string) (End, error) {
 	return pb.Wait()
 }
 
-// Start starts mpv playing file fullscreen and returns at once. The
-// playback ends when the video does, when the citizen taps it, when it has
-// run for Config.Timeout, when Stop is called or when ctx is done; Wait
-// says which. A file that is missing is an error wrapping fs.ErrNotExist,
+// Start starts mpv playing file (a path, or a file name in Config.Dir)
+// fullscreen and returns at once. The playback ends when the video does,
+// when the citizen taps it, when it has run for Config.Timeout, when Stop
+// is called or when ctx is done; Wait says which. A file that is missing is an error wrapping fs.ErrNotExist,
 // and a missing mpv one wrapping ErrNoMPV.
 func (p *Player) Start(ctx context.Context, file string) (*Playback, error) {
+	file = p.path(file)
 	fi, err := os.Stat(file)
 	if err != nil {
 		return nil, fmt.Errorf("play video: %w", err)

@@ -52,7 +52,8 @@ func fireOn(p *Player, d time.Duration, fire <-chan struct{}) {
 // is free again afterwards.
 func TestPlayEndsByItself(t *testing.T) {
 	p := testPlayer(t, "--speed=20")
-	end, err := p.Play(t.Context(), sample(t))
+	p.cfg.Dir = filepath.Dir(sample(t))
+	end, err := p.Play(t.Context(), SampleFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,6 +201,32 @@ func alive(pid int) bool {
 	s := string(b)
 	i := strings.LastIndex(s, ")")
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
+
+// Available tells the videos there are from those there are not, by the
+// catalog's file name in the videos folder or by path.
+func TestAvailable(t *testing.T) {
+	dir := filepath.Dir(sample(t))
+	p := New(Config{Dir: dir})
+	empty := filepath.Join(t.TempDir(), "empty.mp4")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		file string
+		want bool
+	}{
+		{SampleFile, true},
+		{sample(t), true},
+		{"death-registration.mp4", false},
+		{"", false},
+		{empty, false},
+	}
+	for _, tt := range tests {
+		if got := p.Available(tt.file); got != tt.want {
+			t.Errorf("Available(%q) = %v, want %v", tt.file, got, tt.want)
+		}
+	}
 }
 
 // What cannot be played is an error that says why.
