@@ -407,7 +407,8 @@ type ipcClient struct {
 	log    *slog.Logger
 
 	// bound is closed once mpv has acknowledged the stop keys' bindings.
-	bound chan struct{}
+	bound     chan struct{}
+	boundOnce sync.Once
 
 	mu      sync.Mutex
 	conn    io.ReadWriteCloser
@@ -480,7 +481,7 @@ func (c *ipcClient) run(tap func()) {
 			c.log.Warn("mpv IPC command failed", "error", msg.Error, "request_id", msg.RequestID)
 		}
 		if msg.RequestID == boundID && msg.Event == "" {
-			close(c.bound)
+			c.boundOnce.Do(func() { close(c.bound) })
 		}
 	}
 }
