@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 
 // sample returns the path of the sample video, made with the real ffmpeg
 // and espeak-ng.
-func sample(t *testing.T) string {
+func sample(t testing.TB) string {
 	t.Helper()
 	sampleOnce.Do(func() {
 		if sampleDir, sampleErr = os.MkdirTemp("", "motcua-video-test-"); sampleErr != nil {
