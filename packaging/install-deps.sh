@@ -17,6 +17,7 @@ set -euo pipefail
 # the reference portal; zbar-tools reads back the receipts' QR codes. Run:
 # mpv plays the instructional videos fullscreen; ffmpeg makes the sample
 # video (from espeak-ng's voice-over) and its ffprobe checks it in tests.
+# Test: xvfb and xdotool click mpv's window on a virtual screen.
 # Voice and the kiosk window are added here as their issues land.
 packages=(
 	gcc
@@ -40,6 +41,8 @@ packages=(
 	npm
 	mpv
 	ffmpeg
+	xvfb
+	xdotool
 )
 
 # has_command reports whether package p's program is already installed from

@@ -209,7 +209,9 @@ func (p *Player) Start(ctx context.Context, file string) (*Playback, error) {
 		return nil, fmt.Errorf("play video: %w", err)
 	}
 	args := []string{
-		"--no-config", "--no-terminal", "--fs", "--ontop",
+		// --geometry covers the screen where no window manager does
+		// --fs (a bare X session).
+		"--no-config", "--no-terminal", "--fs", "--ontop", "--geometry=100%x100%+0+0",
 		"--input-ipc-server=" + ipcPath(dir),
 		"--log-file=" + filepath.Join(dir, "mpv.log"),
 		"--keep-open=no", "--idle=no", "--force-window=yes",
