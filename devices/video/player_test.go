@@ -269,6 +269,9 @@ func TestPlayRefuses(t *testing.T) {
 // is over.
 func TestStartWhilePlayingIsRefused(t *testing.T) {
 	p := testPlayer(t)
+	if err := p.Stop(t.Context()); err != nil {
+		t.Fatalf("Stop with nothing playing: %v", err)
+	}
 	pb, err := p.Start(t.Context(), sample(t))
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -75,13 +76,28 @@ func ffprobe(t *testing.T, path string) probe {
 	return p
 }
 
-func seconds(t *testing.T, s string) float64 {
+func parseFloat(t *testing.T, s string) float64 {
 	t.Helper()
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		t.Fatalf("duration %q: %v", s, err)
+		t.Fatalf("number %q: %v", s, err)
 	}
 	return f
+}
+
+// meanVolume is the mean volume of a file's sound, in dB, as ffmpeg's
+// volumedetect filter measures it.
+func meanVolume(t *testing.T, path string) float64 {
+	t.Helper()
+	out, err := exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-i", path, "-map", "0:a", "-af", "volumedetect", "-f", "null", "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffmpeg volumedetect: %v\n%s", err, out)
+	}
+	_, rest, ok := strings.Cut(string(out), "mean_volume: ")
+	if !ok {
+		t.Fatalf("ffmpeg measured no volume:\n%s", out)
+	}
+	return parseFloat(t, strings.TrimSuffix(strings.Fields(rest)[0], "dB"))
 }
 
 // EnsureSample makes DATADIR/videos/birth-registration.mp4: an H.264 video
@@ -94,7 +110,7 @@ func TestEnsureSampleMakesAPlayableVideo(t *testing.T) {
 		t.Fatalf("EnsureSample = %s, made %v; want %s made now", path, sampleMade, want)
 	}
 	p := ffprobe(t, path)
-	total := seconds(t, p.Format.Duration)
+	total := parseFloat(t, p.Format.Duration)
 	// Four slides of one or two spoken sentences each.
 	if total < 15 || total > 90 {
 		t.Errorf("duration %.1fs, want 15s to 90s", total)
@@ -102,7 +118,7 @@ func TestEnsureSampleMakesAPlayableVideo(t *testing.T) {
 	kinds := map[string]string{}
 	for _, s := range p.Streams {
 		kinds[s.CodecType] = s.CodecName
-		if d := seconds(t, s.Duration); d < total-1 {
+		if d := parseFloat(t, s.Duration); d < total-1 {
 			t.Errorf("%s stream lasts %.1fs of the video's %.1fs", s.CodecType, d, total)
 		}
 		if s.CodecType == "video" && (s.Width != 1280 || s.Height != 720) {
@@ -111,6 +127,10 @@ func TestEnsureSampleMakesAPlayableVideo(t *testing.T) {
 	}
 	if kinds["video"] != "h264" || kinds["audio"] != "aac" || len(p.Streams) != 2 {
 		t.Errorf("streams %v, want one h264 video and one aac audio", kinds)
+	}
+	// The voice-over is heard: silence measures -91 dB.
+	if mean := meanVolume(t, path); mean < -35 {
+		t.Errorf("the voice-over's mean volume is %.1f dB, want speech (above -35 dB)", mean)
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
