@@ -171,8 +171,9 @@ func (p *Player) Available(file string) bool {
 	return err == nil && fi.Mode().IsRegular() && fi.Size() > 0
 }
 
-// Play plays file and returns when the video is over: played to its end,
-// tapped, timed out or ctx done.
+// Play plays file (a path, or a file name in Config.Dir) and returns when
+// the video is over: played to its end, tapped, timed out, stopped or ctx
+// done.
 func (p *Player) Play(ctx context.Context, file string) (End, error) {
 	pb, err := p.Start(ctx, file)
 	if err != nil {
@@ -184,8 +185,10 @@ func (p *Player) Play(ctx context.Context, file string) (End, error) {
 // Start starts mpv playing file (a path, or a file name in Config.Dir)
 // fullscreen and returns at once. The playback ends when the video does,
 // when the citizen taps it, when it has run for Config.Timeout, when Stop
-// is called or when ctx is done; Wait says which. A file that is missing is an error wrapping fs.ErrNotExist,
-// and a missing mpv one wrapping ErrNoMPV.
+// is called or when ctx is done; Wait says which. A file that is missing
+// is an error wrapping fs.ErrNotExist, and a missing mpv one wrapping
+// ErrNoMPV. mpv dies with the kiosk (on Linux), so a crashed kiosk does
+// not leave a video over the screen of the next one.
 func (p *Player) Start(ctx context.Context, file string) (*Playback, error) {
 	file = p.path(file)
 	fi, err := os.Stat(file)

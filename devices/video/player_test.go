@@ -3,6 +3,7 @@ package video
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -14,6 +15,22 @@ import (
 	"testing"
 	"time"
 )
+
+// kioskEnv, set to a video file, makes the test binary a kiosk that plays
+// it and prints mpv's process id.
+const kioskEnv = "MOTCUA_VIDEO_TEST_KIOSK"
+
+// kiosk plays file headless, over and over, prints mpv's pid and waits to be killed.
+func kiosk(file string) {
+	p := New(Config{Args: append([]string{"--loop-file=inf"}, headless...), Timeout: time.Hour})
+	pb, err := p.Start(context.Background(), file)
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	fmt.Println(pb.cmd.Process.Pid)
+	select {}
+}
 
 // headless are the mpv options that play without a display or a sound card.
 var headless = []string{"--vo=null", "--ao=null"}

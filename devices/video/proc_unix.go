@@ -20,9 +20,11 @@ func ipcPath(dir string) string { return filepath.Join(dir, "ipc.sock") }
 func dialIPC(path string) (io.ReadWriteCloser, error) { return net.Dial("unix", path) }
 
 // setProcessGroup makes mpv lead a process group of its own, so that
-// killGroup reaches whatever it starts as well.
+// killGroup reaches whatever it starts as well, and has it killed when the
+// kiosk dies, where the system can.
 func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	dieWithParent(cmd.SysProcAttr)
 }
 
 // killGroup kills mpv's process group.

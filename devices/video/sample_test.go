@@ -26,6 +26,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if file := os.Getenv(kioskEnv); file != "" {
+		kiosk(file) // never returns
+	}
 	code := m.Run()
 	if sampleDir != "" {
 		os.RemoveAll(sampleDir)
