@@ -20,7 +20,8 @@ import (
 // it and prints mpv's process id.
 const kioskEnv = "MOTCUA_VIDEO_TEST_KIOSK"
 
-// kiosk plays file headless, over and over, prints mpv's pid and waits to be killed.
+// kiosk plays file headless, over and over, prints mpv's pid and waits to
+// be killed.
 func kiosk(file string) {
 	p := New(Config{Args: append([]string{"--loop-file=inf"}, headless...), Timeout: time.Hour})
 	pb, err := p.Start(context.Background(), file)
