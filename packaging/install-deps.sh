@@ -14,8 +14,11 @@ set -euo pipefail
 # Sans, the receipt font (it has every Vietnamese letter); sane-utils
 # (scanimage, and SANE's test backend, the simulated scanner). Test: nodejs
 # and npm run tus-js-client (pinned in sync/portal/testdata/tusjs) against
-# the reference portal; zbar-tools reads back the receipts' QR codes. Voice
-# and the kiosk window are added here as their issues land.
+# the reference portal; zbar-tools reads back the receipts' QR codes. Run:
+# mpv plays the instructional videos fullscreen; ffmpeg makes the sample
+# video (from espeak-ng's voice-over) and its ffprobe checks it in tests.
+# Test: xvfb and xdotool click mpv's window on a virtual screen.
+# Voice and the kiosk window are added here as their issues land.
 packages=(
 	gcc
 	libc6-dev
@@ -36,6 +39,10 @@ packages=(
 	zbar-tools
 	nodejs
 	npm
+	mpv
+	ffmpeg
+	xvfb
+	xdotool
 )
 
 # has_command reports whether package p's program is already installed from

@@ -152,6 +152,9 @@ var (
 	valueRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_]*$`)
 	codeRe  = regexp.MustCompile(`^[0-9]\.[0-9]{6}$`)
 	version = regexp.MustCompile(`^[0-9]{4}\.[0-9]{1,2}\.[0-9]+$`)
+	// videoFileRe is a plain file name with an extension: it cannot name a
+	// folder, climb out of the videos folder or be hidden.
+	videoFileRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)+$`)
 )
 
 var fieldTypes = map[FieldType]bool{
@@ -176,8 +179,9 @@ var personParts = map[string]bool{PartDateOfBirth: true, PartCitizenID: true, Pa
 // Check verifies the catalog's rules: a version, unique procedure ids and
 // codes, well-formed field keys unique within each procedure, known field
 // types, choices for choice fields, card fills that fit their field, an
-// example for every field, and references (waived_by, id_matches, linked,
-// bundle) that point at things that exist. It reports every problem found.
+// example for every field, references (waived_by, id_matches, linked,
+// bundle) that point at things that exist, and a video that names a plain
+// file name. It reports every problem found.
 func (c *Catalog) Check() error {
 	var errs []error
 	bad := func(format string, args ...any) {
@@ -328,6 +332,12 @@ func (p *Procedure) check(ids map[string]bool) []string {
 		if !ids[id] || id == p.ID {
 			bad("bundled procedure %q does not exist", id)
 		}
+	}
+	if v := p.Video; v != nil {
+		if !videoFileRe.MatchString(v.File) {
+			bad("video file %q is not a plain file name (letters, digits, '-', '_' and an extension; no folder, no '..')", v.File)
+		}
+		text("video title", v.Title)
 	}
 	return out
 }

@@ -47,6 +47,9 @@ func TestEmbeddedCatalog(t *testing.T) {
 			bundles++
 		}
 	}
+	if p, _ := cat.Lookup("birth-registration"); p == nil || p.Video == nil || p.Video.File != "birth-registration.mp4" {
+		t.Errorf("birth-registration should offer the sample video birth-registration.mp4")
+	}
 	if bundles < 2 {
 		t.Errorf("%d linked bundles, want the birth and death bundles", bundles)
 	}

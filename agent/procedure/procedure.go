@@ -113,6 +113,17 @@ type Procedure struct {
 	Bundle []string `json:"bundle,omitempty"`
 	// Linked lists the IDs of procedures to suggest after this one.
 	Linked []string `json:"linked,omitempty"`
+	// Video is a short instructional video the form's first screen offers,
+	// or nil.
+	Video *Video `json:"video,omitempty"`
+}
+
+// Video names a short instructional video about a procedure. The file lives
+// in the data directory's videos folder, so File is a plain file name (no
+// folder, no path separators, no "..") that the kiosk joins to that folder.
+type Video struct {
+	File  string    `json:"file"`
+	Title i18n.Text `json:"title"`
 }
 
 // Fee is a procedure's fee in Vietnamese đồng.

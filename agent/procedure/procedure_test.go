@@ -99,6 +99,14 @@ func TestLoadRefusesBadCatalogs(t *testing.T) {
 		}, "id_matches.date_of_birth"},
 		{"malformed code", "other.json", func(m map[string]any) { m["code"] = "1-2" }, "code"},
 		{"duplicate code", "other.json", func(m map[string]any) { m["code"] = "1.000001" }, "also"},
+		{"video file climbing out", "other.json", video("../motcua.db", "Hướng dẫn", "Guide"), `video file "../motcua.db"`},
+		{"video file in a folder", "other.json", video("videos/guide.mp4", "Hướng dẫn", "Guide"), `video file "videos/guide.mp4"`},
+		{"video file with a backslash", "other.json", video(`C:\guide.mp4`, "Hướng dẫn", "Guide"), "video file"},
+		{"video file dot-dot", "other.json", video("..", "Hướng dẫn", "Guide"), `video file ".."`},
+		{"video file hidden", "other.json", video(".guide.mp4", "Hướng dẫn", "Guide"), `video file ".guide.mp4"`},
+		{"video file empty", "other.json", video("", "Hướng dẫn", "Guide"), `video file ""`},
+		{"video file without extension", "other.json", video("guide", "Hướng dẫn", "Guide"), `video file "guide"`},
+		{"video title without English", "other.json", video("guide.mp4", "Hướng dẫn", ""), "video title needs both"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,6 +115,32 @@ func TestLoadRefusesBadCatalogs(t *testing.T) {
 				t.Fatalf("Load = %v; want ErrBadCatalog mentioning %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// video returns an edit that gives a procedure a video.
+func video(file, vi, en string) func(m map[string]any) {
+	return func(m map[string]any) {
+		m["video"] = map[string]any{"file": file, "title": map[string]any{"vi": vi, "en": en}}
+	}
+}
+
+// A procedure may name an instructional video by a plain file name, which
+// Load keeps.
+func TestLoadKeepsVideo(t *testing.T) {
+	cat, err := Load(goodFS(t, "other.json", video("other-guide_2.webm", "Hướng dẫn", "Guide")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := cat.Lookup("other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Video == nil || p.Video.File != "other-guide_2.webm" || p.Video.Title.EN != "Guide" {
+		t.Fatalf("Video = %+v", p.Video)
+	}
+	if q, _ := cat.Lookup("test-procedure"); q.Video != nil {
+		t.Errorf("test-procedure has video %+v, want none", q.Video)
 	}
 }
 

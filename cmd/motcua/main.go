@@ -54,6 +54,7 @@ func init() {
 		{"audit", "verify", "check the audit log's hash chain", cmdAudit},
 		{"scan", scanSynopsis, "scan paper evidence into one small PDF, or list the scanners", cmdScan},
 		{"receipt", receiptSynopsis, "print an application's receipt with its tracking QR code", cmdReceipt},
+		{"video", videoSynopsis, "make the sample instructional video, or play a video as the kiosk does", cmdVideo},
 		{"sim", "[--cards FILE] [--interval 5s] [--dir DIR]", "play the kiosk's devices on pseudo-terminals, for demos without hardware", cmdSim},
 		{"card", "parse < payloads.txt", "parse ID card QR payloads, one per line, into JSON", cmdCard},
 		{"sync", "[--once] --portal URL [--insecure]", "deliver queued applications to the portal and pull their status", cmdSync},
