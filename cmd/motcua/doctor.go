@@ -439,9 +439,9 @@ type audioProbe struct {
 	lookPath func(string) (string, error)
 	// missingVoices lists the Vietnamese voices espeak-ng lacks.
 	missingVoices func(ctx context.Context) ([]speech.Voice, error)
-	asoundCards string // /proc/asound/cards
-	runtimeDir  string // $XDG_RUNTIME_DIR, where PulseAudio's and PipeWire's sockets are
-	pulseServer string // $PULSE_SERVER
+	asoundCards   string // /proc/asound/cards
+	runtimeDir    string // $XDG_RUNTIME_DIR, where PulseAudio's and PipeWire's sockets are
+	pulseServer   string // $PULSE_SERVER
 }
 
 func systemAudio() audioProbe {
