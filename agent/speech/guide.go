@@ -209,6 +209,20 @@ func (g *Guide) speak(ctx context.Context, p Part, s Settings) error {
 	return err
 }
 
+// Reset readies the guide for the next citizen: it stops the prompt
+// playing, forgets the last one (which may hold the previous citizen's
+// name), unmutes, and sets the default voice, speed and volume back.
+func (g *Guide) Reset() {
+	g.mu.Lock()
+	prev := g.cur
+	g.cur = nil
+	g.last = nil
+	g.muted = false
+	g.settings = DefaultSettings()
+	g.mu.Unlock()
+	g.cut(prev)
+}
+
 // Replay speaks the last prompt again.
 func (g *Guide) Replay(ctx context.Context) error {
 	g.mu.Lock()
@@ -261,8 +275,7 @@ func (g *Guide) Settings() Settings {
 	return g.settings
 }
 
-// SetSettings changes the voice, rate and volume for the next prompt; a
-// session's end sets DefaultSettings back.
+// SetSettings changes the voice, rate and volume for the next prompt.
 func (g *Guide) SetSettings(s Settings) error {
 	if err := s.Check(); err != nil {
 		return err

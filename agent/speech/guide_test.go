@@ -308,3 +308,29 @@ func (p *timedPlayer) at(start time.Time) []string {
 	}
 	return out
 }
+
+// TestResetForgetsTheLastCitizen: after Reset, Replay says nothing (the
+// last prompt held the previous citizen's name), and the settings and mute
+// are the defaults again.
+func TestResetForgetsTheLastCitizen(t *testing.T) {
+	player := &fakePlayer{}
+	g := newTestGuide(t, &fakeSynth{}, player, nil)
+	ctx := context.Background()
+	if err := g.SetSettings(Settings{Voice: VoiceSouth, Rate: RateFastest, Volume: VolumeLoudest}); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.SayParts(ctx, Fixed("Họ tên"), Live("Nguyễn Văn An")); err != nil {
+		t.Fatal(err)
+	}
+	g.Mute(true)
+	g.Reset()
+	if err := g.Replay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := player.log(); len(got) != 2 {
+		t.Errorf("played %q: Replay after Reset spoke the previous citizen's prompt", got)
+	}
+	if g.Settings() != DefaultSettings() || g.Muted() {
+		t.Errorf("after Reset: %+v, muted %v; want the defaults, unmuted", g.Settings(), g.Muted())
+	}
+}
