@@ -4,10 +4,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
+	"strings"
+	"time"
 )
 
 // Cache keeps rendered prompts as WAV files in a directory, each named by
@@ -52,6 +57,9 @@ func (c *Cache) Path(text string, s Settings) string {
 func (c *Cache) Get(ctx context.Context, text string, s Settings) (path string, hit bool, err error) {
 	path = c.Path(text, s)
 	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() > wavHeaderSize {
+		// Mark it used, for Prune.
+		now := time.Now()
+		os.Chtimes(path, now, now)
 		return path, true, nil
 	}
 	tmp, err := os.CreateTemp(c.dir, "render-*.tmp")
@@ -68,6 +76,50 @@ func (c *Cache) Get(ctx context.Context, text string, s Settings) (path string, 
 	}
 	return path, false, nil
 }
+
+// Prune removes the least recently used renderings until the cache holds
+// at most limit bytes, and returns how many it removed. Renderings for a
+// voice or speed no one chooses any more go first.
+func (c *Cache) Prune(limit int64) (int, error) {
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		return 0, fmt.Errorf("prompt cache: %w", err)
+	}
+	type file struct {
+		path string
+		size int64
+		used time.Time
+	}
+	var files []file
+	var total int64
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".wav") {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		files = append(files, file{filepath.Join(c.dir, e.Name()), fi.Size(), fi.ModTime()})
+		total += fi.Size()
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].used.Before(files[j].used) })
+	removed := 0
+	for _, f := range files {
+		if total <= limit {
+			break
+		}
+		if err := os.Remove(f.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("prompt cache: %w", err)
+		}
+		total -= f.size
+		removed++
+	}
+	return removed, nil
+}
+
+// DefaultCacheLimit bounds the prompt cache: about 1,300 prompts of 7 s.
+const DefaultCacheLimit = 400 << 20
 
 // wavHeaderSize is the size of a canonical WAV header: a file no larger
 // holds no sound.

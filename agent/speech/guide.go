@@ -40,6 +40,9 @@ type GuideConfig struct {
 	Player Player
 	// CacheDir keeps the rendered fixed prompts.
 	CacheDir string
+	// CacheLimit bounds the cache's size at start (least recently used
+	// prompts go first); 0 means DefaultCacheLimit.
+	CacheLimit int64
 	// Settings are the initial ones; the zero value means DefaultSettings.
 	Settings Settings
 	Logger   *slog.Logger
@@ -89,6 +92,14 @@ func NewGuide(cfg GuideConfig) (*Guide, error) {
 	cache, err := NewCache(cfg.CacheDir, cfg.Synth)
 	if err != nil {
 		return nil, fmt.Errorf("speech guide: %w", err)
+	}
+	if cfg.CacheLimit == 0 {
+		cfg.CacheLimit = DefaultCacheLimit
+	}
+	if n, err := cache.Prune(cfg.CacheLimit); err != nil {
+		cfg.Logger.Warn("prompt cache not pruned", "err", err)
+	} else if n > 0 {
+		cfg.Logger.Info("prompt cache pruned", "removed", n, "limit", cfg.CacheLimit)
 	}
 	live, err := os.MkdirTemp("", "motcua-speech-")
 	if err != nil {

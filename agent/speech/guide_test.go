@@ -334,3 +334,39 @@ func TestResetForgetsTheLastCitizen(t *testing.T) {
 		t.Errorf("after Reset: %+v, muted %v; want the defaults, unmuted", g.Settings(), g.Muted())
 	}
 }
+
+// TestPruneRemovesTheLeastRecentlyUsed: a prompt played again is kept; the
+// one longest unplayed goes first.
+func TestPruneRemovesTheLeastRecentlyUsed(t *testing.T) {
+	c, err := NewCache(t.TempDir(), &fakeSynth{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s := DefaultSettings()
+	var paths []string
+	for i, text := range []string{"một một", "hai hai", "ba ba"} {
+		p, _, err := c.Get(ctx, text, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-time.Duration(10-i) * time.Hour)
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	if _, hit, _ := c.Get(ctx, "một một", s); !hit {
+		t.Fatal("no hit")
+	}
+	fi, _ := os.Stat(paths[0])
+	removed, err := c.Prune(2 * fi.Size())
+	if err != nil || removed != 1 {
+		t.Fatalf("Prune: removed %d, %v; want 1", removed, err)
+	}
+	for i, want := range []bool{true, false, true} {
+		if _, err := os.Stat(paths[i]); (err == nil) != want {
+			t.Errorf("prompt %d kept: %v, want %v", i, err == nil, want)
+		}
+	}
+}
