@@ -185,25 +185,11 @@ func (g *Guide) speak(ctx context.Context, p Part, s Settings) error {
 	if text == "" {
 		return nil
 	}
-	var path string
-	if p.Live {
-		f, err := os.CreateTemp(g.liveDir, "live-*.wav")
-		if err != nil {
-			return fmt.Errorf("speak: %w", err)
-		}
-		f.Close()
-		path = f.Name()
-		defer os.Remove(path)
-		if err := g.synth.Synthesize(ctx, text, s, path); err != nil {
-			return fmt.Errorf("speak: %w", err)
-		}
-	} else {
-		var err error
-		if path, _, err = g.cache.Get(ctx, text, s); err != nil {
-			return fmt.Errorf("speak %q: %w", p.Text, err)
-		}
+	path, done, err := g.render(ctx, p, text, s)
+	if err == nil {
+		defer done()
+		err = g.player.Play(ctx, path)
 	}
-	err := g.player.Play(ctx, path)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch {
@@ -218,6 +204,41 @@ func (g *Guide) speak(ctx context.Context, p Part, s Settings) error {
 		g.silent = false
 	}
 	return err
+}
+
+// render returns the WAV file of a part: from the cache for a fixed part,
+// rendered into the live directory for a live one, which done removes.
+func (g *Guide) render(ctx context.Context, p Part, text string, s Settings) (path string, done func(), err error) {
+	if !p.Live {
+		if path, _, err = g.cache.Get(ctx, text, s); err != nil {
+			return "", nil, fmt.Errorf("speak %q: %w", p.Text, err)
+		}
+		return path, func() {}, nil
+	}
+	f, err := os.CreateTemp(g.liveDir, "live-*.wav")
+	if err != nil {
+		return "", nil, fmt.Errorf("speak: %w", err)
+	}
+	f.Close()
+	done = func() { os.Remove(f.Name()) }
+	if err := g.synth.Synthesize(ctx, text, s, f.Name()); err != nil {
+		done()
+		return "", nil, fmt.Errorf("speak: %w", err)
+	}
+	return f.Name(), done, nil
+}
+
+// NoEngine is a Synthesizer for a machine without a speech engine: each
+// prompt fails with why, wrapping ErrNoAudio, so a Guide over it carries
+// on silently (and reports Silent) as it does without a sound output.
+func NoEngine(why error) Synthesizer { return noEngine{why} }
+
+type noEngine struct{ why error }
+
+func (n noEngine) ID() string { return "none" }
+
+func (n noEngine) Synthesize(context.Context, string, Settings, string) error {
+	return fmt.Errorf("no speech engine: %v: %w", n.why, ErrNoAudio)
 }
 
 // Reset readies the guide for the next citizen: it stops the prompt

@@ -370,3 +370,16 @@ func TestPruneRemovesTheLeastRecentlyUsed(t *testing.T) {
 		}
 	}
 }
+
+// TestNoEngineCarriesOnSilently: without espeak-ng a guide still works,
+// silently, fixed and live prompts alike.
+func TestNoEngineCarriesOnSilently(t *testing.T) {
+	player := &fakePlayer{}
+	g := newTestGuide(t, NoEngine(errors.New("espeak-ng is not installed")), player, nil)
+	if err := g.SayParts(context.Background(), Fixed("Họ tên"), Live("Nguyễn Văn An")); err != nil {
+		t.Fatalf("SayParts without an engine: %v, want nil", err)
+	}
+	if !g.Silent() || len(player.log()) != 0 {
+		t.Errorf("silent %v, played %q; want silent and nothing played", g.Silent(), player.log())
+	}
+}
