@@ -28,11 +28,19 @@ func Live(text string) Part { return Part{Text: text, Live: true} }
 // of the screens can stand in for it.
 type Speaker interface {
 	Say(ctx context.Context, text string) error
+	SayLive(ctx context.Context, text string) error
 	SayParts(ctx context.Context, parts ...Part) error
+	Repeat(ctx context.Context, text string, after time.Duration) error
 	Replay(ctx context.Context) error
 	Stop()
 	Mute(muted bool)
+	Muted() bool
+	SetSettings(s Settings) error
+	Settings() Settings
+	Reset()
 }
+
+var _ Speaker = (*Guide)(nil)
 
 // GuideConfig configures a Guide.
 type GuideConfig struct {
