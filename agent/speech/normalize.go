@@ -15,8 +15,9 @@ import (
 // trăm", a 12-digit ID as a large number. In Vietnamese, Normalize writes
 // dates ("ngày mười hai tháng năm năm hai nghìn không trăm hai mươi tư"),
 // times ("chín giờ ba mươi phút"), amounts of money ("năm mươi nghìn
-// đồng"), percentages and plain numbers in words, and ID and phone numbers
-// (nine digits or more, or any number that starts with 0) digit by digit.
+// đồng"), percentages, "thứ 4" and "tháng 4" ("thứ tư", "tháng tư") and
+// plain numbers in words, and ID and phone numbers (nine digits or more,
+// any number that starts with 0, +84 numbers) digit by digit.
 // In English it writes dates as "12 May 2024", and spaces ID and phone
 // numbers into digits, leaving the rest of the numbers to the engine.
 // Whitespace runs become one space.
@@ -49,10 +50,29 @@ func Normalize(text string, v Voice) string {
 		return numberWords(uint64(h), d) + " giờ"
 	})
 	text = replaceMoney(text, func(amount string) string { return num(amount) + " đồng" })
+	text = replace(rePhoneIntl, text, func(m []string, _ string) string {
+		return "cộng tám tư, " + spellDigits(onlyDigits(m[1]))
+	})
 	text = replace(rePhone, text, func(m []string, _ string) string {
 		return spellDigits(onlyDigits(m[0]))
 	})
-	text = replace(rePercent, text, func(m []string, _ string) string { return num(m[1]) + " phần trăm" })
+	text = replace(rePercent, text, func(m []string, _ string) string {
+		whole, frac, ok := strings.Cut(m[1], ",")
+		if ok {
+			return num(whole) + " phẩy " + fraction(frac, d) + " phần trăm"
+		}
+		return num(m[1]) + " phần trăm"
+	})
+	text = replace(reOrdinal, text, func(m []string, _ string) string {
+		n, _ := strconv.Atoi(m[2])
+		switch {
+		case n == 4:
+			return m[1] + " tư"
+		case n == 1 && strings.EqualFold(m[1], "thứ"):
+			return m[1] + " nhất"
+		}
+		return m[1] + " " + numberWords(uint64(n), d)
+	})
 	text = replace(reGrouped, text, func(m []string, _ string) string { return num(m[0]) })
 	text = replace(reDecimal, text, func(m []string, _ string) string {
 		return num(m[1]) + " phẩy " + fraction(m[2], d)
@@ -87,6 +107,7 @@ func normalizeEnglish(text string) string {
 	text = replaceMoney(text, func(amount string) string {
 		return strconv.FormatUint(parseGrouped(amount), 10) + " dong"
 	})
+	text = replace(rePhoneIntl, text, func(m []string, _ string) string { return "plus 8 4, " + spaceDigits(onlyDigits(m[1])) })
 	text = replace(rePhone, text, func(m []string, _ string) string { return spaceDigits(onlyDigits(m[0])) })
 	return replace(reDigits, text, func(m []string, _ string) string {
 		if isCode(m[0]) {
@@ -109,8 +130,13 @@ var (
 	// not to begin a longer word by replaceMoney.
 	reMoney = regexp.MustCompile(`\b(\d{1,3}(?:[.,]\d{3})+|\d+) ?(đồng|Đồng|VNĐ|VND|vnđ|vnd|đ)`)
 	// 0912 345 678, 0912.345.678
-	rePhone   = regexp.MustCompile(`\b0\d{2,3}[ .]\d{3}[ .]\d{3,4}\b`)
-	rePercent = regexp.MustCompile(`\b(\d{1,3}(?:\.\d{3})+|\d+) ?%`)
+	rePhone = regexp.MustCompile(`\b0\d{2,3}[ .]\d{3}[ .]\d{3,4}\b`)
+	// +84 912 345 678, +84912345678: Vietnam's country code.
+	rePhoneIntl = regexp.MustCompile(`\+84[ .]?(\d{2,3}[ .]?\d{3}[ .]?\d{3,4})\b`)
+	rePercent   = regexp.MustCompile(`\b(\d{1,3}(?:\.\d{3})+|\d+(?:,\d+)?) ?%`)
+	// thứ 4 (Wednesday, the fourth) is "thứ tư", thứ 1 "thứ nhất"; tháng 4
+	// (April) is "tháng tư".
+	reOrdinal = regexp.MustCompile(`(thứ|Thứ|THỨ|tháng|Tháng|THÁNG) (\d{1,2})\b`)
 	// 1.250.000: Vietnamese groups thousands with dots.
 	reGrouped = regexp.MustCompile(`\b\d{1,3}(?:\.\d{3})+\b`)
 	// 3,5: Vietnamese writes a decimal comma.

@@ -51,6 +51,12 @@ func TestNormalizeVietnamese(t *testing.T) {
 		{"decimal comma", "3,5 km", "ba phẩy năm km"},
 		{"decimal with leading zero", "2,05", "hai phẩy không năm"},
 		{"leading zero code", "mã 0123", "mã không một hai ba"},
+		{"international phone", "Gọi +84 912 345 678", "Gọi cộng tám tư, chín một hai, ba bốn năm, sáu bảy tám"},
+		{"international phone without spaces", "+84912345678", "cộng tám tư, chín một hai, ba bốn năm, sáu bảy tám"},
+		{"thứ 4 is thứ tư", "Thứ 4 và thứ 6", "Thứ tư và thứ sáu"},
+		{"thứ 1 is thứ nhất", "lần thứ 1", "lần thứ nhất"},
+		{"tháng 4 is tháng tư", "trong tháng 4", "trong tháng tư"},
+		{"decimal percent", "lãi 2,5%", "lãi hai phẩy năm phần trăm"},
 		{"whitespace folded", "  Xin   chào\n\tông bà ", "Xin chào ông bà"},
 		{"no numbers", "Mời ông bà đặt thẻ căn cước lên máy đọc", "Mời ông bà đặt thẻ căn cước lên máy đọc"},
 	}
