@@ -160,3 +160,41 @@ func TestNotInstalled(t *testing.T) {
 		t.Errorf("New with no such program: %v, want ErrNotInstalled", err)
 	}
 }
+
+// phonemes returns espeak-ng's phonemes for text in voice vi.
+func phonemes(t *testing.T, text string) string {
+	t.Helper()
+	out, err := exec.Command("espeak-ng", "-v", "vi", "-q", "-x", text).Output()
+	if err != nil {
+		t.Fatalf("espeak-ng -x %q: %v", text, err)
+	}
+	return string(out)
+}
+
+// TestNormalisedTextIsReadRight: the forms espeak-ng reads wrongly (as its
+// phonemes show) are read right once normalised.
+func TestNormalisedTextIsReadRight(t *testing.T) {
+	newEngine(t)
+	tests := []struct {
+		name, raw string
+		wrong     string // in the raw reading, not in the normalised one
+		right     string // in the normalised reading, not in the raw one
+	}{
+		// "năm mươi ngàn không trăm đồng"
+		{"money", "50.000 đồng", "x,o1NtS'a1m", "N'i2n"},
+		// read as hundreds ("trăm"), not digit by digit
+		{"ID", "001204012345", "tS'@3m", "x,o#1N_| x,o#1N_| m'o6t"},
+		// the slashes dropped: no "tháng"
+		{"date", "12/05/2024", "x,o1N_| n'a1m", "t'a:3N"},
+	}
+	for _, tt := range tests {
+		raw := phonemes(t, tt.raw)
+		norm := phonemes(t, speech.Normalize(tt.raw, speech.VoiceNorth))
+		if !strings.Contains(raw, tt.wrong) || strings.Contains(raw, tt.right) {
+			t.Errorf("%s: espeak-ng reads %q as %q: its known misreading changed", tt.name, tt.raw, raw)
+		}
+		if strings.Contains(norm, tt.wrong) || !strings.Contains(norm, tt.right) {
+			t.Errorf("%s: normalised, %q is read %q: want %q and not %q", tt.name, tt.raw, norm, tt.right, tt.wrong)
+		}
+	}
+}
