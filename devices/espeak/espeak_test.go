@@ -198,3 +198,22 @@ func TestNormalisedTextIsReadRight(t *testing.T) {
 		}
 	}
 }
+
+func TestRendersEnglish(t *testing.T) {
+	e := newEngine(t)
+	s := speech.Settings{Voice: speech.VoiceEnglish, Rate: speech.RateNormal, Volume: speech.VolumeNormal}
+	path := filepath.Join(t.TempDir(), "en.wav")
+	text := speech.Normalize("Please come back at 09h30 on 12/05/2024 and pay 50.000đ.", s.Voice)
+	if err := e.Synthesize(context.Background(), text, s, path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	info, err := speech.ReadWAVInfo(f)
+	if err != nil || info.SampleRate != 22050 || info.Duration() < 2*time.Second {
+		t.Errorf("%+v, %v: want a 22050 Hz WAV of a few seconds", info, err)
+	}
+}
