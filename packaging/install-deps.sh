@@ -14,11 +14,14 @@ set -euo pipefail
 # Sans, the receipt font (it has every Vietnamese letter); sane-utils
 # (scanimage, and SANE's test backend, the simulated scanner). Test: nodejs
 # and npm run tus-js-client (pinned in sync/portal/testdata/tusjs) against
-# the reference portal; zbar-tools reads back the receipts' QR codes. Run:
-# mpv plays the instructional videos fullscreen; ffmpeg makes the sample
-# video (from espeak-ng's voice-over) and its ffprobe checks it in tests.
-# Test: xvfb and xdotool click mpv's window on a virtual screen.
-# Voice and the kiosk window are added here as their issues land.
+# the reference portal; zbar-tools reads back the receipts' QR codes. Voice:
+# espeak-ng (with espeak-ng-data, its three Vietnamese voices) renders the
+# spoken prompts, alsa-utils' aplay plays them where there is no PulseAudio
+# or PipeWire (pw-play, paplay). Video: mpv plays the instructional videos
+# fullscreen; ffmpeg makes the sample video (from espeak-ng's voice-over)
+# and its ffprobe checks it in tests. Test: xvfb and xdotool click mpv's
+# window on a virtual screen. The kiosk window is added here as its issue
+# lands.
 packages=(
 	gcc
 	libc6-dev
@@ -37,6 +40,8 @@ packages=(
 	fonts-noto-core
 	poppler-utils
 	zbar-tools
+	espeak-ng
+	alsa-utils
 	nodejs
 	npm
 	mpv

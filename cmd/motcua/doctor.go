@@ -25,7 +25,9 @@ import (
 
 	"github.com/motcua/motcua/agent/audit"
 	"github.com/motcua/motcua/agent/i18n"
+	"github.com/motcua/motcua/agent/speech"
 	"github.com/motcua/motcua/agent/store"
+	"github.com/motcua/motcua/devices/espeak"
 	"github.com/motcua/motcua/devices/printer"
 	"github.com/motcua/motcua/devices/scanner"
 	"github.com/motcua/motcua/devices/sim"
@@ -43,6 +45,9 @@ type checkResult struct {
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail"`
+	// Warning marks a passed check with something staff should know (a
+	// kiosk with no sound output carries on silently).
+	Warning bool `json:"warning,omitempty"`
 	// Hint says what staff can do about a failure, Vietnamese first.
 	Hint *i18n.Text `json:"hint,omitempty"`
 }
@@ -175,7 +180,7 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 			return checkPrinter(ctx, plan.printer, plan.paperWidth, plan.mode)
 		}},
 		{"scanner", 30 * time.Second, func(ctx context.Context) checkResult { return checkScanner(ctx, plan.scanner, plan.mode) }},
-		{"audio", 5 * time.Second, func(ctx context.Context) checkResult { return d.audio.check() }},
+		{"audio", 5 * time.Second, func(ctx context.Context) checkResult { return d.audio.check(ctx) }},
 		{"portal", 10 * time.Second, func(ctx context.Context) checkResult {
 			return checkPortal(ctx, portalURL, cfg.Portal.Insecure, filepath.Join(e.dataDir, store.FileName))
 		}},
@@ -246,8 +251,16 @@ func runChecks(ctx context.Context, checks []doctorCheck) []checkResult {
 }
 
 func printResults(e *env, results []checkResult) {
-	failures := 0
+	failures, warnings := 0, 0
 	for _, r := range results {
+		if r.OK && r.Warning {
+			warnings++
+			fmt.Fprintf(e.stdout, "WARN %s: %s\n", r.Name, r.Detail)
+			if r.Hint != nil {
+				fmt.Fprintf(e.stdout, "     %s\n     %s\n", r.Hint.VI, r.Hint.EN)
+			}
+			continue
+		}
 		if r.OK {
 			fmt.Fprintf(e.stdout, "OK   %s: %s\n", r.Name, r.Detail)
 			continue
@@ -258,9 +271,14 @@ func printResults(e *env, results []checkResult) {
 			fmt.Fprintf(e.stdout, "     %s\n     %s\n", r.Hint.VI, r.Hint.EN)
 		}
 	}
-	if failures == 0 {
+	switch {
+	case failures == 0 && warnings == 1:
+		fmt.Fprintln(e.stdout, "All checks passed (1 warning).")
+	case failures == 0 && warnings > 1:
+		fmt.Fprintf(e.stdout, "All checks passed (%d warnings).\n", warnings)
+	case failures == 0:
 		fmt.Fprintln(e.stdout, "All checks passed.")
-	} else {
+	default:
 		fmt.Fprintf(e.stdout, "%d of %d checks failed.\n", failures, len(results))
 	}
 }
@@ -418,10 +436,12 @@ func checkScanner(ctx context.Context, d scannerDevice, mode config.DeviceMode) 
 
 // audioProbe looks for speech and a sound output.
 type audioProbe struct {
-	lookPath    func(string) (string, error)
-	asoundCards string // /proc/asound/cards
-	runtimeDir  string // $XDG_RUNTIME_DIR, where PulseAudio's and PipeWire's sockets are
-	pulseServer string // $PULSE_SERVER
+	lookPath func(string) (string, error)
+	// missingVoices lists the Vietnamese voices espeak-ng lacks.
+	missingVoices func(ctx context.Context) ([]speech.Voice, error)
+	asoundCards   string // /proc/asound/cards
+	runtimeDir    string // $XDG_RUNTIME_DIR, where PulseAudio's and PipeWire's sockets are
+	pulseServer   string // $PULSE_SERVER
 }
 
 func systemAudio() audioProbe {
@@ -429,14 +449,23 @@ func systemAudio() audioProbe {
 	if rt == "" {
 		rt = fmt.Sprintf("/run/user/%d", os.Getuid())
 	}
-	return audioProbe{lookPath: exec.LookPath, asoundCards: "/proc/asound/cards", runtimeDir: rt, pulseServer: os.Getenv("PULSE_SERVER")}
+	missing := func(ctx context.Context) ([]speech.Voice, error) {
+		e, err := espeak.New(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		return e.MissingVoices(ctx, speech.VietnameseVoices)
+	}
+	return audioProbe{lookPath: exec.LookPath, missingVoices: missing, asoundCards: "/proc/asound/cards", runtimeDir: rt, pulseServer: os.Getenv("PULSE_SERVER")}
 }
 
 // alsaCard is a card's line in /proc/asound/cards: " 0 [PCH ]: HDA-Intel - HDA Intel PCH".
 var alsaCard = regexp.MustCompile(`^\s*(\d+)\s+\[[^\]]*\]:\s*(?:.*? - )?(.*)$`)
 
-// check reports espeak-ng and the sound outputs found.
-func (a audioProbe) check() checkResult {
+// check reports espeak-ng, its Vietnamese voices and the sound outputs
+// found. With no sound output it passes with a warning: the kiosk carries
+// on silently.
+func (a audioProbe) check(ctx context.Context) checkResult {
 	var outputs []string
 	if f, err := os.Open(a.asoundCards); err == nil {
 		sc := bufio.NewScanner(f)
@@ -455,15 +484,29 @@ func (a audioProbe) check() checkResult {
 	if isSocket(filepath.Join(a.runtimeDir, "pipewire-0")) {
 		outputs = append(outputs, "PipeWire socket")
 	}
-	espeak, err := a.lookPath("espeak-ng")
+	engine, err := a.lookPath("espeak-ng")
+	if err != nil {
+		return failed(hintSpeech, "espeak-ng is not installed")
+	}
+	missing, err := a.missingVoices(ctx)
 	switch {
 	case err != nil:
-		return failed(hintSpeech, "espeak-ng is not installed")
-	case len(outputs) == 0:
-		return failed(hintSpeakers, "espeak-ng at %s, but no sound output: no ALSA card in %s, no PulseAudio or PipeWire socket in %s",
-			espeak, a.asoundCards, a.runtimeDir)
+		return failed(hintSpeech, "espeak-ng at %s does not list its voices: %v", engine, err)
+	case len(missing) > 0:
+		names := make([]string, len(missing))
+		for i, v := range missing {
+			names[i] = string(v)
+		}
+		return failed(espeak.ErrNoVoice.Msg, "espeak-ng at %s lacks the Vietnamese voice %s", engine, strings.Join(names, ", "))
 	}
-	return passed("espeak-ng at %s; output: %s", espeak, strings.Join(outputs, ", "))
+	speaks := fmt.Sprintf("espeak-ng at %s with voices %s, %s, %s", engine, speech.VoiceNorth, speech.VoiceCentral, speech.VoiceSouth)
+	if len(outputs) == 0 {
+		r := passed("silent: no sound output (no ALSA card in %s, no PulseAudio or PipeWire socket in %s): the kiosk carries on without voice; %s",
+			a.asoundCards, a.runtimeDir, speaks)
+		r.Warning, r.Hint = true, &hintSpeakers
+		return r
+	}
+	return passed("%s; output: %s", speaks, strings.Join(outputs, ", "))
 }
 
 func isSocket(path string) bool {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/motcua/motcua/agent/speech"
 	"github.com/motcua/motcua/devices/sim"
 )
 
@@ -22,7 +24,7 @@ func doctorLine(t *testing.T, out, name string) (string, []string) {
 	t.Helper()
 	lines := strings.Split(out, "\n")
 	for i, l := range lines {
-		if strings.HasPrefix(l, "OK   "+name+": ") || strings.HasPrefix(l, "FAIL "+name+": ") {
+		if strings.HasPrefix(l, "OK   "+name+": ") || strings.HasPrefix(l, "FAIL "+name+": ") || strings.HasPrefix(l, "WARN "+name+": ") {
 			var hint []string
 			for _, h := range lines[i+1:] {
 				if !strings.HasPrefix(h, "     ") {
@@ -121,10 +123,11 @@ func TestDoctorPortalDatabaseJSON(t *testing.T) {
 		OK      bool   `json:"ok"`
 		Devices string `json:"devices"`
 		Checks  []struct {
-			Name   string `json:"name"`
-			OK     bool   `json:"ok"`
-			Detail string `json:"detail"`
-			Hint   *struct {
+			Name    string `json:"name"`
+			OK      bool   `json:"ok"`
+			Warning bool   `json:"warning"`
+			Detail  string `json:"detail"`
+			Hint    *struct {
 				VI string `json:"vi"`
 				EN string `json:"en"`
 			} `json:"hint"`
@@ -136,8 +139,8 @@ func TestDoctorPortalDatabaseJSON(t *testing.T) {
 	for _, c := range got.Checks {
 		names = append(names, c.Name)
 		allOK = allOK && c.OK
-		if c.Detail == "" || c.OK != (c.Hint == nil) || (c.Hint != nil && (c.Hint.VI == "" || c.Hint.EN == "")) {
-			t.Errorf("check %+v: want a detail, and a hint in both languages exactly when it fails", c)
+		if c.Detail == "" || (c.OK && !c.Warning) != (c.Hint == nil) || (c.Hint != nil && (c.Hint.VI == "" || c.Hint.EN == "")) {
+			t.Errorf("check %+v: want a detail, and a hint in both languages exactly when it fails or warns", c)
 		}
 	}
 	if want := "config,card reader,printer,scanner,audio,portal,disk,database"; strings.Join(names, ",") != want {
@@ -308,6 +311,8 @@ func TestCheckDisk(t *testing.T) {
 func TestAudioCheck(t *testing.T) {
 	found := func(string) (string, error) { return "/usr/bin/espeak-ng", nil }
 	missing := func(string) (string, error) { return "", exec.ErrNotFound }
+	allVoices := func(context.Context) ([]speech.Voice, error) { return nil, nil }
+	noSouth := func(context.Context) ([]speech.Voice, error) { return []speech.Voice{speech.VoiceSouth}, nil }
 	withPipeWire := t.TempDir()
 	ln, err := net.Listen("unix", filepath.Join(withPipeWire, "pipewire-0"))
 	if err != nil {
@@ -315,29 +320,49 @@ func TestAudioCheck(t *testing.T) {
 	}
 	defer ln.Close()
 	tests := []struct {
-		name  string
-		probe audioProbe
-		ok    bool
-		want  string
+		name     string
+		probe    audioProbe
+		ok, warn bool
+		want     string
 	}{
-		{"two ALSA cards", audioProbe{lookPath: found, asoundCards: "testdata/asound-cards-two.txt", runtimeDir: t.TempDir()}, true,
-			"espeak-ng at /usr/bin/espeak-ng; output: ALSA card 0 (HDA Intel PCH), ALSA card 1 (USB Audio Device)"},
-		{"PipeWire", audioProbe{lookPath: found, asoundCards: "testdata/asound-cards-none.txt", runtimeDir: withPipeWire}, true,
+		{"two ALSA cards", audioProbe{lookPath: found, missingVoices: allVoices, asoundCards: "testdata/asound-cards-two.txt", runtimeDir: t.TempDir()}, true, false,
+			"espeak-ng at /usr/bin/espeak-ng with voices vi, vi-vn-x-central, vi-vn-x-south; output: ALSA card 0 (HDA Intel PCH), ALSA card 1 (USB Audio Device)"},
+		{"PipeWire", audioProbe{lookPath: found, missingVoices: allVoices, asoundCards: "testdata/asound-cards-none.txt", runtimeDir: withPipeWire}, true, false,
 			"output: PipeWire socket"},
-		{"PulseAudio server", audioProbe{lookPath: found, asoundCards: "/nonexistent", runtimeDir: t.TempDir(), pulseServer: "tcp:10.0.0.2"}, true,
+		{"PulseAudio server", audioProbe{lookPath: found, missingVoices: allVoices, asoundCards: "/nonexistent", runtimeDir: t.TempDir(), pulseServer: "tcp:10.0.0.2"}, true, false,
 			"output: PulseAudio server tcp:10.0.0.2"},
-		{"no output", audioProbe{lookPath: found, asoundCards: "testdata/asound-cards-none.txt", runtimeDir: t.TempDir()}, false,
-			"but no sound output"},
-		{"no espeak-ng", audioProbe{lookPath: missing, asoundCards: "testdata/asound-cards-two.txt", runtimeDir: t.TempDir()}, false,
+		// With no sound output the kiosk carries on silently: a warning.
+		{"no output", audioProbe{lookPath: found, missingVoices: allVoices, asoundCards: "testdata/asound-cards-none.txt", runtimeDir: t.TempDir()}, true, true,
+			"silent: no sound output"},
+		{"no espeak-ng", audioProbe{lookPath: missing, missingVoices: allVoices, asoundCards: "testdata/asound-cards-two.txt", runtimeDir: t.TempDir()}, false, false,
 			"espeak-ng is not installed"},
+		{"a Vietnamese voice missing", audioProbe{lookPath: found, missingVoices: noSouth, asoundCards: "testdata/asound-cards-two.txt", runtimeDir: t.TempDir()}, false, false,
+			"espeak-ng at /usr/bin/espeak-ng lacks the Vietnamese voice vi-vn-x-south"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := tt.probe.check()
-			if r.OK != tt.ok || !strings.Contains(r.Detail, tt.want) || (r.Hint == nil) != tt.ok {
-				t.Errorf("%+v, want ok=%v and %q", r, tt.ok, tt.want)
+			r := tt.probe.check(context.Background())
+			if r.OK != tt.ok || r.Warning != tt.warn || !strings.Contains(r.Detail, tt.want) || (r.Hint == nil) != (tt.ok && !tt.warn) {
+				t.Errorf("%+v, want ok=%v, warning=%v and %q", r, tt.ok, tt.warn, tt.want)
 			}
 		})
+	}
+}
+
+// TestDoctorWarnsOfNoSoundButPasses: a machine with no sound output
+// passes doctor with a warning that the kiosk will be silent.
+func TestDoctorWarnsOfNoSoundButPasses(t *testing.T) {
+	var out bytes.Buffer
+	e := &env{stdout: &out}
+	printResults(e, []checkResult{
+		{Name: "config", OK: true, Detail: "defaults"},
+		{Name: "audio", OK: true, Warning: true, Detail: "silent: no sound output", Hint: &hintSpeakers},
+	})
+	got := out.String()
+	for _, want := range []string{"WARN audio: silent: no sound output", hintSpeakers.VI, "All checks passed (1 warning)."} {
+		if !strings.Contains(got, want) {
+			t.Errorf("doctor printed\n%s\nwant %q", got, want)
+		}
 	}
 }
 
