@@ -7,8 +7,12 @@
 package widgets
 
 import (
+	"unicode/utf8"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/motcua/motcua/agent/telex"
 )
 
 // KeyFunc receives the keys a focused widget does not use itself (Escape,
@@ -67,11 +71,65 @@ func (t *Tile) FocusGained() {
 }
 
 // Entry is a single-line text entry that passes Escape, and Enter when
-// no OnSubmitted is set, to OnKey.
+// no OnSubmitted is set, to OnKey. With Telex set it composes Vietnamese
+// from Telex keys (Nguyeenx types Nguyễn), from the physical keyboard and
+// the on-screen one alike.
 type Entry struct {
 	widget.Entry
 	OnKey   KeyFunc
 	OnFocus FocusFunc
+	// Kind says what the entry holds, so the on-screen keyboard opens on
+	// the right page and capitalizes names.
+	Kind EntryKind
+	// telex composes the text when it is set (names, addresses, free
+	// text; never a phone number, an ID or an e-mail address).
+	telex *telex.Composer
+}
+
+// EntryKind is what an entry holds, for the on-screen keyboard.
+type EntryKind int
+
+const (
+	// KindText is free text: letters page, no capitals added.
+	KindText EntryKind = iota
+	// KindName is a name or an address: letters page, each word
+	// starting with a capital.
+	KindName
+	// KindDigits is a number (a phone, an ID, a year): digits page.
+	KindDigits
+)
+
+// UseTelex makes the entry compose Vietnamese from Telex keys in style.
+func (e *Entry) UseTelex(style telex.Style) { e.telex = telex.NewComposer(style) }
+
+// Telex reports whether the entry composes Telex.
+func (e *Entry) Telex() bool { return e.telex != nil }
+
+// atEnd reports whether keys go to the Composer: the cursor at the end
+// of the text and nothing selected. Elsewhere the entry edits as usual.
+func (e *Entry) atEnd() bool {
+	return e.telex != nil && e.CursorRow == 0 && e.CursorColumn == utf8.RuneCountInString(e.Text) && e.SelectedText() == ""
+}
+
+// compose shows the Composer's text with the cursor at its end.
+func (e *Entry) compose(text string) {
+	e.SetText(text)
+	e.CursorRow, e.CursorColumn = 0, utf8.RuneCountInString(text)
+	e.Refresh()
+}
+
+// TypedRune types r: through the Composer when Telex is set and the
+// cursor is at the end.
+func (e *Entry) TypedRune(r rune) {
+	if e.Disabled() || !e.atEnd() {
+		e.Entry.TypedRune(r)
+		return
+	}
+	if e.telex.Text() != e.Text {
+		// Changed by other means: a suggestion, the card, a paste.
+		e.telex.SetText(e.Text)
+	}
+	e.compose(e.telex.Key(r))
 }
 
 // FocusGained draws the focus and tells OnFocus.
@@ -95,6 +153,14 @@ func (e *Entry) TypedKey(ev *fyne.KeyEvent) {
 	enter := ev.Name == fyne.KeyReturn || ev.Name == fyne.KeyEnter
 	if e.OnKey != nil && (ev.Name == fyne.KeyEscape || enter && e.OnSubmitted == nil) {
 		e.OnKey(ev)
+		return
+	}
+	if ev.Name == fyne.KeyBackspace && !e.Disabled() && e.atEnd() && e.Text != "" {
+		if e.telex.Text() != e.Text {
+			e.telex.SetText(e.Text)
+		}
+		// The tone goes with the letter that carried it.
+		e.compose(e.telex.Backspace())
 		return
 	}
 	e.Entry.TypedKey(ev)
