@@ -229,6 +229,30 @@ func (f *Field) Suggestions() []string {
 	return out
 }
 
+// Entries are the field's text entries, for the on-screen keyboard.
+func (f *Field) Entries() []*Entry {
+	switch e := f.editor.(type) {
+	case *textEditor:
+		return []*Entry{e.entry}
+	case *yearEditor:
+		return []*Entry{e.entry}
+	case *dateEditor:
+		return []*Entry{e.d.year}
+	case *personEditor:
+		var out []*Entry
+		for _, x := range []*Entry{e.name, e.id} {
+			if x != nil {
+				out = append(out, x)
+			}
+		}
+		if e.dob != nil {
+			out = append(out, e.dob.year)
+		}
+		return out
+	}
+	return nil
+}
+
 // Text is the field's text, for the fields typed as text; "" for others.
 func (f *Field) Text() string {
 	switch e := f.editor.(type) {

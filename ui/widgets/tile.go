@@ -7,9 +7,13 @@
 package widgets
 
 import (
+	"image/color"
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/motcua/motcua/agent/telex"
@@ -24,11 +28,14 @@ type KeyFunc func(*fyne.KeyEvent)
 type FocusFunc func(fyne.CanvasObject)
 
 // Tile is a large button that Enter, Return and Space all press. Keys it
-// does not use go to OnKey.
+// does not use go to OnKey. Its text wraps onto more lines where a line
+// would not fit, so nothing is cut off at the largest text size.
 type Tile struct {
 	widget.Button
 	OnKey   KeyFunc
 	OnFocus FocusFunc
+
+	focused, hovered bool
 }
 
 // NewTile returns a tile with the given text that calls tapped when pressed.
@@ -64,10 +71,139 @@ func (t *Tile) TypedKey(ev *fyne.KeyEvent) {
 
 // FocusGained draws the focus and tells OnFocus.
 func (t *Tile) FocusGained() {
+	t.focused = true
 	t.Button.FocusGained()
 	if t.OnFocus != nil {
 		t.OnFocus(t)
 	}
+}
+
+// FocusLost draws the tile without the focus.
+func (t *Tile) FocusLost() {
+	t.focused = false
+	t.Button.FocusLost()
+}
+
+// MouseIn draws the tile hovered.
+func (t *Tile) MouseIn(ev *desktop.MouseEvent) {
+	t.hovered = true
+	t.Button.MouseIn(ev)
+}
+
+// MouseOut draws the tile no longer hovered.
+func (t *Tile) MouseOut() {
+	t.hovered = false
+	t.Button.MouseOut()
+}
+
+// MinSize is the wrapped text's and its padding.
+func (t *Tile) MinSize() fyne.Size {
+	t.ExtendBaseWidget(t)
+	return t.BaseWidget.MinSize()
+}
+
+// CreateRenderer draws the tile as a button whose text wraps.
+func (t *Tile) CreateRenderer() fyne.WidgetRenderer {
+	t.ExtendBaseWidget(t)
+	seg := &widget.TextSegment{Style: widget.RichTextStyleStrong}
+	r := &tileRenderer{t: t, bg: canvas.NewRectangle(color.Transparent), seg: seg, label: widget.NewRichText(seg)}
+	r.label.Wrapping = fyne.TextWrapWord
+	r.Refresh()
+	return r
+}
+
+type tileRenderer struct {
+	t     *Tile
+	bg    *canvas.Rectangle
+	seg   *widget.TextSegment
+	label *widget.RichText
+}
+
+func (r *tileRenderer) Destroy() {}
+
+func (r *tileRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.bg, r.label} }
+
+func (r *tileRenderer) Layout(size fyne.Size) {
+	r.bg.Resize(size)
+	r.label.Resize(fyne.NewSize(size.Width, r.label.MinSize().Height))
+	h := r.label.MinSize().Height
+	r.label.Resize(fyne.NewSize(size.Width, h))
+	r.label.Move(fyne.NewPos(0, (size.Height-h)/2))
+}
+
+func (r *tileRenderer) MinSize() fyne.Size { return r.label.MinSize() }
+
+func (r *tileRenderer) Refresh() {
+	t := r.t
+	th := t.Theme()
+	v := fyne.CurrentApp().Settings().ThemeVariant()
+	fg, bg, blend := t.colorNames()
+	fill := color.Color(color.Transparent)
+	if bg != "" {
+		fill = th.Color(bg, v)
+	}
+	if blend != "" {
+		fill = over(th.Color(blend, v), fill)
+	}
+	r.bg.FillColor = fill
+	r.bg.CornerRadius = th.Size(theme.SizeNameInputRadius)
+	r.seg.Text = t.Text
+	r.seg.Style.ColorName = fg
+	switch t.Alignment {
+	case widget.ButtonAlignLeading:
+		r.seg.Style.Alignment = fyne.TextAlignLeading
+	case widget.ButtonAlignTrailing:
+		r.seg.Style.Alignment = fyne.TextAlignTrailing
+	default:
+		r.seg.Style.Alignment = fyne.TextAlignCenter
+	}
+	r.bg.Refresh()
+	r.label.Refresh()
+	r.Layout(t.Size())
+	canvas.Refresh(t)
+}
+
+// colorNames are the tile's text, background and overlay colours, as a
+// Fyne button's.
+func (t *Tile) colorNames() (fg, bg, blend fyne.ThemeColorName) {
+	fg = theme.ColorNameForeground
+	if t.Disabled() {
+		fg = theme.ColorNameDisabled
+		if t.Importance != widget.LowImportance {
+			bg = theme.ColorNameDisabledButton
+		}
+		return fg, bg, ""
+	}
+	if t.focused {
+		blend = theme.ColorNameFocus
+	} else if t.hovered {
+		blend = theme.ColorNameHover
+	}
+	switch t.Importance {
+	case widget.DangerImportance:
+		return theme.ColorNameForegroundOnError, theme.ColorNameError, blend
+	case widget.HighImportance:
+		return theme.ColorNameForegroundOnPrimary, theme.ColorNamePrimary, blend
+	case widget.SuccessImportance:
+		return theme.ColorNameForegroundOnSuccess, theme.ColorNameSuccess, blend
+	case widget.WarningImportance:
+		return theme.ColorNameForegroundOnWarning, theme.ColorNameWarning, blend
+	case widget.LowImportance:
+		if blend != "" {
+			bg = theme.ColorNameButton
+		}
+		return fg, bg, blend
+	}
+	return fg, theme.ColorNameButton, blend
+}
+
+// over is the colour of top drawn over under.
+func over(top, under color.Color) color.Color {
+	tr, tg, tb, ta := top.RGBA()
+	ur, ug, ub, ua := under.RGBA()
+	a := float64(ta) / 0xffff
+	m := func(x, y uint32) uint8 { return uint8((float64(x) + float64(y)*(1-a)) / 0x101) }
+	return color.RGBA{R: m(tr, ur), G: m(tg, ug), B: m(tb, ub), A: m(ta, ua)} // premultiplied, as RGBA gives them
 }
 
 // Entry is a single-line text entry that passes Escape, and Enter when

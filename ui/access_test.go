@@ -1,0 +1,213 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/agent/store"
+	"github.com/motcua/motcua/ui/widgets"
+)
+
+// recordingSpeaker is a Speaker that keeps what it was asked to say.
+type recordingSpeaker struct {
+	mu      sync.Mutex
+	prompts []Prompt
+}
+
+func (s *recordingSpeaker) Speak(p Prompt) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prompts = append(s.prompts, p)
+}
+
+func (s *recordingSpeaker) said(text string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.prompts {
+		if strings.Contains(p.Text.In(p.Lang), text) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkIdle ticks the idle check twice: the check is posted on each
+// tick, so the second tick is taken only once the first one's is posted.
+func (r *kioskRig) checkIdle() { r.tick <- *r.clock; r.tick <- *r.clock; r.settle() }
+
+// TestIdleTimeoutWipesTheSession leaves the kiosk mid-form, in English,
+// at the largest text size, in high contrast, with the voice on: after 2
+// minutes the question whether the citizen is still there shows, with
+// its countdown and a large button, and is spoken; the button keeps the
+// session. Left again, after the 45-second countdown the session ends:
+// the draft is discarded, no string of the citizen's data remains in the
+// widget tree, and the settings are the defaults again.
+func TestIdleTimeoutWipesTheSession(t *testing.T) {
+	r := newRig(t)
+	spk := &recordingSpeaker{}
+	r.u.opts.Speaker = spk
+	r.u.ShowCitizen()
+	r.settle()
+	c := &citizen{t: t, r: r, u: r.u}
+	c.tap("size:3")
+	c.tap("contrast")
+	c.tap("voice")
+	r.frame(cardEvent(t, cardDung))
+	c.tap("lang:en")
+	c.tap("card:confirm")
+	c.tap("proc:birth-registration")
+	c.choose("requester_relationship", "mother")
+	c.typeInto("requester_phone", "0912345678")
+	ss := r.u.ss
+	if !strings.Contains(strings.Join(canvasTexts(r.u.Window().Canvas()), "\n"), "0912345678") {
+		t.Fatal("the walk of the widget tree does not find the phone typed")
+	}
+
+	*r.clock = r.clock.Add(DefaultIdleTimeout - time.Second)
+	r.checkIdle()
+	if r.u.Object("idle:here") != nil {
+		t.Fatal("the idle question shows before 2 minutes")
+	}
+	*r.clock = r.clock.Add(time.Second)
+	r.checkIdle()
+	c.at("form:requester")
+	here, ok := r.u.Object("idle:here").(*widgets.Tile)
+	if !ok || here.Text != "I am still here" {
+		t.Fatalf("after 2 minutes: the button %v, want I am still here", r.u.Object("idle:here"))
+	}
+	if got := r.u.idle.line.Text; !strings.Contains(got, "45 seconds") {
+		t.Errorf("countdown %q, want 45 seconds", got)
+	}
+	if !spk.said("Are you still there?") {
+		t.Errorf("the question was not spoken: %+v", spk.prompts)
+	}
+	if h := here.Size().Height; h < TokensFor(DefaultTokens(), Settings{Size: 3}).TapTarget-1 {
+		t.Errorf("the button is %v high", h)
+	}
+	*r.clock = r.clock.Add(10 * time.Second)
+	r.checkIdle()
+	if got := r.u.idle.line.Text; !strings.Contains(got, "35 seconds") {
+		t.Errorf("countdown %q 10 s later, want 35 seconds", got)
+	}
+	c.tap("idle:here")
+	if r.u.idle != nil || r.u.ss != ss {
+		t.Fatal("I am still here did not keep the session")
+	}
+
+	*r.clock = r.clock.Add(DefaultIdleTimeout + DefaultIdleCountdown - time.Second)
+	r.checkIdle()
+	c.at("form:requester")
+	if r.u.Object("idle:here") == nil {
+		t.Fatal("no question a second time")
+	}
+	*r.clock = r.clock.Add(time.Second)
+	r.checkIdle()
+	c.at("attract")
+	if r.u.ss != nil || r.u.card != nil || r.u.submitted != nil || r.u.idle != nil {
+		t.Fatal("the session is still held after the idle timeout")
+	}
+	if ss.Procedure() != nil || ss.Card() != nil {
+		t.Error("the abandoned session was not wiped")
+	}
+	for _, data := range []string{"Dung", "092190005678", "0912345678", "Thới Bình", "1990"} {
+		for _, s := range canvasTexts(r.u.Window().Canvas()) {
+			if strings.Contains(s, data) {
+				t.Errorf("after the wipe the screen still holds %q in %q", data, s)
+			}
+		}
+	}
+	if r.u.set != (Settings{}) || r.u.lang != "vi" {
+		t.Errorf("settings %+v, language %s after the wipe: want the defaults", r.u.set, r.u.lang)
+	}
+	if got := fyne.CurrentApp().Settings().Theme().Size(theme.SizeNameText); got != TextSizes[0] {
+		t.Errorf("text size %v after the wipe, want the default %v", got, TextSizes[0])
+	}
+	list, err := r.st.List(context.Background(), store.ListOptions{})
+	if err != nil || len(list) != 0 {
+		t.Errorf("stored %v, %v: the draft must be discarded", list, err)
+	}
+}
+
+// TestReceiptReturnsToTheAttractScreen: the receipt goes back to the
+// attract screen by itself 30 s after the last touch, and the submitted
+// application stays queued.
+func TestReceiptReturnsToTheAttractScreen(t *testing.T) {
+	r := newRig(t)
+	c := &citizen{t: t, r: r, u: r.u}
+	registerBirth(t, r, c)
+	c.tap("scan:birth_certificate")
+	c.tap("next")
+	c.tap("submit")
+	c.at("receipt")
+	*r.clock = r.clock.Add(ReceiptTimeout - time.Second)
+	r.checkIdle()
+	c.at("receipt")
+	*r.clock = r.clock.Add(time.Second)
+	r.checkIdle()
+	c.at("attract")
+	for _, s := range canvasTexts(r.u.Window().Canvas()) {
+		if strings.Contains(s, "Phạm Minh An") || strings.Contains(s, "Số biên nhận") {
+			t.Errorf("the attract screen still shows %q", s)
+		}
+	}
+	list, err := r.st.List(context.Background(), store.ListOptions{})
+	if err != nil || len(list) != 1 || list[0].State != application.Queued {
+		t.Fatalf("stored %+v, %v: want the application queued", list, err)
+	}
+}
+
+// canvasTexts are every text the canvas holds, shown or hidden: each
+// canvas text, entry (with its placeholder), label, rich text and button,
+// in the content and the overlays.
+func canvasTexts(cv fyne.Canvas) []string {
+	var out []string
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch w := o.(type) {
+		case *canvas.Text:
+			out = append(out, w.Text)
+		case *widgets.Entry:
+			out = append(out, w.Text, w.PlaceHolder)
+		case *widget.Entry:
+			out = append(out, w.Text, w.PlaceHolder)
+		case *widget.Label:
+			out = append(out, w.Text)
+		case *widget.RichText:
+			out = append(out, w.String())
+		case *widgets.Tile:
+			out = append(out, w.Text)
+		case *widget.Button:
+			out = append(out, w.Text)
+		case *widgets.Key:
+			out = append(out, w.Text)
+		}
+		switch w := o.(type) {
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				walk(c)
+			}
+		case *container.Scroll:
+			walk(w.Content)
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(w).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(cv.Content())
+	for _, o := range cv.Overlays().List() {
+		walk(o)
+	}
+	return out
+}
