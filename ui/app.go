@@ -343,6 +343,18 @@ func (u *UI) touch() {
 type idleWarning struct {
 	pop  *widget.PopUp
 	line *widget.Label // the countdown
+	box  *fyne.Container
+}
+
+// fit sizes the question to most of the window's width and as high as
+// its wrapped lines need: a wrapped label knows its height only once it
+// has its width.
+func (w *idleWarning) fit(cv fyne.Canvas) {
+	width := cv.Size().Width * 0.8
+	for range 2 {
+		w.box.Resize(fyne.NewSize(width, w.box.MinSize().Height))
+	}
+	w.pop.Resize(fyne.NewSize(width, w.box.MinSize().Height))
 }
 
 // checkIdle asks whether the citizen is still there after the idle
@@ -369,6 +381,7 @@ func (u *UI) checkIdle() {
 			u.say(i18n.T("Bạn còn đó không? "+text.VI, "Are you still there? "+text.EN), false)
 		}
 		u.idle.line.SetText(text.In(u.lang))
+		u.idle.fit(u.win.Canvas())
 	}
 }
 
@@ -384,11 +397,10 @@ func (u *UI) showIdleWarning() {
 	line.Alignment = fyne.TextAlignCenter
 	line.Wrapping = fyne.TextWrapWord
 	here := widgets.NewPrimaryTile(u.t("Tôi vẫn ở đây", "I am still here"), u.touch)
-	here.OnKey = u.key
+	here.OnKey, here.Wrap = u.key, true
 	box := container.NewVBox(ask, line, here)
-	size := u.win.Canvas().Size()
-	pop := widget.NewModalPopUp(container.NewGridWrap(fyne.NewSize(size.Width*0.8, box.MinSize().Height*1.6), box), u.win.Canvas())
-	u.idle = &idleWarning{pop: pop, line: line}
+	pop := widget.NewModalPopUp(box, u.win.Canvas())
+	u.idle = &idleWarning{pop: pop, line: line, box: box}
 	u.ids["idle:here"] = here
 	pop.Show()
 	u.win.Canvas().Focus(here)
@@ -625,6 +637,9 @@ func (u *UI) show(s screen, ids map[string]fyne.CanvasObject) {
 	if s.focus != nil {
 		u.focusLater(s.focus)
 	}
+	// A wrapped label's height is known once it has its width: lay the
+	// screen out again with it.
+	u.relayout()
 	u.say(i18n.T(s.title, s.title), false)
 }
 
@@ -707,6 +722,7 @@ func (u *UI) tile(ids map[string]fyne.CanvasObject, id, text string, primary boo
 		t = widgets.NewTile(text, run)
 	}
 	t.OnKey, t.OnFocus = u.key, u.focused
+	t.Wrap = true // the screens lay tiles out in columns and grids
 	if id != "" {
 		ids[id] = t
 	}

@@ -8,6 +8,7 @@ package widgets
 
 import (
 	"image/color"
+	"strings"
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
@@ -28,12 +29,18 @@ type KeyFunc func(*fyne.KeyEvent)
 type FocusFunc func(fyne.CanvasObject)
 
 // Tile is a large button that Enter, Return and Space all press. Keys it
-// does not use go to OnKey. Its text wraps onto more lines where a line
-// would not fit, so nothing is cut off at the largest text size.
+// does not use go to OnKey. With Wrap, its text wraps onto more lines
+// where a line would not fit, so nothing is cut off at the largest text
+// size.
 type Tile struct {
 	widget.Button
 	OnKey   KeyFunc
 	OnFocus FocusFunc
+	// Wrap lets a long text take more lines, for a tile given the
+	// width of its container (a column of tiles, a grid); a tile laid
+	// out at its own width (a chip, a button beside an entry) keeps one
+	// line.
+	Wrap bool
 
 	focused, hovered bool
 }
@@ -107,7 +114,6 @@ func (t *Tile) CreateRenderer() fyne.WidgetRenderer {
 	t.ExtendBaseWidget(t)
 	seg := &widget.TextSegment{Style: widget.RichTextStyleStrong}
 	r := &tileRenderer{t: t, bg: canvas.NewRectangle(color.Transparent), seg: seg, label: widget.NewRichText(seg)}
-	r.label.Wrapping = fyne.TextWrapWord
 	r.Refresh()
 	return r
 }
@@ -131,7 +137,23 @@ func (r *tileRenderer) Layout(size fyne.Size) {
 	r.label.Move(fyne.NewPos(0, (size.Height-h)/2))
 }
 
-func (r *tileRenderer) MinSize() fyne.Size { return r.label.MinSize() }
+// MinSize is as high as the text's lines need, and as wide as its one
+// line, or with Wrap its longest word, and the padding; never narrower
+// than a line is high, so a "+" is a tap target too.
+func (r *tileRenderer) MinSize() fyne.Size {
+	th := r.t.Theme()
+	size, pad := th.Size(theme.SizeNameText), th.Size(theme.SizeNameInnerPadding)
+	style := fyne.TextStyle{Bold: true}
+	w := fyne.MeasureText(r.t.Text, size, style).Width
+	if r.t.Wrap {
+		w = 0
+		for _, word := range strings.Fields(r.t.Text) {
+			w = max(w, fyne.MeasureText(word, size, style).Width)
+		}
+	}
+	h := r.label.MinSize().Height
+	return fyne.NewSize(max(w+2*pad, min(h, size*1.3+2*pad)), h) // at least square
+}
 
 func (r *tileRenderer) Refresh() {
 	t := r.t
@@ -149,6 +171,11 @@ func (r *tileRenderer) Refresh() {
 	r.bg.CornerRadius = th.Size(theme.SizeNameInputRadius)
 	r.seg.Text = t.Text
 	r.seg.Style.ColorName = fg
+	if t.Wrap {
+		r.label.Wrapping = fyne.TextWrapWord
+	} else {
+		r.label.Wrapping = fyne.TextWrapOff
+	}
 	switch t.Alignment {
 	case widget.ButtonAlignLeading:
 		r.seg.Style.Alignment = fyne.TextAlignLeading
