@@ -211,3 +211,130 @@ func canvasTexts(cv fyne.Canvas) []string {
 	}
 	return out
 }
+
+// keys types s into field key's entry with the on-screen keyboard alone:
+// a tap on the entry unless the keyboard already types into it, then a
+// tap per key. A name's words take their capitals by themselves.
+func (c *citizen) keys(key, s string) {
+	c.t.Helper()
+	e, ok := c.field(key).Focusable().(*widgets.Entry)
+	if !ok {
+		c.t.Fatalf("field %s has no entry", key)
+	}
+	kb := c.u.keyboard
+	if kb == nil {
+		c.t.Fatalf("screen %s has no on-screen keyboard", c.u.Screen())
+	}
+	if kb.Target() != e {
+		c.tapObj(e, "field "+key)
+	}
+	for _, r := range s {
+		id := strings.ToLower(string(r))
+		if r == ' ' {
+			id = "space"
+		}
+		k := kb.Key(id)
+		if k == nil {
+			c.t.Fatalf("the keyboard has no key %q", id)
+		}
+		c.tapObj(k, "key "+id)
+	}
+}
+
+// registerBirthOnScreen is registerBirth with every character typed on
+// the on-screen keyboard, after choosing the largest text size and the
+// high-contrast theme on the attract screen.
+func registerBirthOnScreen(t testing.TB, r *kioskRig, c *citizen) {
+	t.Helper()
+	c.at("attract")
+	c.tap("size:3")
+	c.tap("contrast")
+	r.frame(cardEvent(t, cardDung))
+	c.tap("lang:vi")
+	c.tap("card:confirm")
+	c.tap("proc:birth-registration")
+	c.at("form:requester")
+	c.choose("requester_relationship", "mother")
+	c.keys("requester_phone", "0912345678")
+	c.tap("next")
+	c.at("form:child")
+	c.chip("child_full_name", "Họ Phạm …")
+	c.keys("child_full_name", "minh an")
+	c.day("child_date_of_birth", 20)
+	c.choose("child_sex", "female")
+	c.chip("child_place_of_birth", "Giống: Nơi cư trú của người yêu cầu")
+	c.chip("child_hometown", "Cần Thơ")
+	c.tap("next")
+	c.at("form:mother")
+	c.tap("same:mother")
+	c.tap("next")
+	c.at("form:father")
+	c.tap("next")
+	c.at("evidence")
+}
+
+// TestBirthRegistrationWithTheOnScreenKeyboardAlone drives the birth
+// registration with the on-screen keyboard alone (no key of a physical
+// keyboard), at the largest text size, in the high-contrast theme, and
+// reports its taps.
+func TestBirthRegistrationWithTheOnScreenKeyboardAlone(t *testing.T) {
+	r := newRig(t)
+	c := &citizen{t: t, r: r, u: r.u}
+	registerBirthOnScreen(t, r, c)
+	if got := fyne.CurrentApp().Settings().Theme().Size(theme.SizeNameText); got != TextSizes[3] || !r.u.set.HighContrast {
+		t.Errorf("text size %v, high contrast %v during the session: want the largest, in high contrast", got, r.u.set.HighContrast)
+	}
+	for k, want := range map[string]any{"requester_phone": "0912345678", "child_full_name": "Phạm Minh An"} {
+		if v, _ := r.u.ss.Value(k); v != want {
+			t.Errorf("%s = %v, want %v", k, v, want)
+		}
+	}
+	finishBirth(c)
+	list, err := r.st.List(context.Background(), store.ListOptions{})
+	if err != nil || len(list) != 1 || list[0].State != application.Queued {
+		t.Fatalf("stored %+v, %v: want the application queued", list, err)
+	}
+	if c.chars != 0 {
+		t.Errorf("%d characters typed on a physical keyboard, want none", c.chars)
+	}
+	t.Logf("birth registration with the on-screen keyboard alone, largest text, high contrast: %d taps, %d typed characters", c.taps, c.chars)
+}
+
+// TestOnScreenKeyboardComposesTelexInAForm taps n g u y e e n x on the
+// on-screen keyboard into the child's name: the session holds Nguyễn.
+func TestOnScreenKeyboardComposesTelexInAForm(t *testing.T) {
+	r := newRig(t)
+	c := &citizen{t: t, r: r, u: r.u}
+	r.frame(cardEvent(t, cardDung))
+	c.tap("lang:vi")
+	c.tap("card:confirm")
+	c.tap("proc:birth-registration")
+	c.choose("requester_relationship", "mother")
+	c.keys("requester_phone", "0912345678")
+	if !r.u.keyboard.Digits() {
+		t.Error("the keyboard shows letters for a phone number")
+	}
+	c.tap("next")
+	c.keys("child_full_name", "nguyeenx thij")
+	if v, _ := r.u.ss.Value("child_full_name"); v != "Nguyễn Thị" {
+		t.Errorf("child_full_name %q, want Nguyễn Thị", v)
+	}
+}
+
+// BenchmarkCitizenBirthRegistrationOnScreenKeyboard is the birth
+// registration of TestBirthRegistrationWithTheOnScreenKeyboardAlone: its
+// time on the headless driver, and the citizen's taps per registration.
+func BenchmarkCitizenBirthRegistrationOnScreenKeyboard(b *testing.B) {
+	var taps, chars int
+	for b.Loop() {
+		b.StopTimer()
+		r := newRig(b)
+		c := &citizen{t: b, r: r, u: r.u}
+		b.StartTimer()
+		registerBirthOnScreen(b, r, c)
+		finishBirth(c)
+		taps, chars = c.taps, c.chars
+	}
+	b.ReportMetric(float64(taps), "taps/op")
+	b.ReportMetric(float64(chars), "chars/op")
+}
