@@ -263,6 +263,10 @@ func (u *UI) Screen() string { return u.name }
 // "field:child_sex"), nil when there is none.
 func (u *UI) Object(id string) fyne.CanvasObject { return u.ids[id] }
 
+// Keyboard is the on-screen keyboard of the screen shown, nil when it
+// has none.
+func (u *UI) Keyboard() *widgets.Keyboard { return u.keyboard }
+
 // Frame handles one card reader frame: a tracking link or file code opens
 // Track my file, a card goes to the session. Call it on the Fyne goroutine.
 func (u *UI) Frame(ev device.CardEvent) {
@@ -676,6 +680,9 @@ func (u *UI) focused(o fyne.CanvasObject) {
 	case *widgets.Entry:
 		if u.keyboard != nil && u.keyboard.Target() != w {
 			u.keyboard.SetTarget(w)
+		}
+		if u.keyboard != nil && u.keyboard.Collapsed() {
+			u.keyboard.Expand() // an entry tapped: the citizen means to type
 		}
 		if w.Text != "" {
 			u.say(i18n.T(w.Text, w.Text), true)

@@ -110,7 +110,16 @@ type box struct {
 func checkLayout(t *testing.T, u *UI) {
 	t.Helper()
 	cv := u.Window().Canvas()
-	width := cv.Size().Width
+	// The rig's window, as a full-screen kiosk's: a canvas grows to what
+	// its content asks for while a screen is built (a wrapped label asks
+	// for its whole line until it has its width), and a full-screen
+	// window does not. What is checked is the screen laid out in it.
+	const width = 1024
+	u.Window().Resize(fyne.NewSize(width, 768))
+	u.relayout()
+	if got := cv.Size(); got.Width > width {
+		t.Errorf("screen %s: the window is %v: its content needs more than %v px", u.Screen(), got, width)
+	}
 	var taps, texts []box
 	var walk func(o fyne.CanvasObject, at fyne.Position, sc *container.Scroll, hs bool)
 	walk = func(o fyne.CanvasObject, at fyne.Position, sc *container.Scroll, hs bool) {

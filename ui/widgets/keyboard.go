@@ -72,9 +72,12 @@ func (r *keyRenderer) Layout(size fyne.Size) {
 func (r *keyRenderer) MinSize() fyne.Size {
 	th := r.k.Theme()
 	pad := th.Size(theme.SizeNameInnerPadding)
-	m := r.txt.MinSize()
+	// As high as a button of the theme's text: the larger letters of a
+	// small text size take some of the padding.
+	m := fyne.MeasureText(r.k.Text, th.Size(theme.SizeNameText), r.txt.TextStyle)
 	h := m.Height + 2*pad
-	return fyne.NewSize(max(m.Width+2*pad, h), h)
+	w := fyne.MeasureText(r.k.Text, r.txt.TextSize, r.txt.TextStyle).Width
+	return fyne.NewSize(max(w+2*pad, h), h)
 }
 
 func (r *keyRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.bg, r.txt} }
@@ -87,15 +90,17 @@ func (r *keyRenderer) Refresh() {
 	r.bg.StrokeWidth = 1
 	r.bg.CornerRadius = th.Size(theme.SizeNameInputRadius)
 	r.txt.Text = r.k.Text
-	r.txt.TextSize = th.Size(theme.SizeNameText)
+	// Never small on a key: 26 px at the smallest text size.
+	r.txt.TextSize = max(th.Size(theme.SizeNameText), 26)
 	r.txt.Color = th.Color(theme.ColorNameForeground, v)
 	r.txt.TextStyle.Bold = true
 	r.bg.Refresh()
 	r.txt.Refresh()
 }
 
-// mark is a key of the row of Vietnamese marks: what it shows, the Telex
-// key it sends to the entry's Composer, and what it is called.
+// mark is a key of the row of Vietnamese marks: what it shows (the mark
+// on an a, whatever vowel it goes on), the Telex key it sends to the
+// entry's Composer, and what it is called.
 type mark struct {
 	id, label string
 	telex     rune // 0: the circumflex, sent as the word's last a, e or o
@@ -108,8 +113,8 @@ var marks = []mark{
 	{"mark:r", "ả", 'r', i18n.T("dấu hỏi", "hook above")},
 	{"mark:x", "ã", 'x', i18n.T("dấu ngã", "tilde")},
 	{"mark:j", "ạ", 'j', i18n.T("dấu nặng", "dot below")},
-	{"mark:circumflex", "â ê ô", 0, i18n.T("dấu mũ", "circumflex")},
-	{"mark:w", "ă ơ ư", 'w', i18n.T("dấu móc, dấu trăng", "horn or breve")},
+	{"mark:circumflex", "â", 0, i18n.T("dấu mũ", "circumflex")},
+	{"mark:w", "ă", 'w', i18n.T("dấu trăng, dấu móc", "breve or horn")},
 	{"mark:dd", "đ", 'd', i18n.T("đờ", "d with stroke")},
 }
 
@@ -138,6 +143,9 @@ type Keyboard struct {
 	numbers   *fyne.Container
 	marks     *fyne.Container
 	box       *fyne.Container
+	// opener is the one key shown while the keyboard is collapsed.
+	opener    *Key
+	collapsed bool
 }
 
 // NewKeyboard returns a keyboard labelled in lang ("vi" or "en"), showing
@@ -164,28 +172,54 @@ func NewKeyboard(lang string) *Keyboard {
 	})
 	toDigits := k.key("page:digits", "123", i18n.T("trang chữ số", "digits page"), false, func() { k.showDigits(true) })
 	toLetters := k.key("page:letters", "ABC", i18n.T("trang chữ cái", "letters page"), false, func() { k.showDigits(false) })
-	k.keys["space"], k.keys["backspace"] = space(), erase()
+	hide := func() *Key {
+		return NewKey(tr(lang, "Ẩn", "Hide"), func() { k.press(i18n.T("ẩn bàn phím", "hide the keyboard"), false); k.Collapse() })
+	}
+	k.keys["space"], k.keys["backspace"], k.keys["hide"] = space(), erase(), hide()
 	k.letters = container.NewVBox(row("qwertyuiop"), row("asdfghjkl"), row("zxcvbnm"),
-		container.NewBorder(nil, nil, container.NewGridWithColumns(2, shift, toDigits), k.keys["backspace"], k.keys["space"]))
-	k.digitKeys = map[string]*Key{"space": space(), "backspace": erase()}
+		container.NewBorder(nil, nil, container.NewHBox(shift, toDigits, k.keys["hide"]), k.keys["backspace"], k.keys["space"]))
+	k.digitKeys = map[string]*Key{"space": space(), "backspace": erase(), "hide": hide()}
 	k.numbers = container.NewVBox(row("1234567890"), row("-/,.@_()"),
-		container.NewBorder(nil, nil, toLetters, k.digitKeys["backspace"], k.digitKeys["space"]))
+		container.NewBorder(nil, nil, container.NewHBox(toLetters, k.digitKeys["hide"]), k.digitKeys["backspace"], k.digitKeys["space"]))
+	k.opener = k.key("show", tr(lang, "Hiện bàn phím", "Show the keyboard"), i18n.T("hiện bàn phím", "show the keyboard"), false, k.Expand)
 	var mk []fyne.CanvasObject
 	for _, m := range marks {
 		mk = append(mk, k.key(m.id, m.label, m.name, false, func() { k.mark(m) }))
 	}
 	k.marks = container.NewGridWithColumns(len(mk), mk...)
 	k.numbers.Hide()
-	k.box = container.NewVBox(k.marks, k.letters, k.numbers)
+	k.opener.Hide()
+	k.box = container.NewVBox(k.marks, k.letters, k.numbers, k.opener)
 	k.showCase()
 	return k
 }
 
-// CreateRenderer draws the keyboard.
-func (k *Keyboard) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(k.box) }
+// CreateRenderer draws the keyboard on the screen's background, opaque
+// over anything scrolled behind it.
+func (k *Keyboard) CreateRenderer() fyne.WidgetRenderer {
+	bg := canvas.NewRectangle(k.Theme().Color(theme.ColorNameBackground, fyne.CurrentApp().Settings().ThemeVariant()))
+	return &keyboardRenderer{k: k, bg: bg, stack: container.NewStack(bg, k.box)}
+}
+
+type keyboardRenderer struct {
+	k     *Keyboard
+	bg    *canvas.Rectangle
+	stack *fyne.Container
+}
+
+func (r *keyboardRenderer) Destroy()                     {}
+func (r *keyboardRenderer) Layout(s fyne.Size)           { r.stack.Resize(s) }
+func (r *keyboardRenderer) MinSize() fyne.Size           { return r.stack.MinSize() }
+func (r *keyboardRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.stack} }
+func (r *keyboardRenderer) Refresh() {
+	r.bg.FillColor = r.k.Theme().Color(theme.ColorNameBackground, fyne.CurrentApp().Settings().ThemeVariant())
+	r.bg.Refresh()
+	r.stack.Refresh()
+}
 
 // Key is the key with the given id: a letter or digit ("a", "1"),
-// "space", "backspace", "shift", "page:digits", "page:letters", or a mark
+// "space", "backspace", "shift", "page:digits", "page:letters", "hide",
+// "show" (the collapsed keyboard's one key), or a mark
 // ("mark:s", "mark:f", "mark:r", "mark:x", "mark:j", "mark:circumflex",
 // "mark:w", "mark:dd"); nil when there is none.
 func (k *Keyboard) Key(id string) *Key {
@@ -212,15 +246,38 @@ func (k *Keyboard) SetTarget(e *Entry) {
 		return
 	}
 	k.shift = false
-	k.showDigits(e.Kind == KindDigits)
-	setVisible(k.marks, e.Telex())
-	relayout(k)
+	k.digits = e.Kind == KindDigits
+	k.paint()
 }
+
+// Collapse folds the keyboard away to one key that opens it again, to
+// leave the screen to the form.
+func (k *Keyboard) Collapse() {
+	k.collapsed = true
+	k.paint()
+}
+
+// Expand opens the keyboard again.
+func (k *Keyboard) Expand() {
+	k.collapsed = false
+	k.paint()
+}
+
+// Collapsed reports whether the keyboard is folded away.
+func (k *Keyboard) Collapsed() bool { return k.collapsed }
 
 func (k *Keyboard) showDigits(on bool) {
 	k.digits = on
-	setVisible(k.numbers, on)
-	setVisible(k.letters, !on)
+	k.paint()
+}
+
+// paint shows the page, the marks and the opener the state asks for.
+func (k *Keyboard) paint() {
+	open := !k.collapsed
+	setVisible(k.numbers, open && k.digits)
+	setVisible(k.letters, open && !k.digits)
+	setVisible(k.marks, open && k.target != nil && k.target.Telex())
+	setVisible(k.opener, !open)
 	k.showCase()
 	relayout(k)
 }

@@ -83,3 +83,23 @@ func TestKeyboardTypesThroughTelex(t *testing.T) {
 		t.Errorf("phone %q, want 0912", s)
 	}
 }
+
+// TestKeyboardFoldsAway hides the keyboard to one key, which opens it
+// again on the page it was on.
+func TestKeyboardFoldsAway(t *testing.T) {
+	test.NewTempApp(t)
+	phone := NewField(Config{Field: &procedure.Field{Key: "p", Type: procedure.TypePhone}, Lang: "vi", Today: today})
+	kb := NewKeyboard("vi")
+	w := test.NewTempWindow(t, container.NewVBox(phone, kb))
+	w.Resize(fyne.NewSize(1024, 900))
+	kb.SetTarget(phone.Focusable().(*Entry))
+	full := kb.MinSize().Height
+	test.Tap(kb.Key("hide"))
+	if !kb.Collapsed() || kb.MinSize().Height >= full/3 {
+		t.Fatalf("hidden: collapsed %v, %v high (open: %v)", kb.Collapsed(), kb.MinSize().Height, full)
+	}
+	test.Tap(kb.Key("show"))
+	if kb.Collapsed() || !kb.Digits() || kb.MinSize().Height != full {
+		t.Errorf("shown again: collapsed %v, digits %v, %v high; want the digits page, %v high", kb.Collapsed(), kb.Digits(), kb.MinSize().Height, full)
+	}
+}
