@@ -20,7 +20,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/test"
 
 	"github.com/motcua/motcua/agent/device"
 	"github.com/motcua/motcua/agent/identity"
@@ -114,16 +113,7 @@ func drive(u *ui.UI) {
 			os.Exit(0)
 		}
 	}
-	do := func(f func()) {
-		fyne.DoAndWait(f)
-		time.Sleep(150 * time.Millisecond)
-		fyne.DoAndWait(func() {
-			if m := u.Window().Content().MinSize(); m.Width > 1280 {
-				log.Printf("screen %s needs %v: wider than the screen", u.Screen(), m)
-				dumpWide(u.Window().Content(), 1280, "")
-			}
-		})
-	}
+	do := func(f func()) { fyne.DoAndWait(f); time.Sleep(150 * time.Millisecond) }
 	// fail photographs the screen that went wrong, then stops.
 	fail := func(format string, args ...any) {
 		log.Printf(format, args...)
@@ -200,21 +190,4 @@ func drive(u *ui.UI) {
 	}
 	fmt.Println("done")
 	fyne.Do(func() { fyne.CurrentApp().Quit() })
-}
-
-// dumpWide logs the objects that need more width than w.
-func dumpWide(o fyne.CanvasObject, w float32, indent string) {
-	if m := o.MinSize(); m.Width > w {
-		log.Printf("%s%T needs %v", indent, o, m)
-		if c, ok := o.(*fyne.Container); ok {
-			for _, x := range c.Objects {
-				dumpWide(x, w/2, indent+"  ")
-			}
-		}
-		if wd, ok := o.(fyne.Widget); ok {
-			for _, x := range test.WidgetRenderer(wd).Objects() {
-				dumpWide(x, w/2, indent+"  ")
-			}
-		}
-	}
 }
