@@ -302,8 +302,13 @@ func TestBirthRegistrationWithTheOnScreenKeyboardAlone(t *testing.T) {
 
 // TestOnScreenKeyboardComposesTelexInAForm taps n g u y e e n x on the
 // on-screen keyboard into the child's name: the session holds Nguyễn.
+// With the voice on, the screen's title and each key are spoken, the
+// letters marked as the citizen's own data.
 func TestOnScreenKeyboardComposesTelexInAForm(t *testing.T) {
 	r := newRig(t)
+	spk := &recordingSpeaker{}
+	r.u.opts.Speaker = spk
+	r.u.set.Voice = true
 	c := &citizen{t: t, r: r, u: r.u}
 	r.frame(cardEvent(t, cardDung))
 	c.tap("lang:vi")
@@ -318,6 +323,22 @@ func TestOnScreenKeyboardComposesTelexInAForm(t *testing.T) {
 	c.keys("child_full_name", "nguyeenx thij")
 	if v, _ := r.u.ss.Value("child_full_name"); v != "Nguyễn Thị" {
 		t.Errorf("child_full_name %q, want Nguyễn Thị", v)
+	}
+	spk.mu.Lock()
+	defer spk.mu.Unlock()
+	var title, space, letter bool
+	for _, p := range spk.prompts {
+		switch {
+		case p.Text.VI == "Thông tin của trẻ" && !p.Live:
+			title = true
+		case p.Text.VI == "dấu cách" && !p.Live:
+			space = true
+		case p.Text.VI == "x" && p.Live:
+			letter = true
+		}
+	}
+	if !title || !space || !letter {
+		t.Errorf("spoken %+v: want the section's title, the space key, and the letter x as live data", spk.prompts)
 	}
 }
 
