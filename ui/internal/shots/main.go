@@ -16,6 +16,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -31,6 +32,9 @@ import (
 	"github.com/motcua/motcua/ui"
 	"github.com/motcua/motcua/ui/widgets"
 )
+
+// later moves the screens' clock on, to show the idle question.
+var later atomic.Int64
 
 // card is devices/sim's synthetic card of a mother registering a birth.
 const card = "092190005678||Phạm Thị Dung|09071990|Nữ|Ấp Thới Bình, Xã Thới An, Quận Ô Môn, Cần Thơ|12082021"
@@ -73,7 +77,9 @@ func main() {
 	defer os.RemoveAll(dir)
 	// The screens' clock: 30 November 2026, 09:00 in Vietnam, for the
 	// dates picked.
-	now := func() time.Time { return time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC) }
+	now := func() time.Time {
+		return time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC).Add(time.Duration(later.Load()))
+	}
 	st, err := store.Open(ctx, filepath.Join(dir, store.FileName), store.Options{Now: now})
 	if err != nil {
 		log.Fatal(err)
@@ -188,6 +194,10 @@ func drive(u *ui.UI) {
 			shot("review-" + name)
 		}
 	}
+	// Left alone for 2 minutes, at the largest size in high contrast.
+	later.Add(int64(ui.DefaultIdleTimeout + 5*time.Second))
+	time.Sleep(2500 * time.Millisecond) // the idle check runs every second
+	shot("idle-size3-contrast")
 	fmt.Println("done")
 	fyne.Do(func() { fyne.CurrentApp().Quit() })
 }
