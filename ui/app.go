@@ -25,12 +25,39 @@ import (
 	"github.com/motcua/motcua/agent/identity"
 	"github.com/motcua/motcua/agent/kiosk"
 	"github.com/motcua/motcua/agent/status"
+	"github.com/motcua/motcua/agent/telex"
 	"github.com/motcua/motcua/ui/widgets"
 )
 
 // DefaultIdleTimeout is how long a citizen screen waits for a touch or a
-// key before it wipes the session and goes back to the attract screen.
+// key before it asks whether the citizen is still there.
 const DefaultIdleTimeout = 2 * time.Minute
+
+// DefaultIdleCountdown is how long the question waits, counting down on
+// the screen, before the session is wiped.
+const DefaultIdleCountdown = 45 * time.Second
+
+// ReceiptTimeout is how long the receipt stays after the last touch
+// before the kiosk goes back to the attract screen by itself.
+const ReceiptTimeout = 30 * time.Second
+
+// Speaker says the screens' prompts aloud, for citizens who cannot read
+// them. Speak must return at once: it cuts off the prompt being said and
+// starts p (devices/espeak through agent/speech, on its own goroutine).
+type Speaker interface {
+	Speak(p Prompt)
+}
+
+// Prompt is one thing to say: the screen's title when it is shown, the
+// control that took the focus, a key of the on-screen keyboard, the idle
+// warning.
+type Prompt struct {
+	Text i18n.Text
+	Lang string // the citizen's language: "vi" or "en"
+	// Live marks the citizen's own data (a value typed, a name from the
+	// card): never to be kept, e.g. in a cache of rendered speech.
+	Live bool
+}
 
 // vietnam is the kiosk's time zone, for the times citizens read.
 var vietnam = time.FixedZone("ICT", 7*3600)
@@ -44,12 +71,27 @@ type Options struct {
 	// Now is the clock the idle timeout and the date pickers use; nil:
 	// time.Now.
 	Now func() time.Time
-	// IdleTimeout wipes an abandoned session; 0: DefaultIdleTimeout.
+	// IdleTimeout is how long without a touch or a key before the
+	// screen asks whether the citizen is still there; 0:
+	// DefaultIdleTimeout.
 	IdleTimeout time.Duration
+	// IdleCountdown is how long the question counts down before the
+	// session is wiped; 0: DefaultIdleCountdown.
+	IdleCountdown time.Duration
 	// Tick is when the idle timeout is checked; nil: every second.
 	Tick <-chan time.Time
-	// Tokens are the theme's sizes and colours; nil: DefaultTokens().
+	// Tokens are the theme's colours and padding; nil: DefaultTokens().
+	// The text size and the contrast are the citizen's Settings.
 	Tokens *Tokens
+	// Defaults are the settings each citizen starts with: the zero value
+	// is the smallest text, the usual contrast and no voice.
+	Defaults Settings
+	// Speaker says the prompts while the citizen's Settings.Voice is on;
+	// nil: silent, and the attract screen offers no voice.
+	Speaker Speaker
+	// Telex is where names, addresses and free text put the tone in
+	// "oa", "oe" and "uy"; the zero value is classic (hòa).
+	Telex  telex.Style
 	Logger *slog.Logger
 
 	// post runs f on the Fyne goroutine; nil: fyne.Do. Tests queue the
@@ -67,7 +109,9 @@ type UI struct {
 	opts Options
 	log  *slog.Logger
 
-	lang string // "vi" or "en"
+	lang string   // "vi" or "en"
+	set  Settings // the citizen's choices on the attract screen
+	base Tokens   // the colours and padding the settings apply to
 	ss   *kiosk.Session
 	// card is the requester's card read before a procedure was chosen;
 	// it goes to the session with ApplyCard as soon as one is.
@@ -81,6 +125,8 @@ type UI struct {
 	banner    *widget.Label        // a device or delivery problem, in plain words
 	scanLine  *widget.Label        // the scan's progress on the evidence screen
 	problems  map[string]i18n.Text // what the banner says, by source
+	idle      *idleWarning         // the question shown, nil when none
+	keyboard  *widgets.Keyboard    // the on-screen keyboard of the screen shown, nil when it has none
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -110,16 +156,20 @@ func New(a fyne.App, svc *kiosk.Service, hub *status.Hub, opts Options) *UI {
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = DefaultIdleTimeout
 	}
-	tokens := DefaultTokens()
+	if opts.IdleCountdown <= 0 {
+		opts.IdleCountdown = DefaultIdleCountdown
+	}
+	base := DefaultTokens()
 	if opts.Tokens != nil {
-		tokens = *opts.Tokens
+		base = *opts.Tokens
 	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a.Settings().SetTheme(NewTheme(tokens))
-	u := &UI{app: a, svc: svc, hub: hub, opts: opts, log: log, lang: "vi", problems: map[string]i18n.Text{}}
+	u := &UI{app: a, svc: svc, hub: hub, opts: opts, log: log, lang: "vi", problems: map[string]i18n.Text{},
+		base: base, set: opts.Defaults}
+	a.Settings().SetTheme(NewTheme(TokensFor(base, u.set)))
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	u.win = a.NewWindow("Một cửa")
 	u.win.Resize(fyne.NewSize(1280, 800))
@@ -213,6 +263,10 @@ func (u *UI) Screen() string { return u.name }
 // "field:child_sex"), nil when there is none.
 func (u *UI) Object(id string) fyne.CanvasObject { return u.ids[id] }
 
+// Keyboard is the on-screen keyboard of the screen shown, nil when it
+// has none.
+func (u *UI) Keyboard() *widgets.Keyboard { return u.keyboard }
+
 // Frame handles one card reader frame: a tracking link or file code opens
 // Track my file, a card goes to the session. Call it on the Fyne goroutine.
 func (u *UI) Frame(ev device.CardEvent) {
@@ -278,50 +332,117 @@ func (u *UI) takeCard(c identity.Card) {
 	u.showCard()
 }
 
-// touch records input, for the idle timeout.
+// touch records input, for the idle timeout, and takes the idle question
+// away.
 func (u *UI) touch() {
 	u.lastInput = u.opts.Now()
-	if !u.problems["idle"].IsZero() {
-		delete(u.problems, "idle")
-		u.paintBanner()
+	if u.idle != nil {
+		u.idle.pop.Hide()
+		u.idle = nil
+		delete(u.ids, "idle:here")
 	}
 }
 
-// idleWarning is how long before the idle timeout the screen asks whether
-// the citizen is still there.
-const idleWarning = 20 * time.Second
+// idleWarning is the question whether the citizen is still there.
+type idleWarning struct {
+	pop  *widget.PopUp
+	line *widget.Label // the countdown
+	box  *fyne.Container
+}
 
-// checkIdle asks whether the citizen is still there shortly before the
-// idle timeout, then wipes the session and goes back to the attract
-// screen when no one has touched the kiosk for the whole timeout.
+// fit sizes the question to most of the window's width and as high as
+// its wrapped lines need: a wrapped label knows its height only once it
+// has its width.
+func (w *idleWarning) fit(cv fyne.Canvas) {
+	width := cv.Size().Width * 0.8
+	for range 2 {
+		w.box.Resize(fyne.NewSize(width, w.box.MinSize().Height))
+	}
+	w.pop.Resize(fyne.NewSize(width, w.box.MinSize().Height))
+}
+
+// checkIdle asks whether the citizen is still there after the idle
+// timeout, counts down, then wipes the session and goes back to the
+// attract screen. The receipt goes back by itself after ReceiptTimeout.
 func (u *UI) checkIdle() {
 	if u.name == "attract" || u.name == "" {
 		return
 	}
 	idle := u.opts.Now().Sub(u.lastInput)
 	switch {
-	case idle >= u.opts.IdleTimeout:
+	case u.name == "receipt" && idle >= ReceiptTimeout:
+		u.log.Info("receipt timeout: back to the attract screen")
+		u.reset()
+	case idle >= u.opts.IdleTimeout+u.opts.IdleCountdown:
 		u.log.Info("idle timeout: session wiped", "screen", u.name)
 		u.reset()
-	case idle >= u.opts.IdleTimeout-min(idleWarning, u.opts.IdleTimeout/2) && u.problems["idle"].IsZero():
-		left := int((u.opts.IdleTimeout - idle).Round(time.Second) / time.Second)
-		u.problems["idle"] = i18n.Tf(
-			"Bạn còn đó không? Chạm vào màn hình để tiếp tục; nếu không, sau %d giây những gì bạn đã nhập sẽ bị xoá.",
-			"Are you still there? Touch the screen to go on; otherwise what you entered is erased in %d seconds.", left)
-		u.paintBanner()
+	case idle >= u.opts.IdleTimeout:
+		left := int((u.opts.IdleTimeout + u.opts.IdleCountdown - idle + time.Second - 1) / time.Second)
+		text := i18n.Tf("Phiên làm việc sẽ kết thúc sau %d giây và những gì bạn đã nhập sẽ bị xoá.",
+			"The session ends in %d seconds and what you entered is erased.", left)
+		if u.idle == nil {
+			u.showIdleWarning()
+			u.say(i18n.T("Bạn còn đó không? "+text.VI, "Are you still there? "+text.EN), false)
+		}
+		u.idle.line.SetText(text.In(u.lang))
+		u.idle.fit(u.win.Canvas())
 	}
 }
 
-// reset wipes the session and shows the attract screen.
+// showIdleWarning puts the question over the screen, with a large
+// button that keeps the session.
+func (u *UI) showIdleWarning() {
+	ask := widget.NewLabel(u.t("Bạn còn đó không?", "Are you still there?"))
+	ask.TextStyle.Bold = true
+	ask.SizeName = theme.SizeNameHeadingText
+	ask.Alignment = fyne.TextAlignCenter
+	ask.Wrapping = fyne.TextWrapWord
+	line := widget.NewLabel("")
+	line.Alignment = fyne.TextAlignCenter
+	line.Wrapping = fyne.TextWrapWord
+	here := widgets.NewPrimaryTile(u.t("Tôi vẫn ở đây", "I am still here"), u.touch)
+	here.OnKey, here.Wrap = u.key, true
+	box := container.NewVBox(ask, line, here)
+	pop := widget.NewModalPopUp(box, u.win.Canvas())
+	u.idle = &idleWarning{pop: pop, line: line, box: box}
+	u.ids["idle:here"] = here
+	pop.Show()
+	u.win.Canvas().Focus(here)
+}
+
+// reset wipes the session, puts the settings back to the defaults for the
+// next citizen, and shows the attract screen: every widget that showed
+// the citizen's data is dropped and built anew.
 func (u *UI) reset() {
 	if u.ss != nil {
 		u.ss.Wipe()
 	}
+	u.touch()
 	u.ss, u.card, u.submitted, u.fromReview, u.shownReceipt = nil, nil, nil, false, nil
-	delete(u.problems, "idle")
+	delete(u.problems, "flash") // a device's or the uplink's problem stays
 	u.ev = evidenceState{}
+	u.scanLine.SetText("")
+	u.keyboard = nil
+	u.win.Canvas().Unfocus()
 	u.lang = "vi"
+	if u.set != u.opts.Defaults {
+		u.set = u.opts.Defaults
+		u.applySettings()
+	}
 	u.showAttract()
+}
+
+// applySettings draws every screen with the citizen's text size and
+// contrast.
+func (u *UI) applySettings() {
+	u.app.Settings().SetTheme(NewTheme(TokensFor(u.base, u.set)))
+}
+
+// say speaks t in the citizen's language, when the citizen wants voice.
+func (u *UI) say(t i18n.Text, live bool) {
+	if u.opts.Speaker != nil && u.set.Voice && !t.IsZero() {
+		u.opts.Speaker.Speak(Prompt{Text: t, Lang: u.lang, Live: live})
+	}
 }
 
 // key handles the keys no focused widget used.
@@ -396,7 +517,7 @@ func (u *UI) status(ev status.Event) {
 
 func (u *UI) paintBanner() {
 	var lines []string
-	for _, k := range []string{"idle", "flash", "uplink"} {
+	for _, k := range []string{"flash", "uplink"} {
 		if t := u.problems[k]; !t.IsZero() {
 			lines = append(lines, t.In(u.lang))
 		}
@@ -477,7 +598,9 @@ type screen struct {
 	digits  []func()
 }
 
-// show draws s in the window and makes it the current screen.
+// show draws s in the window and makes it the current screen. A screen
+// with a text entry gets the on-screen keyboard under its body, typing
+// into the entry that has (or last had) the focus.
 func (u *UI) show(s screen, ids map[string]fyne.CanvasObject) {
 	u.name, u.ids, u.back, u.onCard, u.digits = s.name, ids, s.back, s.onCard, s.digits
 	delete(u.problems, "flash")
@@ -487,20 +610,85 @@ func (u *UI) show(s screen, ids map[string]fyne.CanvasObject) {
 	title.SizeName = theme.SizeNameHeadingText
 	title.Wrapping = fyne.TextWrapWord
 	top := container.NewVBox(title, u.banner)
-	var bottom fyne.CanvasObject
 	for _, a := range s.actions {
 		if t, ok := a.(*widgets.Tile); ok {
 			t.OnFocus = nil // always in view, below the body: nothing to scroll
 		}
 	}
+	var below []fyne.CanvasObject
+	u.keyboard = nil
+	if entries := entriesIn(s.body); len(entries) > 0 {
+		kb := widgets.NewKeyboard(u.lang)
+		kb.OnPress = func(name i18n.Text, live bool) { u.touch(); u.say(name, live) }
+		target := entries[0]
+		if e, ok := s.focus.(*widgets.Entry); ok {
+			target = e
+		}
+		kb.SetTarget(target)
+		u.keyboard = kb
+		below = append(below, kb)
+	}
 	if len(s.actions) > 0 {
-		bottom = container.NewGridWithColumns(len(s.actions), s.actions...)
+		below = append(below, container.NewGridWithColumns(len(s.actions), s.actions...))
+	}
+	var bottom fyne.CanvasObject
+	if len(below) > 0 {
+		bottom = container.NewVBox(below...)
 	}
 	u.scroll = container.NewVScroll(container.NewPadded(s.body))
 	u.win.SetContent(container.NewBorder(top, bottom, nil, nil, u.scroll))
 	u.gen++
 	if s.focus != nil {
 		u.focusLater(s.focus)
+	}
+	// A wrapped label's height is known once it has its width: lay the
+	// screen out again with it.
+	u.relayout()
+	u.say(i18n.T(s.title, s.title), false)
+}
+
+// entriesIn are the text entries in o, in the order drawn.
+func entriesIn(o fyne.CanvasObject) []*widgets.Entry {
+	var out []*widgets.Entry
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch w := o.(type) {
+		case *widgets.Entry:
+			out = append(out, w)
+			return
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				walk(c)
+			}
+			return
+		case *widgets.Field:
+			out = append(out, w.Entries()...)
+		case *container.Scroll:
+			walk(w.Content)
+		}
+	}
+	walk(o)
+	return out
+}
+
+// focused is told which widget took the focus: the screen scrolls it
+// into view, the keyboard types into it if it is an entry, and a tile's
+// text is spoken.
+func (u *UI) focused(o fyne.CanvasObject) {
+	u.reveal(o)
+	switch w := o.(type) {
+	case *widgets.Entry:
+		if u.keyboard != nil && u.keyboard.Target() != w {
+			u.keyboard.SetTarget(w)
+		}
+		if u.keyboard != nil && u.keyboard.Collapsed() {
+			u.keyboard.Expand() // an entry tapped: the citizen means to type
+		}
+		if w.Text != "" {
+			u.say(i18n.T(w.Text, w.Text), true)
+		}
+	case *widgets.Tile:
+		u.say(i18n.T(w.Text, w.Text), false)
 	}
 }
 
@@ -540,7 +728,8 @@ func (u *UI) tile(ids map[string]fyne.CanvasObject, id, text string, primary boo
 	} else {
 		t = widgets.NewTile(text, run)
 	}
-	t.OnKey, t.OnFocus = u.key, u.reveal
+	t.OnKey, t.OnFocus = u.key, u.focused
+	t.Wrap = true // the screens lay tiles out in columns and grids
 	if id != "" {
 		ids[id] = t
 	}

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
@@ -21,7 +23,7 @@ func (u *UI) showAttract() {
 	u.show(screen{
 		name:   "attract",
 		title:  "Dịch vụ công một cửa / Public services",
-		body:   container.NewVBox(prompt, start, track),
+		body:   container.NewVBox(prompt, start, track, widget.NewSeparator(), u.settingsRow(ids)),
 		focus:  start,
 		digits: []func(){u.showLanguage, func() { u.showTrack("") }},
 	}, ids)
@@ -46,4 +48,51 @@ func (u *UI) showLanguage() {
 		focus:  vi,
 		digits: []func(){pick("vi"), pick("en")},
 	}, ids)
+}
+
+// settingsRow is where a citizen chooses, for the session, the text size
+// (four buttons, each an A in its size), the high-contrast theme and,
+// when the kiosk can speak, the voice.
+func (u *UI) settingsRow(ids map[string]fyne.CanvasObject) fyne.CanvasObject {
+	label := widget.NewLabel("Cỡ chữ / Text size")
+	label.Wrapping = fyne.TextWrapWord
+	var sizes []fyne.CanvasObject
+	for i := range TextSizes {
+		t := u.tile(ids, fmt.Sprintf("size:%d", i), "A", i == u.set.Size, func() {
+			u.set.Size = i
+			u.settingsChanged(fmt.Sprintf("size:%d", i))
+		})
+		// Each A in the size it chooses.
+		sizes = append(sizes, container.NewThemeOverride(t, NewTheme(TokensFor(u.base, Settings{Size: i, HighContrast: u.set.HighContrast}))))
+	}
+	contrastText := "Tương phản cao / High contrast"
+	if u.set.HighContrast {
+		contrastText = "✓ " + contrastText
+	}
+	contrast := u.tile(ids, "contrast", contrastText, u.set.HighContrast, func() {
+		u.set.HighContrast = !u.set.HighContrast
+		u.settingsChanged("contrast")
+	})
+	row := container.NewVBox(label, container.NewGridWithColumns(len(sizes), sizes...), contrast)
+	if u.opts.Speaker != nil {
+		voiceText := "Đọc to / Read aloud"
+		if u.set.Voice {
+			voiceText = "✓ " + voiceText
+		}
+		row.Add(u.tile(ids, "voice", voiceText, u.set.Voice, func() {
+			u.set.Voice = !u.set.Voice
+			u.settingsChanged("voice")
+		}))
+	}
+	return row
+}
+
+// settingsChanged draws the attract screen again in the citizen's new
+// settings, with the focus back on the button pressed.
+func (u *UI) settingsChanged(id string) {
+	u.applySettings()
+	u.showAttract()
+	if f, ok := u.ids[id].(fyne.Focusable); ok {
+		u.focusLater(f)
+	}
 }

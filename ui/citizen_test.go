@@ -630,48 +630,6 @@ func (c *citizen) typeInto0(id, s string) {
 	c.chars += utf8.RuneCountInString(s)
 }
 
-// TestIdleTimeoutWipesTheSession leaves the kiosk mid-form: after the idle
-// timeout (an injected clock) the answers are gone and the attract screen
-// is back; before it, nothing happens.
-func TestIdleTimeoutWipesTheSession(t *testing.T) {
-	r := newRig(t)
-	c := &citizen{t: t, r: r, u: r.u}
-	r.frame(cardEvent(t, cardDung))
-	c.tap("lang:vi")
-	c.tap("card:confirm")
-	c.tap("proc:birth-registration")
-	c.typeInto("requester_phone", "0912")
-	ss := r.u.ss
-
-	// The idle check is posted on each tick: a second tick is taken only
-	// once the first one's is posted.
-	check := func() { r.tick <- *r.clock; r.tick <- *r.clock; r.settle() }
-	*r.clock = r.clock.Add(DefaultIdleTimeout - time.Second)
-	check()
-	c.at("form:requester")
-	if !strings.Contains(r.u.banner.Text, "Bạn còn đó không?") {
-		t.Errorf("banner %q before the timeout, want the question whether the citizen is still there", r.u.banner.Text)
-	}
-	// A touch keeps the session a whole timeout more.
-	c.choose("requester_relationship", "mother")
-	if strings.Contains(r.u.banner.Text, "Bạn còn đó không?") {
-		t.Errorf("banner %q after a touch, want the question gone", r.u.banner.Text)
-	}
-	*r.clock = r.clock.Add(DefaultIdleTimeout - time.Second)
-	check()
-	c.at("form:requester")
-
-	*r.clock = r.clock.Add(2 * time.Second)
-	check()
-	c.at("attract")
-	if r.u.ss != nil || r.u.card != nil {
-		t.Fatal("the session is still held after the idle timeout")
-	}
-	if ss.Procedure() != nil || ss.Card() != nil {
-		t.Error("the abandoned session was not wiped")
-	}
-}
-
 // TestKeyboardAlone registers the first steps with the keyboard only:
 // digits pick, Enter presses the focused button, Tab moves, Escape goes
 // back.

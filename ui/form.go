@@ -78,7 +78,8 @@ func (u *UI) showSection(i int) {
 			FromCard:    u.ss.FromCard(f.Key),
 			Suggestions: u.suggestions(f),
 			OnKey:       u.key,
-			OnFocus:     u.reveal,
+			OnFocus:     u.focused,
+			Telex:       u.opts.Telex,
 			OnChange: func(v any) {
 				u.touch()
 				if err := u.ss.Set(f.Key, v); err != nil {

@@ -18,7 +18,7 @@ import (
 func (u *UI) showTrack(query string) {
 	ids := map[string]fyne.CanvasObject{}
 	code := widgets.NewEntry()
-	code.OnKey, code.OnFocus = u.key, u.reveal
+	code.OnKey, code.OnFocus = u.key, u.focused
 	code.SetPlaceHolder(u.t("Mã hồ sơ hoặc số biên nhận", "File code or receipt number"))
 	ids["track:code"] = code
 	code.OnChanged = func(string) { u.touch() }

@@ -43,7 +43,7 @@ func NewChoices(values, labels []string, selected string, onKey KeyFunc, onFocus
 			label = fmt.Sprintf("%d. %s", i+1, labels[i])
 		}
 		t := NewTile(label, func() { c.Select(v) })
-		t.OnFocus = onFocus
+		t.OnFocus, t.Wrap = onFocus, true
 		t.OnKey = func(ev *fyne.KeyEvent) {
 			if n := digit(ev.Name); n >= 1 && n <= len(c.values) {
 				c.Select(c.values[n-1])

@@ -41,6 +41,7 @@ func NewDatePicker(lang string, rule procedure.DateRule, today identity.Date, va
 	d.ExtendBaseWidget(d)
 	d.year = NewEntry()
 	d.year.OnKey, d.year.OnFocus = onKey, onFocus
+	d.year.Kind = KindDigits
 	d.year.OnChanged = func(s string) {
 		// Four digits typed show that year's month, for a date decades
 		// back that − would take long to reach.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/motcua/motcua/agent/identity"
 	"github.com/motcua/motcua/agent/procedure"
+	"github.com/motcua/motcua/agent/telex"
 )
 
 // Suggestion is a value the citizen can take with one tap instead of typing
@@ -39,6 +40,9 @@ type Config struct {
 	OnKey KeyFunc
 	// OnFocus is told when one of the field's widgets takes the focus.
 	OnFocus FocusFunc
+	// Telex is the tone placement of the entries that compose Telex
+	// (names, addresses, free text); the zero value is classic.
+	Telex telex.Style
 }
 
 // Field is the widget for one form field: its label, help and error
@@ -225,6 +229,30 @@ func (f *Field) Suggestions() []string {
 	return out
 }
 
+// Entries are the field's text entries, for the on-screen keyboard.
+func (f *Field) Entries() []*Entry {
+	switch e := f.editor.(type) {
+	case *textEditor:
+		return []*Entry{e.entry}
+	case *yearEditor:
+		return []*Entry{e.entry}
+	case *dateEditor:
+		return []*Entry{e.d.year}
+	case *personEditor:
+		var out []*Entry
+		for _, x := range []*Entry{e.name, e.id} {
+			if x != nil {
+				out = append(out, x)
+			}
+		}
+		if e.dob != nil {
+			out = append(out, e.dob.year)
+		}
+		return out
+	}
+	return nil
+}
+
 // Text is the field's text, for the fields typed as text; "" for others.
 func (f *Field) Text() string {
 	switch e := f.editor.(type) {
@@ -247,10 +275,19 @@ func newTextEditor(cfg Config, change func(any)) *textEditor {
 	switch cfg.Field.Type {
 	case procedure.TypePhone:
 		e.SetPlaceHolder("09xx xxx xxx")
+		e.Kind = KindDigits
 	case procedure.TypeCitizenID:
 		e.SetPlaceHolder(tr(cfg.Lang, "12 chữ số", "12 digits"))
+		e.Kind = KindDigits
 	case procedure.TypeEmail:
 		e.SetPlaceHolder("ten@example.com")
+	case procedure.TypeYear:
+		e.Kind = KindDigits
+	case procedure.TypeName, procedure.TypeAddress:
+		e.Kind = KindName
+		e.UseTelex(cfg.Telex)
+	case procedure.TypeText:
+		e.UseTelex(cfg.Telex)
 	}
 	if s, ok := cfg.Value.(string); ok {
 		e.SetText(s)

@@ -148,3 +148,55 @@ func TestSuggestionPrefixLeavesTheCursorToFinish(t *testing.T) {
 		t.Errorf("name %q, want Phạm Minh An", got)
 	}
 }
+
+// TestTelexTypesVietnameseInNamesOnly types Telex keys into each kind of
+// field: names, addresses and free text compose Vietnamese, Backspace
+// takes the tone with its letter, and a phone, an ID or an e-mail
+// address keeps the keys as typed.
+func TestTelexTypesVietnameseInNamesOnly(t *testing.T) {
+	test.NewTempApp(t)
+	for _, tc := range []struct {
+		typ        procedure.FieldType
+		keys, want string
+	}{
+		{procedure.TypeName, "Nguyeenx Thij Huwowngf", "Nguyễn Thị Hường"},
+		{procedure.TypeAddress, "DDawks Lawks", "Đắk Lắk"},
+		{procedure.TypeText, "Kinh, ddaj hocj", "Kinh, đạ học"},
+		{procedure.TypeEmail, "ddas@x.vn", "ddas@x.vn"},
+		{procedure.TypePhone, "0912", "0912"},
+		{procedure.TypeCitizenID, "0011", "0011"},
+	} {
+		t.Run(string(tc.typ), func(t *testing.T) {
+			var got any
+			f := NewField(Config{Field: &procedure.Field{Key: "k", Type: tc.typ}, Lang: "vi", Today: today,
+				OnChange: func(v any) { got = v }})
+			w := test.NewTempWindow(t, f)
+			e := f.Focusable().(*Entry)
+			w.Canvas().Focus(e)
+			test.Type(e, tc.keys)
+			if got != tc.want || e.Text != tc.want {
+				t.Fatalf("typed %q: entry %q, reported %v, want %q", tc.keys, e.Text, got, tc.want)
+			}
+			if e.CursorColumn != len([]rune(tc.want)) {
+				t.Errorf("cursor at %d after typing, want the end %d", e.CursorColumn, len([]rune(tc.want)))
+			}
+		})
+	}
+	// Backspace after a tone: the toned letter goes with it.
+	f := NewField(Config{Field: &procedure.Field{Key: "k", Type: procedure.TypeName}, Lang: "vi", Today: today})
+	w := test.NewTempWindow(t, f)
+	e := f.Focusable().(*Entry)
+	w.Canvas().Focus(e)
+	test.Type(e, "Vieetj")
+	e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyBackspace})
+	if e.Text != "Việ" {
+		t.Errorf("Vieetj, Backspace: %q, want Việ", e.Text)
+	}
+	test.Type(e, "t")
+	// Typing in the middle edits as a plain entry does.
+	e.CursorColumn = 1
+	e.TypedRune('x')
+	if e.Text != "Vxiệt" {
+		t.Errorf("x typed after the first letter: %q, want Vxiệt", e.Text)
+	}
+}

@@ -48,6 +48,8 @@ func newPersonEditor(cfg Config, report func(any)) *personEditor {
 	sub := func(vi, en string) *widget.Label { return widget.NewLabel(tr(cfg.Lang, vi, en)) }
 	p.name = NewEntry()
 	p.name.OnKey, p.name.OnFocus = cfg.OnKey, cfg.OnFocus
+	p.name.Kind = KindName
+	p.name.UseTelex(cfg.Telex)
 	p.name.OnChanged = func(s string) { p.value.FullName = s; p.changed() }
 	objs := []fyne.CanvasObject{sub("Họ và tên", "Full name"), p.name, errLabel(procedure.PartFullName)}
 	if slices.Contains(parts, procedure.PartDateOfBirth) {
@@ -57,6 +59,7 @@ func newPersonEditor(cfg Config, report func(any)) *personEditor {
 	if slices.Contains(parts, procedure.PartCitizenID) {
 		p.id = NewEntry()
 		p.id.OnKey, p.id.OnFocus = cfg.OnKey, cfg.OnFocus
+		p.id.Kind = KindDigits
 		p.id.SetPlaceHolder(tr(cfg.Lang, "12 chữ số", "12 digits"))
 		p.id.OnChanged = func(s string) { p.value.CitizenID = s; p.changed() }
 		objs = append(objs, sub("Số định danh", "Citizen ID"), p.id, errLabel(procedure.PartCitizenID))
