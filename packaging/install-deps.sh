@@ -14,8 +14,12 @@ set -euo pipefail
 # Sans, the receipt font (it has every Vietnamese letter); sane-utils
 # (scanimage, and SANE's test backend, the simulated scanner). Test: nodejs
 # and npm run tus-js-client (pinned in sync/portal/testdata/tusjs) against
-# the reference portal; zbar-tools reads back the receipts' QR codes. Voice
-# and the kiosk window are added here as their issues land.
+# the reference portal; zbar-tools reads back the receipts' QR codes. The
+# kiosk window: locales generates en_US.UTF-8 and vi_VN.UTF-8 (Fyne needs a
+# real UTF-8 locale, not C.UTF-8, to take Vietnamese from the keyboard);
+# xvfb, x11-apps (xwd), imagemagick (convert) and xdotool run, drive and
+# photograph the window without a screen (packaging/screenshots.sh and the
+# window benchmark). Voice is added here as its issue lands.
 packages=(
 	gcc
 	libc6-dev
@@ -36,6 +40,11 @@ packages=(
 	zbar-tools
 	nodejs
 	npm
+	locales
+	xvfb
+	x11-apps
+	imagemagick
+	xdotool
 )
 
 # has_command reports whether package p's program is already installed from
@@ -49,6 +58,36 @@ has_command() {
 	esac
 }
 
+# The UTF-8 locales the kiosk window runs in (see ui_locale in
+# cmd/motcua): generated once, when locale -a does not list them.
+locales_wanted=(en_US.UTF-8 vi_VN.UTF-8)
+
+# generate_locales generates each wanted locale locale -a lacks; it needs
+# the locales package and root.
+generate_locales() {
+	local l todo=()
+	for l in "${locales_wanted[@]}"; do
+		# locale -a spells them en_US.utf8.
+		if ! locale -a 2>/dev/null | grep -qix "${l%%.*}.utf-\?8"; then
+			todo+=("$l")
+		fi
+	done
+	if [ "${#todo[@]}" -eq 0 ]; then
+		return 0
+	fi
+	if [ "${1:-}" = "--check" ]; then
+		echo "missing locales: ${todo[*]}" >&2
+		return 1
+	fi
+	echo "install-deps: generating locales ${todo[*]}" >&2
+	for l in "${todo[@]}"; do
+		if ! grep -qx "$l UTF-8" /etc/locale.gen 2>/dev/null; then
+			echo "$l UTF-8" | $sudo tee -a /etc/locale.gen >/dev/null
+		fi
+	done
+	$sudo locale-gen
+}
+
 missing=()
 for p in "${packages[@]}"; do
 	if has_command "$p"; then
@@ -59,22 +98,34 @@ for p in "${packages[@]}"; do
 	fi
 done
 
-if [ "${#missing[@]}" -eq 0 ]; then
-	exit 0
-fi
 if [ "${1:-}" = "--check" ]; then
-	echo "missing system packages: ${missing[*]}" >&2
-	exit 1
+	rc=0
+	if [ "${#missing[@]}" -ne 0 ]; then
+		echo "missing system packages: ${missing[*]}" >&2
+		rc=1
+	fi
+	if command -v locale >/dev/null 2>&1; then
+		generate_locales --check || rc=1
+	fi
+	exit "$rc"
 fi
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
 	if command -v sudo >/dev/null 2>&1; then
 		sudo="sudo"
-	else
+	elif [ "${#missing[@]}" -ne 0 ]; then
 		echo "install-deps: need root to install: ${missing[*]}" >&2
 		exit 1
 	fi
+fi
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	generate_locales || {
+		echo "install-deps: could not generate the locales ${locales_wanted[*]}" >&2
+		exit 1
+	}
+	exit 0
 fi
 
 echo "install-deps: installing ${missing[*]}" >&2
@@ -84,3 +135,4 @@ if ! $sudo apt-get install -y --no-install-recommends "${missing[@]}"; then
 	$sudo apt-get update
 	$sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
+generate_locales
