@@ -11,6 +11,7 @@ package device
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/motcua/motcua/agent/identity"
@@ -43,9 +44,38 @@ type Document struct {
 // Scanner scans paper evidence.
 type Scanner interface {
 	// ScanDocument scans every page the scanner holds (its feeder, or
-	// the glass) into one PDF.
+	// the glass) into one PDF. When a jam or an open cover stops it after
+	// some pages, it returns those pages as the Document (Pages > 0)
+	// together with a *ScanStoppedError that wraps the cause, so the
+	// citizen can keep them and rescan only the rest.
 	ScanDocument(ctx context.Context) (Document, error)
 }
+
+// ProgressScanner is a Scanner that reports each page as it comes in.
+type ProgressScanner interface {
+	Scanner
+	// ScanDocumentProgress is ScanDocument calling page with the number
+	// of pages scanned so far (1, 2, ...) after each page. page may be
+	// called from another goroutine, never concurrently, and always
+	// before ScanDocumentProgress returns; it must not block for long.
+	ScanDocumentProgress(ctx context.Context, page func(n int)) (Document, error)
+}
+
+// ScanStoppedError is the error a Scanner returns with the pages it
+// scanned before a fault stopped it. Err is the fault (an *i18n.Error
+// such as a paper jam, for errors.As), and Pages how many pages the
+// returned Document holds.
+type ScanStoppedError struct {
+	Pages int
+	Err   error
+}
+
+func (e *ScanStoppedError) Error() string {
+	return fmt.Sprintf("scan stopped after %d page(s): %v", e.Pages, e.Err)
+}
+
+// Unwrap returns the fault that stopped the scan.
+func (e *ScanStoppedError) Unwrap() error { return e.Err }
 
 // Receipt is what the citizen takes home.
 type Receipt struct {

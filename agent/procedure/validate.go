@@ -64,21 +64,9 @@ const (
 // IDs that disagree with the same person's date of birth or sex. Empty
 // strings and nulls count as not filled.
 func (p *Procedure) Validate(form []byte, today identity.Date) (Values, error) {
-	var raw map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(form))
-	if err := dec.Decode(&raw); err != nil || raw == nil {
-		msg := "not a JSON object"
-		if err != nil {
-			msg = err.Error()
-		}
-		return nil, Errors{{Code: "not_object", Message: i18n.Tf(
-			"Tờ khai phải là một đối tượng JSON (%s)",
-			"the form must be a JSON object (%s)", msg)}}
-	}
-	if dec.More() {
-		return nil, Errors{{Code: "not_object", Message: i18n.T(
-			"Tờ khai có dữ liệu thừa sau đối tượng JSON",
-			"the form has trailing data after the JSON object")}}
+	raw, errs := decodeForm(form)
+	if errs != nil {
+		return nil, errs
 	}
 	v := validator{p: p, today: today, vals: Values{}}
 	for _, f := range p.Fields() {
@@ -101,6 +89,83 @@ func (p *Procedure) Validate(form []byte, today identity.Date) (Values, error) {
 		return nil, v.errs
 	}
 	return v.vals, nil
+}
+
+// ValidateSection checks the fields of one section of the form, for a kiosk
+// that validates a screen at a time: the same rules as Validate, but keys of
+// the procedure's other fields are left alone (neither checked nor required),
+// and a citizen ID is checked against a date of birth and sex held in other
+// fields only when all of them are in this section. Keys the procedure does
+// not have are errors, as in Validate. It returns this section's
+// normalized values, or Errors. An unknown section key is an error wrapping
+// ErrUnknownSection.
+func (p *Procedure) ValidateSection(key string, form []byte, today identity.Date) (Values, error) {
+	sec := p.Section(key)
+	if sec == nil {
+		return nil, fmt.Errorf("%w: procedure %s has no section %q", ErrUnknownSection, p.ID, key)
+	}
+	raw, errs := decodeForm(form)
+	if errs != nil {
+		return nil, errs
+	}
+	// Only this section's values are validated, so a cross check runs only
+	// when all its fields are in the section.
+	v := validator{p: p, today: today, vals: Values{}}
+	for i := range sec.Fields {
+		v.field(&sec.Fields[i], raw[sec.Fields[i].Key])
+	}
+	var unknown []string
+	for k := range raw {
+		if p.Field(k) == nil {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		v.fail(k, nil, "unknown_field", i18n.Tf(
+			"Thủ tục %s không có trường %q",
+			"procedure %s has no field %q", p.ID, k))
+	}
+	v.crossCheck()
+	if len(v.errs) > 0 {
+		return nil, v.errs
+	}
+	return v.vals, nil
+}
+
+// ErrUnknownSection is returned (wrapped) by ValidateSection for a section
+// key the procedure does not have.
+var ErrUnknownSection = errors.New("unknown section")
+
+// Section returns the section with the given key, or nil.
+func (p *Procedure) Section(key string) *Section {
+	for i := range p.Sections {
+		if p.Sections[i].Key == key {
+			return &p.Sections[i]
+		}
+	}
+	return nil
+}
+
+// decodeForm reads a form, a single JSON object.
+func decodeForm(form []byte) (map[string]json.RawMessage, Errors) {
+	var raw map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(form))
+	if err := dec.Decode(&raw); err != nil || raw == nil {
+		msg := "not a JSON object"
+		if err != nil {
+			msg = err.Error()
+		}
+		return nil, Errors{{Code: "not_object", Message: i18n.Tf(
+			"Tờ khai phải là một đối tượng JSON (%s)",
+			"the form must be a JSON object (%s)", msg)}}
+	}
+	if dec.More() {
+		return nil, Errors{{Code: "not_object", Message: i18n.T(
+			"Tờ khai có dữ liệu thừa sau đối tượng JSON",
+			"the form has trailing data after the JSON object")}}
+	}
+	return raw, nil
 }
 
 // CheckEvidence reports the required evidence that is neither attached

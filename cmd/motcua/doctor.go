@@ -30,6 +30,7 @@ import (
 	"github.com/motcua/motcua/devices/scanner"
 	"github.com/motcua/motcua/devices/sim"
 	"github.com/motcua/motcua/internal/config"
+	"github.com/motcua/motcua/internal/portalurl"
 	"github.com/motcua/motcua/internal/sqlitedb"
 	"github.com/motcua/motcua/sync/portalapi"
 	"github.com/motcua/motcua/sync/uplink"
@@ -478,7 +479,7 @@ func checkPortal(ctx context.Context, portal string, insecure bool, dbPath strin
 	if portal == "" {
 		return passed("none configured: 'motcua run' starts a local reference portal on this machine and delivers to it")
 	}
-	base, err := uplink.CheckPortalURL(portal, insecure)
+	base, err := portalurl.Check(portal, insecure)
 	if err != nil {
 		return failed(hintPortalURL, "%v", err)
 	}

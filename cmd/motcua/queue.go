@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/agent/application"
-	"github.com/motcua/motcua/agent/store"
+	"github.com/motcua/motcua/agent/kiosk"
 	"github.com/motcua/motcua/internal/termtext"
 )
 
@@ -71,7 +71,7 @@ func cmdQueue(ctx context.Context, e *env, args []string) (rc int) {
 		return e.fail("%v", err)
 	}
 	defer st.Close()
-	list, err := st.List(ctx, store.ListOptions{States: states})
+	list, err := kiosk.New(kiosk.Config{Store: st, Logger: e.log, Actor: "cli"}).Queue(ctx, states...)
 	if err != nil {
 		return e.fail("%v", err)
 	}

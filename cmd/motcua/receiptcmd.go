@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image/png"
@@ -10,9 +9,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/motcua/motcua/agent/application"
 	"github.com/motcua/motcua/agent/i18n"
-	"github.com/motcua/motcua/agent/procedure"
+	"github.com/motcua/motcua/agent/kiosk"
 	"github.com/motcua/motcua/devices/printer"
 	"github.com/motcua/motcua/internal/config"
 	"github.com/motcua/motcua/sync/portalapi"
@@ -75,7 +73,12 @@ func cmdReceipt(ctx context.Context, e *env, args []string) int {
 			return e.fail("%v", err)
 		}
 	}
-	r := receiptFor(a, cat, *portalURL, device)
+	svc := kiosk.New(kiosk.Config{Store: st, Catalog: cat, Now: e.now, Logger: e.log, Actor: "cli",
+		TrackURL: trackURL(*portalURL, device)})
+	r, err := svc.Receipt(ctx, a.ID)
+	if err != nil {
+		return e.fail("%v", err)
+	}
 	if *pngPath != "" {
 		img, err := printer.Render(r, *width)
 		if err != nil {
@@ -137,70 +140,19 @@ func paperDots(w config.PaperWidth) int {
 	return printer.Width80mm
 }
 
-// receiptFor builds the receipt of application a. The QR code opens the
-// portal's tracking page by file code, or, before the portal has the file,
-// by the kiosk's device id there and the idempotency key (a key is unique
-// only per device). A kiosk not yet enrolled (device "") knows no such link
-// and prints no QR code.
-func receiptFor(a *application.Application, cat *procedure.Catalog, portal, device string) printer.Receipt {
-	r := printer.Receipt{Procedure: a.ProcedureID, LocalID: a.ID, FileCode: a.FileCode, At: a.CreatedAt}
-	var due string
-	if p, err := cat.Lookup(a.ProcedureID); err == nil {
-		r.Procedure = p.Name.VI
-		if p.Code != "" {
-			r.Procedure += " (" + p.Code + ")"
-		}
-		r.Applicant = applicantName(a.Form, p)
-		if p.ProcessingDays > 0 {
-			due = fmt.Sprintf("Thời gian giải quyết: %d ngày làm việc.", p.ProcessingDays)
-		}
-	}
-	switch a.State {
-	case application.Queued, application.Sending, application.Ready, application.Draft:
-		r.NextSteps = append(r.NextSteps, "Hồ sơ đã được lưu và sẽ tự động gửi lên Cổng dịch vụ công khi có mạng.")
-	default:
-		r.NextSteps = append(r.NextSteps, "Tình trạng: "+a.State.Label().VI+".")
-	}
-	if due != "" {
-		r.NextSteps = append(r.NextSteps, due)
-	}
+// trackURL makes the receipt's QR link: the portal's tracking page by file
+// code, or, before the portal has the file, by the kiosk's device id there
+// and the idempotency key (a key is unique only per device). A kiosk not yet
+// enrolled (device "") knows no such link and prints no QR code.
+func trackURL(portal, device string) func(fileCode, key string) string {
 	portal = strings.TrimSuffix(portal, "/")
-	switch {
-	case portal != "" && a.FileCode != "":
-		r.TrackURL = portal + portalapi.PathTrack + a.FileCode
-	case portal != "" && device != "":
-		r.TrackURL = portal + portalapi.TrackPath(device, a.IdempotencyKey)
-	}
-	if r.TrackURL != "" {
-		r.NextSteps = append(r.NextSteps, "Giữ biên nhận này; quét mã QR để tra cứu hồ sơ.")
-	} else {
-		r.NextSteps = append(r.NextSteps, "Giữ biên nhận này để tra cứu hồ sơ.")
-	}
-	return r
-}
-
-// applicantName finds the applicant in a stored form: the first person
-// block that the ID card fills, else the first name field.
-func applicantName(form json.RawMessage, p *procedure.Procedure) string {
-	var vals map[string]json.RawMessage
-	if json.Unmarshal(form, &vals) != nil {
+	return func(fileCode, key string) string {
+		switch {
+		case portal != "" && fileCode != "":
+			return portal + portalapi.PathTrack + fileCode
+		case portal != "" && device != "":
+			return portal + portalapi.TrackPath(device, key)
+		}
 		return ""
 	}
-	for _, f := range p.Fields() {
-		if f.Type == procedure.TypePerson && f.CardFill == procedure.CardPerson {
-			var pv procedure.PersonValue
-			if json.Unmarshal(vals[f.Key], &pv) == nil && pv.FullName != "" {
-				return pv.FullName
-			}
-		}
-	}
-	for _, f := range p.Fields() {
-		if f.Type == procedure.TypeName {
-			var s string
-			if json.Unmarshal(vals[f.Key], &s) == nil && s != "" {
-				return s
-			}
-		}
-	}
-	return ""
 }

@@ -14,14 +14,13 @@ import (
 
 	"github.com/motcua/motcua/agent/application"
 	"github.com/motcua/motcua/agent/i18n"
-	"github.com/motcua/motcua/agent/identity"
+	"github.com/motcua/motcua/agent/kiosk"
 	"github.com/motcua/motcua/agent/procedure"
 	"github.com/motcua/motcua/agent/store"
 )
 
-// maxAttachmentBytes bounds one attachment. A scanned page compresses to well
-// under 1 MB; this leaves room for multi-page PDFs.
-const maxAttachmentBytes = 20 << 20
+// maxAttachmentBytes bounds one attachment: the kiosk's bound.
+const maxAttachmentBytes = kiosk.MaxAttachmentBytes
 
 // maxFormBytes bounds the form: the largest procedure's form takes a few
 // kilobytes.
@@ -81,54 +80,19 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 		return e.fail("%v", err)
 	}
 
-	// Collect every problem before refusing, so the user fixes them at once.
-	var problems procedure.Errors
-	vals, err := p.Validate(form, identity.Today(e.now()))
-	var ferrs procedure.Errors
-	switch {
-	case errors.As(err, &ferrs):
-		problems = append(problems, ferrs...)
-	case err != nil:
-		return e.fail("validate form: %v", err)
-	}
+	// Every problem is collected before refusing, so the user fixes them at
+	// once: the files' first, then the form's and the evidence's.
 	atts, aerrs := readAttachments(p, attach)
-	problems = append(problems, aerrs...)
-	if vals != nil {
-		keys := make([]string, len(atts))
-		for i, a := range atts {
-			keys[i] = a.EvidenceKey
-		}
-		problems = append(problems, p.CheckEvidence(vals, keys)...)
-	}
-	if len(problems) > 0 {
+	svc := kiosk.New(kiosk.Config{Store: st, Catalog: cat, Now: e.now, Logger: e.log, Actor: "cli"})
+	sub, err := svc.Submit(ctx, kiosk.Capture{Procedure: p, Form: form, Attachments: atts, IdempotencyKey: *key, Problems: aerrs})
+	var problems procedure.Errors
+	if errors.As(err, &problems) {
 		return e.refuse(p, problems)
-	}
-
-	normalized, err := json.Marshal(vals)
-	if err != nil {
-		return e.fail("encode form: %v", err)
-	}
-	a, err := st.Create(ctx, store.NewApplication{
-		IdempotencyKey: *key,
-		ProcedureID:    p.ID,
-		ProcedureCode:  p.Code,
-		CatalogVersion: cat.Version,
-		Form:           normalized,
-		Attachments:    atts,
-		Actor:          "cli",
-	}, application.Queued)
-	existing := false
-	if errors.Is(err, store.ErrDuplicateKey) {
-		// A retried submission: answer with what is stored, if it is the same.
-		a, err = st.FindByKey(ctx, *key)
-		if err == nil && (a.ProcedureID != p.ID || string(a.Form) != string(normalized)) {
-			return e.fail("idempotency key %s is already used by application %d with a different form", *key, a.ID)
-		}
-		existing = true
 	}
 	if err != nil {
 		return e.fail("%v", err)
 	}
+	a, existing := sub.App, sub.Existing
 	out := submitResult{ID: a.ID, IdempotencyKey: a.IdempotencyKey, State: a.State, Procedure: a.ProcedureID,
 		ProcedureCode: a.ProcedureCode, CatalogVersion: a.CatalogVersion, Attachments: a.Attachments, Existing: existing}
 	return e.printJSON(out)

@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"github.com/motcua/motcua/agent/store"
+	"github.com/motcua/motcua/internal/datasize"
+	"github.com/motcua/motcua/internal/portalurl"
 	"github.com/motcua/motcua/sync/uplink"
 )
 
@@ -30,7 +32,7 @@ func addUplinkFlags(fs *flag.FlagSet, portalHelp string) *uplinkFlags {
 // returns false when they are wrong.
 func (u *uplinkFlags) check(e *env, name string) bool {
 	if *u.budget != "" {
-		n, err := uplink.ParseSize(*u.budget)
+		n, err := datasize.Parse(*u.budget)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "motcua %s: --daily-budget: %v\n", name, err)
 			return false
@@ -38,7 +40,7 @@ func (u *uplinkFlags) check(e *env, name string) bool {
 		u.dailyBudget = n
 	}
 	if *u.portal != "" {
-		if _, err := uplink.CheckPortalURL(*u.portal, *u.insecure); err != nil {
+		if _, err := portalurl.Check(*u.portal, *u.insecure); err != nil {
 			fmt.Fprintf(e.stderr, "motcua %s: %v\n", name, err)
 			return false
 		}

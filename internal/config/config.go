@@ -33,7 +33,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/motcua/motcua/sync/uplink"
+	"github.com/motcua/motcua/internal/datasize"
+	"github.com/motcua/motcua/internal/portalurl"
 )
 
 // FileName is the configuration file's name in the data directory.
@@ -317,7 +318,7 @@ func (c *Config) Validate() error {
 	if err := c.Portal.URL.check(); err != nil {
 		check("portal.url", err)
 	} else if c.Portal.URL != "" {
-		if _, err := uplink.CheckPortalURL(string(c.Portal.URL), c.Portal.Insecure); err != nil {
+		if _, err := portalurl.Check(string(c.Portal.URL), c.Portal.Insecure); err != nil {
 			u, _ := url.Parse(string(c.Portal.URL))
 			check("portal.url", fmt.Errorf("plain http to %s would send citizens' data unencrypted: use https, or set insecure = true under [portal] for a trusted network", u.Hostname()))
 		}
@@ -504,7 +505,7 @@ func (p PortalURL) check() error {
 		return nil
 	}
 	// Plain http is allowed here; Validate applies the insecure rule.
-	if _, err := uplink.CheckPortalURL(string(p), true); err != nil {
+	if _, err := portalurl.Check(string(p), true); err != nil {
 		return err
 	}
 	return nil
@@ -528,7 +529,7 @@ func (s Size) Bytes() int64 {
 	if s == "" {
 		return 0
 	}
-	n, _ := uplink.ParseSize(string(s))
+	n, _ := datasize.Parse(string(s))
 	return n
 }
 
@@ -536,7 +537,7 @@ func (s Size) check() error {
 	if s == "" {
 		return nil
 	}
-	_, err := uplink.ParseSize(string(s))
+	_, err := datasize.Parse(string(s))
 	return err
 }
 

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/motcua/motcua/agent/store"
+	"github.com/motcua/motcua/internal/datasize"
 )
 
 // ErrBudgetSpent is returned (wrapped) when delivering an application would
@@ -248,22 +248,5 @@ func (w *Worker) settleBudget(ctx context.Context, bk booking, sent int64) error
 }
 
 // ParseSize reads a byte count such as "500000", "800KB" or "50MB" (powers
-// of 1000, as mobile data plans count).
-func ParseSize(s string) (int64, error) {
-	t := strings.ToUpper(strings.TrimSpace(s))
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}} {
-		if rest, ok := strings.CutSuffix(t, u.suffix); ok {
-			t, mult = strings.TrimSpace(rest), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%q is not a size like 50MB, 800KB or 500000", s)
-	}
-	return n * mult, nil
-}
+// of 1000, as mobile data plans count). It is datasize.Parse.
+func ParseSize(s string) (int64, error) { return datasize.Parse(s) }

@@ -87,16 +87,3 @@ func TestBudgetKeptPerDayStillCounts(t *testing.T) {
 		t.Fatalf("50000 of 100000 used, 60000 more: %v; want the budget spent", err)
 	}
 }
-
-func TestParseSize(t *testing.T) {
-	for in, want := range map[string]int64{"500000": 500000, "800KB": 800000, "50MB": 50000000, "1 GB": 1e9, "12b": 12} {
-		if got, err := ParseSize(in); err != nil || got != want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "MB", "-5MB", "ten"} {
-		if _, err := ParseSize(in); err == nil {
-			t.Errorf("ParseSize(%q) accepted", in)
-		}
-	}
-}

@@ -34,6 +34,7 @@ import (
 
 	"github.com/motcua/motcua/agent/application"
 	"github.com/motcua/motcua/agent/store"
+	"github.com/motcua/motcua/internal/portalurl"
 	"github.com/motcua/motcua/sync/portalapi"
 )
 
@@ -49,7 +50,7 @@ const (
 )
 
 // ErrBadPortalURL is returned (wrapped) for a portal URL the worker refuses.
-var ErrBadPortalURL = errors.New("bad portal URL")
+var ErrBadPortalURL = portalurl.ErrBad
 
 // ErrRedirect is returned (wrapped) when the portal answers with a
 // redirect: the uplink follows none, so an application never goes to a host
@@ -128,31 +129,9 @@ type Worker struct {
 }
 
 // CheckPortalURL parses a portal URL: http or https only, and plain http
-// only to a loopback address unless insecure.
+// only to a loopback address unless insecure. It is portalurl.Check.
 func CheckPortalURL(raw string, insecure bool) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("%w: %q is not an absolute URL like https://portal.example.vn", ErrBadPortalURL, raw)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !insecure && !isLoopback(u.Hostname()) {
-			return nil, fmt.Errorf("%w: plain http to %s would send citizens' data unencrypted; use https, or --insecure for a trusted network",
-				ErrBadPortalURL, u.Hostname())
-		}
-	default:
-		return nil, fmt.Errorf("%w: scheme %q: only http and https are supported", ErrBadPortalURL, u.Scheme)
-	}
-	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return portalurl.Check(raw, insecure)
 }
 
 // New returns a Worker for cfg.

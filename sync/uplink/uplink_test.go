@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -484,34 +483,6 @@ func TestBackoffIsCappedAndProbeResumes(t *testing.T) {
 	}
 	t.Logf("%d probes, %v of simulated waiting", probes.Load(), total)
 	r.checkExactlyOnce()
-}
-
-func TestCheckPortalURL(t *testing.T) {
-	tests := []struct {
-		url      string
-		insecure bool
-		ok       bool
-	}{
-		{"https://portal.example.vn", false, true},
-		{"http://127.0.0.1:8787", false, true},
-		{"http://localhost:8787", false, true},
-		{"http://[::1]:8787", false, true},
-		{"http://portal.example.vn", false, false},
-		{"http://10.0.0.5:8787", false, false},
-		{"http://10.0.0.5:8787", true, true},
-		{"ftp://portal.example.vn", true, false},
-		{"portal.example.vn", false, false},
-		{"", false, false},
-	}
-	for _, tt := range tests {
-		_, err := CheckPortalURL(tt.url, tt.insecure)
-		if (err == nil) != tt.ok {
-			t.Errorf("CheckPortalURL(%q, %v) = %v", tt.url, tt.insecure, err)
-		}
-		if err != nil && !errors.Is(err, ErrBadPortalURL) {
-			t.Errorf("CheckPortalURL(%q): %v is not ErrBadPortalURL", tt.url, err)
-		}
-	}
 }
 
 func TestTLSErrorsAreErrors(t *testing.T) {

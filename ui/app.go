@@ -1,0 +1,432 @@
+// Package ui is the kiosk's Fyne user interface: the citizen screens that
+// render an agent/kiosk Session (attract, language, ID card, procedure,
+// the form a section per screen, evidence, review, receipt, tracking) and
+// the counter screens. The screens hold no rules: every check is the
+// session's, every device and delivery state comes from agent/status
+// events, and goroutines touch widgets only through fyne.Do.
+package ui
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/motcua/motcua/agent/device"
+	"github.com/motcua/motcua/agent/i18n"
+	"github.com/motcua/motcua/agent/identity"
+	"github.com/motcua/motcua/agent/kiosk"
+	"github.com/motcua/motcua/agent/status"
+	"github.com/motcua/motcua/ui/widgets"
+)
+
+// DefaultIdleTimeout is how long a citizen screen waits for a touch or a
+// key before it wipes the session and goes back to the attract screen.
+const DefaultIdleTimeout = 2 * time.Minute
+
+// Options configure the UI. Every field may be left zero.
+type Options struct {
+	// Cards delivers the card reader's frames (devices/cardreader's Run
+	// events). A frame that is a receipt's tracking link, or a file code,
+	// opens Track my file; a card goes to the citizen's session.
+	Cards <-chan device.CardEvent
+	// Now is the clock the idle timeout and the date pickers use; nil:
+	// time.Now.
+	Now func() time.Time
+	// IdleTimeout wipes an abandoned session; 0: DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// Tick is when the idle timeout is checked; nil: every second.
+	Tick <-chan time.Time
+	// Tokens are the theme's sizes and colours; nil: DefaultTokens().
+	Tokens *Tokens
+	Logger *slog.Logger
+}
+
+// UI is the kiosk's window and the screen shown in it.
+type UI struct {
+	app  fyne.App
+	win  fyne.Window
+	svc  *kiosk.Service
+	hub  *status.Hub
+	opts Options
+	log  *slog.Logger
+
+	lang string // "vi" or "en"
+	ss   *kiosk.Session
+	// card is the requester's card read before a procedure was chosen;
+	// it goes to the session with ApplyCard as soon as one is.
+	card *identity.Card
+
+	name      string                       // the screen shown, e.g. "attract"
+	ids       map[string]fyne.CanvasObject // the screen's actionable widgets by id
+	back      func()                       // Escape: nil on the attract screen
+	onCard    func(device.CardEvent) bool  // the screen's own use of a card frame
+	lastInput time.Time
+	banner    *widget.Label // a device or delivery problem, in plain words
+	scanLine  *widget.Label // the scan's progress on the evidence screen
+	problems  map[string]string
+
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // the goroutines New starts
+	pending sync.WaitGroup // slow work: scans, printing, tracking
+	digits  []func()       // digit keys 1-9 press these on the screen shown
+
+	fromReview bool             // the form and evidence screens return to the review
+	ev         evidenceState    // the evidence screen's scans
+	submitted  *kiosk.Submitted // the application just submitted, on the receipt
+}
+
+// New makes the kiosk window (not shown yet) with the theme, starts
+// following hub's events and opts.Cards, and returns the UI. svc is
+// required; hub may be nil.
+func New(a fyne.App, svc *kiosk.Service, hub *status.Hub, opts Options) *UI {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	tokens := DefaultTokens()
+	if opts.Tokens != nil {
+		tokens = *opts.Tokens
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a.Settings().SetTheme(NewTheme(tokens))
+	u := &UI{app: a, svc: svc, hub: hub, opts: opts, log: log, lang: "vi", problems: map[string]string{}}
+	u.ctx, u.cancel = context.WithCancel(context.Background())
+	u.win = a.NewWindow("Một cửa")
+	u.win.Resize(fyne.NewSize(1280, 800))
+	u.win.Canvas().SetOnTypedKey(u.key)
+	u.banner = widget.NewLabel("")
+	u.banner.Importance = widget.DangerImportance
+	u.banner.Wrapping = fyne.TextWrapWord
+	u.banner.Hide()
+	u.scanLine = widget.NewLabel("")
+	u.lastInput = opts.Now()
+	if hub != nil {
+		events, stop := hub.Subscribe()
+		u.goBackground(func(ctx context.Context) {
+			defer stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case ev, ok := <-events:
+					if !ok {
+						return
+					}
+					fyne.Do(func() { u.status(ev) })
+				}
+			}
+		})
+	}
+	if opts.Cards != nil {
+		u.goBackground(func(ctx context.Context) {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case ev, ok := <-opts.Cards:
+					if !ok {
+						return
+					}
+					fyne.Do(func() { u.Frame(ev) })
+				}
+			}
+		})
+	}
+	u.goBackground(func(ctx context.Context) {
+		tick := opts.Tick
+		if tick == nil {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			tick = t.C
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick:
+				fyne.DoAndWait(u.checkIdle)
+			}
+		}
+	})
+	return u
+}
+
+// Window is the kiosk's window.
+func (u *UI) Window() fyne.Window { return u.win }
+
+// ShowCitizen shows the citizen attract screen, wiping any session.
+func (u *UI) ShowCitizen() { u.reset() }
+
+// Content replaces the window's content, for screens outside the citizen
+// flow (the counter's).
+func (u *UI) Content(c fyne.CanvasObject) {
+	u.name, u.ids, u.back, u.onCard, u.digits = "", map[string]fyne.CanvasObject{}, nil, nil, nil
+	u.win.SetContent(c)
+}
+
+// Close stops the goroutines New started and waits for background work.
+func (u *UI) Close() {
+	u.cancel()
+	u.wg.Wait()
+	u.pending.Wait()
+}
+
+// Screen is the name of the screen shown ("attract", "language", "card",
+// "procedures", "form:<section>", "evidence", "review", "receipt",
+// "track"), for tests and logs.
+func (u *UI) Screen() string { return u.name }
+
+// Object returns the actionable widget with the given id on the screen
+// shown (e.g. "next", "lang:vi", "proc:birth-registration",
+// "field:child_sex"), nil when there is none.
+func (u *UI) Object(id string) fyne.CanvasObject { return u.ids[id] }
+
+// Frame handles one card reader frame: a tracking link or file code opens
+// Track my file, a card goes to the session. Call it on the Fyne goroutine.
+func (u *UI) Frame(ev device.CardEvent) {
+	raw := strings.TrimSpace(string(ev.Raw))
+	if ev.Err != nil && looksLikeTrack(raw) {
+		u.touch()
+		u.showTrack(raw)
+		return
+	}
+	if u.onCard != nil && u.onCard(ev) {
+		u.touch()
+		return
+	}
+	if ev.Err != nil {
+		u.flash(i18n.T("Không đọc được thẻ. Vui lòng đặt lại thẻ căn cước lên đầu đọc, mặt có mã QR hướng lên.",
+			"The card could not be read. Please place the ID card on the reader again, QR code facing up."))
+		u.log.Warn("card frame refused", "err", ev.Err)
+		return
+	}
+	u.touch()
+	card := ev.Card
+	if u.name == "attract" {
+		u.card = &card
+		u.showLanguage()
+		return
+	}
+	u.takeCard(card)
+}
+
+// looksLikeTrack reports whether a frame that is not a card is a receipt's
+// tracking link.
+func looksLikeTrack(raw string) bool {
+	return strings.HasPrefix(raw, "http://") || strings.HasPrefix(raw, "https://") || strings.Contains(raw, "/track/")
+}
+
+// takeCard gives the requester's card to the session, or keeps it until a
+// procedure is chosen, and shows it for confirmation.
+func (u *UI) takeCard(c identity.Card) {
+	u.card = &c
+	if u.ss != nil && u.ss.Procedure() != nil {
+		if _, err := u.ss.ApplyCard(c, ""); err != nil {
+			u.flash(u.problemText(err))
+			return
+		}
+	}
+	u.showCard()
+}
+
+// touch records input, for the idle timeout.
+func (u *UI) touch() { u.lastInput = u.opts.Now() }
+
+// checkIdle wipes the session and goes back to the attract screen when no
+// one has touched the kiosk for the idle timeout.
+func (u *UI) checkIdle() {
+	if u.name == "attract" || u.name == "" {
+		return
+	}
+	if u.opts.Now().Sub(u.lastInput) >= u.opts.IdleTimeout {
+		u.log.Info("idle timeout: session wiped", "screen", u.name)
+		u.reset()
+	}
+}
+
+// reset wipes the session and shows the attract screen.
+func (u *UI) reset() {
+	if u.ss != nil {
+		u.ss.Wipe()
+	}
+	u.ss, u.card, u.submitted, u.fromReview = nil, nil, nil, false
+	u.ev = evidenceState{}
+	u.lang = "vi"
+	u.showAttract()
+}
+
+// key handles the keys no focused widget used.
+func (u *UI) key(ev *fyne.KeyEvent) {
+	u.touch()
+	switch ev.Name {
+	case fyne.KeyEscape, fyne.KeyBackspace:
+		if u.back != nil {
+			u.back()
+		}
+	case fyne.KeyTab:
+		u.win.Canvas().FocusNext()
+	default:
+		if len(ev.Name) == 1 {
+			if n := int(ev.Name[0]) - '0'; n >= 1 && n <= len(u.digits) {
+				u.digits[n-1]()
+			}
+		}
+	}
+}
+
+// t picks the text in the citizen's language.
+func (u *UI) t(vi, en string) string {
+	if u.lang == "en" {
+		return en
+	}
+	return vi
+}
+
+// problemText is what a citizen reads for err: its own plain message when
+// it is an *i18n.Error (a jam, no paper), otherwise a general sentence
+// with what to do. The error itself goes to the log, never to the screen.
+func (u *UI) problemText(err error) i18n.Text {
+	var ie *i18n.Error
+	if errors.As(err, &ie) {
+		return ie.Msg
+	}
+	u.log.Error("citizen screen: unexpected error", "screen", u.name, "err", err)
+	return i18n.T("Có lỗi xảy ra. Thông tin bạn đã nhập vẫn được giữ. Vui lòng thử lại hoặc nhờ cán bộ hỗ trợ.",
+		"Something went wrong. What you entered is kept. Please try again or ask a staff member for help.")
+}
+
+// flash shows a message in the banner until the next screen.
+func (u *UI) flash(t i18n.Text) {
+	u.problems["flash"] = t.In(u.lang)
+	u.paintBanner()
+}
+
+// status shows a device or delivery event.
+func (u *UI) status(ev status.Event) {
+	switch e := ev.(type) {
+	case status.Device:
+		k := "device:" + e.Kind.String() + ":" + e.Name
+		u.problems[k] = ""
+		if !e.Problem.IsZero() {
+			u.problems[k] = e.Problem.In(u.lang)
+		}
+	case status.Uplink:
+		u.problems["uplink"] = ""
+		if !e.Problem.IsZero() {
+			// Delivery is the kiosk's business, not the citizen's: say
+			// it once, plainly, and that nothing is lost.
+			u.problems["uplink"] = e.Problem.In(u.lang)
+		}
+	case status.ScanProgress:
+		switch {
+		case !e.Problem.IsZero():
+			u.scanLine.SetText(e.Problem.In(u.lang))
+		case e.Done:
+			u.scanLine.SetText(i18n.Tf("Đã quét xong %d trang.", "Scanned %d page(s).", e.Page).In(u.lang))
+		default:
+			u.scanLine.SetText(i18n.Tf("Đang quét… %d trang", "Scanning… %d page(s)", e.Page).In(u.lang))
+		}
+	}
+	u.paintBanner()
+}
+
+func (u *UI) paintBanner() {
+	var lines []string
+	for _, k := range []string{"flash", "uplink"} {
+		if s := u.problems[k]; s != "" {
+			lines = append(lines, s)
+		}
+	}
+	for k, s := range u.problems {
+		if strings.HasPrefix(k, "device:") && s != "" {
+			lines = append(lines, s)
+		}
+	}
+	u.banner.SetText(strings.Join(lines, "\n"))
+	u.banner.Hidden = len(lines) == 0
+	u.banner.Refresh()
+}
+
+// goBackground runs f on a goroutine New's context governs.
+func (u *UI) goBackground(f func(ctx context.Context)) {
+	u.wg.Add(1)
+	go func() {
+		defer u.wg.Done()
+		f(u.ctx)
+	}()
+}
+
+// work runs slow work (a scan, printing, a portal call) off the Fyne
+// goroutine and then done on it.
+func (u *UI) work(slow func(ctx context.Context) error, done func(error)) {
+	u.pending.Add(1)
+	go func() {
+		defer u.pending.Done()
+		err := slow(u.ctx)
+		fyne.DoAndWait(func() { done(err) })
+	}()
+}
+
+// screen is what every citizen screen is drawn in: a title, the banner of
+// problems, the body (scrolled), and a row of actions at the bottom.
+type screen struct {
+	name    string
+	title   string
+	body    fyne.CanvasObject
+	actions []fyne.CanvasObject
+	back    func()
+	focus   fyne.Focusable
+	onCard  func(device.CardEvent) bool
+	digits  []func()
+}
+
+// show draws s in the window and makes it the current screen.
+func (u *UI) show(s screen, ids map[string]fyne.CanvasObject) {
+	u.name, u.ids, u.back, u.onCard, u.digits = s.name, ids, s.back, s.onCard, s.digits
+	delete(u.problems, "flash")
+	u.paintBanner()
+	title := widget.NewLabel(s.title)
+	title.TextStyle.Bold = true
+	title.SizeName = theme.SizeNameHeadingText
+	title.Wrapping = fyne.TextWrapWord
+	top := container.NewVBox(title, u.banner)
+	var bottom fyne.CanvasObject
+	if len(s.actions) > 0 {
+		bottom = container.NewGridWithColumns(len(s.actions), s.actions...)
+	}
+	u.win.SetContent(container.NewBorder(top, bottom, nil, nil, container.NewVScroll(container.NewPadded(s.body))))
+	if s.focus != nil {
+		u.win.Canvas().Focus(s.focus)
+	}
+}
+
+// tile makes a large button that records input and runs f, registered as
+// id on the screen being built.
+func (u *UI) tile(ids map[string]fyne.CanvasObject, id, text string, primary bool, f func()) *widgets.Tile {
+	var t *widgets.Tile
+	run := func() { u.touch(); f() }
+	if primary {
+		t = widgets.NewPrimaryTile(text, run)
+	} else {
+		t = widgets.NewTile(text, run)
+	}
+	t.OnKey = u.key
+	if id != "" {
+		ids[id] = t
+	}
+	return t
+}
