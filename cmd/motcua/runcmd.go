@@ -14,7 +14,11 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/agent/device"
+	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/identity"
+	"github.com/motcua/motcua/agent/kiosk"
+	"github.com/motcua/motcua/agent/status"
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/devices/cardreader"
 	"github.com/motcua/motcua/devices/scanner"
@@ -23,14 +27,15 @@ import (
 	"github.com/motcua/motcua/internal/dirlock"
 	"github.com/motcua/motcua/internal/sqlitedb"
 	"github.com/motcua/motcua/sync/portal"
+	"github.com/motcua/motcua/sync/uplink"
 )
 
-const runSynopsis = "[--config FILE] [--devices auto|sim|real] [--card-reader PORT] [--portal URL] [--insecure]"
+const runSynopsis = "[--config FILE] [--devices auto|sim|real] [--card-reader PORT] [--portal URL] [--insecure] [--mode kiosk|counter] [--kiosk] [--headless]"
 
-// cmdRun starts the agent: the store, the devices, and the uplink that
-// delivers the outbox. With no portal configured it starts a local
-// reference portal, so a demo needs nothing else. Until the kiosk UI lands
-// it runs headless.
+// cmdRun starts the agent: the store, the devices, the uplink that
+// delivers the outbox, and the window when a display is available (else it
+// runs headless and says so). With no portal configured it starts a local
+// reference portal, so a demo needs nothing else.
 func cmdRun(ctx context.Context, e *env, args []string) int {
 	fs, setup := e.flags("run", runSynopsis, slog.LevelInfo)
 	cfgPath := addConfigFlag(fs)
@@ -39,8 +44,19 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	cardPort := fs.String("card-reader", "", "serial port of the ID card QR reader (default: [card_reader] port in the config file)")
 	localListen := fs.String("local-portal", "127.0.0.1:8787", "where the local reference portal listens when no portal is configured")
 	poll := fs.Duration("device-poll", 2*time.Second, "how often the devices' connection is checked (changes are logged)")
+	wf := addWindowFlags(fs)
 	if rc := e.parseNoArgs(fs, setup, args); rc >= 0 {
 		return rc
+	}
+	if err := wf.check(); err != nil {
+		fmt.Fprintf(e.stderr, "motcua run: %v\n", err)
+		return exitUsage
+	}
+	screen := ""
+	if !wf.headless {
+		if screen = display(os.Getenv); screen == "" {
+			fmt.Fprintln(e.stderr, "motcua run: no display (neither DISPLAY nor WAYLAND_DISPLAY is set): running headless, without the window")
+		}
 	}
 	cfg, src, ok := e.loadConfig(*cfgPath)
 	if !ok {
@@ -103,6 +119,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	}
 	defer sims.Close()
 	var found chan deviceProbe
+	later := &laterScanner{}
 	if discovering {
 		found = make(chan deviceProbe, 1)
 		var discovery sync.WaitGroup
@@ -112,6 +129,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 			var p deviceProbe
 			p, simScanner = discoverScanner(ctx, e.log, asked, simDir)
 			if p.connected != nil {
+				later.set(p.scanner)
 				found <- p
 			}
 		})
@@ -122,36 +140,87 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 			}
 		}()
 	}
-	if sims.cardReader != nil {
+	// Headless, the simulated reader shows a card now and then, for the
+	// log; with the window, a card is shown on demand (Ctrl+D), not in the
+	// middle of a citizen's session.
+	if sims.cardReader != nil && screen == "" {
 		go showSampleCards(ctx, sims, 20*time.Second)
+	}
+	hub := status.NewHub()
+	var cards chan device.CardEvent
+	if screen != "" {
+		cards = make(chan device.CardEvent, 4)
 	}
 	var probes []deviceProbe
 	if plan.cardReader.use != deviceNone {
-		r := startCardReader(ctx, e, plan.cardReader.port, plan.cardReader.baud)
-		probes = append(probes, deviceProbe{name: plan.cardReader.name, port: plan.cardReader.port, connected: func() (bool, string) {
+		r := startCardReader(ctx, e, plan.cardReader.port, plan.cardReader.baud, cards)
+		probes = append(probes, deviceProbe{name: plan.cardReader.name, kind: status.CardReader, port: plan.cardReader.port, connected: func() (bool, string) {
 			s := r.Status()
 			return s.Connected, s.LastError
 		}})
 	}
 	if plan.printer.use != deviceNone {
-		probes = append(probes, deviceProbe{name: plan.printer.name, port: plan.printer.port, connected: nodeExists(plan.printer.port)})
+		probes = append(probes, deviceProbe{name: plan.printer.name, kind: status.Printer, port: plan.printer.port, connected: nodeExists(plan.printer.port)})
 	}
 	if plan.scanner.use == deviceReal || plan.scanner.use == deviceSim {
 		probes = append(probes, scannerProbe(ctx, plan.scanner.cfg))
 	}
-	e.printDevices(plan, sims)
-	go watchDevices(ctx, e.log, *poll, probes, found)
+	e.printDevices(plan, sims, screen != "")
+	go watchDevices(ctx, e.log, *poll, probes, found, hub)
 
-	fmt.Fprintln(e.stdout, "motcua agent running HEADLESS: the kiosk window is not built yet (see the README).")
+	if screen == "" {
+		fmt.Fprintln(e.stdout, "motcua agent running HEADLESS, without the window (no display, or --headless).")
+	} else {
+		fmt.Fprintf(e.stdout, "motcua agent running with the %s window on %s.\n", wf.mode, screen)
+	}
 	fmt.Fprintf(e.stdout, "Data directory: %s\nCatalog %s: %d procedures. Waiting for delivery: %d application(s). Portal: %s\n",
 		e.dataDir, cat.Version, len(cat.Procedures), len(queued), *up.portal)
-	fmt.Fprintln(e.stdout, "Capture applications with 'motcua submit'; press Ctrl-C to stop.")
+	if screen == "" {
+		fmt.Fprintln(e.stdout, "Capture applications with 'motcua submit'; press Ctrl-C to stop.")
+	} else {
+		fmt.Fprintln(e.stdout, "Close the window (Ctrl+Alt+Q in kiosk mode) or press Ctrl-C to stop.")
+	}
 	e.log.Info("agent started", "data_dir", e.dataDir, "catalog", cat.Version, "queued", len(queued), "portal", *up.portal,
-		"devices", plan.mode, "config", src.Path)
+		"devices", plan.mode, "config", src.Path, "window", screen)
+	if screen == "" {
+		deliver(ctx, e, w, lock)
+		e.log.Info("agent stopped")
+		return exitOK
+	}
+	// The window runs on this goroutine (the main thread's); delivery
+	// goes on beside it. Closing the window stops the agent.
+	prepareWindowLocale(e.log)
+	wctx, closeWindow := context.WithCancel(ctx)
+	var delivery sync.WaitGroup
+	delivery.Go(func() { deliver(wctx, e, w, lock) })
+	win := &window{flags: wf, cards: cards, hub: hub, log: e.log.With("component", "ui"),
+		svc: kiosk.New(kiosk.Config{Store: st, Catalog: cat, Scanner: plan.kioskScanner(later), Printer: plan.kioskPrinter(),
+			Status: hub, Tracker: w, TrackURL: enrolledTrackURL(st, *up.portal), Now: e.now, Logger: e.log.With("component", "kiosk"),
+			Actor: wf.mode})}
+	if sims.cardReader != nil {
+		win.sampleCard = func() {
+			if _, err := sims.cardReader.Next(); err != nil {
+				e.log.Warn("simulated card reader", "err", err)
+			}
+		}
+	}
+	win.run(wctx)
+	closeWindow()
+	delivery.Wait()
+	e.log.Info("agent stopped")
+	return exitOK
+}
+
+// deliver delivers the outbox until ctx ends, once it holds the delivery
+// lock: held, or waited for when held is nil (and released on return).
+func deliver(ctx context.Context, e *env, w *uplink.Worker, held *dirlock.Lock) {
+	lock := held
+	var err error
 	if lock == nil {
 		lock, err = e.waitDelivery(ctx, "motcua run")
 		if err == nil {
 			e.log.Info("delivery lock taken: this process delivers the outbox now")
+			defer lock.Unlock()
 		}
 	}
 	if lock != nil {
@@ -160,8 +229,6 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		e.log.Error("no delivery: the delivery lock could not be taken", "err", err)
 		<-ctx.Done()
 	}
-	e.log.Info("agent stopped")
-	return exitOK
 }
 
 // deviceUse is how the agent uses one device.
@@ -316,15 +383,22 @@ func scannerProbe(ctx context.Context, cfg scanner.Config) deviceProbe {
 	if name == "" {
 		name = "(the first SANE finds)"
 	}
-	return deviceProbe{name: "scanner", port: name, connected: scannerPresent(ctx, scanner.New(cfg), 30*time.Second)}
+	s := scanner.New(cfg)
+	return deviceProbe{name: "scanner", kind: status.Scanner, port: name, connected: scannerPresent(ctx, s, 30*time.Second), scanner: s}
 }
 
 // printDevices says which device is real, which simulated, and where.
-func (e *env) printDevices(p devicePlan, sims *simDevices) {
+// With a window, the simulated reader shows a card when staff press
+// Ctrl+D.
+func (e *env) printDevices(p devicePlan, sims *simDevices, window bool) {
 	notUsed := fmt.Sprintf("not used (none configured, devices = %s)", p.mode)
 	switch p.cardReader.use {
 	case deviceSim:
-		fmt.Fprintf(e.stdout, "Card reader: simulated at %s (a sample card every 20 s)\n", p.cardReader.port)
+		every := "a sample card every 20 s"
+		if window {
+			every = "press Ctrl+D in the window for a sample card"
+		}
+		fmt.Fprintf(e.stdout, "Card reader: simulated at %s (%s)\n", p.cardReader.port, every)
 	case deviceReal:
 		fmt.Fprintf(e.stdout, "Card reader: %s (%d baud)\n", p.cardReader.port, p.cardReader.baud)
 	default:
@@ -350,11 +424,10 @@ func (e *env) printDevices(p devicePlan, sims *simDevices) {
 	}
 }
 
-// startCardReader reads cards from port and logs each one: until the
-// kiosk window lands, the log is where staff see them. The reader retries
-// a port that is missing or goes away, so a device plugged in later is
-// picked up.
-func startCardReader(ctx context.Context, e *env, port string, baud int) *cardreader.Reader {
+// startCardReader reads cards from port, logs each one and, when to is
+// not nil, passes every frame on to the window. The reader retries a port
+// that is missing or goes away, so a device plugged in later is picked up.
+func startCardReader(ctx context.Context, e *env, port string, baud int, to chan<- device.CardEvent) *cardreader.Reader {
 	r := cardreader.New(cardreader.Config{Port: port, Baud: baud, Logger: e.log.With("device", "card-reader")})
 	events := make(chan cardreader.Event, 4)
 	go r.Run(ctx, events)
@@ -364,6 +437,13 @@ func startCardReader(ctx context.Context, e *env, port string, baud int) *cardre
 			case <-ctx.Done():
 				return
 			case ev := <-events:
+				if to != nil {
+					select {
+					case to <- ev:
+					case <-ctx.Done():
+						return
+					}
+				}
 				if ev.Err != nil {
 					e.log.Warn("ID card could not be read", "err", ev.Err)
 					continue
@@ -382,7 +462,22 @@ func startCardReader(ctx context.Context, e *env, port string, baud int) *cardre
 // deviceProbe says whether one device is connected, and if not, why.
 type deviceProbe struct {
 	name, port string
+	kind       status.DeviceKind
 	connected  func() (bool, string)
+	// scanner is the scanner a scanner's probe watches.
+	scanner *scanner.Scanner
+}
+
+// event is the status event for a probe's answer: a device that is not
+// connected says so in plain words, with what staff can do.
+func (p deviceProbe) event(up bool) status.Device {
+	d := status.Device{Kind: p.kind, Name: p.port, Connected: up}
+	if !up {
+		l := p.kind.Label()
+		d.Problem = i18n.Tf("%s chưa kết nối. Hãy kiểm tra dây cáp và nguồn điện của thiết bị; hồ sơ vẫn nhận bình thường.",
+			"The %s is not connected. Check its cable and power; applications are still taken.", l.VI, strings.ToLower(l.EN))
+	}
+	return d
 }
 
 // nodeExists probes a device by its device node: for a printer, which the
@@ -430,7 +525,9 @@ func scannerPresent(ctx context.Context, s *scanner.Scanner, every time.Duration
 // watchDevices logs each device's state after the first interval, then
 // every change of it, until ctx ends. A device discovered later comes on
 // more, and is watched from then on.
-func watchDevices(ctx context.Context, log *slog.Logger, every time.Duration, probes []deviceProbe, more <-chan deviceProbe) {
+//
+// Each change is also published to hub, for the screens.
+func watchDevices(ctx context.Context, log *slog.Logger, every time.Duration, probes []deviceProbe, more <-chan deviceProbe, hub status.Publisher) {
 	if len(probes) == 0 && more == nil {
 		return
 	}
@@ -459,6 +556,9 @@ func watchDevices(ctx context.Context, log *slog.Logger, every time.Duration, pr
 				log.Warn("device not connected: waiting for it", "device", p.name, "port", p.port, "err", why)
 			default:
 				log.Warn("device disconnected", "device", p.name, "port", p.port, "err", why)
+			}
+			if hub != nil {
+				hub.Publish(p.event(up))
 			}
 			known[i] = &up
 		}
