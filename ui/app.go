@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,9 @@ import (
 // key before it wipes the session and goes back to the attract screen.
 const DefaultIdleTimeout = 2 * time.Minute
 
+// vietnam is the kiosk's time zone, for the times citizens read.
+var vietnam = time.FixedZone("ICT", 7*3600)
+
 // Options configure the UI. Every field may be left zero.
 type Options struct {
 	// Cards delivers the card reader's frames (devices/cardreader's Run
@@ -47,6 +51,11 @@ type Options struct {
 	// Tokens are the theme's sizes and colours; nil: DefaultTokens().
 	Tokens *Tokens
 	Logger *slog.Logger
+
+	// post runs f on the Fyne goroutine; nil: fyne.Do. Tests queue the
+	// calls and run them on the test's goroutine, since the test driver's
+	// fyne.Do runs f at once on the caller's.
+	post func(f func())
 }
 
 // UI is the kiosk's window and the screen shown in it.
@@ -69,9 +78,9 @@ type UI struct {
 	back      func()                       // Escape: nil on the attract screen
 	onCard    func(device.CardEvent) bool  // the screen's own use of a card frame
 	lastInput time.Time
-	banner    *widget.Label // a device or delivery problem, in plain words
-	scanLine  *widget.Label // the scan's progress on the evidence screen
-	problems  map[string]string
+	banner    *widget.Label        // a device or delivery problem, in plain words
+	scanLine  *widget.Label        // the scan's progress on the evidence screen
+	problems  map[string]i18n.Text // what the banner says, by source
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -91,6 +100,9 @@ func New(a fyne.App, svc *kiosk.Service, hub *status.Hub, opts Options) *UI {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.post == nil {
+		opts.post = fyne.Do
+	}
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = DefaultIdleTimeout
 	}
@@ -103,7 +115,7 @@ func New(a fyne.App, svc *kiosk.Service, hub *status.Hub, opts Options) *UI {
 		log = slog.New(slog.DiscardHandler)
 	}
 	a.Settings().SetTheme(NewTheme(tokens))
-	u := &UI{app: a, svc: svc, hub: hub, opts: opts, log: log, lang: "vi", problems: map[string]string{}}
+	u := &UI{app: a, svc: svc, hub: hub, opts: opts, log: log, lang: "vi", problems: map[string]i18n.Text{}}
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	u.win = a.NewWindow("Một cửa")
 	u.win.Resize(fyne.NewSize(1280, 800))
@@ -126,7 +138,7 @@ func New(a fyne.App, svc *kiosk.Service, hub *status.Hub, opts Options) *UI {
 					if !ok {
 						return
 					}
-					fyne.Do(func() { u.status(ev) })
+					opts.post(func() { u.status(ev) })
 				}
 			}
 		})
@@ -141,7 +153,7 @@ func New(a fyne.App, svc *kiosk.Service, hub *status.Hub, opts Options) *UI {
 					if !ok {
 						return
 					}
-					fyne.Do(func() { u.Frame(ev) })
+					opts.post(func() { u.Frame(ev) })
 				}
 			}
 		})
@@ -158,7 +170,7 @@ func New(a fyne.App, svc *kiosk.Service, hub *status.Hub, opts Options) *UI {
 			case <-ctx.Done():
 				return
 			case <-tick:
-				fyne.DoAndWait(u.checkIdle)
+				opts.post(u.checkIdle)
 			}
 		}
 	})
@@ -216,7 +228,12 @@ func (u *UI) Frame(ev device.CardEvent) {
 	}
 	u.touch()
 	card := ev.Card
-	if u.name == "attract" {
+	switch u.name {
+	case "receipt", "track":
+		// The last citizen is done: this card is the next one's.
+		u.reset()
+		fallthrough
+	case "attract":
 		u.card = &card
 		u.showLanguage()
 		return
@@ -273,7 +290,7 @@ func (u *UI) reset() {
 func (u *UI) key(ev *fyne.KeyEvent) {
 	u.touch()
 	switch ev.Name {
-	case fyne.KeyEscape, fyne.KeyBackspace:
+	case fyne.KeyEscape:
 		if u.back != nil {
 			u.back()
 		}
@@ -311,7 +328,7 @@ func (u *UI) problemText(err error) i18n.Text {
 
 // flash shows a message in the banner until the next screen.
 func (u *UI) flash(t i18n.Text) {
-	u.problems["flash"] = t.In(u.lang)
+	u.problems["flash"] = t
 	u.paintBanner()
 }
 
@@ -319,18 +336,10 @@ func (u *UI) flash(t i18n.Text) {
 func (u *UI) status(ev status.Event) {
 	switch e := ev.(type) {
 	case status.Device:
-		k := "device:" + e.Kind.String() + ":" + e.Name
-		u.problems[k] = ""
-		if !e.Problem.IsZero() {
-			u.problems[k] = e.Problem.In(u.lang)
-		}
+		u.problems["device:"+e.Kind.String()+":"+e.Name] = e.Problem
 	case status.Uplink:
-		u.problems["uplink"] = ""
-		if !e.Problem.IsZero() {
-			// Delivery is the kiosk's business, not the citizen's: say
-			// it once, plainly, and that nothing is lost.
-			u.problems["uplink"] = e.Problem.In(u.lang)
-		}
+		// The hub's sentence says plainly that nothing is lost.
+		u.problems["uplink"] = e.Problem
 	case status.ScanProgress:
 		switch {
 		case !e.Problem.IsZero():
@@ -347,15 +356,18 @@ func (u *UI) status(ev status.Event) {
 func (u *UI) paintBanner() {
 	var lines []string
 	for _, k := range []string{"flash", "uplink"} {
-		if s := u.problems[k]; s != "" {
-			lines = append(lines, s)
+		if t := u.problems[k]; !t.IsZero() {
+			lines = append(lines, t.In(u.lang))
 		}
 	}
-	for k, s := range u.problems {
-		if strings.HasPrefix(k, "device:") && s != "" {
-			lines = append(lines, s)
+	var devices []string
+	for k, t := range u.problems {
+		if strings.HasPrefix(k, "device:") && !t.IsZero() {
+			devices = append(devices, t.In(u.lang))
 		}
 	}
+	slices.Sort(devices)
+	lines = append(lines, devices...)
 	u.banner.SetText(strings.Join(lines, "\n"))
 	u.banner.Hidden = len(lines) == 0
 	u.banner.Refresh()
@@ -377,7 +389,7 @@ func (u *UI) work(slow func(ctx context.Context) error, done func(error)) {
 	go func() {
 		defer u.pending.Done()
 		err := slow(u.ctx)
-		fyne.DoAndWait(func() { done(err) })
+		u.opts.post(func() { done(err) })
 	}()
 }
 

@@ -9,6 +9,7 @@ import (
 	"image/jpeg"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -48,7 +49,7 @@ const cardDung = "092190005678||Phạm Thị Dung|09071990|Nữ|Ấp Thới Bìn
 // of (grey JPEG pages, through devices/scanner's PDF writer), then stops
 // with jam when it is set.
 type pagedScanner struct {
-	t     *testing.T
+	t     testing.TB
 	pages int
 	jam   error
 	calls int
@@ -111,9 +112,51 @@ type kioskRig struct {
 	hub     *status.Hub
 	clock   *time.Time
 	tick    chan time.Time
+	queue   *uiQueue
 }
 
-func newRig(t *testing.T) *kioskRig {
+// uiQueue holds what the UI's goroutines post for the Fyne goroutine, and
+// runs it on the test's goroutine.
+type uiQueue struct {
+	mu     sync.Mutex
+	fs     []func()
+	posted chan struct{} // receives when something is posted
+}
+
+func (q *uiQueue) post(f func()) {
+	q.mu.Lock()
+	q.fs = append(q.fs, f)
+	q.mu.Unlock()
+	select {
+	case q.posted <- struct{}{}:
+	default:
+	}
+}
+
+// run runs what was posted, and reports whether there was anything.
+func (q *uiQueue) run() bool {
+	q.mu.Lock()
+	fs := q.fs
+	q.fs = nil
+	q.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+	return len(fs) > 0
+}
+
+// settle waits for the UI's slow work (scans, printing, tracking) and runs
+// what it posted.
+func (r *kioskRig) settle() {
+	for {
+		r.u.pending.Wait()
+		if !r.queue.run() {
+			return
+		}
+	}
+}
+
+func newRig(t testing.TB, configure ...func(*kiosk.Config)) *kioskRig {
 	t.Helper()
 	ctx := context.Background()
 	a := test.NewTempApp(t)
@@ -127,16 +170,20 @@ func newRig(t *testing.T) *kioskRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &kioskRig{st: st, scanner: &pagedScanner{t: t, pages: 2}, printer: &paperPrinter{}, hub: status.NewHub(), clock: &clock, tick: make(chan time.Time)}
-	r.svc = kiosk.New(kiosk.Config{Store: st, Catalog: cat, Scanner: r.scanner, Printer: r.printer, Status: r.hub,
+	r := &kioskRig{st: st, scanner: &pagedScanner{t: t, pages: 2}, printer: &paperPrinter{}, hub: status.NewHub(), clock: &clock, tick: make(chan time.Time), queue: &uiQueue{posted: make(chan struct{}, 1)}}
+	cfg := kiosk.Config{Store: st, Catalog: cat, Scanner: r.scanner, Printer: r.printer, Status: r.hub,
 		Now: func() time.Time { return clock }, Actor: "kiosk",
 		TrackURL: func(fileCode, key string) string {
 			if fileCode != "" {
 				return "https://portal.example.vn/track/" + fileCode
 			}
 			return "https://portal.example.vn/track/dev-1/" + key
-		}})
-	r.u = New(a, r.svc, r.hub, Options{Now: func() time.Time { return clock }, Tick: r.tick})
+		}}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	r.svc = kiosk.New(cfg)
+	r.u = New(a, r.svc, r.hub, Options{Now: func() time.Time { return clock }, Tick: r.tick, post: r.queue.post})
 	t.Cleanup(r.u.Close)
 	r.u.Window().Resize(fyne.NewSize(1024, 768))
 	r.u.ShowCitizen()
@@ -146,7 +193,8 @@ func newRig(t *testing.T) *kioskRig {
 // citizen drives the screens as a citizen does, counting every tap and
 // every typed character.
 type citizen struct {
-	t     *testing.T
+	t     testing.TB
+	r     *kioskRig
 	u     *UI
 	taps  int
 	chars int
@@ -186,7 +234,7 @@ func (c *citizen) tapObj(o fyne.Tappable, what string) {
 	}
 	c.taps++
 	test.Tap(o)
-	c.u.pending.Wait()
+	c.r.settle()
 }
 
 func (c *citizen) field(key string) *widgets.Field {
@@ -234,7 +282,7 @@ func (c *citizen) day(key string, day int) {
 	c.tapObj(c.field(key).DateOf().Day(day), key+" day")
 }
 
-func cardEvent(t *testing.T, payload string) device.CardEvent {
+func cardEvent(t testing.TB, payload string) device.CardEvent {
 	t.Helper()
 	c, err := identity.ParseCard([]byte(payload))
 	if err != nil {
@@ -245,7 +293,7 @@ func cardEvent(t *testing.T, payload string) device.CardEvent {
 
 // registerBirth fills a birth registration up to the evidence screen: the
 // mother puts her card on the reader and registers her daughter.
-func registerBirth(t *testing.T, r *kioskRig, c *citizen) {
+func registerBirth(t testing.TB, r *kioskRig, c *citizen) {
 	t.Helper()
 	c.at("attract")
 	r.u.Frame(cardEvent(t, cardDung))
@@ -282,6 +330,35 @@ func registerBirth(t *testing.T, r *kioskRig, c *citizen) {
 	c.at("evidence")
 }
 
+// finishBirth scans the birth certificate, submits, and finishes on the
+// receipt.
+func finishBirth(c *citizen) {
+	c.tap("scan:birth_certificate")
+	c.tap("next")
+	c.tap("submit")
+	c.at("receipt")
+	c.tap("done")
+	c.at("attract")
+}
+
+// BenchmarkCitizenBirthRegistration is the whole birth registration of
+// TestCitizenRegistersABirthAlone: its time on the headless driver, and
+// the citizen's taps and typed characters per registration.
+func BenchmarkCitizenBirthRegistration(b *testing.B) {
+	var taps, chars int
+	for b.Loop() {
+		b.StopTimer()
+		r := newRig(b)
+		c := &citizen{t: b, r: r, u: r.u}
+		b.StartTimer()
+		registerBirth(b, r, c)
+		finishBirth(c)
+		taps, chars = c.taps, c.chars
+	}
+	b.ReportMetric(float64(taps), "taps/op")
+	b.ReportMetric(float64(chars), "chars/op")
+}
+
 // TestCitizenRegistersABirthAlone walks a whole birth registration
 // through the kiosk screens with an ID card, a scanner and a printer, on a
 // real SQLite store and the embedded catalog, and holds it to the input
@@ -289,7 +366,7 @@ func registerBirth(t *testing.T, r *kioskRig, c *citizen) {
 func TestCitizenRegistersABirthAlone(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t)
-	c := &citizen{t: t, u: r.u}
+	c := &citizen{t: t, r: r, u: r.u}
 	registerBirth(t, r, c)
 
 	c.tap("scan:birth_certificate")
@@ -382,7 +459,7 @@ func TestCitizenRegistersABirthAlone(t *testing.T) {
 func TestPaperJamMidScanKeepsTheAnswers(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t)
-	c := &citizen{t: t, u: r.u}
+	c := &citizen{t: t, r: r, u: r.u}
 	registerBirth(t, r, c)
 
 	r.scanner.pages, r.scanner.jam = 1, errJam
@@ -423,7 +500,7 @@ func TestPaperJamMidScanKeepsTheAnswers(t *testing.T) {
 // replaces nothing kept and is attached alone.
 func TestJamRetakeReplacesThePages(t *testing.T) {
 	r := newRig(t)
-	c := &citizen{t: t, u: r.u}
+	c := &citizen{t: t, r: r, u: r.u}
 	registerBirth(t, r, c)
 	r.scanner.pages, r.scanner.jam = 1, errJam
 	c.tap("scan:birth_certificate")
@@ -445,7 +522,7 @@ func TestJamRetakeReplacesThePages(t *testing.T) {
 // reprint works once there is paper.
 func TestPrinterOutOfPaperSaysWhatToDo(t *testing.T) {
 	r := newRig(t)
-	c := &citizen{t: t, u: r.u}
+	c := &citizen{t: t, r: r, u: r.u}
 	registerBirth(t, r, c)
 	c.tap("scan:birth_certificate")
 	c.tap("next")
@@ -469,7 +546,7 @@ func TestPrinterOutOfPaperSaysWhatToDo(t *testing.T) {
 func TestTrackMyFileFindsADeliveredFile(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t)
-	c := &citizen{t: t, u: r.u}
+	c := &citizen{t: t, r: r, u: r.u}
 	registerBirth(t, r, c)
 	c.tap("scan:birth_certificate")
 	c.tap("next")
@@ -500,7 +577,7 @@ func TestTrackMyFileFindsADeliveredFile(t *testing.T) {
 	link := "https://portal.example.vn/track/H01.22-261130-0001"
 	_, perr := identity.ParseCard([]byte(link))
 	r.u.Frame(device.CardEvent{Raw: []byte(link), Err: perr, At: now})
-	r.u.pending.Wait()
+	r.settle()
 	c.at("track")
 	if got := c.object("track:result").(*widget.Label).Text; !strings.Contains(got, application.Received.Label().VI) {
 		t.Errorf("track by QR result %q", got)
@@ -530,7 +607,7 @@ func (c *citizen) typeInto0(id, s string) {
 // is back; before it, nothing happens.
 func TestIdleTimeoutWipesTheSession(t *testing.T) {
 	r := newRig(t)
-	c := &citizen{t: t, u: r.u}
+	c := &citizen{t: t, r: r, u: r.u}
 	r.u.Frame(cardEvent(t, cardDung))
 	c.tap("lang:vi")
 	c.tap("card:confirm")
@@ -538,9 +615,9 @@ func TestIdleTimeoutWipesTheSession(t *testing.T) {
 	c.typeInto("requester_phone", "0912")
 	ss := r.u.ss
 
-	// The idle check runs on each tick; a second tick is taken only once
-	// the first one's check is done.
-	check := func() { r.tick <- *r.clock; r.tick <- *r.clock }
+	// The idle check is posted on each tick: a second tick is taken only
+	// once the first one's is posted.
+	check := func() { r.tick <- *r.clock; r.tick <- *r.clock; r.settle() }
 	*r.clock = r.clock.Add(DefaultIdleTimeout - time.Second)
 	check()
 	c.at("form:requester")
@@ -561,7 +638,7 @@ func TestIdleTimeoutWipesTheSession(t *testing.T) {
 // back.
 func TestKeyboardAlone(t *testing.T) {
 	r := newRig(t)
-	c := &citizen{t: t, u: r.u}
+	c := &citizen{t: t, r: r, u: r.u}
 	cv := r.u.Window().Canvas()
 	key := func(k fyne.KeyName) {
 		t.Helper()

@@ -35,7 +35,7 @@ func (u *UI) showReceipt() {
 	if r.Applicant != "" {
 		body.Add(wrapped(u.t("Người nộp: ", "Applicant: ") + r.Applicant))
 	}
-	body.Add(wrapped(u.t("Thời gian: ", "Time: ") + r.At.Local().Format("15:04 02/01/2006")))
+	body.Add(wrapped(u.t("Thời gian: ", "Time: ") + r.At.In(vietnam).Format("15:04 02/01/2006")))
 	if img := qrImage(qrContent(r.TrackURL, r.FileCode, r.LocalID)); img != nil {
 		body.Add(container.NewCenter(img))
 	}

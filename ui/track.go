@@ -85,7 +85,7 @@ func (u *UI) describeTrack(res kiosk.TrackResult) string {
 		s += p.Name.In(u.lang) + "\n"
 	}
 	s += u.t("Tình trạng: ", "Status: ") + a.State.Label().In(u.lang) + "\n"
-	when := res.At.Local().Format("15:04 02/01/2006")
+	when := res.At.In(vietnam).Format("15:04 02/01/2006")
 	if res.Fresh {
 		s += u.t("Cập nhật lúc ", "As of ") + when
 	} else {

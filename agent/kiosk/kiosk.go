@@ -40,6 +40,9 @@ var (
 	ErrNoPrinter = errors.New("no receipt printer")
 	// ErrNotFound: no application matches.
 	ErrNotFound = errors.New("not found")
+	// ErrWiped: the session was wiped while a scan ran; its pages were
+	// dropped.
+	ErrWiped = errors.New("session wiped")
 	// ErrKeyReused: an idempotency key names an application stored with a
 	// different procedure or form.
 	ErrKeyReused = errors.New("idempotency key already used for a different application")

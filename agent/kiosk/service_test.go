@@ -467,3 +467,46 @@ func TestRequeueQuarantined(t *testing.T) {
 		t.Errorf("Queue(queued) = %+v, %v", q, err)
 	}
 }
+
+// blockingScanner scans one page once released, telling when it started.
+type blockingScanner struct{ started, release chan struct{} }
+
+func (b *blockingScanner) ScanDocument(ctx context.Context) (device.Document, error) {
+	close(b.started)
+	<-b.release
+	return device.Document{PDF: []byte("%PDF-1.4 citizen A"), Pages: 1}, nil
+}
+
+// The screen scans off its goroutine: the session answers meanwhile, and a
+// scan that ends after the citizen left (the idle wipe) attaches nothing to
+// the next citizen's session.
+func TestScanEndingAfterWipeAttachesNothing(t *testing.T) {
+	sc := &blockingScanner{started: make(chan struct{}), release: make(chan struct{})}
+	s, _ := stored(t, Config{Scanner: sc})
+	ss := chosen(t, s, "birth-registration")
+	type result struct {
+		d   Doc
+		err error
+	}
+	done := make(chan result)
+	go func() {
+		d, err := ss.Scan(context.Background(), "birth_certificate")
+		done <- result{d, err}
+	}()
+	<-sc.started
+	if n := len(ss.Evidence()[0].Docs); n != 0 {
+		t.Errorf("%d documents while the scan runs", n)
+	}
+	ss.Wipe()
+	if err := ss.Choose("birth-registration"); err != nil {
+		t.Fatal(err)
+	}
+	close(sc.release)
+	res := <-done
+	if !errors.Is(res.err, ErrWiped) {
+		t.Errorf("Scan after Wipe = %v, want ErrWiped", res.err)
+	}
+	if n := len(ss.Evidence()[0].Docs); n != 0 {
+		t.Errorf("the previous citizen's scan was attached to the next session (%d documents)", n)
+	}
+}

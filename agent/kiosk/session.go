@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/motcua/motcua/agent/application"
 	"github.com/motcua/motcua/agent/device"
@@ -18,10 +19,15 @@ import (
 	"github.com/motcua/motcua/agent/store"
 )
 
-// Session is one citizen's application being captured. It is not safe for
-// concurrent use: the screen calls it from one goroutine.
+// Session is one citizen's application being captured. Its methods may be
+// called from several goroutines (a scan runs while the screen reads the
+// evidence); Submit and Scan hold the session only as long as they must.
 type Session struct {
-	s        *Service
+	s  *Service
+	mu sync.Mutex
+	// gen counts resets: a scan that ends after a Wipe attaches nothing to
+	// the next citizen's session.
+	gen      int
 	key      string // the idempotency key, made at Start
 	keyErr   error
 	p        *procedure.Procedure
@@ -91,6 +97,7 @@ func (s *Service) Start() *Session {
 }
 
 func (ss *Session) reset() {
+	ss.gen++
 	ss.key, ss.keyErr = application.NewIdempotencyKey()
 	ss.p, ss.card, ss.done = nil, nil, nil
 	ss.values = map[string]any{}
@@ -109,6 +116,8 @@ func errNoProcedureChosen() error {
 // documents already given are kept where the new procedure has the same
 // field or evidence.
 func (ss *Session) Choose(idOrCode string) error {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	p, err := ss.s.cfg.Catalog.Lookup(idOrCode)
 	if err != nil {
 		return &i18n.Error{Code: "no_procedure", Msg: i18n.Tf("Không có thủ tục %q", "no procedure %q", idOrCode),
@@ -131,11 +140,17 @@ func (ss *Session) Choose(idOrCode string) error {
 }
 
 // Procedure returns the chosen procedure, or nil.
-func (ss *Session) Procedure() *procedure.Procedure { return ss.p }
+func (ss *Session) Procedure() *procedure.Procedure {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.p
+}
 
 // Steps returns the form's sections, in order; nil before a procedure is
 // chosen.
 func (ss *Session) Steps() []procedure.Section {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	if ss.p == nil {
 		return nil
 	}
@@ -143,7 +158,11 @@ func (ss *Session) Steps() []procedure.Section {
 }
 
 // IdempotencyKey returns the key Submit stores the application with.
-func (ss *Session) IdempotencyKey() string { return ss.key }
+func (ss *Session) IdempotencyKey() string {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.key
+}
 
 // ApplyCard fills the form from an ID card and returns the keys it filled.
 //
@@ -157,6 +176,8 @@ func (ss *Session) IdempotencyKey() string { return ss.key }
 // date of birth, citizen ID, sex and residence (e.g. "father" in birth
 // registration), it fills those fields.
 func (ss *Session) ApplyCard(c identity.Card, target string) ([]string, error) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	if ss.p == nil {
 		return nil, errNoProcedureChosen()
 	}
@@ -203,7 +224,7 @@ func (ss *Session) ApplyCard(c identity.Card, target string) ([]string, error) {
 		}
 	default:
 		return nil, &i18n.Error{Code: "unknown_target", Msg: i18n.Tf(
-			"Thủ tục không có mục %q để điền từ thẻ", "procedure %s has no person block or section %q to fill from a card",
+			"Thủ tục %s không có mục %q để điền từ thẻ", "procedure %s has no person block or section %q to fill from a card",
 			ss.p.ID, target)}
 	}
 	return filled, nil
@@ -280,12 +301,18 @@ func (ss *Session) sectionOf(key string) procedure.Section {
 }
 
 // Card returns the requester's card, nil before one.
-func (ss *Session) Card() *identity.Card { return ss.card }
+func (ss *Session) Card() *identity.Card {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.card
+}
 
 // Set sets a field: a string for scalars, a procedure.PersonValue for a
 // person block; "" or nil (or a zero PersonValue) clears it. Values are
 // checked by ValidateStep and Submit, not here.
 func (ss *Session) Set(key string, v any) error {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	if ss.p == nil {
 		return errNoProcedureChosen()
 	}
@@ -323,6 +350,8 @@ func (ss *Session) Set(key string, v any) error {
 
 // Value returns a field's value as set: a string or a procedure.PersonValue.
 func (ss *Session) Value(key string) (any, bool) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	v, ok := ss.values[key]
 	return v, ok
 }
@@ -330,6 +359,12 @@ func (ss *Session) Value(key string) (any, bool) {
 // FromCard reports whether the field's value came from a card and was not
 // changed since.
 func (ss *Session) FromCard(key string) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.isFromCard(key)
+}
+
+func (ss *Session) isFromCard(key string) bool {
 	cv, ok := ss.fromCard[key]
 	v, set := ss.values[key]
 	return ok && set && v == cv
@@ -350,6 +385,12 @@ func (ss *Session) today() identity.Date { return identity.Today(ss.s.cfg.Now())
 // ValidateStep checks only that section's fields, with bilingual messages;
 // nil when they are fine.
 func (ss *Session) ValidateStep(sectionKey string) procedure.Errors {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.validateStep(sectionKey)
+}
+
+func (ss *Session) validateStep(sectionKey string) procedure.Errors {
 	if ss.p == nil {
 		return procedure.Errors{{Code: "no_procedure", Message: i18n.T("Chưa chọn thủ tục", "no procedure chosen")}}
 	}
@@ -359,7 +400,7 @@ func (ss *Session) ValidateStep(sectionKey string) procedure.Errors {
 	case errors.As(err, &errs):
 		return errs
 	case err != nil:
-		return procedure.Errors{{Code: "unknown_section", Message: i18n.Tf("Không có bước %q", "%v", sectionKey, err)}}
+		return procedure.Errors{{Code: "unknown_section", Message: i18n.Tf("Không có bước %[1]q", "%[2]v", sectionKey, err)}}
 	}
 	return nil
 }
@@ -367,6 +408,12 @@ func (ss *Session) ValidateStep(sectionKey string) procedure.Errors {
 // Evidence lists each evidence the procedure asks for, whether a filled
 // field waives it, and the documents attached for it.
 func (ss *Session) Evidence() []EvidenceItem {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.evidence()
+}
+
+func (ss *Session) evidence() []EvidenceItem {
 	if ss.p == nil {
 		return nil
 	}
@@ -400,6 +447,12 @@ func (ss *Session) checkEvidenceKey(key string) error {
 
 // Attach adds a document to evidence evidenceKey.
 func (ss *Session) Attach(evidenceKey string, d Doc) error {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.attach(evidenceKey, d)
+}
+
+func (ss *Session) attach(evidenceKey string, d Doc) error {
 	if err := ss.checkEvidenceKey(evidenceKey); err != nil {
 		return err
 	}
@@ -407,8 +460,8 @@ func (ss *Session) Attach(evidenceKey string, d Doc) error {
 	case len(d.Content) == 0:
 		return i18n.Errorf("empty_attachment", "Tệp %s rỗng", "attachment %s is empty", d.Name)
 	case len(d.Content) > MaxAttachmentBytes:
-		return i18n.Errorf("attachment_too_large", "Tệp %s quá lớn (tối đa %d MB)",
-			"attachment %s is %d bytes, more than the %d MB allowed", d.Name, MaxAttachmentBytes>>20)
+		return i18n.Errorf("attachment_too_large", "Tệp %[1]s quá lớn (tối đa %[3]d MB)",
+			"attachment %[1]s is %[2]d bytes, more than the %[3]d MB allowed", d.Name, len(d.Content), MaxAttachmentBytes>>20)
 	}
 	if d.Name == "" {
 		d.Name = fmt.Sprintf("%s-%d", evidenceKey, len(ss.docs[evidenceKey])+1)
@@ -422,6 +475,8 @@ func (ss *Session) Attach(evidenceKey string, d Doc) error {
 
 // Detach removes the i-th document (from 0) of evidence evidenceKey.
 func (ss *Session) Detach(evidenceKey string, i int) error {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	if err := ss.checkEvidenceKey(evidenceKey); err != nil {
 		return err
 	}
@@ -440,7 +495,11 @@ func (ss *Session) Detach(evidenceKey string, i int) error {
 // Scan returns them as the Doc, not attached, with the error: the citizen
 // retakes the scan or keeps them with Attach.
 func (ss *Session) Scan(ctx context.Context, evidenceKey string) (Doc, error) {
-	if err := ss.checkEvidenceKey(evidenceKey); err != nil {
+	ss.mu.Lock()
+	err := ss.checkEvidenceKey(evidenceKey)
+	gen, n := ss.gen, len(ss.docs[evidenceKey])
+	ss.mu.Unlock()
+	if err != nil {
 		return Doc{}, err
 	}
 	if ss.s.cfg.Scanner == nil {
@@ -450,13 +509,12 @@ func (ss *Session) Scan(ctx context.Context, evidenceKey string) (Doc, error) {
 	}
 	ss.s.publish(status.ScanProgress{})
 	var got device.Document
-	var err error
 	if ps, ok := ss.s.cfg.Scanner.(device.ProgressScanner); ok {
-		got, err = ps.ScanDocumentProgress(ctx, func(n int) { ss.s.publish(status.ScanProgress{Page: n}) })
+		got, err = ps.ScanDocumentProgress(ctx, func(page int) { ss.s.publish(status.ScanProgress{Page: page}) })
 	} else {
 		got, err = ss.s.cfg.Scanner.ScanDocument(ctx)
 	}
-	name := fmt.Sprintf("%s-%d.pdf", evidenceKey, len(ss.docs[evidenceKey])+1)
+	name := fmt.Sprintf("%s-%d.pdf", evidenceKey, n+1)
 	d := Doc{Name: name, MediaType: "application/pdf", Content: got.PDF, Pages: got.Pages}
 	if err != nil {
 		ss.s.publish(status.ScanProgress{Page: got.Pages, Done: true, Problem: problemText(err)})
@@ -466,7 +524,12 @@ func (ss *Session) Scan(ctx context.Context, evidenceKey string) (Doc, error) {
 		return Doc{}, fmt.Errorf("scan %s: %w", evidenceKey, err)
 	}
 	ss.s.publish(status.ScanProgress{Page: got.Pages, Done: true})
-	if err := ss.Attach(evidenceKey, d); err != nil {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.gen != gen {
+		return Doc{}, fmt.Errorf("scan %s: %w", evidenceKey, ErrWiped)
+	}
+	if err := ss.attach(evidenceKey, d); err != nil {
 		return Doc{}, err
 	}
 	return d, nil
@@ -478,14 +541,16 @@ func problemText(err error) i18n.Text {
 	if errors.As(err, &ie) {
 		return ie.Msg
 	}
-	return i18n.Tf("Máy quét gặp lỗi; vui lòng thử lại hoặc nhờ cán bộ hỗ trợ", "scanner error: %v", err)
+	return i18n.T("Máy quét gặp lỗi; vui lòng thử lại hoặc nhờ cán bộ hỗ trợ", "scanner error: "+err.Error())
 }
 
 // Review returns every section with its labelled values, the evidence, and
 // every problem Submit would refuse.
 func (ss *Session) Review() Review {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	if ss.p == nil {
-		return Review{Problems: ss.ValidateStep("")}
+		return Review{Problems: ss.validateStep("")}
 	}
 	var r Review
 	for _, sec := range ss.p.Sections {
@@ -493,16 +558,17 @@ func (ss *Session) Review() Review {
 		for i := range sec.Fields {
 			f := &sec.Fields[i]
 			v := ss.values[f.Key]
-			rs.Rows = append(rs.Rows, ReviewRow{Key: f.Key, Label: f.Label, Value: display(f, v), FromCard: ss.FromCard(f.Key)})
+			rs.Rows = append(rs.Rows, ReviewRow{Key: f.Key, Label: f.Label, Value: display(f, v), FromCard: ss.isFromCard(f.Key)})
 		}
 		r.Sections = append(r.Sections, rs)
 	}
-	r.Evidence = ss.Evidence()
+	r.Evidence = ss.evidence()
 	_, r.Problems = ss.check()
 	return r
 }
 
-// display is a value as a citizen reads it, in Vietnamese.
+// display is a value as a citizen reads it, in Vietnamese: a choice's
+// label, a date as day/month/year.
 func display(f *procedure.Field, v any) string {
 	switch v := v.(type) {
 	case string:
@@ -511,11 +577,14 @@ func display(f *procedure.Field, v any) string {
 				return c.Label.VI
 			}
 		}
+		if f.Type == procedure.TypeDate {
+			return dayMonthYear(v)
+		}
 		return v
 	case procedure.PersonValue:
 		parts := []string{v.FullName}
 		if v.DateOfBirth != "" {
-			parts = append(parts, "sinh ngày "+v.DateOfBirth)
+			parts = append(parts, "sinh ngày "+dayMonthYear(v.DateOfBirth))
 		}
 		if v.CitizenID != "" {
 			parts = append(parts, "số định danh "+v.CitizenID)
@@ -526,6 +595,16 @@ func display(f *procedure.Field, v any) string {
 		return strings.Join(parts, ", ")
 	}
 	return ""
+}
+
+// dayMonthYear writes a date as Vietnamese read it, 05/10/2026; a value
+// that is not a date is left as typed.
+func dayMonthYear(s string) string {
+	d, err := identity.ParseDate(s)
+	if err != nil {
+		return s
+	}
+	return fmt.Sprintf("%02d/%02d/%04d", d.Day, d.Month, d.Year)
 }
 
 // attachments is the session's documents as the store takes them, in
@@ -550,6 +629,8 @@ func (ss *Session) check() (procedure.Values, procedure.Errors) {
 // call stores nothing new and returns the stored application with Existing
 // set. Problems come back as procedure.Errors.
 func (ss *Session) Submit(ctx context.Context) (*Submitted, error) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	if ss.p == nil {
 		return nil, errNoProcedureChosen()
 	}
@@ -567,6 +648,8 @@ func (ss *Session) Submit(ctx context.Context) (*Submitted, error) {
 // Linked returns the procedures the catalog suggests after this one, once
 // it is submitted; nil before.
 func (ss *Session) Linked() []*procedure.Procedure {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	if ss.p == nil || ss.done == nil {
 		return nil
 	}
@@ -586,11 +669,13 @@ func (ss *Session) Linked() []*procedure.Procedure {
 // registration's requester_phone fills a permanent residence's
 // applicant_phone).
 func (ss *Session) StartLinked(id string) (*Session, error) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	if ss.p == nil {
 		return nil, errNoProcedureChosen()
 	}
 	if !slices.Contains(ss.p.Linked, id) {
-		return nil, &i18n.Error{Code: "no_procedure", Msg: i18n.Tf("Thủ tục %q không đi kèm thủ tục này",
+		return nil, &i18n.Error{Code: "no_procedure", Msg: i18n.Tf("Thủ tục %q không đi kèm thủ tục %s",
 			"procedure %q is not linked from %s", id, ss.p.ID), Err: fmt.Errorf("%w: %q is not linked from %s", ErrNoProcedure, id, ss.p.ID)}
 	}
 	next := ss.s.Start()
@@ -612,7 +697,7 @@ func (ss *Session) StartLinked(id string) (*Session, error) {
 			return
 		}
 		next.values[to] = v
-		if ss.FromCard(from) {
+		if ss.isFromCard(from) {
 			next.fromCard[to] = v
 		}
 	}
@@ -642,4 +727,8 @@ func requesterBlock(p *procedure.Procedure) string {
 
 // Wipe forgets every answer, card and document, and the chosen procedure;
 // the session starts over with a new idempotency key.
-func (ss *Session) Wipe() { ss.reset() }
+func (ss *Session) Wipe() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.reset()
+}

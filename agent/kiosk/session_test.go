@@ -3,6 +3,7 @@ package kiosk
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -370,6 +371,9 @@ func TestReview(t *testing.T) {
 	if err := ss.Set("requester_relationship", "father"); err != nil {
 		t.Fatal(err)
 	}
+	if err := ss.Set("child_date_of_birth", "2026-10-05"); err != nil {
+		t.Fatal(err)
+	}
 	r := ss.Review()
 	if len(r.Sections) != 4 || r.Sections[0].Section.Key != "requester" {
 		t.Fatalf("sections %+v", r.Sections)
@@ -383,8 +387,11 @@ func TestReview(t *testing.T) {
 	if row := rows["requester_relationship"]; row.Value == "" || row.Value == "father" {
 		t.Errorf("a choice shows its value %q, not its label", row.Value)
 	}
-	if row := rows["requester"]; !row.FromCard || row.Value == "" {
+	if row := rows["requester"]; !row.FromCard || row.Value != "Nguyễn Văn An, sinh ngày 15/08/1995, số định danh 001095012345, Nam" {
 		t.Errorf("requester row %+v", row)
+	}
+	if row := rows["child_date_of_birth"]; row.Value != "05/10/2026" {
+		t.Errorf("a date shows as %q, want day/month/year", row.Value)
 	}
 	if row := rows["child_full_name"]; row.Value != "" || row.Label.VI == "" {
 		t.Errorf("empty field row %+v", row)
@@ -431,4 +438,41 @@ func errCode(err error) string {
 		return ie.Code
 	}
 	return ""
+}
+
+// Every error a citizen may see has a Vietnamese and an English message,
+// each fully formatted.
+func TestCitizenMessagesHaveNoFormattingNoise(t *testing.T) {
+	s := offline(t)
+	ss := chosen(t, s, "birth-registration")
+	errs := map[string]error{
+		"choose":          ss.Choose("no-such-thing"),
+		"card target":     func() error { _, err := ss.ApplyCard(card(t, cardAn), "uncle"); return err }(),
+		"set":             ss.Set("shoe_size", "42"),
+		"attach unknown":  ss.Attach("passport", Doc{Content: []byte("x")}),
+		"attach empty":    ss.Attach("birth_certificate", Doc{Name: "a.pdf"}),
+		"attach too big":  ss.Attach("birth_certificate", Doc{Name: "big.pdf", Content: make([]byte, MaxAttachmentBytes+1)}),
+		"scan no scanner": func() error { _, err := ss.Scan(t.Context(), "birth_certificate"); return err }(),
+		"print":           s.Print(t.Context(), 1),
+		"linked":          func() error { _, err := ss.StartLinked("marriage-registration"); return err }(),
+	}
+	for name, err := range errs {
+		var ie *i18n.Error
+		if !errors.As(err, &ie) {
+			t.Errorf("%s: %v is not an *i18n.Error", name, err)
+			continue
+		}
+		checkText(t, name, ie.Msg)
+	}
+	for _, e := range ss.ValidateStep("pets") {
+		checkText(t, "unknown step", e.Message)
+	}
+	checkText(t, "scanner problem", problemText(errors.New("device busy")))
+}
+
+func checkText(t *testing.T, name string, m i18n.Text) {
+	t.Helper()
+	if m.VI == "" || m.EN == "" || strings.Contains(m.VI, "%!") || strings.Contains(m.EN, "%!") {
+		t.Errorf("%s: message %q / %q", name, m.VI, m.EN)
+	}
 }

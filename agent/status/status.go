@@ -34,7 +34,7 @@ type Uplink struct {
 // Sending is the application being delivered and how far it got.
 type Sending struct {
 	ID    int64 // the kiosk's id of the application
-	Sent  int64 // bytes the portal has confirmed
+	Sent  int64 // bytes sent so far (after a cut, from what the portal kept)
 	Total int64 // bytes to send in all
 }
 
@@ -105,7 +105,8 @@ type Publisher interface {
 	Publish(e Event)
 }
 
-// Snapshot is the latest state the Hub knows.
+// Snapshot is the latest state the Hub knows. Its Uplink is the zero
+// Uplink (offline, never contacted) until one is published.
 type Snapshot struct {
 	Uplink  Uplink
 	Devices []Device      // by Kind, then Name

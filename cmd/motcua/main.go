@@ -49,6 +49,7 @@ func init() {
 		{"submit", "--procedure CODE --form FILE.json [--attach [EVIDENCE=]FILE]...", "validate an application, store it and queue it for delivery", cmdSubmit},
 		{"queue", "[--json] [--state STATE]...", "list the applications and where each stands", cmdQueue},
 		{"show", "ID", "show one application: form, attachments and history", cmdShow},
+		{"requeue", "ID", "queue a quarantined application again, once staff have checked it", cmdRequeue},
 		{"procedures", "[--json] | example CODE", "list the procedures, or print a filled example form", cmdProcedures},
 		{"audit", "verify", "check the audit log's hash chain", cmdAudit},
 		{"scan", scanSynopsis, "scan paper evidence into one small PDF, or list the scanners", cmdScan},

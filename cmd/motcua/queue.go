@@ -162,3 +162,31 @@ func cmdShow(ctx context.Context, e *env, args []string) int {
 	}
 	return e.printJSON(out)
 }
+
+// cmdRequeue sends a quarantined application back to the queue once staff
+// have checked it; the audit log records who did it.
+func cmdRequeue(ctx context.Context, e *env, args []string) int {
+	fs, setup := e.flags("requeue", "ID", slog.LevelWarn)
+	pos, rc := e.parse(fs, setup, args)
+	if rc >= 0 {
+		return rc
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(e.stderr, "motcua requeue: give one application id (see 'motcua queue --state quarantined')")
+		return exitUsage
+	}
+	id, ok := e.parseAppID("requeue", pos[0])
+	if !ok {
+		return exitUsage
+	}
+	st, err := e.openStore(ctx)
+	if err != nil {
+		return e.fail("%v", err)
+	}
+	defer st.Close()
+	if err := kiosk.New(kiosk.Config{Store: st, Logger: e.log, Now: e.now, Actor: "cli"}).Requeue(ctx, id); err != nil {
+		return e.fail("%v", err)
+	}
+	fmt.Fprintf(e.stdout, "Application %d is queued again. / Hồ sơ %d đã được xếp lại vào hàng đợi gửi.\n", id, id)
+	return exitOK
+}

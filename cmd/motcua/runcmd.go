@@ -15,12 +15,12 @@ import (
 
 	"github.com/motcua/motcua/agent/application"
 	"github.com/motcua/motcua/agent/device"
-	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/identity"
 	"github.com/motcua/motcua/agent/kiosk"
 	"github.com/motcua/motcua/agent/status"
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/devices/cardreader"
+	"github.com/motcua/motcua/devices/printer"
 	"github.com/motcua/motcua/devices/scanner"
 	"github.com/motcua/motcua/devices/sim"
 	"github.com/motcua/motcua/internal/config"
@@ -93,6 +93,10 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail("%v", err)
 	}
+	// The status surface the kiosk's screens subscribe to: delivery and
+	// the devices publish to it.
+	hub := status.NewHub()
+	up.status = hub
 	w, err := up.worker(e, st)
 	if err != nil {
 		return e.fail("%v", err)
@@ -128,8 +132,8 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		discovery.Go(func() {
 			var p deviceProbe
 			p, simScanner = discoverScanner(ctx, e.log, asked, simDir)
-			if p.connected != nil {
-				later.set(p.scanner)
+			if p.state != nil {
+				later.set(p.scanner, hub)
 				found <- p
 			}
 		})
@@ -146,27 +150,29 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if sims.cardReader != nil && screen == "" {
 		go showSampleCards(ctx, sims, 20*time.Second)
 	}
-	hub := status.NewHub()
 	var cards chan device.CardEvent
 	if screen != "" {
 		cards = make(chan device.CardEvent, 4)
 	}
 	var probes []deviceProbe
 	if plan.cardReader.use != deviceNone {
-		r := startCardReader(ctx, e, plan.cardReader.port, plan.cardReader.baud, cards)
-		probes = append(probes, deviceProbe{name: plan.cardReader.name, kind: status.CardReader, port: plan.cardReader.port, connected: func() (bool, string) {
+		// The reader publishes its state itself, as it connects and is
+		// lost; its probe logs only.
+		r := startCardReader(ctx, e, hub, plan.cardReader.port, plan.cardReader.baud, cards)
+		probes = append(probes, deviceProbe{name: plan.cardReader.name, port: plan.cardReader.port, state: func() (status.Device, string) {
 			s := r.Status()
-			return s.Connected, s.LastError
+			return status.Device{Kind: status.CardReader, Name: s.Port, Connected: s.Connected}, s.LastError
 		}})
 	}
 	if plan.printer.use != deviceNone {
-		probes = append(probes, deviceProbe{name: plan.printer.name, kind: status.Printer, port: plan.printer.port, connected: nodeExists(plan.printer.port)})
+		probes = append(probes, deviceProbe{name: plan.printer.name, port: plan.printer.port, publish: true,
+			state: printerPresent(plan.printer.port)})
 	}
 	if plan.scanner.use == deviceReal || plan.scanner.use == deviceSim {
 		probes = append(probes, scannerProbe(ctx, plan.scanner.cfg))
 	}
 	e.printDevices(plan, sims, screen != "")
-	go watchDevices(ctx, e.log, *poll, probes, found, hub)
+	go watchDevices(ctx, e.log, hub, *poll, probes, found)
 
 	if screen == "" {
 		fmt.Fprintln(e.stdout, "motcua agent running HEADLESS, without the window (no display, or --headless).")
@@ -194,7 +200,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	var delivery sync.WaitGroup
 	delivery.Go(func() { deliver(wctx, e, w, lock) })
 	win := &window{flags: wf, cards: cards, hub: hub, log: e.log.With("component", "ui"),
-		svc: kiosk.New(kiosk.Config{Store: st, Catalog: cat, Scanner: plan.kioskScanner(later), Printer: plan.kioskPrinter(),
+		svc: kiosk.New(kiosk.Config{Store: st, Catalog: cat, Scanner: plan.kioskScanner(later, hub), Printer: plan.kioskPrinter(),
 			Status: hub, Tracker: w, TrackURL: enrolledTrackURL(st, *up.portal), Now: e.now, Logger: e.log.With("component", "kiosk"),
 			Actor: wf.mode})}
 	if sims.cardReader != nil {
@@ -355,7 +361,7 @@ func firstScanner(ctx context.Context, cfg scanner.Config) (string, bool) {
 // discoverScanner asks SANE for a scanner, as findScanner does, while run
 // goes on, and logs what it found: the first scanner SANE lists, else a
 // simulated one, started under simDir, which the caller closes. It returns
-// the probe that watches the scanner, with no connected func when ctx ends
+// the probe that watches the scanner, with no state func when ctx ends
 // first.
 func discoverScanner(ctx context.Context, log *slog.Logger, p devicePlan, simDir string) (deviceProbe, *sim.Scanner) {
 	name, ok := firstScanner(ctx, p.scanner.cfg)
@@ -384,7 +390,7 @@ func scannerProbe(ctx context.Context, cfg scanner.Config) deviceProbe {
 		name = "(the first SANE finds)"
 	}
 	s := scanner.New(cfg)
-	return deviceProbe{name: "scanner", kind: status.Scanner, port: name, connected: scannerPresent(ctx, s, 30*time.Second), scanner: s}
+	return deviceProbe{name: "scanner", port: name, publish: true, state: scannerPresent(ctx, s, 30*time.Second), scanner: s}
 }
 
 // printDevices says which device is real, which simulated, and where.
@@ -427,8 +433,8 @@ func (e *env) printDevices(p devicePlan, sims *simDevices, window bool) {
 // startCardReader reads cards from port, logs each one and, when to is
 // not nil, passes every frame on to the window. The reader retries a port
 // that is missing or goes away, so a device plugged in later is picked up.
-func startCardReader(ctx context.Context, e *env, port string, baud int, to chan<- device.CardEvent) *cardreader.Reader {
-	r := cardreader.New(cardreader.Config{Port: port, Baud: baud, Logger: e.log.With("device", "card-reader")})
+func startCardReader(ctx context.Context, e *env, hub *status.Hub, port string, baud int, to chan<- device.CardEvent) *cardreader.Reader {
+	r := cardreader.New(cardreader.Config{Port: port, Baud: baud, Logger: e.log.With("device", "card-reader"), Status: hub})
 	events := make(chan cardreader.Event, 4)
 	go r.Run(ctx, events)
 	go func() {
@@ -459,49 +465,41 @@ func startCardReader(ctx context.Context, e *env, port string, baud int, to chan
 	return r
 }
 
-// deviceProbe says whether one device is connected, and if not, why.
+// deviceProbe says how one device stands: its state for the screens
+// (Connected says whether it is connected) and, if not, why, for the log.
 type deviceProbe struct {
 	name, port string
-	kind       status.DeviceKind
-	connected  func() (bool, string)
+	state      func() (status.Device, string)
+	// publish: watchDevices publishes the state when it changes. A device
+	// that publishes its state itself has its probe for the log only.
+	publish bool
 	// scanner is the scanner a scanner's probe watches.
 	scanner *scanner.Scanner
 }
 
-// event is the status event for a probe's answer: a device that is not
-// connected says so in plain words, with what staff can do.
-func (p deviceProbe) event(up bool) status.Device {
-	d := status.Device{Kind: p.kind, Name: p.port, Connected: up}
-	if !up {
-		l := p.kind.Label()
-		d.Problem = i18n.Tf("%s chưa kết nối. Hãy kiểm tra dây cáp và nguồn điện của thiết bị; hồ sơ vẫn nhận bình thường.",
-			"The %s is not connected. Check its cable and power; applications are still taken.", l.VI, strings.ToLower(l.EN))
-	}
-	return d
-}
-
-// nodeExists probes a device by its device node: for a printer, which the
-// agent opens only to print, the node is what comes and goes with the
-// cable.
-func nodeExists(port string) func() (bool, string) {
-	return func() (bool, string) {
+// printerPresent probes a printer by its device node: the agent opens it
+// only to print, so the node is what comes and goes with the cable.
+func printerPresent(port string) func() (status.Device, string) {
+	return func() (status.Device, string) {
+		d := status.Device{Kind: status.Printer, Name: port, Connected: true}
 		if _, err := os.Stat(port); err != nil {
-			return false, err.Error()
+			d.Connected, d.Problem = false, printer.ProblemUnplugged
+			return d, err.Error()
 		}
-		return true, ""
+		return d, ""
 	}
 }
 
 // scannerPresent probes a scanner by asking SANE for its devices, at most
 // once per every: listing runs scanimage, which may take seconds, so the
 // answer is kept in between.
-func scannerPresent(ctx context.Context, s *scanner.Scanner, every time.Duration) func() (bool, string) {
+func scannerPresent(ctx context.Context, s *scanner.Scanner, every time.Duration) func() (status.Device, string) {
 	var last time.Time
-	var up bool
+	var d status.Device
 	var why string
-	return func() (bool, string) {
+	return func() (status.Device, string) {
 		if !last.IsZero() && time.Since(last) < every {
-			return up, why
+			return d, why
 		}
 		last = time.Now()
 		lctx, cancel := context.WithTimeout(ctx, 20*time.Second)
@@ -510,30 +508,32 @@ func scannerPresent(ctx context.Context, s *scanner.Scanner, every time.Duration
 		want := s.Config().Device
 		switch {
 		case err != nil:
-			up, why = false, err.Error()
+			why = err.Error()
 		case want == "" && len(devs) > 0:
-			up, why = true, ""
+			why = ""
 		case slices.ContainsFunc(devs, func(d scanner.Device) bool { return d.Name == want }):
-			up, why = true, ""
+			why = ""
 		default:
-			up, why = false, "SANE does not see it"
+			why = "SANE does not see it"
+			err = scanner.ErrNoScanner
 		}
-		return up, why
+		d = s.DeviceStatus(err)
+		return d, why
 	}
 }
 
 // watchDevices logs each device's state after the first interval, then
-// every change of it, until ctx ends. A device discovered later comes on
-// more, and is watched from then on.
-//
-// Each change is also published to hub, for the screens.
-func watchDevices(ctx context.Context, log *slog.Logger, every time.Duration, probes []deviceProbe, more <-chan deviceProbe, hub status.Publisher) {
+// every change of it, until ctx ends, and publishes to hub the state of
+// those probes that publish, when it changes. A device discovered later
+// comes on more, and is watched from then on.
+func watchDevices(ctx context.Context, log *slog.Logger, hub *status.Hub, every time.Duration, probes []deviceProbe, more <-chan deviceProbe) {
 	if len(probes) == 0 && more == nil {
 		return
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	known := make([]*bool, len(probes))
+	shown := make([]*status.Device, len(probes))
 	for {
 		select {
 		case <-ctx.Done():
@@ -541,11 +541,17 @@ func watchDevices(ctx context.Context, log *slog.Logger, every time.Duration, pr
 		case p := <-more:
 			probes = append(probes, p)
 			known = append(known, nil)
+			shown = append(shown, nil)
 			continue
 		case <-t.C:
 		}
 		for i, p := range probes {
-			up, why := p.connected()
+			d, why := p.state()
+			if p.publish && (shown[i] == nil || *shown[i] != d) {
+				hub.Publish(d)
+				shown[i] = &d
+			}
+			up := d.Connected
 			if known[i] != nil && *known[i] == up {
 				continue
 			}
@@ -556,9 +562,6 @@ func watchDevices(ctx context.Context, log *slog.Logger, every time.Duration, pr
 				log.Warn("device not connected: waiting for it", "device", p.name, "port", p.port, "err", why)
 			default:
 				log.Warn("device disconnected", "device", p.name, "port", p.port, "err", why)
-			}
-			if hub != nil {
-				hub.Publish(p.event(up))
 			}
 			known[i] = &up
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/motcua/motcua/agent/status"
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/internal/datasize"
 	"github.com/motcua/motcua/internal/portalurl"
@@ -18,6 +19,8 @@ type uplinkFlags struct {
 	budget   *string
 	// dailyBudget is budget parsed by check.
 	dailyBudget int64
+	// status, if set, is told the state of delivery (motcua run's hub).
+	status status.Publisher
 }
 
 func addUplinkFlags(fs *flag.FlagSet, portalHelp string) *uplinkFlags {
@@ -52,5 +55,5 @@ func (u *uplinkFlags) check(e *env, name string) bool {
 func (u *uplinkFlags) worker(e *env, st *store.Store) (*uplink.Worker, error) {
 	host, _ := os.Hostname()
 	return uplink.New(uplink.Config{Portal: *u.portal, Insecure: *u.insecure, Store: st, Logger: e.log,
-		DeviceName: host, DailyBudget: u.dailyBudget})
+		DeviceName: host, DailyBudget: u.dailyBudget, Status: u.status})
 }

@@ -223,11 +223,12 @@ func (p *devicePlan) kioskPrinter() device.ReceiptPrinter {
 }
 
 // kioskScanner is the scanner the screens scan with, nil when the plan
-// uses none. A scanner still being discovered is set once found.
-func (p *devicePlan) kioskScanner(s *laterScanner) device.Scanner {
+// uses none. A scanner still being discovered is set once found. It
+// publishes its state after each scan to hub.
+func (p *devicePlan) kioskScanner(s *laterScanner, hub status.Publisher) device.Scanner {
 	switch p.scanner.use {
 	case deviceReal, deviceSim:
-		s.set(scanner.New(p.scanner.cfg))
+		s.set(scanner.New(p.scanner.cfg), hub)
 	case deviceDiscovering:
 	default:
 		return nil
@@ -243,7 +244,12 @@ type laterScanner struct {
 
 var _ device.ProgressScanner = (*laterScanner)(nil)
 
-func (l *laterScanner) set(s *scanner.Scanner) { l.s.Store(s) }
+// set makes s, publishing to hub, the scanner scans use.
+func (l *laterScanner) set(s *scanner.Scanner, hub status.Publisher) {
+	cfg := s.Config()
+	cfg.Status = hub
+	l.s.Store(scanner.New(cfg))
+}
 
 // errScannerNotYet is a scan asked for before SANE named the scanner.
 var errScannerNotYet = &i18n.Error{Code: "scanner_discovering", Msg: i18n.T(

@@ -23,7 +23,9 @@ import (
 	"github.com/tarm/serial"
 
 	"github.com/motcua/motcua/agent/device"
+	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/identity"
+	"github.com/motcua/motcua/agent/status"
 )
 
 // Config configures a Reader.
@@ -48,7 +50,16 @@ type Config struct {
 	// nothing read) or the port is closed.
 	Open   func(port string, baud int, readTimeout time.Duration) (io.ReadCloser, error)
 	Logger *slog.Logger
+	// Status, if set, is told the reader's state as a status.Device of
+	// kind CardReader each time it connects or is lost.
+	Status status.Publisher
 }
+
+// ProblemUnplugged is what the screens say while the reader's port cannot
+// be opened or was lost.
+var ProblemUnplugged = i18n.T(
+	"Chưa kết nối được đầu đọc thẻ căn cước. Hãy kiểm tra cáp USB của đầu đọc đã cắm chắc; máy sẽ tự nhận lại.",
+	"the ID card reader is not connected: check that its USB cable is plugged in firmly; it is picked up again by itself")
 
 // readTimeout is the serial read timeout: tarm/serial rounds it to tenths
 // of a second (VTIME).
@@ -76,6 +87,8 @@ type Reader struct {
 
 	mu     sync.Mutex
 	status Status
+	// published is the state last told cfg.Status.
+	published *status.Device
 }
 
 // New returns a Reader for cfg.
@@ -112,9 +125,27 @@ func (r *Reader) Status() Status {
 	return r.status
 }
 
+// publishLocked tells cfg.Status the reader's state when it changed since
+// the last time.
+func (r *Reader) publishLocked() {
+	if r.cfg.Status == nil {
+		return
+	}
+	d := status.Device{Kind: status.CardReader, Name: r.cfg.Port, Connected: r.status.Connected}
+	if !d.Connected {
+		d.Problem = ProblemUnplugged
+	}
+	if r.published != nil && *r.published == d {
+		return
+	}
+	r.published = &d
+	r.cfg.Status.Publish(d)
+}
+
 func (r *Reader) setStatus(f func(*Status)) {
 	r.mu.Lock()
 	f(&r.status)
+	r.publishLocked()
 	r.mu.Unlock()
 }
 
@@ -144,7 +175,10 @@ func (r *Reader) Run(ctx context.Context, events chan<- Event) error {
 		r.setStatus(func(s *Status) { s.Connected = false; s.LastError = err.Error() })
 		r.log.Warn("card reader disconnected", "port", r.cfg.Port, "err", err)
 	}
-	r.setStatus(func(s *Status) { s.Connected = false })
+	// Stopping is not a lost reader: the screens are not told.
+	r.mu.Lock()
+	r.status.Connected = false
+	r.mu.Unlock()
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/tarm/serial"
 
 	"github.com/motcua/motcua/agent/device"
+	"github.com/motcua/motcua/agent/status"
 )
 
 // Config configures a Printer.
@@ -32,6 +33,9 @@ type Config struct {
 	// timeout so that Close never hangs behind a pending read. A port's
 	// Read must return within a short time when nothing comes.
 	Open func(port string, baud int) (io.ReadWriteCloser, error)
+	// Status, if set, is told the printer's state as a status.Device of
+	// kind Printer after each print and each status request.
+	Status status.Publisher
 }
 
 // Printer prints receipts on one ESC/POS printer.
@@ -66,7 +70,7 @@ func New(cfg Config) *Printer {
 func (p *Printer) open() (io.ReadWriteCloser, error) {
 	port, err := p.cfg.Open(p.cfg.Port, p.cfg.Baud)
 	if err != nil {
-		return nil, fmt.Errorf("printer %s: %w", p.cfg.Port, err)
+		return nil, fmt.Errorf("printer %s: %w: %w", p.cfg.Port, ErrOpen, err)
 	}
 	if f, ok := port.(interface{ Flush() error }); ok {
 		f.Flush()
@@ -95,6 +99,12 @@ const outputBuffer = 4096
 // returned; nil when the printer does not report its status, in which case
 // the receipt is sent blind as before.
 func (p *Printer) PrintStatus(ctx context.Context, r Receipt) (*Status, error) {
+	st, err := p.printStatus(ctx, r)
+	p.publish(ctx, st, err)
+	return st, err
+}
+
+func (p *Printer) printStatus(ctx context.Context, r Receipt) (*Status, error) {
 	img, err := Render(r, p.cfg.Width)
 	if err != nil {
 		return nil, fmt.Errorf("print receipt: %w", err)

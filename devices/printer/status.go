@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/agent/i18n"
+	"github.com/motcua/motcua/agent/status"
 )
 
 // Status is what an ESC/POS printer reports of itself when asked with the
@@ -165,12 +166,70 @@ func (s Status) String() string {
 // by one byte within Config.StatusTimeout. A printer that does not answer
 // gives ErrNoStatus.
 func (p *Printer) Status(ctx context.Context) (Status, error) {
+	st, err := p.status(ctx)
+	if err == nil {
+		p.publish(ctx, &st, nil)
+	} else {
+		p.publish(ctx, nil, err)
+	}
+	return st, err
+}
+
+func (p *Printer) status(ctx context.Context) (Status, error) {
 	port, err := p.open()
 	if err != nil {
 		return Status{}, err
 	}
 	defer port.Close()
 	return p.query(ctx, port, p.cfg.StatusTimeout)
+}
+
+// ProblemUnplugged is what the screens say when the printer's port cannot
+// be opened.
+var ProblemUnplugged = i18n.T(
+	"Chưa kết nối được máy in biên nhận. Hãy kiểm tra máy in đã bật và cáp đã cắm chắc.",
+	"the receipt printer is not connected: check that it is switched on and its cable is plugged in")
+
+// ErrOpen marks a port that could not be opened: the printer is not
+// connected.
+var ErrOpen = errors.New("the printer's port cannot be opened")
+
+// DeviceStatus is the printer's state for the screens, from the status it
+// reported (nil: unknown) and the error of the operation that asked it
+// (nil: none). A port that cannot be opened is not connected; a printer
+// that cannot print says why and what to do; one that does not report its
+// status is connected, with no problem known.
+func (p *Printer) DeviceStatus(st *Status, err error) status.Device {
+	d := status.Device{Kind: status.Printer, Name: p.cfg.Port, Connected: true}
+	if st != nil {
+		d.PaperLow = st.PaperNearEnd
+		if serr := st.Err(); serr != nil {
+			var ie *i18n.Error
+			errors.As(serr, &ie)
+			d.Problem = ie.Msg
+		}
+	}
+	var ie *i18n.Error
+	switch {
+	case err == nil, errors.Is(err, ErrNoStatus), errors.Is(err, ErrBadStatus):
+	case errors.Is(err, ErrOpen):
+		d.Connected, d.Problem = false, ProblemUnplugged
+	case errors.As(err, &ie):
+		d.Problem = ie.Msg
+	default:
+		// A failed write or read: the cable, most often.
+		d.Connected, d.Problem = false, ProblemUnplugged
+	}
+	return d
+}
+
+// publish tells cfg.Status the printer's state after an operation, unless
+// ctx ended it.
+func (p *Printer) publish(ctx context.Context, st *Status, err error) {
+	if p.cfg.Status == nil || ctx.Err() != nil {
+		return
+	}
+	p.cfg.Status.Publish(p.DeviceStatus(st, err))
 }
 
 // query sends the status requests on an open port and reads the replies,

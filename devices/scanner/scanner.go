@@ -37,6 +37,7 @@ import (
 
 	"github.com/motcua/motcua/agent/device"
 	"github.com/motcua/motcua/agent/i18n"
+	"github.com/motcua/motcua/agent/status"
 )
 
 // Mode is how pages are kept: grayscale, or bilevel (black and white).
@@ -98,6 +99,10 @@ type Config struct {
 	// DefaultTimeout (2 minutes), as does a negative one.
 	Timeout time.Duration
 	Logger  *slog.Logger
+	// Status, if set, is told the scanner's state after each document
+	// scan: a status.Device of kind Scanner, connected or not, with the
+	// problem in plain words (a jam, an open cover) or none.
+	Status status.Publisher
 }
 
 // DefaultPageBudget is the most bytes an A4 text page takes after
@@ -222,6 +227,12 @@ func (s *Scanner) Config() Config { return s.cfg }
 // timeout: the clock starts with the command, and each page of a batch
 // (the lines scanimage prints for it) restarts it.
 func (s *Scanner) command(ctx context.Context, args ...string) ([]byte, error) {
+	return s.commandPages(ctx, nil, args...)
+}
+
+// commandPages is command calling page with the count of pages a batch
+// has scanned, after each one (nil: not told).
+func (s *Scanner) commandPages(ctx context.Context, page func(n int), args ...string) ([]byte, error) {
 	path, err := exec.LookPath(s.cfg.Command)
 	if err != nil {
 		return nil, ErrNotInstalled
@@ -234,7 +245,7 @@ func (s *Scanner) command(ctx context.Context, args ...string) ([]byte, error) {
 	cmd.Env = append(os.Environ(), s.cfg.Env...)
 	cmd.WaitDelay = 2 * time.Second
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, io.MultiWriter(&stderr, &pageLines{w: wd})
+	cmd.Stdout, cmd.Stderr = &stdout, io.MultiWriter(&stderr, &pageLines{w: wd, page: page})
 	s.log.Debug("scanimage", "args", args)
 	err = cmd.Run()
 	if err != nil {
@@ -434,6 +445,13 @@ func (s *Scanner) device(ctx context.Context) (string, error) {
 // before it are returned with the error, so the citizen rescans only the
 // rest.
 func (s *Scanner) Scan(ctx context.Context) ([]Page, error) {
+	return s.ScanProgress(ctx, nil)
+}
+
+// ScanProgress is Scan calling page with the number of pages scanned so
+// far after each page (nil: not told). page is called from another
+// goroutine, one call at a time, and never after ScanProgress returns.
+func (s *Scanner) ScanProgress(ctx context.Context, page func(n int)) ([]Page, error) {
 	dev, err := s.device(ctx)
 	if err != nil {
 		return nil, err
@@ -463,10 +481,10 @@ func (s *Scanner) Scan(ctx context.Context) ([]Page, error) {
 		if feeder == "" {
 			return nil, fmt.Errorf("scan: scanner %s has no document feeder (sources: %s)", dev, strings.Join(opts.sources, ", "))
 		}
-		return s.batch(ctx, args, feeder, res)
+		return s.batch(ctx, args, feeder, res, page)
 	case SourceAuto:
 		if feeder != "" {
-			pages, err := s.batch(ctx, args, feeder, res)
+			pages, err := s.batch(ctx, args, feeder, res, page)
 			if !errors.Is(err, ErrNoDocuments) {
 				return pages, err
 			}
@@ -487,11 +505,14 @@ func (s *Scanner) Scan(ctx context.Context) ([]Page, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scan: scanner %s: %w", dev, err)
 	}
+	if page != nil {
+		page(1)
+	}
 	return []Page{p}, nil
 }
 
 // batch scans every page in the feeder into a temporary directory.
-func (s *Scanner) batch(ctx context.Context, args []string, feeder string, res int) ([]Page, error) {
+func (s *Scanner) batch(ctx context.Context, args []string, feeder string, res int, page func(n int)) ([]Page, error) {
 	dir, err := os.MkdirTemp("", "motcua-scan-")
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
@@ -499,7 +520,7 @@ func (s *Scanner) batch(ctx context.Context, args []string, feeder string, res i
 	defer os.RemoveAll(dir)
 	args = append(slices.Clone(args), "--source="+feeder,
 		"--batch="+filepath.Join(dir, "page%04d.png"), "--batch-count="+strconv.Itoa(s.cfg.MaxPages))
-	_, runErr := s.command(ctx, args...)
+	_, runErr := s.commandPages(ctx, page, args...)
 	names, err := filepath.Glob(filepath.Join(dir, "page*.png"))
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
@@ -605,20 +626,65 @@ func Assemble(pages []Page, mode Mode, budget int) (Document, error) {
 	return doc, nil
 }
 
-var _ device.Scanner = (*Scanner)(nil)
+var _ device.ProgressScanner = (*Scanner)(nil)
 
 // ScanDocument scans with the configured source and mode and assembles
-// the pages into one PDF. Pages scanned before a jam are lost with the
-// error: use Scan and Assemble to keep them.
+// the pages into one PDF. When a fault stops a feeder batch after some
+// pages, those pages are the Document, returned with a
+// *device.ScanStoppedError that wraps the fault.
 func (s *Scanner) ScanDocument(ctx context.Context) (device.Document, error) {
-	pages, err := s.Scan(ctx)
-	if err != nil {
-		return device.Document{}, err
+	return s.ScanDocumentProgress(ctx, nil)
+}
+
+// ScanDocumentProgress is ScanDocument calling page with the number of
+// pages scanned so far after each page (nil: not told); see ScanProgress.
+func (s *Scanner) ScanDocumentProgress(ctx context.Context, page func(n int)) (device.Document, error) {
+	pages, scanErr := s.ScanProgress(ctx, page)
+	if s.cfg.Status != nil && ctx.Err() == nil {
+		s.cfg.Status.Publish(s.DeviceStatus(scanErr))
+	}
+	if len(pages) == 0 {
+		return device.Document{}, scanErr
 	}
 	doc, err := Assemble(pages, s.cfg.Mode, s.cfg.PageBudget)
 	if err != nil {
-		return device.Document{}, fmt.Errorf("scan: %w", err)
+		return device.Document{}, errors.Join(fmt.Errorf("scan: %w", err), scanErr)
+	}
+	if scanErr != nil {
+		s.log.Warn("scan stopped: keeping the pages scanned before", "pages", len(pages), "pdf_bytes", len(doc.PDF), "err", scanErr)
+		return device.Document{PDF: doc.PDF, Pages: len(doc.Pages)}, &device.ScanStoppedError{Pages: len(doc.Pages), Err: scanErr}
 	}
 	s.log.Info("scanned", "pages", len(pages), "pdf_bytes", len(doc.PDF))
 	return device.Document{PDF: doc.PDF, Pages: len(doc.Pages)}, nil
+}
+
+// ErrUnknown is the plain words for a scanner failure SANE does not
+// explain.
+var ErrUnknown = &i18n.Error{Code: "scanner_failed", Msg: i18n.T(
+	"Máy quét gặp lỗi. Hãy quét lại; nếu vẫn lỗi, hãy báo cán bộ kỹ thuật.",
+	"the scanner failed: scan again, and if it fails again call the technician")}
+
+// DeviceStatus is the scanner's state for the screens after an operation
+// that ended with err (nil: it worked). A missing scanner, scanimage or USB
+// link is not connected; a jam, an open cover or another fault is a
+// problem of a connected scanner. An empty feeder is the citizen's to
+// fix at this scan, not a problem of the scanner.
+func (s *Scanner) DeviceStatus(err error) status.Device {
+	d := status.Device{Kind: status.Scanner, Name: s.cfg.Device, Connected: true}
+	if d.Name == "" {
+		d.Name = "SANE"
+	}
+	if err == nil || errors.Is(err, ErrNoDocuments) {
+		return d
+	}
+	if errors.Is(err, ErrNoScanner) || errors.Is(err, ErrNotInstalled) || errors.Is(err, ErrIO) {
+		d.Connected = false
+	}
+	var ie *i18n.Error
+	if errors.As(err, &ie) {
+		d.Problem = ie.Msg
+	} else {
+		d.Problem = ErrUnknown.Msg
+	}
+	return d
 }

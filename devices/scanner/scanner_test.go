@@ -4,17 +4,21 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/motcua/motcua/agent/device"
 	"github.com/motcua/motcua/agent/i18n"
+	"github.com/motcua/motcua/agent/status"
 	"github.com/motcua/motcua/devices/scanner"
 	"github.com/motcua/motcua/devices/sim"
 )
@@ -319,5 +323,105 @@ func TestScanDocument(t *testing.T) {
 	cfg.Timeout = 5 * time.Second
 	if _, err := scanFaulty(t, cfg); !errors.Is(err, scanner.ErrCoverOpen) {
 		t.Fatalf("with the cover open: %v", err)
+	}
+}
+
+// TestScanDocumentKeepsPagesScannedBeforeAJam: the real scanimage and the
+// test backend, whose feeder jams after two pages. ScanDocument used to
+// drop the two pages with the error; now they come back as the Document,
+// with a ScanStoppedError naming the jam, and each page was reported as
+// it came in.
+func TestScanDocumentKeepsPagesScannedBeforeAJam(t *testing.T) {
+	s := simScanner(t)
+	if err := s.SetJamAfter(2); err != nil {
+		t.Fatal(err)
+	}
+	hub := status.NewHub()
+	cfg := s.Config(scanner.Config{Resolution: 75, Timeout: 20 * time.Second, Status: hub})
+	cfg.Source = scanner.SourceADF
+	var sc device.ProgressScanner = scanner.New(cfg)
+	var progress []int
+	doc, err := sc.ScanDocumentProgress(context.Background(), func(n int) { progress = append(progress, n) })
+	if !errors.Is(err, scanner.ErrJammed) {
+		t.Fatalf("err = %v, want ErrJammed", err)
+	}
+	var stopped *device.ScanStoppedError
+	if !errors.As(err, &stopped) || stopped.Pages != 2 {
+		t.Fatalf("err = %#v, want a ScanStoppedError after 2 pages", err)
+	}
+	var ie *i18n.Error
+	if !errors.As(err, &ie) || ie.Code != "scanner_jammed" {
+		t.Fatalf("err = %v: no jam message for the screen", err)
+	}
+	if doc.Pages != 2 || !bytes.HasPrefix(doc.PDF, []byte("%PDF-1.4\n")) || bytes.Count(doc.PDF, []byte("/Type /Page ")) != 2 {
+		t.Fatalf("document after the jam: %d pages, %d bytes of PDF; want the 2 pages before it", doc.Pages, len(doc.PDF))
+	}
+	if !slices.Equal(progress, []int{1, 2}) {
+		t.Fatalf("pages reported %v, want [1 2]", progress)
+	}
+	wantDev := status.Device{Kind: status.Scanner, Name: sim.SimDevice, Connected: true, Problem: scanner.ErrJammed.Msg}
+	if devs := hub.Snapshot().Devices; !reflect.DeepEqual(devs, []status.Device{wantDev}) {
+		t.Fatalf("status after the jam %+v, want %+v", devs, wantDev)
+	}
+
+	// Cleared, the feeder gives its ten pages, each reported.
+	if err := s.SetJamAfter(0); err != nil {
+		t.Fatal(err)
+	}
+	progress = nil
+	doc, err = sc.ScanDocumentProgress(context.Background(), func(n int) { progress = append(progress, n) })
+	if err != nil || doc.Pages != 10 || len(progress) != 10 || progress[9] != 10 {
+		t.Fatalf("after the jam is cleared: %d pages, reported %v, err %v", doc.Pages, progress, err)
+	}
+	wantDev.Problem = i18n.Text{}
+	if devs := hub.Snapshot().Devices; !reflect.DeepEqual(devs, []status.Device{wantDev}) {
+		t.Fatalf("status after a good scan %+v, want %+v", devs, wantDev)
+	}
+}
+
+// TestJamBeforeAnyPageIsAPlainError: nothing scanned, nothing to keep.
+func TestJamBeforeAnyPageIsAPlainError(t *testing.T) {
+	s := simScanner(t)
+	if err := s.SetFault(sim.FaultJammed); err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.Config(scanner.Config{Resolution: 75, Timeout: 5 * time.Second})
+	cfg.Source = scanner.SourceADF
+	var doc device.Document
+	var err error
+	for try := 1; try <= 3; try++ {
+		doc, err = scanner.New(cfg).ScanDocument(context.Background())
+		if !errors.Is(err, scanner.ErrTimeout) {
+			break
+		}
+	}
+	var stopped *device.ScanStoppedError
+	if !errors.Is(err, scanner.ErrJammed) || errors.As(err, &stopped) || doc.Pages != 0 || doc.PDF != nil {
+		t.Fatalf("a jam at the first page: %d pages, err %v; want no pages and ErrJammed", doc.Pages, err)
+	}
+}
+
+func TestDeviceStatus(t *testing.T) {
+	sc := scanner.New(scanner.Config{Device: "epson2:libusb:001:004"})
+	tests := []struct {
+		err       error
+		connected bool
+		problem   i18n.Text
+	}{
+		{nil, true, i18n.Text{}},
+		{fmt.Errorf("scan: %w", scanner.ErrNoDocuments), true, i18n.Text{}},
+		{fmt.Errorf("scan: after 2 page(s): %w", scanner.ErrJammed), true, scanner.ErrJammed.Msg},
+		{&device.ScanStoppedError{Pages: 1, Err: scanner.ErrCoverOpen}, true, scanner.ErrCoverOpen.Msg},
+		{fmt.Errorf("scan: %w", scanner.ErrNoScanner), false, scanner.ErrNoScanner.Msg},
+		{scanner.ErrNotInstalled, false, scanner.ErrNotInstalled.Msg},
+		{fmt.Errorf("scanimage: %w", scanner.ErrIO), false, scanner.ErrIO.Msg},
+		{errors.New("scanimage: exit status 42"), true, scanner.ErrUnknown.Msg},
+	}
+	for _, tt := range tests {
+		got := sc.DeviceStatus(tt.err)
+		want := status.Device{Kind: status.Scanner, Name: "epson2:libusb:001:004", Connected: tt.connected, Problem: tt.problem}
+		if got != want {
+			t.Errorf("DeviceStatus(%v) = %+v, want %+v", tt.err, got, want)
+		}
 	}
 }

@@ -58,9 +58,14 @@ func (w *watchdog) run(ctx context.Context, cancel context.CancelCauseFunc) {
 // prints as it goes ("Scanning page 2", "Scanned page 2. (scanner status =
 // 5)") and reports each as progress. Other lines (errors, a backend's
 // debugging) are not progress.
+//
+// A page scanned whole ("(scanner status = 5)", SANE_STATUS_EOF) is also
+// counted and, if page is set, reported.
 type pageLines struct {
-	w    *watchdog
-	line []byte
+	w     *watchdog
+	page  func(n int) // nil: not told
+	pages int
+	line  []byte
 }
 
 // maxLine bounds the start of a line kept to recognize it.
@@ -76,6 +81,12 @@ func (p *pageLines) Write(b []byte) (int, error) {
 		}
 		if bytes.HasPrefix(p.line, []byte("Scanning page ")) || bytes.HasPrefix(p.line, []byte("Scanned page ")) {
 			p.w.Progress()
+		}
+		if bytes.HasPrefix(p.line, []byte("Scanned page ")) && bytes.HasSuffix(p.line, []byte("(scanner status = 5)")) {
+			p.pages++
+			if p.page != nil {
+				p.page(p.pages)
+			}
 		}
 		p.line = p.line[:0]
 	}

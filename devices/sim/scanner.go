@@ -3,7 +3,9 @@ package sim
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/motcua/motcua/devices/scanner"
@@ -13,6 +15,12 @@ import (
 // the real scanimage with a private SANE configuration directory, so nothing
 // in /etc/sane.d changes. Its pages are test pictures (a grid by default),
 // not text.
+//
+// The test backend fails every page alike, so a jam part-way through a
+// feeder batch (SetJamAfter) is played by a small shell script in front of
+// scanimage, which Config names as the command: it runs the real scanimage
+// for the good pages, then again with the test backend answering
+// SANE_STATUS_JAMMED for the next page.
 type Scanner struct {
 	dir string
 }
@@ -42,7 +50,52 @@ func NewScanner(dir string) (*Scanner, error) {
 	if err := s.SetFault(FaultNone); err != nil {
 		return nil, err
 	}
+	if err := os.WriteFile(s.command(), []byte(jamScript), 0o755); err != nil {
+		return nil, fmt.Errorf("scanner simulator: %w", err)
+	}
+	if err := s.SetJamAfter(0); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// jamScript stands in front of scanimage. With a positive number in the
+// jam-after file beside it and a feeder batch of more pages than that, it
+// scans that many pages, then one more that jams: scanimage's own output,
+// files and exit status. Otherwise it is scanimage. The real command is
+// $MOTCUA_SIM_SCANIMAGE.
+const jamScript = `#!/bin/sh
+# motcua's scanner simulator: a feeder that jams after some pages.
+real="${MOTCUA_SIM_SCANIMAGE:-scanimage}"
+jam=$(cat "$(dirname "$0")/jam-after" 2>/dev/null)
+batch= count=
+for a in "$@"; do
+  case "$a" in
+  --batch=*) batch=1;;
+  --batch-count=*) count="${a#--batch-count=}";;
+  esac
+done
+if [ -z "$batch" ] || [ "${jam:-0}" -le 0 ] || { [ -n "$count" ] && [ "$count" -le "$jam" ]; }; then
+  exec "$real" "$@"
+fi
+"$real" "$@" --batch-count="$jam" || exit $?
+exec "$real" "$@" --batch-start=$((jam + 1)) --batch-count=1 --read-return-value=SANE_STATUS_JAMMED
+`
+
+func (s *Scanner) command() string { return filepath.Join(s.dir, "scanimage") }
+
+// SetJamAfter makes the feeder jam after n good pages: a feeder batch
+// (scanner.SourceADF) then returns n pages and a paper jam. n = 0 stops
+// it. It takes effect at the next scan; SetFault's fault, if any, still
+// fails every page.
+func (s *Scanner) SetJamAfter(n int) error {
+	if n < 0 {
+		return fmt.Errorf("scanner simulator: jam after %d pages: want 0 or more", n)
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, "jam-after"), []byte(strconv.Itoa(n)+"\n"), 0o644); err != nil {
+		return fmt.Errorf("scanner simulator: %w", err)
+	}
+	return nil
 }
 
 // SetFault makes the scanner answer every read with fault (one of the
@@ -76,13 +129,23 @@ func (s *Scanner) Env() []string { return []string{"SANE_CONFIG_DIR=" + s.dir} }
 
 // Config returns base with the simulated device filled in: the test
 // backend, from its glass unless base names a source (its feeder always
-// holds ten pages).
+// holds ten pages). The command is the simulator's script in front of
+// base's command (scanimage when empty).
 func (s *Scanner) Config(base scanner.Config) scanner.Config {
 	base.Device = SimDevice
 	if base.Source == scanner.SourceAuto {
 		base.Source = scanner.SourceFlatbed
 	}
 	base.Env = append(append([]string(nil), base.Env...), s.Env()...)
+	real := base.Command
+	if real == "" {
+		real = "scanimage"
+	}
+	// Without scanimage, the scanner says it is not installed.
+	if path, err := exec.LookPath(real); err == nil {
+		base.Command = s.command()
+		base.Env = append(base.Env, "MOTCUA_SIM_SCANIMAGE="+path)
+	}
 	return base
 }
 

@@ -294,7 +294,10 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (out batchOutcom
 	save := func(off int64) error {
 		return st.SaveUpload(ctx, ids[0], store.Upload{URL: u, Confirmed: off, Block: block})
 	}
+	// The screens show the upload under its first application.
+	w.board.sending(apps[0].ID, rec.Confirmed, int64(len(content)))
 	filings, err := w.uploadBatch(ctx, u, name, apps[0].IdempotencyKey, content, block, ms, begun, rec.Confirmed, save)
+	w.board.sent()
 	if berr := w.settleBudget(bg, bk, w.sent.Load()-start); berr != nil {
 		w.log.Error("the data budget could not be recorded", "err", berr)
 	}

@@ -200,6 +200,8 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 	if fresh {
 		w.reached(up.URL, 0)
 	}
+	w.board.sending(a.ID, up.Confirmed, size)
+	defer w.board.sent()
 	// known is true when up.Confirmed was just read from the portal, so the
 	// next PATCH needs no HEAD first.
 	known := false

@@ -80,7 +80,8 @@ func (w *Worker) patch(ctx context.Context, u string, offset int64, content []by
 func (w *Worker) transfer(ctx context.Context, method, u string, offset int64, content []byte, meta map[string]string) (sent, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	body := &progressReader{r: bytes.NewReader(content[offset:]), sent: &w.sent, start: time.Now()}
+	body := &progressReader{r: bytes.NewReader(content[offset:]), sent: &w.sent, start: time.Now(),
+		progress: func(n int64) { w.board.progress(offset + n) }}
 	stop := w.watchStall(ctx, cancel, body.start, &body.last)
 	defer stop()
 	req, err := w.request(ctx, method, u, body)
@@ -204,6 +205,9 @@ type progressReader struct {
 	// read, in nanoseconds since start.
 	start time.Time
 	last  atomic.Int64
+	// progress, if set, is told the bytes read so far after each read.
+	progress func(n int64)
+	read     int64
 }
 
 var _ io.Reader = (*progressReader)(nil)
@@ -217,6 +221,10 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	if n > 0 {
 		p.sent.Add(int64(n))
 		p.last.Store(int64(time.Since(p.start)))
+		p.read += int64(n)
+		if p.progress != nil {
+			p.progress(p.read)
+		}
 	}
 	return n, err
 }

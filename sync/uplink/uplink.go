@@ -33,6 +33,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/agent/status"
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/internal/portalurl"
 	"github.com/motcua/motcua/sync/portalapi"
@@ -94,6 +95,10 @@ type Config struct {
 	// it is quarantined with the last one as the reason; 0 means
 	// DefaultQuarantineAfter.
 	QuarantineAfter time.Duration
+	// Status, if set, is told the state of delivery as status.Uplink
+	// events: online or not after each contact, the applications waiting,
+	// the one being sent and how far. Publishing never changes delivery.
+	Status status.Publisher
 }
 
 // Worker delivers the outbox to one portal.
@@ -126,6 +131,8 @@ type Worker struct {
 	// changed says, for the pass's summary, that the portal changed
 	// identity and what was queued again.
 	changed string
+	// board publishes the state of delivery to cfg.Status.
+	board board
 }
 
 // CheckPortalURL parses a portal URL: http or https only, and plain http
@@ -191,7 +198,8 @@ func New(cfg Config) (*Worker, error) {
 	// https portal's redirect to http would send it in clear. do turns the
 	// redirect into an ErrRedirect.
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &Worker{cfg: cfg, base: base, client: client, log: cfg.Logger}, nil
+	return &Worker{cfg: cfg, base: base, client: client, log: cfg.Logger,
+		board: board{pub: cfg.Status, now: cfg.Now}}, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -223,8 +231,10 @@ func (w *Worker) request(ctx context.Context, method, u string, body io.Reader) 
 func (w *Worker) do(req *http.Request) (*http.Response, error) {
 	resp, err := w.client.Do(req)
 	if err != nil {
+		w.board.unreachable(req.Context())
 		return nil, &linkError{err}
 	}
+	w.board.answered(resp.StatusCode)
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.StatusCode != http.StatusNotModified {
 		drain(resp)
 		to := resp.Header.Get("Location")
@@ -417,6 +427,7 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	w.countWaiting(ctx)
 	holds, err := w.cfg.Store.DeliveryHolds(ctx, w.cfg.Now())
 	if err != nil {
 		return sum, err
@@ -437,6 +448,7 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 			continue
 		}
 		err := w.deliver(ctx, a.ID)
+		w.countWaiting(ctx)
 		var he *httpError
 		switch {
 		case err == nil:
@@ -499,9 +511,19 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 	return sum, lastErr
 }
 
+// remaining counts the applications waiting for delivery, and publishes
+// the count with their bytes.
 func (w *Worker) remaining(ctx context.Context) (int, error) {
 	list, err := w.cfg.Store.List(ctx, store.ListOptions{States: []application.State{application.Queued, application.Sending}})
-	return len(list), err
+	if err != nil {
+		return 0, err
+	}
+	var size int64
+	for _, a := range list {
+		size += a.PayloadBytes
+	}
+	w.board.waiting(len(list), size)
+	return len(list), nil
 }
 
 // Once delivers until the queue is empty or ctx ends, backing off between
@@ -620,9 +642,11 @@ func (w *Worker) probe(ctx context.Context) (bool, time.Duration) {
 	}
 	resp, err := w.client.Do(req)
 	if err != nil {
+		w.board.unreachable(ctx)
 		return false, 0
 	}
 	drain(resp)
+	w.board.answered(resp.StatusCode)
 	if resp.StatusCode == http.StatusServiceUnavailable {
 		return false, parseRetryAfter(resp.Header.Get("Retry-After"), w.cfg.Now())
 	}

@@ -2,6 +2,7 @@ package widgets
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -24,9 +25,16 @@ type Choices struct {
 func NewChoices(values, labels []string, selected string, onKey KeyFunc, onChange func(string)) *Choices {
 	c := &Choices{values: values, selected: selected, onChange: onChange}
 	c.ExtendBaseWidget(c)
+	// Two or three short choices a row; long ones one a row, as a
+	// button does not wrap its text.
 	cols := 2
 	if len(values) > 4 {
 		cols = 3
+	}
+	for _, l := range labels {
+		if utf8.RuneCountInString(l) > 14 {
+			cols = 1
+		}
 	}
 	c.grid = container.NewGridWithColumns(cols)
 	for i, v := range values {

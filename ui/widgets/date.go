@@ -23,10 +23,11 @@ type DatePicker struct {
 	today    identity.Date
 	shown    identity.Date // the month shown (day 1)
 	value    identity.Date // zero: none
-	year     *widget.Label
+	year     *Entry        // the year shown: stepped, or typed
 	month    *widget.Label
 	picked   *widget.Label
 	days     []*Tile
+	steps    []*Tile // year −, year +, month −, month +
 	grid     *fyne.Container
 	content  *fyne.Container
 	onKey    KeyFunc
@@ -38,9 +39,18 @@ type DatePicker struct {
 func NewDatePicker(lang string, rule procedure.DateRule, today identity.Date, value string, onKey KeyFunc, onChange func(string)) *DatePicker {
 	d := &DatePicker{lang: lang, rule: rule, today: today, onKey: onKey, onChange: onChange}
 	d.ExtendBaseWidget(d)
-	d.year = widget.NewLabel("")
+	d.year = NewEntry()
+	d.year.OnKey = onKey
+	d.year.OnChanged = func(s string) {
+		// Four digits typed show that year's month, for a date decades
+		// back that − would take long to reach.
+		if y, err := strconv.Atoi(s); err == nil && len(s) == 4 && y >= 1900 && y != d.shown.Year {
+			d.shown.Year = y
+			d.paint()
+		}
+	}
 	d.month = widget.NewLabel("")
-	d.year.Alignment, d.month.Alignment = fyne.TextAlignCenter, fyne.TextAlignCenter
+	d.month.Alignment = fyne.TextAlignCenter
 	d.picked = widget.NewLabel("")
 	d.picked.TextStyle.Bold = true
 	step := func(years, months int) func() {
@@ -57,6 +67,7 @@ func NewDatePicker(lang string, rule procedure.DateRule, today identity.Date, va
 	for _, t := range tiles {
 		t.OnKey = onKey
 	}
+	d.steps = tiles
 	d.grid = container.NewGridWithColumns(7)
 	for day := 1; day <= 31; day++ {
 		t := NewTile(strconv.Itoa(day), func() { d.Pick(day) })
@@ -119,7 +130,9 @@ func (d *DatePicker) allowed(v identity.Date) bool {
 }
 
 func (d *DatePicker) paint() {
-	d.year.SetText(strconv.Itoa(d.shown.Year))
+	if d.year.Text != strconv.Itoa(d.shown.Year) {
+		d.year.SetText(strconv.Itoa(d.shown.Year))
+	}
 	d.month.SetText(fmt.Sprintf("%s %d", tr(d.lang, "Tháng", "Month"), d.shown.Month))
 	for i, t := range d.days {
 		v, err := identity.NewDate(d.shown.Year, d.shown.Month, i+1)

@@ -91,7 +91,7 @@ func NewField(cfg Config) *Field {
 	default:
 		f.editor = newTextEditor(cfg, change)
 	}
-	objs := []fyne.CanvasObject{container.NewHBox(label, f.card)}
+	objs := []fyne.CanvasObject{container.NewBorder(nil, nil, nil, f.card, label)}
 	if h := cfg.Field.Help.In(cfg.Lang); h != "" {
 		help := widget.NewLabel(h)
 		help.Wrapping = fyne.TextWrapWord
@@ -178,7 +178,6 @@ func suggestionChips(cfg Config, take func(Suggestion)) (fyne.CanvasObject, []*T
 	var chips []*Tile
 	for _, s := range cfg.Suggestions {
 		chip := NewTile(s.Label, func() { take(s) })
-		chip.Importance = widget.LowImportance
 		chip.OnKey = cfg.OnKey
 		box.Add(chip)
 		chips = append(chips, chip)

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/motcua/motcua/agent/identity"
 	"github.com/motcua/motcua/agent/procedure"
 )
 
@@ -94,7 +95,11 @@ func (p *personEditor) describe() string {
 	v := p.value
 	s := v.FullName
 	if v.DateOfBirth != "" {
-		s += fmt.Sprintf(" · %s %s", tr(p.cfg.Lang, "sinh", "born"), v.DateOfBirth)
+		dob := v.DateOfBirth
+		if d, err := identity.ParseDate(dob); err == nil {
+			dob = fmt.Sprintf("%02d/%02d/%d", d.Day, d.Month, d.Year)
+		}
+		s += fmt.Sprintf(" · %s %s", tr(p.cfg.Lang, "sinh", "born"), dob)
 	}
 	if v.CitizenID != "" {
 		s += " · " + v.CitizenID

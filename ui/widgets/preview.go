@@ -51,9 +51,6 @@ func NewDocPreview(pdf []byte, pages int, lang string) fyne.CanvasObject {
 	return container.NewHScroll(row)
 }
 
-// imageDict finds each page image's dictionary and the start of its data.
-var imageDict = regexp.MustCompile(`<<([^>]*/Subtype /Image[^>]*)>>\s*stream\r?\n`)
-
 var (
 	dictInt  = func(name string) *regexp.Regexp { return regexp.MustCompile(`/` + name + ` (\d+)`) }
 	reWidth  = dictInt("Width")
@@ -69,8 +66,30 @@ var (
 // A page it cannot decode is nil; a PDF it cannot read gives none.
 func PageImages(pdf []byte) []image.Image {
 	var out []image.Image
-	for _, m := range imageDict.FindAllSubmatchIndex(pdf, -1) {
-		dict := pdf[m[2]:m[3]]
+	marker := []byte("/Subtype /Image")
+	for at := 0; ; {
+		i := bytes.Index(pdf[at:], marker)
+		if i < 0 {
+			break
+		}
+		i += at
+		at = i + len(marker)
+		// The image's dictionary runs from its "obj" to its "stream".
+		from := bytes.LastIndex(pdf[:i], []byte(" obj"))
+		to := bytes.Index(pdf[i:], []byte("stream"))
+		if from < 0 || to < 0 {
+			out = append(out, nil)
+			continue
+		}
+		to += i
+		dict := pdf[from:to]
+		start := to + len("stream")
+		if start < len(pdf) && pdf[start] == '\r' {
+			start++
+		}
+		if start < len(pdf) && pdf[start] == '\n' {
+			start++
+		}
 		num := func(re *regexp.Regexp) int {
 			s := re.FindSubmatch(dict)
 			if s == nil {
@@ -80,7 +99,6 @@ func PageImages(pdf []byte) []image.Image {
 			return n
 		}
 		w, h, length := num(reWidth), num(reHeight), num(reLength)
-		start := m[1]
 		if w <= 0 || h <= 0 || length <= 0 || start+length > len(pdf) || w*h > 64<<20 {
 			out = append(out, nil)
 			continue
