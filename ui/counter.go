@@ -101,7 +101,7 @@ func (u *UI) ShowCounter(opts CounterOptions) *Counter {
 					if !ok {
 						return
 					}
-					fyne.Do(func() { c.status(ev) })
+					c.u.opts.post(func() { c.status(ev) })
 				}
 			}
 		})
@@ -256,8 +256,11 @@ func (c *Counter) takeCard(ev device.CardEvent) bool {
 		c.say("Đã đọc thẻ của "+card.Name+". Chọn thủ tục để điền.", false)
 		return true
 	}
+	// On a section about another adult (a parent), the card read is that
+	// person's, even when it is the requester's own: staff put the card
+	// on the reader for the section on the screen.
 	target := ""
-	if sec, ok := c.sectionShown(); ok && describesAdult(sec) && c.ss.Card() != nil && !sameCard(c.ss.Card(), &card) {
+	if sec, ok := c.sectionShown(); ok && describesAdult(sec) && sec.Key != c.ss.Steps()[max(requesterSection(c.ss.Steps()), 0)].Key {
 		target = sec.Key
 	}
 	keys, err := c.ss.ApplyCard(card, target)
@@ -269,8 +272,6 @@ func (c *Counter) takeCard(ev device.CardEvent) bool {
 	c.redraw()
 	return true
 }
-
-func sameCard(a, b *identity.Card) bool { return a.ID == b.ID }
 
 // redraw draws the screen shown again, with the session's values.
 func (c *Counter) redraw() {

@@ -167,6 +167,16 @@ func (c *Counter) showSection(i int) {
 		}
 		next()
 	}
+	var nextT *widgets.Tile
+	// answered moves the focus on after a choice was picked (a digit),
+	// to the next field or the Next button.
+	answered := func(n int) {
+		if n+1 < len(focusables) {
+			c.u.win.Canvas().Focus(focusables[n+1])
+			return
+		}
+		c.u.win.Canvas().Focus(nextT)
+	}
 	for fi := range sec.Fields {
 		f := &sec.Fields[fi]
 		c.applyDefault(f)
@@ -184,6 +194,10 @@ func (c *Counter) showSection(i int) {
 				OnChange: func(v any) {
 					if err := c.ss.Set(f.Key, v); err != nil {
 						fw.SetErrors(map[string]string{"": c.u.problemText(err).VI})
+						return
+					}
+					if f.Type == procedure.TypeChoice {
+						answered(n)
 					}
 				},
 			})
@@ -206,7 +220,7 @@ func (c *Counter) showSection(i int) {
 	}
 	c.enter, c.scan, c.print = next, c.scanNext, nil
 	backT := widgets.NewTile("← Quay lại (Esc)", c.back)
-	nextT := widgets.NewPrimaryTile("Tiếp (Enter)", next)
+	nextT = widgets.NewPrimaryTile("Tiếp (Enter)", next)
 	backT.OnKey, nextT.OnKey = c.key, c.key
 	ids["back"], ids["next"] = backT, nextT
 	head := fmt.Sprintf("%s · bước %d/%d", p.Name.VI, i+1, len(steps))
