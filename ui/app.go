@@ -221,8 +221,15 @@ func (u *UI) Frame(ev device.CardEvent) {
 		return
 	}
 	if ev.Err != nil {
-		u.flash(i18n.T("Không đọc được thẻ. Vui lòng đặt lại thẻ căn cước lên đầu đọc, mặt có mã QR hướng lên.",
-			"The card could not be read. Please place the ID card on the reader again, QR code facing up."))
+		// Never a silent fill: say what is wrong with the card, when
+		// the reader says, and what to do.
+		msg := i18n.T("Không đọc được thẻ", "The card could not be read")
+		var ie *i18n.Error
+		if errors.As(ev.Err, &ie) {
+			msg = ie.Msg
+		}
+		u.flash(i18n.Tf("%s. Vui lòng đặt lại thẻ căn cước lên đầu đọc, mặt có mã QR hướng lên, hoặc nhờ cán bộ hỗ trợ.",
+			"%s. Please place the ID card on the reader again, QR code facing up, or ask a staff member.", msg))
 		u.log.Warn("card frame refused", "err", ev.Err)
 		return
 	}

@@ -7,7 +7,9 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/motcua/motcua/agent/device"
 	"github.com/motcua/motcua/agent/i18n"
+	"github.com/motcua/motcua/agent/identity"
 	"github.com/motcua/motcua/agent/kiosk"
 	"github.com/motcua/motcua/agent/status"
 )
@@ -159,5 +161,35 @@ func TestCardOnTheReceiptStartsTheNextCitizen(t *testing.T) {
 	}
 	if first.Procedure() != nil {
 		t.Error("the previous citizen's session was not wiped")
+	}
+}
+
+// TestBadCardSaysWhatIsWrong shows a card whose ID disagrees with its
+// date of birth, and a garbled frame: each is said on the screen with
+// what to do, and nothing is filled.
+func TestBadCardSaysWhatIsWrong(t *testing.T) {
+	for _, tc := range []struct{ name, payload, want string }{
+		{"inconsistent", "092190005678||Phạm Thị Dung|09071991|Nữ|Ấp Thới Bình, Cần Thơ|12082021", "Số định danh"},
+		{"garbled", "092190005678 Phạm Thị Dung", "không đúng định dạng"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			c := &citizen{t: t, r: r, u: r.u}
+			c.tap("start")
+			c.tap("lang:vi")
+			c.at("card")
+			_, err := identity.ParseCard([]byte(tc.payload))
+			if err == nil {
+				t.Fatal("the bad payload parses")
+			}
+			r.u.Frame(device.CardEvent{Raw: []byte(tc.payload), Err: err, At: now})
+			c.at("card")
+			if r.u.card != nil {
+				t.Error("a bad card was taken")
+			}
+			if b := r.u.banner.Text; !strings.Contains(b, tc.want) || !strings.Contains(b, "nhờ cán bộ hỗ trợ") {
+				t.Errorf("banner %q, want what is wrong (%q) and what to do", b, tc.want)
+			}
+		})
 	}
 }

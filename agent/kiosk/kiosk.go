@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -78,6 +79,10 @@ type Tracker interface {
 type Service struct {
 	cfg Config
 	log *slog.Logger
+	// folded holds each procedure's names, id and code folded for Search,
+	// made at the first search.
+	searchOnce sync.Once
+	folded     []string
 }
 
 // New returns a Service for cfg.
@@ -122,10 +127,14 @@ func (s *Service) Procedures(ctx context.Context) ([]*procedure.Procedure, error
 // them all.
 func (s *Service) Search(query string) []*procedure.Procedure {
 	words := strings.Fields(fold(query))
+	s.searchOnce.Do(func() {
+		for _, p := range s.cfg.Catalog.Procedures {
+			s.folded = append(s.folded, fold(strings.Join([]string{p.Name.VI, p.Name.EN, p.ID, p.Code}, " ")))
+		}
+	})
 	var out []*procedure.Procedure
-	for _, p := range s.cfg.Catalog.Procedures {
-		hay := fold(strings.Join([]string{p.Name.VI, p.Name.EN, p.ID, p.Code}, " "))
-		if !slices.ContainsFunc(words, func(w string) bool { return !strings.Contains(hay, w) }) {
+	for i, p := range s.cfg.Catalog.Procedures {
+		if !slices.ContainsFunc(words, func(w string) bool { return !strings.Contains(s.folded[i], w) }) {
 			out = append(out, p)
 		}
 	}

@@ -178,6 +178,29 @@ func TestBirthRegistrationThroughTheSessionEndsQueued(t *testing.T) {
 	if list, _ := st.List(ctx, store.ListOptions{}); len(list) != 1 {
 		t.Errorf("%d applications stored after two taps, want 1", len(list))
 	}
+
+	// Changing the stored application is refused; choosing again starts a
+	// new one.
+	if err := ss.Set("requester_phone", "0987654321"); err != nil {
+		t.Fatal(err)
+	}
+	var ie *i18n.Error
+	if _, err := ss.Submit(ctx); !errors.Is(err, ErrKeyReused) || !errors.As(err, &ie) {
+		t.Errorf("Submit of a changed form after Submit = %v, want ErrKeyReused with a citizen message", err)
+	}
+	if err := ss.Choose("birth-registration"); err != nil {
+		t.Fatal(err)
+	}
+	if ss.IdempotencyKey() == a.IdempotencyKey {
+		t.Error("Choose after Submit kept the stored application's key")
+	}
+	next, err := ss.Submit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Existing || next.App.ID == a.ID {
+		t.Errorf("the next application %+v existing %v, want a new one", next.App.ID, next.Existing)
+	}
 }
 
 // A key already used stores nothing for another form: it is an error, not

@@ -114,7 +114,8 @@ func errNoProcedureChosen() error {
 
 // Choose picks the procedure by local id or official code. Answers and
 // documents already given are kept where the new procedure has the same
-// field or evidence.
+// field or evidence. After a Submit, the session captures a new
+// application, with a new idempotency key.
 func (ss *Session) Choose(idOrCode string) error {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
@@ -124,6 +125,10 @@ func (ss *Session) Choose(idOrCode string) error {
 			Err: fmt.Errorf("%w: %w", ErrNoProcedure, err)}
 	}
 	ss.p = p
+	if ss.done != nil {
+		// The submitted application is stored: what comes next is another.
+		ss.key, ss.keyErr = application.NewIdempotencyKey()
+	}
 	for k := range ss.values {
 		if p.Field(k) == nil {
 			delete(ss.values, k)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/identity"
 	"github.com/motcua/motcua/agent/procedure"
 	"github.com/motcua/motcua/agent/store"
@@ -63,8 +64,10 @@ func (s *Service) Submit(ctx context.Context, c Capture) (*Submitted, error) {
 		// A retried submission: answer with what is stored, if it is the same.
 		a, err = st.FindByKey(ctx, c.IdempotencyKey)
 		if err == nil && (a.ProcedureID != p.ID || string(a.Form) != string(normalized)) {
-			return nil, fmt.Errorf("%w: idempotency key %s is already used by application %d with a different form",
-				ErrKeyReused, c.IdempotencyKey, a.ID)
+			return nil, &i18n.Error{Code: "already_submitted", Msg: i18n.Tf(
+				"Hồ sơ này đã được nộp (số %[2]d) và không sửa được nữa; hãy bắt đầu hồ sơ mới",
+				"idempotency key %[1]s is already used by application %[2]d with a different form", c.IdempotencyKey, a.ID),
+				Err: ErrKeyReused}
 		}
 		existing = true
 	}

@@ -2,7 +2,9 @@ package uplink
 
 import (
 	"context"
+	"net"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,20 +24,87 @@ func (r *rig) statusWorker(hub *status.Hub) *Worker {
 	return w
 }
 
-// collect receives a subscription's Uplink events until stop is closed
-// and the channel has nothing more.
-func collect(ch <-chan status.Event) chan []status.Uplink {
-	out := make(chan []status.Uplink, 1)
-	go func() {
-		var got []status.Uplink
-		for e := range ch {
-			if u, ok := e.(status.Uplink); ok {
-				got = append(got, u)
-			}
+// progressGate makes a subscriber see an upload's progress however fast
+// the link: every gateBytes a connection writes, the write waits until the
+// subscriber has seen a Sending further than at the last gate. The worker
+// publishes every hundredth of an application, far less than gateBytes, so
+// a new one is always on its way.
+type progressGate struct {
+	t       *testing.T
+	mu      sync.Mutex
+	maxSeen int64 // the furthest Sent the subscriber has received
+	atGate  int64 // maxSeen when the last gate opened
+	seen    chan struct{}
+	waits   int
+}
+
+const gateBytes = 512 << 10
+
+func newProgressGate(t *testing.T) *progressGate {
+	return &progressGate{t: t, seen: make(chan struct{}, 1)}
+}
+
+// saw records a Sending the subscriber received.
+func (g *progressGate) saw(s *status.Sending) {
+	g.mu.Lock()
+	g.maxSeen = max(g.maxSeen, s.Sent)
+	g.mu.Unlock()
+	select {
+	case g.seen <- struct{}{}:
+	default:
+	}
+}
+
+// wait blocks until the subscriber has seen progress past the last gate.
+// A minute without it means the worker stopped publishing: the test fails
+// rather than hangs.
+func (g *progressGate) wait() {
+	give := time.NewTimer(time.Minute)
+	defer give.Stop()
+	for {
+		g.mu.Lock()
+		if g.maxSeen > g.atGate {
+			g.atGate = g.maxSeen
+			g.waits++
+			g.mu.Unlock()
+			return
 		}
-		out <- got
-	}()
-	return out
+		g.mu.Unlock()
+		select {
+		case <-g.seen:
+		case <-give.C:
+			g.t.Error("the subscriber saw no new progress for a minute")
+			return
+		}
+	}
+}
+
+// client returns an HTTP client whose connections wait at the gate.
+func (g *progressGate) client() *http.Client {
+	d := &net.Dialer{}
+	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &gatedConn{Conn: c, g: g}, nil
+	}}}
+}
+
+type gatedConn struct {
+	net.Conn
+	g       *progressGate
+	written int64
+}
+
+func (c *gatedConn) Write(b []byte) (int, error) {
+	before := c.written
+	n, err := c.Conn.Write(b)
+	c.written += int64(n)
+	if c.written/gateBytes > before/gateBytes {
+		c.g.wait()
+	}
+	return n, err
 }
 
 // TestStatusShowsSendingProgressThenOnlineWithNothingWaiting delivers an
@@ -47,8 +116,28 @@ func TestStatusShowsSendingProgressThenOnlineWithNothingWaiting(t *testing.T) {
 	a := r.queue("key-status-0001", 2<<20, 2<<20)
 	hub := status.NewHub()
 	ch, cancel := hub.Subscribe()
-	got := collect(ch)
-	w := r.statusWorker(hub)
+	gate := newProgressGate(t)
+	got := make(chan []status.Uplink, 1)
+	go func() {
+		var events []status.Uplink
+		for e := range ch {
+			if u, ok := e.(status.Uplink); ok {
+				events = append(events, u)
+				if u.Sending != nil {
+					gate.saw(u.Sending)
+				}
+			}
+		}
+		got <- events
+	}()
+	w, err := New(Config{Portal: r.srv.URL, Store: r.store, StallTimeout: 5 * time.Second, Now: r.now, Status: hub,
+		Client: gate.client(), Sleep: func(ctx context.Context, d time.Duration) error {
+			r.advance(d)
+			return ctx.Err()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := w.Once(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -72,16 +161,13 @@ func TestStatusShowsSendingProgressThenOnlineWithNothingWaiting(t *testing.T) {
 			sends = append(sends, *u.Sending)
 		}
 	}
+	t.Logf("%d Uplink events seen, %d of them with progress, for one application of %d bytes; %d gates", len(events), len(sends), total, gate.waits)
 	if !sawWaiting {
 		t.Errorf("no event showed the application waiting (1, %d bytes)", total)
 	}
-	if len(sends) < 3 || sends[0].Sent >= sends[len(sends)-1].Sent || sends[len(sends)-1].Sent != total {
-		t.Fatalf("sending progress seen: %+v; want it growing to %d", sends, total)
-	}
-	// Not per write: a 4 MB application is published in at most about
-	// a hundred steps.
-	if len(sends) > 110 {
-		t.Errorf("%d progress events for one application: too fine", len(sends))
+	// Each gate saw a further Sent: 4 MB through 512 KB gates is 8.
+	if gate.waits < 7 || len(sends) < gate.waits || sends[len(sends)-1].Sent != total {
+		t.Fatalf("sending progress seen: %+v after %d gates; want it growing to %d", sends, gate.waits, total)
 	}
 	last := events[len(events)-1]
 	if !last.Online || last.Waiting != 0 || last.WaitingBytes != 0 || last.Sending != nil || !last.Problem.IsZero() ||
@@ -91,6 +177,52 @@ func TestStatusShowsSendingProgressThenOnlineWithNothingWaiting(t *testing.T) {
 	if snap := hub.Snapshot().Uplink; snap.Waiting != 0 || !snap.Online {
 		t.Fatalf("snapshot %+v", snap)
 	}
+}
+
+// TestProgressIsPublishedInStepsNotPerWrite: a 4 MB application is
+// published in about a hundred steps, however many reads carry it.
+func TestProgressIsPublishedInStepsNotPerWrite(t *testing.T) {
+	r := newRig(t)
+	r.queue("key-status-0004", 2<<20, 2<<20)
+	rec := &recorder{}
+	w, err := New(Config{Portal: r.srv.URL, Store: r.store, Now: r.now, Status: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, u := range rec.all() {
+		if u.Sending != nil {
+			n++
+		}
+	}
+	t.Logf("%d progress events for one application of 4 MB", n)
+	// 4 MB in 16 KB reads would be 256 events.
+	if n < 50 || n > 110 {
+		t.Fatalf("%d progress events for 4 MB; want about 100 (a hundredth each)", n)
+	}
+}
+
+// recorder is a Publisher that keeps every Uplink, for counting.
+type recorder struct {
+	mu sync.Mutex
+	us []status.Uplink
+}
+
+func (r *recorder) Publish(e status.Event) {
+	if u, ok := e.(status.Uplink); ok {
+		r.mu.Lock()
+		r.us = append(r.us, u)
+		r.mu.Unlock()
+	}
+}
+
+func (r *recorder) all() []status.Uplink {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]status.Uplink(nil), r.us...)
 }
 
 // TestStatusShowsThePortalUnreachable: with the portal down, the status
