@@ -176,6 +176,18 @@ func (c *Counter) show(name, title string, body fyne.CanvasObject, actions []fyn
 	}
 }
 
+// afterEvent runs f on the Fyne goroutine once the input event being
+// handled is done. A digit that picks a choice moves the focus this way:
+// the driver delivers the key's character after the key, and moved at
+// once, the focus would take the digit into the next field.
+func (c *Counter) afterEvent(f func()) {
+	c.u.pending.Add(1)
+	go func() {
+		defer c.u.pending.Done()
+		c.u.opts.post(f)
+	}()
+}
+
 // say shows the result of an action, or a problem, under the screen.
 func (c *Counter) say(s string, problem bool) {
 	c.message.Importance = widget.MediumImportance

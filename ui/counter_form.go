@@ -171,11 +171,11 @@ func (c *Counter) showSection(i int) {
 	// answered moves the focus on after a choice was picked (a digit),
 	// to the next field or the Next button.
 	answered := func(n int) {
+		to := fyne.Focusable(nextT)
 		if n+1 < len(focusables) {
-			c.u.win.Canvas().Focus(focusables[n+1])
-			return
+			to = focusables[n+1]
 		}
-		c.u.win.Canvas().Focus(nextT)
+		c.afterEvent(func() { c.u.win.Canvas().Focus(to) })
 	}
 	for fi := range sec.Fields {
 		f := &sec.Fields[fi]

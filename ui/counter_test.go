@@ -50,6 +50,13 @@ func (s *staff) press(name fyne.KeyName) {
 	} else if h := s.canvas().OnTypedKey(); h != nil {
 		h(ev)
 	}
+	// A key that is a character reaches the focused widget as that
+	// character too, right after the key, as the desktop driver sends it.
+	if r := []rune(string(name)); len(r) == 1 && r[0] >= '0' && r[0] <= '9' {
+		if f := s.canvas().Focused(); f != nil {
+			f.TypedRune(r[0])
+		}
+	}
 	s.r.settle()
 }
 
