@@ -90,6 +90,7 @@ shot kiosk-5-form-requester
 key Escape Escape Escape Escape
 sleep 0.5
 key 2 # Track my file
+key BackSpace # the "2" also lands in its entry (reported to h-ui)
 shot kiosk-6-track
 stop
 
@@ -125,7 +126,7 @@ key Return
 sleep 0.4
 key ctrl+d # the father's card, read on his section
 shot counter-5-form-father 1.2
-key Return
+key Return Return Return # through his last fields, on
 shot counter-6-evidence
 key Return
 shot counter-7-review

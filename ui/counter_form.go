@@ -48,7 +48,11 @@ func (c *Counter) showProcedures(query string) {
 			shown = c.u.svc.Search(q)
 		}
 		for i, p := range shown {
-			t := widgets.NewTile(fmt.Sprintf("%s  ·  %s", p.Name.VI, p.Code), func() { c.choose(p.ID) })
+			label := p.Name.VI
+			if p.Code != "" {
+				label += "  ·  " + p.Code
+			}
+			t := widgets.NewTile(label, func() { c.choose(p.ID) })
 			t.OnKey = c.key
 			if i == 0 {
 				t.Importance = widget.HighImportance

@@ -141,6 +141,15 @@ type window struct {
 	log        *slog.Logger
 }
 
+// counterTokens are the counter's sizes: staff at a desk, a keyboard and
+// a mouse, read smaller text than citizens at a touch screen, so that a
+// section's fields fit on one screen.
+func counterTokens() ui.Tokens {
+	t := ui.DefaultTokens()
+	t.TextSize, t.HeadingSize, t.Padding, t.TapTarget = 16, 22, 5, 40
+	return t
+}
+
 // quitShortcut quits a kiosk-mode window, whose closing is refused.
 var quitShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierControl | fyne.KeyModifierAlt}
 
@@ -153,7 +162,12 @@ var sampleCardShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyD, Modifier: f
 // is closed or quit, or ctx ends.
 func (w *window) run(ctx context.Context) {
 	a := app.NewWithID("vn.motcua.kiosk")
-	u := ui.New(a, w.svc, w.hub, ui.Options{Cards: w.cards, Logger: w.log})
+	opts := ui.Options{Cards: w.cards, Logger: w.log}
+	if w.flags.mode == modeCounter {
+		t := counterTokens()
+		opts.Tokens = &t
+	}
+	u := ui.New(a, w.svc, w.hub, opts)
 	defer u.Close()
 	win := u.Window()
 	screen := u.Screen
