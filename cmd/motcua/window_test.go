@@ -12,7 +12,7 @@ import (
 
 // xvfb starts a virtual X display for one test and returns its name
 // (":N"); the test is skipped where Xvfb is not installed.
-func xvfb(t *testing.T) string {
+func xvfb(t testing.TB) string {
 	t.Helper()
 	path, err := exec.LookPath("Xvfb")
 	if err != nil {
