@@ -84,13 +84,17 @@ type UI struct {
 
 	ctx     context.Context
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup // the goroutines New starts
-	pending sync.WaitGroup // slow work: scans, printing, tracking
-	digits  []func()       // digit keys 1-9 press these on the screen shown
+	wg      sync.WaitGroup    // the goroutines New starts
+	pending sync.WaitGroup    // slow work: scans, printing, tracking
+	digits  []func()          // digit keys 1-9 press these on the screen shown
+	scroll  *container.Scroll // the screen's body
+	gen     int               // counts the screens shown, so late work finds its screen gone
 
 	fromReview bool             // the form and evidence screens return to the review
 	ev         evidenceState    // the evidence screen's scans
 	submitted  *kiosk.Submitted // the application just submitted, on the receipt
+	// shownReceipt redraws the receipt's number and QR code.
+	shownReceipt func(device.Receipt)
 }
 
 // New makes the kiosk window (not shown yet) with the theme, starts
@@ -187,6 +191,8 @@ func (u *UI) ShowCitizen() { u.reset() }
 // flow (the counter's).
 func (u *UI) Content(c fyne.CanvasObject) {
 	u.name, u.ids, u.back, u.onCard, u.digits = "", map[string]fyne.CanvasObject{}, nil, nil, nil
+	u.scroll = nil
+	u.gen++ // focus and work of the citizen screen shown before stay undone
 	u.win.SetContent(c)
 }
 
@@ -249,9 +255,14 @@ func (u *UI) Frame(ev device.CardEvent) {
 }
 
 // looksLikeTrack reports whether a frame that is not a card is a receipt's
-// tracking link.
+// QR code: a tracking link, or, on a receipt printed without one, the file
+// code or the kiosk's number. A card's payload always has '|' between its
+// fields.
 func looksLikeTrack(raw string) bool {
-	return strings.HasPrefix(raw, "http://") || strings.HasPrefix(raw, "https://") || strings.Contains(raw, "/track/")
+	if strings.HasPrefix(raw, "http://") || strings.HasPrefix(raw, "https://") || strings.Contains(raw, "/track/") {
+		return true
+	}
+	return raw != "" && len(raw) <= 64 && !strings.ContainsAny(raw, "| \t")
 }
 
 // takeCard gives the requester's card to the session, or keeps it until a
@@ -268,17 +279,36 @@ func (u *UI) takeCard(c identity.Card) {
 }
 
 // touch records input, for the idle timeout.
-func (u *UI) touch() { u.lastInput = u.opts.Now() }
+func (u *UI) touch() {
+	u.lastInput = u.opts.Now()
+	if !u.problems["idle"].IsZero() {
+		delete(u.problems, "idle")
+		u.paintBanner()
+	}
+}
 
-// checkIdle wipes the session and goes back to the attract screen when no
-// one has touched the kiosk for the idle timeout.
+// idleWarning is how long before the idle timeout the screen asks whether
+// the citizen is still there.
+const idleWarning = 20 * time.Second
+
+// checkIdle asks whether the citizen is still there shortly before the
+// idle timeout, then wipes the session and goes back to the attract
+// screen when no one has touched the kiosk for the whole timeout.
 func (u *UI) checkIdle() {
 	if u.name == "attract" || u.name == "" {
 		return
 	}
-	if u.opts.Now().Sub(u.lastInput) >= u.opts.IdleTimeout {
+	idle := u.opts.Now().Sub(u.lastInput)
+	switch {
+	case idle >= u.opts.IdleTimeout:
 		u.log.Info("idle timeout: session wiped", "screen", u.name)
 		u.reset()
+	case idle >= u.opts.IdleTimeout-min(idleWarning, u.opts.IdleTimeout/2) && u.problems["idle"].IsZero():
+		left := int((u.opts.IdleTimeout - idle).Round(time.Second) / time.Second)
+		u.problems["idle"] = i18n.Tf(
+			"Bạn còn đó không? Chạm vào màn hình để tiếp tục; nếu không, sau %d giây những gì bạn đã nhập sẽ bị xoá.",
+			"Are you still there? Touch the screen to go on; otherwise what you entered is erased in %d seconds.", left)
+		u.paintBanner()
 	}
 }
 
@@ -287,7 +317,8 @@ func (u *UI) reset() {
 	if u.ss != nil {
 		u.ss.Wipe()
 	}
-	u.ss, u.card, u.submitted, u.fromReview = nil, nil, nil, false
+	u.ss, u.card, u.submitted, u.fromReview, u.shownReceipt = nil, nil, nil, false, nil
+	delete(u.problems, "idle")
 	u.ev = evidenceState{}
 	u.lang = "vi"
 	u.showAttract()
@@ -301,7 +332,9 @@ func (u *UI) key(ev *fyne.KeyEvent) {
 		if u.back != nil {
 			u.back()
 		}
-	case fyne.KeyTab:
+	case fyne.KeyTab, fyne.KeyReturn, fyne.KeyEnter:
+		// Enter in a field goes on to the next one, as Tab does; on a
+		// button, Enter presses it (Tile).
 		u.win.Canvas().FocusNext()
 	default:
 		if len(ev.Name) == 1 {
@@ -347,6 +380,7 @@ func (u *UI) status(ev status.Event) {
 	case status.Uplink:
 		// The hub's sentence says plainly that nothing is lost.
 		u.problems["uplink"] = e.Problem
+		u.deliveredNews()
 	case status.ScanProgress:
 		switch {
 		case !e.Problem.IsZero():
@@ -362,7 +396,7 @@ func (u *UI) status(ev status.Event) {
 
 func (u *UI) paintBanner() {
 	var lines []string
-	for _, k := range []string{"flash", "uplink"} {
+	for _, k := range []string{"idle", "flash", "uplink"} {
 		if t := u.problems[k]; !t.IsZero() {
 			lines = append(lines, t.In(u.lang))
 		}
@@ -376,8 +410,38 @@ func (u *UI) paintBanner() {
 	slices.Sort(devices)
 	lines = append(lines, devices...)
 	u.banner.SetText(strings.Join(lines, "\n"))
-	u.banner.Hidden = len(lines) == 0
-	u.banner.Refresh()
+	// Show and Hide, not the Hidden field: the screen's layout must make
+	// room for the banner.
+	if len(lines) == 0 {
+		u.banner.Hide()
+	} else {
+		u.banner.Show()
+	}
+	u.relayout()
+}
+
+// focusLater gives f the focus once the input event being handled is
+// done, if the screen is still the one shown. A key that moves on (a
+// digit, Space) is followed by its character: moved at once, the focus
+// would take that character into the next screen's field.
+func (u *UI) focusLater(f fyne.Focusable) {
+	gen := u.gen
+	u.pending.Add(1)
+	go func() {
+		defer u.pending.Done()
+		u.opts.post(func() {
+			if u.gen == gen {
+				u.win.Canvas().Focus(f)
+			}
+		})
+	}()
+}
+
+// relayout lays the window out again after something appeared or went.
+func (u *UI) relayout() {
+	if c := u.win.Content(); c != nil {
+		c.Refresh()
+	}
 }
 
 // goBackground runs f on a goroutine New's context governs.
@@ -427,10 +491,38 @@ func (u *UI) show(s screen, ids map[string]fyne.CanvasObject) {
 	if len(s.actions) > 0 {
 		bottom = container.NewGridWithColumns(len(s.actions), s.actions...)
 	}
-	u.win.SetContent(container.NewBorder(top, bottom, nil, nil, container.NewVScroll(container.NewPadded(s.body))))
+	u.scroll = container.NewVScroll(container.NewPadded(s.body))
+	u.win.SetContent(container.NewBorder(top, bottom, nil, nil, u.scroll))
+	u.gen++
 	if s.focus != nil {
-		u.win.Canvas().Focus(s.focus)
+		u.focusLater(s.focus)
 	}
+}
+
+// reveal scrolls the screen's body so that o, which took the focus or
+// has a problem to show, is in view.
+func (u *UI) reveal(o fyne.CanvasObject) { u.scrollTo(o, false) }
+
+// scrollTo scrolls the screen's body to show o: its top when top is set,
+// else as little as brings it into view.
+func (u *UI) scrollTo(o fyne.CanvasObject, top bool) {
+	if u.scroll == nil || u.scroll.Content == nil {
+		return
+	}
+	d := fyne.CurrentApp().Driver()
+	y := d.AbsolutePositionForObject(o).Y - d.AbsolutePositionForObject(u.scroll.Content).Y
+	bottom := y + o.Size().Height
+	view := u.scroll.Size().Height
+	off := u.scroll.Offset.Y
+	switch {
+	case top || bottom-y > view || y < off:
+		off = y
+	case bottom > off+view:
+		off = bottom - view
+	default:
+		return
+	}
+	u.scroll.ScrollToOffset(fyne.NewPos(0, max(off, 0)))
 }
 
 // tile makes a large button that records input and runs f, registered as
@@ -443,7 +535,7 @@ func (u *UI) tile(ids map[string]fyne.CanvasObject, id, text string, primary boo
 	} else {
 		t = widgets.NewTile(text, run)
 	}
-	t.OnKey = u.key
+	t.OnKey, t.OnFocus = u.key, u.reveal
 	if id != "" {
 		ids[id] = t
 	}

@@ -187,7 +187,15 @@ func newRig(t testing.TB, configure ...func(*kiosk.Config)) *kioskRig {
 	t.Cleanup(r.u.Close)
 	r.u.Window().Resize(fyne.NewSize(1024, 768))
 	r.u.ShowCitizen()
+	r.settle()
 	return r
+}
+
+// frame delivers a card reader frame as Options.Cards does, and runs what
+// it posts.
+func (r *kioskRig) frame(ev device.CardEvent) {
+	r.u.Frame(ev)
+	r.settle()
 }
 
 // citizen drives the screens as a citizen does, counting every tap and
@@ -296,7 +304,7 @@ func cardEvent(t testing.TB, payload string) device.CardEvent {
 func registerBirth(t testing.TB, r *kioskRig, c *citizen) {
 	t.Helper()
 	c.at("attract")
-	r.u.Frame(cardEvent(t, cardDung))
+	r.frame(cardEvent(t, cardDung))
 	c.at("language")
 	c.tap("lang:vi")
 	c.at("card")
@@ -576,11 +584,21 @@ func TestTrackMyFileFindsADeliveredFile(t *testing.T) {
 	c.at("attract")
 	link := "https://portal.example.vn/track/H01.22-261130-0001"
 	_, perr := identity.ParseCard([]byte(link))
-	r.u.Frame(device.CardEvent{Raw: []byte(link), Err: perr, At: now})
+	r.frame(device.CardEvent{Raw: []byte(link), Err: perr, At: now})
 	r.settle()
 	c.at("track")
 	if got := c.object("track:result").(*widget.Label).Text; !strings.Contains(got, application.Received.Label().VI) {
 		t.Errorf("track by QR result %q", got)
+	}
+
+	// A receipt printed without a link holds the file code itself.
+	c.tap("back")
+	code := "H01.22-261130-0001"
+	_, perr = identity.ParseCard([]byte(code))
+	r.frame(device.CardEvent{Raw: []byte(code), Err: perr, At: now})
+	c.at("track")
+	if got := c.object("track:result").(*widget.Label).Text; !strings.Contains(got, application.Received.Label().VI) {
+		t.Errorf("track by a file code QR: result %q", got)
 	}
 
 	c.typeInto0("track:code", "H99")
@@ -608,7 +626,7 @@ func (c *citizen) typeInto0(id, s string) {
 func TestIdleTimeoutWipesTheSession(t *testing.T) {
 	r := newRig(t)
 	c := &citizen{t: t, r: r, u: r.u}
-	r.u.Frame(cardEvent(t, cardDung))
+	r.frame(cardEvent(t, cardDung))
 	c.tap("lang:vi")
 	c.tap("card:confirm")
 	c.tap("proc:birth-registration")
@@ -618,6 +636,17 @@ func TestIdleTimeoutWipesTheSession(t *testing.T) {
 	// The idle check is posted on each tick: a second tick is taken only
 	// once the first one's is posted.
 	check := func() { r.tick <- *r.clock; r.tick <- *r.clock; r.settle() }
+	*r.clock = r.clock.Add(DefaultIdleTimeout - time.Second)
+	check()
+	c.at("form:requester")
+	if !strings.Contains(r.u.banner.Text, "Bạn còn đó không?") {
+		t.Errorf("banner %q before the timeout, want the question whether the citizen is still there", r.u.banner.Text)
+	}
+	// A touch keeps the session a whole timeout more.
+	c.choose("requester_relationship", "mother")
+	if strings.Contains(r.u.banner.Text, "Bạn còn đó không?") {
+		t.Errorf("banner %q after a touch, want the question gone", r.u.banner.Text)
+	}
 	*r.clock = r.clock.Add(DefaultIdleTimeout - time.Second)
 	check()
 	c.at("form:requester")
@@ -640,6 +669,9 @@ func TestKeyboardAlone(t *testing.T) {
 	r := newRig(t)
 	c := &citizen{t: t, r: r, u: r.u}
 	cv := r.u.Window().Canvas()
+	// key presses k as the desktop driver does: the key to the focused
+	// widget (or the window), then, for a character key, the character
+	// to whatever has the focus by then; then the UI's posted work runs.
 	key := func(k fyne.KeyName) {
 		t.Helper()
 		if f := cv.Focused(); f != nil {
@@ -647,6 +679,12 @@ func TestKeyboardAlone(t *testing.T) {
 		} else {
 			r.u.key(&fyne.KeyEvent{Name: k})
 		}
+		if rs := []rune(string(k)); len(rs) == 1 {
+			if f := cv.Focused(); f != nil {
+				f.TypedRune(rs[0])
+			}
+		}
+		r.settle()
 	}
 	key(fyne.KeyReturn) // "start without a card" has the focus
 	c.at("language")
@@ -656,11 +694,14 @@ func TestKeyboardAlone(t *testing.T) {
 	c.at("language")
 	key(fyne.KeyReturn)
 	c.at("card")
-	r.u.Frame(cardEvent(t, cardDung))
+	r.frame(cardEvent(t, cardDung))
 	key(fyne.KeyReturn) // confirm
 	c.at("procedures")
 	key("1") // the first procedure: birth registration
 	c.at("form:requester")
+	if v, _ := r.u.ss.Value("requester_phone"); v != nil && v != "" {
+		t.Errorf("the digit that chose the procedure was typed into the phone: %q", v)
+	}
 	// The phone entry has the focus; Escape goes back from it.
 	if _, ok := cv.Focused().(*widgets.Entry); !ok {
 		t.Fatalf("focus on %T, want the phone entry", cv.Focused())
@@ -671,11 +712,61 @@ func TestKeyboardAlone(t *testing.T) {
 	if v, _ := r.u.ss.Value("requester_phone"); v != "0912345678" {
 		t.Errorf("phone %v", v)
 	}
+	phone := cv.Focused()
+	key(fyne.KeyReturn)
+	if cv.Focused() == phone || cv.Focused() == nil {
+		t.Error("Enter in the phone field did not move on")
+	}
+	if err := r.u.ss.Set("requester_phone", ""); err != nil {
+		t.Fatal(err)
+	}
+	c.field("requester_phone").SetValue("", false)
 	cv.Focus(c.field("requester_relationship").Focusable())
 	key("2") // the second choice: mother
 	if v, _ := r.u.ss.Value("requester_relationship"); v != "mother" {
 		t.Errorf("relationship %v after the digit 2, want mother", v)
 	}
+	if v, _ := r.u.ss.Value("requester_phone"); v != nil && v != "" {
+		t.Errorf("the digit that chose the relationship was typed into the phone: %q", v)
+	}
+	if cv.Focused() != c.field("requester_phone").Focusable() {
+		t.Errorf("focus on %T after the choice, want the phone, the next field to type", cv.Focused())
+	}
+	cv.Focus(c.field("requester_relationship").Focusable())
 	key(fyne.KeyEscape)
 	c.at("procedures")
+}
+
+// TestReceiptShowsTheFileCodeOnceDelivered: the receipt shows the kiosk's
+// number, and the portal's file code as soon as the uplink has delivered
+// the application while it is still on screen.
+func TestReceiptShowsTheFileCodeOnceDelivered(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	c := &citizen{t: t, r: r, u: r.u}
+	registerBirth(t, r, c)
+	finishBirthTo(c, "receipt")
+	number := c.object("number").(*widget.Label)
+	if !strings.HasPrefix(number.Text, "Số biên nhận: ") {
+		t.Fatalf("receipt number %q before delivery", number.Text)
+	}
+	id := r.u.submitted.App.ID
+	for _, to := range []application.State{application.Sending, application.Received} {
+		if err := r.st.Transition(ctx, id, to, store.Change{Actor: "uplink", FileCode: "H01.22-261130-0007"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.published(t, status.Uplink{Online: true, LastContact: now})
+	if number.Text != "Mã hồ sơ: H01.22-261130-0007" {
+		t.Errorf("receipt number %q after delivery, want the file code", number.Text)
+	}
+}
+
+// finishBirthTo scans, submits and stops on screen name ("receipt").
+func finishBirthTo(c *citizen, name string) {
+	c.t.Helper()
+	c.tap("scan:birth_certificate")
+	c.tap("next")
+	c.tap("submit")
+	c.at(name)
 }

@@ -1,8 +1,13 @@
 package ui
 
 import (
+	"context"
+	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
+
+	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/ui/widgets"
 )
 
@@ -68,5 +73,54 @@ func TestWaivedEvidenceAndChangeFromReview(t *testing.T) {
 	c.at("receipt")
 	if r.scanner.calls != 0 {
 		t.Errorf("%d scans for a waived document", r.scanner.calls)
+	}
+}
+
+// TestFocusScrollsIntoView: a keyboard user who tabs to a field below the
+// fold sees it, and a problem on a field below the fold is scrolled to.
+func TestFocusScrollsIntoView(t *testing.T) {
+	r := newRig(t)
+	c := &citizen{t: t, r: r, u: r.u}
+	r.frame(cardEvent(t, cardDung))
+	c.tap("lang:vi")
+	c.tap("card:confirm")
+	c.tap("proc:birth-registration")
+	c.tap("next") // the relationship and the phone are missing
+	if r.u.scroll.Offset.Y == 0 {
+		t.Error("the screen did not scroll to the first problem, below the fold")
+	}
+	c.choose("requester_relationship", "mother")
+	c.typeInto("requester_phone", "0912345678")
+	c.tap("next")
+	c.at("form:child")
+	if r.u.scroll.Offset.Y != 0 {
+		t.Fatalf("a new section starts scrolled to %v", r.u.scroll.Offset.Y)
+	}
+	hometown := c.field("child_hometown").Focusable()
+	r.u.Window().Canvas().Focus(hometown)
+	top := fyne.CurrentApp().Driver().AbsolutePositionForObject(hometown.(fyne.CanvasObject)).Y -
+		fyne.CurrentApp().Driver().AbsolutePositionForObject(r.u.scroll.Content).Y
+	if off := r.u.scroll.Offset.Y; top < off || top > off+r.u.scroll.Size().Height {
+		t.Errorf("hometown at %v, view %v..%v: the focused field is out of view", top, off, off+r.u.scroll.Size().Height)
+	}
+}
+
+// TestSubmitWithoutRequiredEvidenceSaysWhatIsMissing skips the required
+// birth certificate: the review lists it as missing, Submit stays on the
+// review saying what is missing, and nothing is stored.
+func TestSubmitWithoutRequiredEvidenceSaysWhatIsMissing(t *testing.T) {
+	r := newRig(t)
+	c := &citizen{t: t, r: r, u: r.u}
+	registerBirth(t, r, c)
+	c.tap("next")
+	c.at("review")
+	c.tap("submit")
+	c.at("review")
+	if b := r.u.banner.Text; !strings.Contains(b, "Hồ sơ chưa đầy đủ") || !strings.Contains(b, "Giấy chứng sinh") {
+		t.Errorf("banner %q, want that the birth certificate is missing", b)
+	}
+	list, err := r.st.List(context.Background(), store.ListOptions{})
+	if err != nil || len(list) != 0 {
+		t.Errorf("stored %v, %v: want nothing", list, err)
 	}
 }

@@ -36,6 +36,23 @@ func (u *UI) showSection(i int) {
 	progress.Wrapping = fyne.TextWrapWord
 	body.Add(progress)
 	requester := i == requesterSection(steps)
+	// target is what a card shown on this section fills: "" for the
+	// requester, else the other person the section is about (a groom, the
+	// deceased, a parent).
+	target := ""
+	if !requester {
+		if k := personField(sec); k != "" {
+			target = k
+		} else if describesAdult(sec) {
+			target = sec.Key
+		}
+	}
+	if target != "" {
+		hint := widget.NewLabel(u.t("Có thẻ căn cước của người này? Đặt thẻ lên đầu đọc để điền tự động.",
+			"Have this person's ID card? Put it on the reader to fill this in."))
+		hint.Wrapping = fyne.TextWrapWord
+		body.Add(hint)
+	}
 	if c := u.ss.Card(); c != nil && !requester && describesAdult(sec) {
 		same := u.tile(ids, "same:"+sec.Key, u.t("Là người yêu cầu: điền từ thẻ của "+c.Name,
 			"Same as the requester: fill in from "+c.Name+"'s card"), false, func() {
@@ -61,6 +78,7 @@ func (u *UI) showSection(i int) {
 			FromCard:    u.ss.FromCard(f.Key),
 			Suggestions: u.suggestions(f),
 			OnKey:       u.key,
+			OnFocus:     u.reveal,
 			OnChange: func(v any) {
 				u.touch()
 				if err := u.ss.Set(f.Key, v); err != nil {
@@ -121,16 +139,12 @@ func (u *UI) showSection(i int) {
 			if ev.Err != nil {
 				return false
 			}
-			// A card on the requester's section is the requester's;
-			// on a section about another adult (a parent), it fills
-			// that section.
-			if requester || !describesAdult(sec) {
+			// A card on a section about another person fills that
+			// person; anywhere else it is the requester's.
+			if target == "" {
 				u.card = &ev.Card
-				if _, err := u.ss.ApplyCard(ev.Card, ""); err != nil {
-					u.flash(u.problemText(err))
-					return true
-				}
-			} else if _, err := u.ss.ApplyCard(ev.Card, sec.Key); err != nil {
+			}
+			if _, err := u.ss.ApplyCard(ev.Card, target); err != nil {
 				u.flash(u.problemText(err))
 				return true
 			}
@@ -171,6 +185,7 @@ func (u *UI) showErrors(fields []*widgets.Field, errs procedure.Errors) {
 	}
 	if first != nil && first.Focusable() != nil {
 		u.win.Canvas().Focus(first.Focusable())
+		u.scrollTo(first, true)
 	}
 }
 
@@ -200,7 +215,7 @@ func (u *UI) focusAfter(fields []*widgets.Field, key string) {
 			continue
 		}
 		if e, ok := f.Focusable().(*widgets.Entry); ok && e.Text == "" {
-			u.win.Canvas().Focus(e)
+			u.focusLater(e)
 			return
 		}
 	}
@@ -215,6 +230,17 @@ func requesterSection(steps []procedure.Section) int {
 		}
 	}
 	return -1
+}
+
+// personField is the key of the section's person block, "" when it has
+// none.
+func personField(s procedure.Section) string {
+	for _, f := range s.Fields {
+		if f.Type == procedure.TypePerson {
+			return f.Key
+		}
+	}
+	return ""
 }
 
 // describesAdult reports whether a section is about one adult a card can

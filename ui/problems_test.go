@@ -11,6 +11,7 @@ import (
 	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/identity"
 	"github.com/motcua/motcua/agent/kiosk"
+	"github.com/motcua/motcua/agent/procedure"
 	"github.com/motcua/motcua/agent/status"
 )
 
@@ -58,7 +59,7 @@ func TestNoScannerSaysWhatToDo(t *testing.T) {
 func TestDeviceAndPortalProblemsShowInPlainWords(t *testing.T) {
 	r := newRig(t)
 	c := &citizen{t: t, r: r, u: r.u}
-	r.u.Frame(cardEvent(t, cardDung))
+	r.frame(cardEvent(t, cardDung))
 	c.tap("lang:vi")
 	c.tap("card:confirm")
 	c.tap("proc:birth-registration")
@@ -94,7 +95,7 @@ func TestSecondCardFillsTheFather(t *testing.T) {
 	registerBirth(t, r, c)
 	c.tap("back")
 	c.at("form:father")
-	r.u.Frame(cardEvent(t, "001095012345|012345678|Nguyễn Văn An|15081995|Nam|Số 12 ngõ 34 Láng Hạ, Phường Thành Công, Quận Ba Đình, Hà Nội|20042021"))
+	r.frame(cardEvent(t, "001095012345|012345678|Nguyễn Văn An|15081995|Nam|Số 12 ngõ 34 Láng Hạ, Phường Thành Công, Quận Ba Đình, Hà Nội|20042021"))
 	c.at("form:father")
 	for k, want := range map[string]string{"father_full_name": "Nguyễn Văn An", "father_birth_year": "1995", "father_citizen_id": "001095012345"} {
 		if got := c.field(k).Text(); got != want {
@@ -154,7 +155,7 @@ func TestCardOnTheReceiptStartsTheNextCitizen(t *testing.T) {
 	c.tap("submit")
 	c.at("receipt")
 	first := r.u.ss
-	r.u.Frame(cardEvent(t, "001095012345|012345678|Nguyễn Văn An|15081995|Nam|Số 12 ngõ 34 Láng Hạ, Phường Thành Công, Quận Ba Đình, Hà Nội|20042021"))
+	r.frame(cardEvent(t, "001095012345|012345678|Nguyễn Văn An|15081995|Nam|Số 12 ngõ 34 Láng Hạ, Phường Thành Công, Quận Ba Đình, Hà Nội|20042021"))
 	c.at("language")
 	if r.u.ss != nil || r.u.card == nil || r.u.card.Name != "Nguyễn Văn An" {
 		t.Errorf("after the next card: session %v, card %v; want no session yet and An's card", r.u.ss, r.u.card)
@@ -182,7 +183,7 @@ func TestBadCardSaysWhatIsWrong(t *testing.T) {
 			if err == nil {
 				t.Fatal("the bad payload parses")
 			}
-			r.u.Frame(device.CardEvent{Raw: []byte(tc.payload), Err: err, At: now})
+			r.frame(device.CardEvent{Raw: []byte(tc.payload), Err: err, At: now})
 			c.at("card")
 			if r.u.card != nil {
 				t.Error("a bad card was taken")
@@ -191,5 +192,33 @@ func TestBadCardSaysWhatIsWrong(t *testing.T) {
 				t.Errorf("banner %q, want what is wrong (%q) and what to do", b, tc.want)
 			}
 		})
+	}
+}
+
+// TestCardOnAnotherPersonsSectionFillsThatPerson: in a marriage
+// registration the bride's card fills her block; the groom's card, shown
+// on his section, fills his block and leaves the bride's alone.
+func TestCardOnAnotherPersonsSectionFillsThatPerson(t *testing.T) {
+	r := newRig(t)
+	c := &citizen{t: t, r: r, u: r.u}
+	r.frame(cardEvent(t, cardDung))
+	c.tap("lang:vi")
+	c.tap("card:confirm")
+	c.tap("proc:marriage-registration")
+	c.at("form:party_one")
+	c.tap("next")
+	c.at("form:party_two")
+	r.frame(cardEvent(t, "001095012345|012345678|Nguyễn Văn An|15081995|Nam|Số 12 ngõ 34 Láng Hạ, Phường Thành Công, Quận Ba Đình, Hà Nội|20042021"))
+	c.at("form:party_two")
+	groom, _ := r.u.ss.Value("groom")
+	bride, _ := r.u.ss.Value("bride")
+	if g, _ := groom.(procedure.PersonValue); g.CitizenID != "001095012345" {
+		t.Errorf("groom %+v, want An from the second card", groom)
+	}
+	if b, _ := bride.(procedure.PersonValue); b.CitizenID != "092190005678" {
+		t.Errorf("bride %+v, want Dung still", bride)
+	}
+	if r.u.ss.Card().Name != "Phạm Thị Dung" {
+		t.Errorf("the requester's card is now %s's", r.u.ss.Card().Name)
 	}
 }

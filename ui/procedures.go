@@ -51,7 +51,7 @@ func (u *UI) showProcedures() {
 		list.Refresh()
 	}
 	search := widgets.NewEntry()
-	search.OnKey = u.key
+	search.OnKey, search.OnFocus = u.key, u.reveal
 	search.SetPlaceHolder(u.t("Tìm thủ tục, ví dụ: khai sinh", "Search, e.g. birth"))
 	search.OnChanged = func(q string) {
 		u.touch()

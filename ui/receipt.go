@@ -10,6 +10,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/motcua/motcua/agent/device"
 )
 
 // showReceipt shows the receipt of the application just submitted (the
@@ -20,13 +22,7 @@ func (u *UI) showReceipt() {
 	r := sub.Receipt
 	ids := map[string]fyne.CanvasObject{}
 	body := container.NewVBox()
-	var number string
-	if r.FileCode != "" {
-		number = u.t("Mã hồ sơ: ", "File code: ") + r.FileCode
-	} else {
-		number = u.t("Số biên nhận: ", "Receipt number: ") + strconv.FormatInt(r.LocalID, 10)
-	}
-	num := widget.NewLabel(number)
+	num := widget.NewLabel(u.receiptNumber(r))
 	num.TextStyle.Bold = true
 	num.SizeName = theme.SizeNameSubHeadingText
 	ids["number"] = num
@@ -36,8 +32,18 @@ func (u *UI) showReceipt() {
 		body.Add(wrapped(u.t("Người nộp: ", "Applicant: ") + r.Applicant))
 	}
 	body.Add(wrapped(u.t("Thời gian: ", "Time: ") + r.At.In(vietnam).Format("15:04 02/01/2006")))
+	qr := container.NewCenter()
 	if img := qrImage(qrContent(r.TrackURL, r.FileCode, r.LocalID)); img != nil {
-		body.Add(container.NewCenter(img))
+		qr.Add(img)
+	}
+	body.Add(qr)
+	u.shownReceipt = func(r device.Receipt) {
+		num.SetText(u.receiptNumber(r))
+		qr.RemoveAll()
+		if img := qrImage(qrContent(r.TrackURL, r.FileCode, r.LocalID)); img != nil {
+			qr.Add(img)
+		}
+		u.relayout()
 	}
 	for _, s := range r.NextSteps {
 		body.Add(wrapped(s))
@@ -51,6 +57,7 @@ func (u *UI) showReceipt() {
 	body.Add(reprint)
 	print := func() {
 		reprint.Hide()
+		u.relayout()
 		printLine.Importance = widget.MediumImportance
 		printLine.SetText(u.t("Đang in biên nhận…", "Printing the receipt…"))
 		id := sub.App.ID
@@ -64,6 +71,7 @@ func (u *UI) showReceipt() {
 					"Hồ sơ của bạn đã được lưu. Hãy chụp ảnh màn hình này hoặc ghi lại số biên nhận.",
 					"Your application is saved. Take a photo of this screen or write the number down."))
 				reprint.Show()
+				u.relayout()
 				return
 			}
 			printLine.Importance = widget.SuccessImportance
@@ -102,6 +110,36 @@ func (u *UI) showReceipt() {
 		focus:   done,
 	}, ids)
 	print()
+}
+
+// receiptNumber is the number the citizen keeps: the portal's file code
+// once the file is delivered, else the kiosk's number.
+func (u *UI) receiptNumber(r device.Receipt) string {
+	if r.FileCode != "" {
+		return u.t("Mã hồ sơ: ", "File code: ") + r.FileCode
+	}
+	return u.t("Số biên nhận: ", "Receipt number: ") + strconv.FormatInt(r.LocalID, 10)
+}
+
+// deliveredNews looks, after news from the uplink, whether the application
+// on the receipt shown now has its file code, and shows it.
+func (u *UI) deliveredNews() {
+	sub := u.submitted
+	if u.name != "receipt" || sub == nil || sub.Receipt.FileCode != "" || u.shownReceipt == nil {
+		return
+	}
+	var r device.Receipt
+	u.work(func(ctx context.Context) error {
+		var err error
+		r, err = u.svc.Receipt(ctx, sub.App.ID)
+		return err
+	}, func(err error) {
+		if err != nil || u.submitted != sub || u.name != "receipt" || r.FileCode == "" {
+			return
+		}
+		sub.Receipt = r
+		u.shownReceipt(r)
+	})
 }
 
 // qrContent is what the receipt's QR code holds: the tracking link, else

@@ -32,7 +32,7 @@ func TestScreensRender(t *testing.T) {
 		}
 	}
 	master("attract", true)
-	r.u.Frame(cardEvent(t, cardDung))
+	r.frame(cardEvent(t, cardDung))
 	master("language", false)
 	c.tap("lang:vi")
 	master("card", true)
@@ -73,7 +73,7 @@ func TestScreensRender(t *testing.T) {
 func TestScreensRenderInEnglish(t *testing.T) {
 	r := newRig(t)
 	c := &citizen{t: t, r: r, u: r.u}
-	r.u.Frame(cardEvent(t, cardDung))
+	r.frame(cardEvent(t, cardDung))
 	c.tap("lang:en")
 	c.tap("card:confirm")
 	c.tap("proc:birth-registration")

@@ -18,9 +18,10 @@ import (
 func (u *UI) showTrack(query string) {
 	ids := map[string]fyne.CanvasObject{}
 	code := widgets.NewEntry()
-	code.OnKey = u.key
+	code.OnKey, code.OnFocus = u.key, u.reveal
 	code.SetPlaceHolder(u.t("Mã hồ sơ hoặc số biên nhận", "File code or receipt number"))
 	ids["track:code"] = code
+	code.OnChanged = func(string) { u.touch() }
 	result := widget.NewLabel("")
 	result.Wrapping = fyne.TextWrapWord
 	ids["track:result"] = result

@@ -22,7 +22,7 @@ type Choices struct {
 }
 
 // NewChoices returns the buttons for the given values and labels.
-func NewChoices(values, labels []string, selected string, onKey KeyFunc, onChange func(string)) *Choices {
+func NewChoices(values, labels []string, selected string, onKey KeyFunc, onFocus FocusFunc, onChange func(string)) *Choices {
 	c := &Choices{values: values, selected: selected, onChange: onChange}
 	c.ExtendBaseWidget(c)
 	// Two or three short choices a row; long ones one a row, as a
@@ -43,6 +43,7 @@ func NewChoices(values, labels []string, selected string, onKey KeyFunc, onChang
 			label = fmt.Sprintf("%d. %s", i+1, labels[i])
 		}
 		t := NewTile(label, func() { c.Select(v) })
+		t.OnFocus = onFocus
 		t.OnKey = func(ev *fyne.KeyEvent) {
 			if n := digit(ev.Name); n >= 1 && n <= len(c.values) {
 				c.Select(c.values[n-1])
@@ -118,7 +119,7 @@ func newChoiceEditor(cfg Config, change func(any)) *choiceEditor {
 		labels = append(labels, ch.Label.In(cfg.Lang))
 	}
 	sel, _ := cfg.Value.(string)
-	return &choiceEditor{c: NewChoices(values, labels, sel, cfg.OnKey, func(v string) { change(v) })}
+	return &choiceEditor{c: NewChoices(values, labels, sel, cfg.OnKey, cfg.OnFocus, func(v string) { change(v) })}
 }
 
 func (e *choiceEditor) object() fyne.CanvasObject { return e.c }

@@ -36,11 +36,11 @@ type DatePicker struct {
 
 // NewDatePicker returns a picker showing value ("YYYY-MM-DD" or "") and
 // reporting each pick as "YYYY-MM-DD".
-func NewDatePicker(lang string, rule procedure.DateRule, today identity.Date, value string, onKey KeyFunc, onChange func(string)) *DatePicker {
+func NewDatePicker(lang string, rule procedure.DateRule, today identity.Date, value string, onKey KeyFunc, onFocus FocusFunc, onChange func(string)) *DatePicker {
 	d := &DatePicker{lang: lang, rule: rule, today: today, onKey: onKey, onChange: onChange}
 	d.ExtendBaseWidget(d)
 	d.year = NewEntry()
-	d.year.OnKey = onKey
+	d.year.OnKey, d.year.OnFocus = onKey, onFocus
 	d.year.OnChanged = func(s string) {
 		// Four digits typed show that year's month, for a date decades
 		// back that − would take long to reach.
@@ -65,13 +65,14 @@ func NewDatePicker(lang string, rule procedure.DateRule, today identity.Date, va
 		NewTile("−", step(0, -1)), NewTile("+", step(0, 1)),
 	}
 	for _, t := range tiles {
-		t.OnKey = onKey
+		t.OnKey, t.OnFocus = onKey, onFocus
 	}
 	d.steps = tiles
 	d.grid = container.NewGridWithColumns(7)
 	for day := 1; day <= 31; day++ {
 		t := NewTile(strconv.Itoa(day), func() { d.Pick(day) })
 		t.OnKey = func(ev *fyne.KeyEvent) { d.arrow(day, ev) }
+		t.OnFocus = onFocus
 		d.days = append(d.days, t)
 		d.grid.Add(t)
 	}
@@ -179,7 +180,7 @@ type dateEditor struct{ d *DatePicker }
 
 func newDateEditor(cfg Config, change func(any)) *dateEditor {
 	s, _ := cfg.Value.(string)
-	return &dateEditor{d: NewDatePicker(cfg.Lang, cfg.Field.DateRule, cfg.Today, s, cfg.OnKey, func(v string) { change(v) })}
+	return &dateEditor{d: NewDatePicker(cfg.Lang, cfg.Field.DateRule, cfg.Today, s, cfg.OnKey, cfg.OnFocus, func(v string) { change(v) })}
 }
 
 func (e *dateEditor) object() fyne.CanvasObject { return e.d }

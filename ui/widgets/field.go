@@ -37,6 +37,8 @@ type Config struct {
 	OnChange func(v any)
 	// OnKey receives the keys the field's widgets do not use.
 	OnKey KeyFunc
+	// OnFocus is told when one of the field's widgets takes the focus.
+	OnFocus FocusFunc
 }
 
 // Field is the widget for one form field: its label, help and error
@@ -98,7 +100,9 @@ func NewField(cfg Config) *Field {
 		help.Importance = widget.LowImportance
 		objs = append(objs, help)
 	}
-	objs = append(objs, f.editor.object())
+	// The problem goes above the editor, so it is read first and shows
+	// with the field's label when the screen scrolls to it.
+	objs = append(objs, f.errs, f.editor.object())
 	if cfg.Field.Type != procedure.TypePerson && len(cfg.Suggestions) > 0 {
 		box, chips := suggestionChips(cfg, func(s Suggestion) {
 			f.applySuggestion(s)
@@ -106,7 +110,6 @@ func NewField(cfg Config) *Field {
 		f.chips = chips
 		objs = append(objs, box)
 	}
-	objs = append(objs, f.errs)
 	f.content = container.NewVBox(objs...)
 	return f
 }
@@ -124,8 +127,8 @@ func (f *Field) Focusable() fyne.Focusable { return f.editor.focusable() }
 // section); fromCard marks it as read from the ID card.
 func (f *Field) SetValue(v any, fromCard bool) {
 	f.editor.setValue(v)
-	f.card.Hidden = !fromCard
-	f.card.Refresh()
+	setVisible(f.card, fromCard)
+	relayout(f)
 }
 
 // SetErrors shows the field's problems: byPart[""] for the whole field and,
@@ -133,9 +136,9 @@ func (f *Field) SetValue(v any, fromCard bool) {
 // Empty clears them.
 func (f *Field) SetErrors(byPart map[string]string) {
 	f.errs.SetText(byPart[""])
-	f.errs.Hidden = byPart[""] == ""
+	setVisible(f.errs, byPart[""] != "")
 	f.editor.setPartErrors(byPart)
-	f.content.Refresh()
+	relayout(f)
 }
 
 // ErrorText is the problem shown with the field, for tests and speech.
@@ -159,6 +162,23 @@ func (f *Field) applySuggestion(s Suggestion) {
 	}
 }
 
+// setVisible shows or hides o.
+func setVisible(o fyne.CanvasObject, on bool) {
+	if on {
+		o.Show()
+	} else {
+		o.Hide()
+	}
+}
+
+// relayout lays out again the window o is in, after something in it
+// appeared or went: a container does not grow for a child that appears.
+func relayout(o fyne.CanvasObject) {
+	if c := fyne.CurrentApp().Driver().CanvasForObject(o); c != nil && c.Content() != nil {
+		c.Content().Refresh()
+	}
+}
+
 func requiredMark(f *procedure.Field) string {
 	if f.Required {
 		return " *"
@@ -178,7 +198,7 @@ func suggestionChips(cfg Config, take func(Suggestion)) (fyne.CanvasObject, []*T
 	var chips []*Tile
 	for _, s := range cfg.Suggestions {
 		chip := NewTile(s.Label, func() { take(s) })
-		chip.OnKey = cfg.OnKey
+		chip.OnKey, chip.OnFocus = cfg.OnKey, cfg.OnFocus
 		box.Add(chip)
 		chips = append(chips, chip)
 	}
@@ -223,7 +243,7 @@ type textEditor struct {
 
 func newTextEditor(cfg Config, change func(any)) *textEditor {
 	e := NewEntry()
-	e.OnKey = cfg.OnKey
+	e.OnKey, e.OnFocus = cfg.OnKey, cfg.OnFocus
 	switch cfg.Field.Type {
 	case procedure.TypePhone:
 		e.SetPlaceHolder("09xx xxx xxx")
@@ -272,6 +292,7 @@ func newYearEditor(cfg Config, change func(any)) *yearEditor {
 	minus := NewTile("−", func() { step(-1) })
 	plus := NewTile("+", func() { step(1) })
 	minus.OnKey, plus.OnKey = cfg.OnKey, cfg.OnKey
+	minus.OnFocus, plus.OnFocus = cfg.OnFocus, cfg.OnFocus
 	y.box = container.NewBorder(nil, nil, minus, plus, te.entry)
 	return y
 }

@@ -47,30 +47,30 @@ func newPersonEditor(cfg Config, report func(any)) *personEditor {
 	}
 	sub := func(vi, en string) *widget.Label { return widget.NewLabel(tr(cfg.Lang, vi, en)) }
 	p.name = NewEntry()
-	p.name.OnKey = cfg.OnKey
+	p.name.OnKey, p.name.OnFocus = cfg.OnKey, cfg.OnFocus
 	p.name.OnChanged = func(s string) { p.value.FullName = s; p.changed() }
 	objs := []fyne.CanvasObject{sub("Họ và tên", "Full name"), p.name, errLabel(procedure.PartFullName)}
 	if slices.Contains(parts, procedure.PartDateOfBirth) {
-		p.dob = NewDatePicker(cfg.Lang, procedure.PastOnly, cfg.Today, "", cfg.OnKey, func(s string) { p.value.DateOfBirth = s; p.changed() })
+		p.dob = NewDatePicker(cfg.Lang, procedure.PastOnly, cfg.Today, "", cfg.OnKey, cfg.OnFocus, func(s string) { p.value.DateOfBirth = s; p.changed() })
 		objs = append(objs, sub("Ngày sinh", "Date of birth"), p.dob, errLabel(procedure.PartDateOfBirth))
 	}
 	if slices.Contains(parts, procedure.PartCitizenID) {
 		p.id = NewEntry()
-		p.id.OnKey = cfg.OnKey
+		p.id.OnKey, p.id.OnFocus = cfg.OnKey, cfg.OnFocus
 		p.id.SetPlaceHolder(tr(cfg.Lang, "12 chữ số", "12 digits"))
 		p.id.OnChanged = func(s string) { p.value.CitizenID = s; p.changed() }
 		objs = append(objs, sub("Số định danh", "Citizen ID"), p.id, errLabel(procedure.PartCitizenID))
 	}
 	if slices.Contains(parts, procedure.PartSex) {
 		p.sex = NewChoices([]string{"male", "female"}, []string{tr(cfg.Lang, "Nam", "Male"), tr(cfg.Lang, "Nữ", "Female")},
-			"", cfg.OnKey, func(s string) { p.value.Sex = s; p.changed() })
+			"", cfg.OnKey, cfg.OnFocus, func(s string) { p.value.Sex = s; p.changed() })
 		objs = append(objs, sub("Giới tính", "Sex"), p.sex, errLabel(procedure.PartSex))
 	}
 	p.editors = container.NewVBox(objs...)
 	p.summary = widget.NewLabel("")
 	p.summary.Wrapping = fyne.TextWrapWord
 	p.change = NewTile(tr(cfg.Lang, "Sửa", "Change"), func() { p.edit(true) })
-	p.change.OnKey = cfg.OnKey
+	p.change.OnKey, p.change.OnFocus = cfg.OnKey, cfg.OnFocus
 	var chips fyne.CanvasObject = container.NewHBox()
 	if len(cfg.Suggestions) > 0 {
 		chips, _ = suggestionChips(cfg, func(s Suggestion) {
@@ -111,10 +111,10 @@ func (p *personEditor) describe() string {
 }
 
 func (p *personEditor) edit(on bool) {
-	p.editors.Hidden = !on
-	p.change.Hidden = on || p.value.FullName == ""
-	p.summary.Hidden = p.value.FullName == ""
-	p.box.Refresh()
+	setVisible(p.editors, on)
+	setVisible(p.change, !on && p.value.FullName != "")
+	setVisible(p.summary, p.value.FullName != "")
+	relayout(p.box)
 	if on && p.name != nil {
 		if c := fyne.CurrentApp().Driver().CanvasForObject(p.name); c != nil {
 			c.Focus(p.name)
@@ -151,7 +151,7 @@ func (p *personEditor) setPartErrors(byPart map[string]string) {
 	for part, l := range p.errs {
 		msg := byPart[part]
 		l.SetText(msg)
-		l.Hidden = msg == ""
+		setVisible(l, msg != "")
 		any = any || msg != ""
 	}
 	if any {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"testing"
 
 	"github.com/motcua/motcua/devices/scanner"
@@ -51,7 +52,7 @@ func TestPageImagesDecodesWhatTheScannerWrites(t *testing.T) {
 		photo.Pix[i] = uint8(i * 7)
 	}
 	var jb bytes.Buffer
-	if err := encodeJPEG(&jb, photo); err != nil {
+	if err := jpeg.Encode(&jb, photo, &jpeg.Options{Quality: 80}); err != nil {
 		t.Fatal(err)
 	}
 	pages = append(pages, scanner.Encoded{Width: 64, Height: 48, DPI: 100, Filter: "DCTDecode", BitsPerComponent: 8, Data: jb.Bytes()})

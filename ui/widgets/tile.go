@@ -15,11 +15,16 @@ import (
 // digits on a tile), so a screen can handle them wherever the focus is.
 type KeyFunc func(*fyne.KeyEvent)
 
+// FocusFunc is told which widget took the keyboard focus, so the screen
+// can scroll it into view.
+type FocusFunc func(fyne.CanvasObject)
+
 // Tile is a large button that Enter, Return and Space all press. Keys it
 // does not use go to OnKey.
 type Tile struct {
 	widget.Button
-	OnKey KeyFunc
+	OnKey   KeyFunc
+	OnFocus FocusFunc
 }
 
 // NewTile returns a tile with the given text that calls tapped when pressed.
@@ -53,11 +58,28 @@ func (t *Tile) TypedKey(ev *fyne.KeyEvent) {
 	}
 }
 
-// Entry is a text entry that passes Escape, and Up and Down in a
-// single-line entry, to OnKey.
+// FocusGained draws the focus and tells OnFocus.
+func (t *Tile) FocusGained() {
+	t.Button.FocusGained()
+	if t.OnFocus != nil {
+		t.OnFocus(t)
+	}
+}
+
+// Entry is a single-line text entry that passes Escape, and Enter when
+// no OnSubmitted is set, to OnKey.
 type Entry struct {
 	widget.Entry
-	OnKey KeyFunc
+	OnKey   KeyFunc
+	OnFocus FocusFunc
+}
+
+// FocusGained draws the focus and tells OnFocus.
+func (e *Entry) FocusGained() {
+	e.Entry.FocusGained()
+	if e.OnFocus != nil {
+		e.OnFocus(e)
+	}
 }
 
 // NewEntry returns an empty single-line entry.
@@ -67,9 +89,11 @@ func NewEntry() *Entry {
 	return e
 }
 
-// TypedKey handles the key as an entry does, but gives Escape to OnKey.
+// TypedKey handles the key as an entry does, but gives Escape, and Enter
+// when nothing else takes it, to OnKey.
 func (e *Entry) TypedKey(ev *fyne.KeyEvent) {
-	if ev.Name == fyne.KeyEscape && e.OnKey != nil {
+	enter := ev.Name == fyne.KeyReturn || ev.Name == fyne.KeyEnter
+	if e.OnKey != nil && (ev.Name == fyne.KeyEscape || enter && e.OnSubmitted == nil) {
 		e.OnKey(ev)
 		return
 	}
