@@ -2,8 +2,10 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -13,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/motcua/motcua/agent/device"
+	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/identity"
 	"github.com/motcua/motcua/agent/kiosk"
 	"github.com/motcua/motcua/agent/status"
@@ -255,11 +258,27 @@ func (c *Counter) reprint(id int64) {
 	})
 }
 
+// Frame handles one card reader frame at the counter: a receipt's QR code
+// (or a file code) shows that application in the queue, a card goes to
+// the application being captured. Call it on the Fyne goroutine; the
+// window feeds the reader's frames here when the counter shows.
+func (c *Counter) Frame(ev device.CardEvent) { c.takeCard(ev) }
+
 // takeCard applies a card read at any time: to the section shown when it
 // describes another adult (a parent), else to the requester.
 func (c *Counter) takeCard(ev device.CardEvent) bool {
+	if raw := strings.TrimSpace(string(ev.Raw)); ev.Err != nil && looksLikeTrack(raw) {
+		c.showTracked(raw)
+		return true
+	}
 	if ev.Err != nil {
-		c.say("Không đọc được thẻ: "+ev.Err.Error(), true)
+		msg := "Không đọc được thẻ"
+		var ie *i18n.Error
+		if errors.As(ev.Err, &ie) {
+			msg = ie.Msg.VI
+		}
+		c.say(msg+". Đặt lại thẻ lên đầu đọc, mặt có mã QR hướng lên.", true)
+		c.u.log.Warn("card frame refused at the counter", "err", ev.Err)
 		return true
 	}
 	card := ev.Card
@@ -283,6 +302,26 @@ func (c *Counter) takeCard(ev device.CardEvent) bool {
 	c.say(fmt.Sprintf("Đã điền %d mục từ thẻ của %s.", len(keys), card.Name), false)
 	c.redraw()
 	return true
+}
+
+// showTracked shows the queue with what is known of the application a
+// receipt's QR code names.
+func (c *Counter) showTracked(raw string) {
+	res, err := c.u.svc.Track(context.Background(), raw)
+	c.showQueue()
+	if err != nil {
+		c.say("Không tìm thấy hồ sơ của biên nhận này: "+c.u.problemText(err).VI, true)
+		return
+	}
+	a := res.App
+	msg := fmt.Sprintf("Biên nhận số %d: %s", a.ID, a.State.Label().VI)
+	if a.FileCode != "" {
+		msg += ", mã hồ sơ " + a.FileCode
+	}
+	c.say(msg+".", false)
+	if o, ok := c.Object("reprint:" + strconv.FormatInt(a.ID, 10)).(fyne.Focusable); ok {
+		c.u.win.Canvas().Focus(o)
+	}
 }
 
 // redraw draws the screen shown again, with the session's values.

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/agent/device"
 	"github.com/motcua/motcua/agent/status"
 	"github.com/motcua/motcua/agent/store"
 )
@@ -350,4 +352,23 @@ func submitBirth(t *testing.T, r *kioskRig) int64 {
 		t.Fatal(err)
 	}
 	return sub.App.ID
+}
+
+// A receipt's QR code read at the counter shows that application in the
+// queue, its receipt button focused, instead of the citizen's Track my
+// file screen.
+func TestCounterReceiptQRShowsTheApplication(t *testing.T) {
+	r, s := newCounterRig(t)
+	id := submitBirth(t, r)
+	rc, err := r.svc.Receipt(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.c.Frame(device.CardEvent{Raw: []byte(rc.TrackURL), Err: errors.New("not an ID card payload")})
+	s.r.settle()
+	s.at("counter:queue")
+	if want := "Biên nhận số " + strconv.FormatInt(id, 10) + ": Chờ gửi"; !strings.Contains(s.c.Message(), want) {
+		t.Errorf("message %q, want %q", s.c.Message(), want)
+	}
+	s.focusedIs("reprint:" + strconv.FormatInt(id, 10))
 }

@@ -166,13 +166,27 @@ func (w *window) run(ctx context.Context) {
 	if w.flags.mode == modeCounter {
 		t := counterTokens()
 		opts.Tokens = &t
+		opts.Cards = nil // the counter takes the frames, below
 	}
 	u := ui.New(a, w.svc, w.hub, opts)
 	defer u.Close()
 	win := u.Window()
 	screen := u.Screen
+	stopped := make(chan struct{})
+	defer close(stopped)
 	if w.flags.mode == modeCounter {
-		screen = u.ShowCounter(ui.CounterOptions{Quit: a.Quit, SampleCard: w.sampleCard}).Screen
+		c := u.ShowCounter(ui.CounterOptions{Quit: a.Quit, SampleCard: w.sampleCard})
+		screen = c.Screen
+		go func() {
+			for {
+				select {
+				case ev := <-w.cards:
+					fyne.Do(func() { c.Frame(ev) })
+				case <-stopped:
+					return
+				}
+			}
+		}()
 	} else {
 		u.ShowCitizen()
 	}
@@ -195,8 +209,6 @@ func (w *window) run(ctx context.Context) {
 			w.log.Info("window shown", "mode", w.flags.mode, "kiosk", w.flags.kiosk, "screen", screen())
 		})
 	})
-	stopped := make(chan struct{})
-	defer close(stopped)
 	go func() {
 		select {
 		case <-ctx.Done():
