@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"fyne.io/fyne/v2"
@@ -171,22 +172,37 @@ func (w *window) run(ctx context.Context) {
 	u := ui.New(a, w.svc, w.hub, opts)
 	defer u.Close()
 	win := u.Window()
+	// feeding ends the goroutines run starts that post to the window.
+	feeding, fed := make(chan struct{}), sync.WaitGroup{}
+	// quit stops every goroutine that posts to the window, then the
+	// window: once Fyne's loop has stopped, what is posted runs on the
+	// poster's goroutine, against a window that is gone.
+	var once sync.Once
+	quit := func(why string) {
+		once.Do(func() {
+			w.log.Info("window closing", "why", why)
+			go func() {
+				close(feeding)
+				fed.Wait()
+				u.Close()
+				fyne.Do(a.Quit)
+			}()
+		})
+	}
 	screen := u.Screen
-	stopped := make(chan struct{})
-	defer close(stopped)
 	if w.flags.mode == modeCounter {
-		c := u.ShowCounter(ui.CounterOptions{Quit: a.Quit, SampleCard: w.sampleCard})
+		c := u.ShowCounter(ui.CounterOptions{Quit: func() { quit("quit from the counter's menu") }, SampleCard: w.sampleCard})
 		screen = c.Screen
-		go func() {
+		fed.Go(func() {
 			for {
 				select {
 				case ev := <-w.cards:
 					fyne.Do(func() { c.Frame(ev) })
-				case <-stopped:
+				case <-feeding:
 					return
 				}
 			}
-		}()
+		})
 	} else {
 		u.ShowCitizen()
 	}
@@ -195,11 +211,10 @@ func (w *window) run(ctx context.Context) {
 		win.SetCloseIntercept(func() {
 			w.log.Warn("closing the kiosk window refused: staff quit with Ctrl+Alt+Q")
 		})
+	} else {
+		win.SetCloseIntercept(func() { quit("window closed") })
 	}
-	win.Canvas().AddShortcut(quitShortcut, func(fyne.Shortcut) {
-		w.log.Info("window quit by staff (Ctrl+Alt+Q)")
-		a.Quit()
-	})
+	win.Canvas().AddShortcut(quitShortcut, func(fyne.Shortcut) { quit("quit by staff (Ctrl+Alt+Q)") })
 	if w.sampleCard != nil {
 		win.Canvas().AddShortcut(sampleCardShortcut, func(fyne.Shortcut) { go w.sampleCard() })
 	}
@@ -209,10 +224,12 @@ func (w *window) run(ctx context.Context) {
 			w.log.Info("window shown", "mode", w.flags.mode, "kiosk", w.flags.kiosk, "screen", screen())
 		})
 	})
+	stopped := make(chan struct{})
+	defer close(stopped)
 	go func() {
 		select {
 		case <-ctx.Done():
-			fyne.Do(a.Quit)
+			quit("stopped by signal")
 		case <-stopped:
 		}
 	}()

@@ -10,9 +10,15 @@ import (
 	"time"
 )
 
-// xvfb starts a virtual X display for one test and returns its name
-// (":N"); the test is skipped where Xvfb is not installed.
+// xvfb starts a virtual X display of 1280x800 for one test and returns
+// its name (":N"); the test is skipped where Xvfb is not installed.
 func xvfb(t testing.TB) string {
+	t.Helper()
+	return xvfbSized(t, "1280x800x24")
+}
+
+// xvfbSized is xvfb with a screen of the given geometry (WxHxDEPTH).
+func xvfbSized(t testing.TB, screen string) string {
 	t.Helper()
 	path, err := exec.LookPath("Xvfb")
 	if err != nil {
@@ -23,7 +29,7 @@ func xvfb(t testing.TB) string {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	cmd := exec.Command(path, "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	cmd := exec.Command(path, "-displayfd", "3", "-screen", "0", screen, "-nolisten", "tcp")
 	cmd.ExtraFiles = []*os.File{w}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -78,25 +84,38 @@ func TestRunOpensTheWindow(t *testing.T) {
 	}
 }
 
-// --kiosk makes the window fullscreen; staff quit it with Ctrl+Alt+Q,
-// which stops the agent cleanly.
+// --kiosk makes the window fullscreen (a normal window is 1280x800);
+// staff quit it with Ctrl+Alt+Q, which stops the agent cleanly.
 func TestKioskWindowQuitsOnStaffKeys(t *testing.T) {
 	xdotool, err := exec.LookPath("xdotool")
 	if err != nil {
 		t.Skip("xdotool is not installed (packaging/install-deps.sh installs it)")
 	}
-	disp := xvfb(t)
-	t.Setenv("DISPLAY", disp)
-	a := startAgent(t, t.TempDir(), "--kiosk")
+	t.Setenv("DISPLAY", xvfbSized(t, "1600x900x24"))
+	geometry := func() string {
+		t.Helper()
+		out, err := exec.Command(xdotool, "search", "--sync", "--onlyvisible", "--name", "Một cửa", "getwindowgeometry").CombinedOutput()
+		if err != nil {
+			t.Fatalf("xdotool: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	a := startAgent(t, t.TempDir())
+	a.waitLog(t, `msg="window shown"`, "kiosk=false")
+	if g := geometry(); !strings.Contains(g, "Geometry: 1280x800") {
+		t.Errorf("the normal window is not 1280x800:\n%s", g)
+	}
+	a.stop(t)
+
+	a = startAgent(t, t.TempDir(), "--kiosk")
 	a.waitLog(t, `msg="window shown"`, "kiosk=true", "screen=attract")
-	out, err := exec.Command(xdotool, "search", "--sync", "--onlyvisible", "--name", "Một cửa", "getwindowgeometry").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "Geometry: 1280x800") {
-		t.Errorf("the kiosk window is not fullscreen: %v\n%s", err, out)
+	if g := geometry(); !strings.Contains(g, "Geometry: 1600x900") {
+		t.Errorf("the kiosk window is not fullscreen on a 1600x900 screen:\n%s", g)
 	}
 	if out, err := exec.Command(xdotool, "key", "ctrl+alt+q").CombinedOutput(); err != nil {
 		t.Fatalf("xdotool: %v\n%s", err, out)
 	}
-	a.waitLog(t, "window quit by staff")
+	a.waitLog(t, `msg="window closing"`, "Ctrl+Alt+Q")
 	done := make(chan error, 1)
 	go func() {
 		for range a.logs {
