@@ -117,15 +117,17 @@ func TestKioskWindowQuitsOnStaffKeys(t *testing.T) {
 	}
 	a.waitLog(t, `msg="window closing"`, "Ctrl+Alt+Q")
 	done := make(chan error, 1)
+	var last []string
 	go func() {
-		for range a.logs {
+		for l := range a.logs {
+			last = append(last, l)
 		}
 		done <- a.cmd.Wait()
 	}()
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("run exited with %v", err)
+			t.Fatalf("run exited with %v; it said last:\n%s", err, strings.Join(last, "\n"))
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("run did not stop after Ctrl+Alt+Q")
