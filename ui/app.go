@@ -488,6 +488,11 @@ func (u *UI) show(s screen, ids map[string]fyne.CanvasObject) {
 	title.Wrapping = fyne.TextWrapWord
 	top := container.NewVBox(title, u.banner)
 	var bottom fyne.CanvasObject
+	for _, a := range s.actions {
+		if t, ok := a.(*widgets.Tile); ok {
+			t.OnFocus = nil // always in view, below the body: nothing to scroll
+		}
+	}
 	if len(s.actions) > 0 {
 		bottom = container.NewGridWithColumns(len(s.actions), s.actions...)
 	}

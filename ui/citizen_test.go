@@ -495,12 +495,22 @@ func TestPaperJamMidScanKeepsTheAnswers(t *testing.T) {
 	if docs := r.u.ss.Evidence()[0].Docs; len(docs) != 1 || docs[0].Pages != 1 {
 		t.Fatalf("docs after keeping %+v, want the 1 page", docs)
 	}
+	// The rest of the pages, cleared of the jam, are added to it.
+	r.scanner.pages, r.scanner.jam = 2, nil
+	c.tap("scan-more:birth_certificate")
+	if docs := r.u.ss.Evidence()[0].Docs; len(docs) != 2 || docs[0].Pages != 1 || docs[1].Pages != 2 {
+		t.Fatalf("docs after scanning more %+v, want the kept page and the 2 more", docs)
+	}
 	c.tap("next")
 	c.tap("submit")
 	c.at("receipt")
 	list, err := r.st.List(ctx, store.ListOptions{})
 	if err != nil || len(list) != 1 {
 		t.Fatalf("stored %v, %v: want the application", list, err)
+	}
+	app, err := r.st.Get(ctx, list[0].ID)
+	if err != nil || len(app.Attachments) != 2 {
+		t.Fatalf("stored attachments %v (%v), want both parts of the birth certificate", app, err)
 	}
 }
 

@@ -108,6 +108,15 @@ func (u *UI) showEvidence() {
 			if busy {
 				scan.Disable()
 			}
+			if len(it.Docs) > 0 {
+				// The rest of a document a jam cut short, or a second
+				// one: added to what is kept.
+				more := u.tile(ids, "scan-more:"+key, u.t("Quét thêm trang", "Scan more pages"), false, func() { u.scan(key, false) })
+				if busy {
+					more.Disable()
+				}
+				box.Add(more)
+			}
 			box.Add(scan)
 		}
 		if u.ev.scanning == key {

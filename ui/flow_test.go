@@ -124,3 +124,17 @@ func TestSubmitWithoutRequiredEvidenceSaysWhatIsMissing(t *testing.T) {
 		t.Errorf("stored %v, %v: want nothing", list, err)
 	}
 }
+
+// TestScreensStartAtTheTop: a screen whose focus starts on a button below
+// its body (Submit) shows the body from its top.
+func TestScreensStartAtTheTop(t *testing.T) {
+	r := newRig(t)
+	c := &citizen{t: t, r: r, u: r.u}
+	registerBirth(t, r, c)
+	c.tap("scan:birth_certificate")
+	c.tap("next")
+	c.at("review")
+	if off := r.u.scroll.Offset.Y; off != 0 {
+		t.Errorf("the review starts scrolled to %v", off)
+	}
+}
