@@ -90,7 +90,6 @@ shot kiosk-5-form-requester
 key Escape Escape Escape Escape
 sleep 0.5
 key 2 # Track my file
-key BackSpace # the "2" also lands in its entry (reported to h-ui)
 shot kiosk-6-track
 stop
 
