@@ -134,4 +134,13 @@ shot counter-8-done 1.5
 key ctrl+l
 shot counter-9-queue
 stop
+
+# What was typed in the window is what was stored, Vietnamese letters
+# included: the window takes them from the keyboard in the C.UTF-8
+# locale the agent was started in.
+stored=$(LANG=C.UTF-8 "$bin" show 1 --data-dir "$work/data-counter")
+for want in "Nguyễn Minh Khôi" "Bệnh viện Đa khoa Hà Nội" "Trần Thị Mai" "Láng Hạ"; do
+	grep -qF "$want" <<<"$stored" || { echo "screenshots: application 1 does not hold \"$want\" as typed:" >&2; echo "$stored" >&2; exit 1; }
+done
+echo "screenshots: application 1 holds what was typed" >&2
 echo "screenshots: done; look at each one" >&2
