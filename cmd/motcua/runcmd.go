@@ -54,8 +54,9 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	}
 	screen := ""
 	if !wf.headless {
-		if screen = display(os.Getenv); screen == "" {
-			fmt.Fprintln(e.stderr, "motcua run: no display (neither DISPLAY nor WAYLAND_DISPLAY is set): running headless, without the window")
+		var why string
+		if screen, why = display(os.Getenv); screen == "" {
+			fmt.Fprintf(e.stderr, "motcua run: no display (%s): running headless, without the window\n", why)
 		}
 	}
 	cfg, src, ok := e.loadConfig(*cfgPath)

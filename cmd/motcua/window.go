@@ -60,15 +60,20 @@ func (w *windowFlags) check() error {
 }
 
 // display says which display a window would open on, "" when there is
-// none: $WAYLAND_DISPLAY or $DISPLAY.
-func display(getenv func(string) string) string {
-	if d := getenv("WAYLAND_DISPLAY"); d != "" {
-		return "Wayland " + d
+// none, and then why: $DISPLAY, or $WAYLAND_DISPLAY when this build is
+// Fyne's Wayland one (tag wayland). The usual build opens X11 windows,
+// which a Wayland session shows through XWayland (it sets DISPLAY).
+func display(getenv func(string) string) (name, why string) {
+	if d := getenv("WAYLAND_DISPLAY"); d != "" && waylandBuild {
+		return "Wayland " + d, ""
 	}
 	if d := getenv("DISPLAY"); d != "" {
-		return "X11 " + d
+		return "X11 " + d, ""
 	}
-	return ""
+	if getenv("WAYLAND_DISPLAY") != "" {
+		return "", "WAYLAND_DISPLAY is set but not DISPLAY, and this build opens X11 windows: start XWayland, or build with -tags wayland"
+	}
+	return "", "neither DISPLAY nor WAYLAND_DISPLAY is set"
 }
 
 // uiLocales are the character types the window prefers, in order: the X
@@ -247,7 +252,7 @@ func (w *window) run(ctx context.Context) {
 func prepareWindowLocale(log *slog.Logger) {
 	l := windowLocale(os.Getenv, installedLocales())
 	if l == "" {
-		if display(os.Getenv) != "" && !hasUTF8(os.Getenv) {
+		if !hasUTF8(os.Getenv) {
 			log.Warn("no UTF-8 locale for the window: Vietnamese may not be typed; run packaging/install-deps.sh to generate en_US.UTF-8")
 		}
 		return

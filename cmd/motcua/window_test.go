@@ -63,6 +63,19 @@ func TestRunWithoutDisplayRunsHeadless(t *testing.T) {
 	a.stop(t)
 }
 
+// This build opens X11 windows (Fyne without its wayland tag): a Wayland
+// session without XWayland (WAYLAND_DISPLAY set, DISPLAY not) made GLFW
+// panic after the agent had started; run says so and runs headless.
+func TestRunWaylandWithoutXWaylandRunsHeadless(t *testing.T) {
+	t.Setenv("WAYLAND_DISPLAY", "wayland-0")
+	a := startAgent(t, t.TempDir())
+	if !strings.Contains(a.stdout, "HEADLESS") {
+		t.Errorf("run did not say it is headless:\n%s", a.stdout)
+	}
+	a.waitLog(t, "WAYLAND_DISPLAY is set but not DISPLAY")
+	a.stop(t)
+}
+
 // With a display, run opens the window on the citizen's attract screen,
 // or the counter's with --mode counter, on the embedded defaults, and a
 // signal closes it and stops the agent.
@@ -172,13 +185,16 @@ func TestDisplay(t *testing.T) {
 	for _, c := range []struct {
 		env  map[string]string
 		want string
+		why  string
 	}{
-		{map[string]string{}, ""},
-		{map[string]string{"DISPLAY": ":0"}, "X11 :0"},
-		{map[string]string{"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":1"}, "Wayland wayland-0"},
+		{map[string]string{}, "", "neither DISPLAY nor WAYLAND_DISPLAY is set"},
+		{map[string]string{"DISPLAY": ":0"}, "X11 :0", ""},
+		{map[string]string{"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":1"}, "X11 :1", ""},
+		{map[string]string{"WAYLAND_DISPLAY": "wayland-0"}, "", "WAYLAND_DISPLAY is set but not DISPLAY"},
 	} {
-		if got := display(func(k string) string { return c.env[k] }); got != c.want {
-			t.Errorf("display(%v) = %q, want %q", c.env, got, c.want)
+		got, why := display(func(k string) string { return c.env[k] })
+		if got != c.want || !strings.Contains(why, c.why) {
+			t.Errorf("display(%v) = %q, %q; want %q, %q", c.env, got, why, c.want, c.why)
 		}
 	}
 }
