@@ -55,7 +55,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	screen := ""
 	if !wf.headless {
 		var why string
-		if screen, why = display(os.Getenv); screen == "" {
+		if screen, why = display(os.Getenv, x11Answers); screen == "" {
 			fmt.Fprintf(e.stderr, "motcua run: no display (%s): running headless, without the window\n", why)
 		}
 	}

@@ -6,11 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -63,17 +66,48 @@ func (w *windowFlags) check() error {
 // none, and then why: $DISPLAY, or $WAYLAND_DISPLAY when this build is
 // Fyne's Wayland one (tag wayland). The usual build opens X11 windows,
 // which a Wayland session shows through XWayland (it sets DISPLAY).
-func display(getenv func(string) string) (name, why string) {
+//
+// reach checks that an X display answers (x11Answers), since GLFW panics
+// on one that does not.
+func display(getenv func(string) string, reach func(string) error) (name, why string) {
 	if d := getenv("WAYLAND_DISPLAY"); d != "" && waylandBuild {
 		return "Wayland " + d, ""
 	}
 	if d := getenv("DISPLAY"); d != "" {
+		if err := reach(d); err != nil {
+			return "", fmt.Sprintf("the X display %s does not answer: %v", d, err)
+		}
 		return "X11 " + d, ""
 	}
 	if getenv("WAYLAND_DISPLAY") != "" {
 		return "", "WAYLAND_DISPLAY is set but not DISPLAY, and this build opens X11 windows: start XWayland, or build with -tags wayland"
 	}
 	return "", "neither DISPLAY nor WAYLAND_DISPLAY is set"
+}
+
+// x11Answers connects to X display d ("[host]:N[.screen]") the way Xlib
+// does: a local one on its unix socket (file or abstract), another on TCP
+// port 6000+N.
+func x11Answers(d string) error {
+	host, rest, ok := strings.Cut(d, ":")
+	num, _, _ := strings.Cut(rest, ".")
+	n, err := strconv.Atoi(num)
+	if !ok || err != nil || n < 0 {
+		return fmt.Errorf("%q is not [host]:N", d)
+	}
+	var conn net.Conn
+	if host == "" || host == "unix" {
+		path := "/tmp/.X11-unix/X" + num
+		if conn, err = net.DialTimeout("unix", path, 2*time.Second); err != nil {
+			conn, err = net.DialTimeout("unix", "@"+path, 2*time.Second)
+		}
+	} else {
+		conn, err = net.DialTimeout("tcp", net.JoinHostPort(host, strconv.Itoa(6000+n)), 2*time.Second)
+	}
+	if err != nil {
+		return err
+	}
+	return conn.Close()
 }
 
 // uiLocales are the character types the window prefers, in order: the X

@@ -76,6 +76,19 @@ func TestRunWaylandWithoutXWaylandRunsHeadless(t *testing.T) {
 	a.stop(t)
 }
 
+// A DISPLAY no X server answers (a stale one from an ssh session, an X
+// server that died) made GLFW panic after the agent had started; run
+// says the display cannot be reached and runs headless.
+func TestRunUnreachableDisplayRunsHeadless(t *testing.T) {
+	t.Setenv("DISPLAY", ":97")
+	a := startAgent(t, t.TempDir())
+	if !strings.Contains(a.stdout, "HEADLESS") {
+		t.Errorf("run did not say it is headless:\n%s", a.stdout)
+	}
+	a.waitLog(t, "the X display :97 does not answer")
+	a.stop(t)
+}
+
 // With a display, run opens the window on the citizen's attract screen,
 // or the counter's with --mode counter, on the embedded defaults, and a
 // signal closes it and stops the agent.
@@ -192,9 +205,20 @@ func TestDisplay(t *testing.T) {
 		{map[string]string{"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":1"}, "X11 :1", ""},
 		{map[string]string{"WAYLAND_DISPLAY": "wayland-0"}, "", "WAYLAND_DISPLAY is set but not DISPLAY"},
 	} {
-		got, why := display(func(k string) string { return c.env[k] })
+		got, why := display(func(k string) string { return c.env[k] }, func(string) error { return nil })
 		if got != c.want || !strings.Contains(why, c.why) {
 			t.Errorf("display(%v) = %q, %q; want %q, %q", c.env, got, why, c.want, c.why)
+		}
+	}
+}
+
+func TestX11Answers(t *testing.T) {
+	if err := x11Answers(xvfb(t)); err != nil {
+		t.Errorf("a running Xvfb: %v", err)
+	}
+	for _, d := range []string{":96", "unix:95.0", "127.0.0.1:94", "nonsense", ":x"} {
+		if err := x11Answers(d); err == nil {
+			t.Errorf("%s answers, want an error", d)
 		}
 	}
 }
