@@ -17,6 +17,7 @@ import (
 	"github.com/motcua/motcua/agent/device"
 	"github.com/motcua/motcua/agent/status"
 	"github.com/motcua/motcua/agent/store"
+	_ "github.com/motcua/motcua/internal/langenv" // no Fyne locale error under LANG=C.UTF-8
 )
 
 // staff drives the counter with the keyboard only, as the window's
