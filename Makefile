@@ -10,8 +10,14 @@ BIN := bin/motcua
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Where `make run` keeps its data; override: make run DATA_DIR=/srv/motcua
 DATA_DIR ?= $(HOME)/.local/share/motcua
+# The window's layout: kiosk (citizens) or counter (staff): make run MODE=counter.
+# More flags for `motcua run`: make run RUN_ARGS="--kiosk" (fullscreen) or
+# RUN_ARGS="--headless". With no display (DISPLAY, WAYLAND_DISPLAY) it runs
+# headless and says so.
+MODE ?= kiosk
+RUN_ARGS ?=
 
-.PHONY: all deps build run test bench lint fmt clean
+.PHONY: all deps build run test bench lint fmt clean screenshots
 
 all: build
 
@@ -22,7 +28,11 @@ build: deps
 	$(GO) build -o $(BIN) ./cmd/motcua
 
 run: build
-	$(BIN) run --data-dir "$(DATA_DIR)"
+	$(BIN) run --data-dir "$(DATA_DIR)" --mode "$(MODE)" $(RUN_ARGS)
+
+# The window under Xvfb, driven by keyboard, photographed into docs/screenshots.
+screenshots: deps
+	packaging/screenshots.sh
 
 test: deps
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -19,9 +19,11 @@ set -euo pipefail
 # spoken prompts, alsa-utils' aplay plays them where there is no PulseAudio
 # or PipeWire (pw-play, paplay). Video: mpv plays the instructional videos
 # fullscreen; ffmpeg makes the sample video (from espeak-ng's voice-over)
-# and its ffprobe checks it in tests. Test: xvfb and xdotool click mpv's
-# window on a virtual screen. The kiosk window is added here as its issue
-# lands.
+# and its ffprobe checks it in tests. The kiosk window: locales generates
+# en_US.UTF-8 and vi_VN.UTF-8 (Fyne needs a real UTF-8 locale, not C.UTF-8,
+# to take Vietnamese from the keyboard); xvfb, x11-apps (xwd), imagemagick
+# (convert) and xdotool run, drive and photograph the window without a
+# screen (packaging/screenshots.sh, the window benchmark, mpv's window test).
 packages=(
 	gcc
 	libc6-dev
@@ -46,7 +48,10 @@ packages=(
 	npm
 	mpv
 	ffmpeg
+	locales
 	xvfb
+	x11-apps
+	imagemagick
 	xdotool
 )
 
@@ -61,6 +66,36 @@ has_command() {
 	esac
 }
 
+# The UTF-8 locales the kiosk window runs in (see ui_locale in
+# cmd/motcua): generated once, when locale -a does not list them.
+locales_wanted=(en_US.UTF-8 vi_VN.UTF-8)
+
+# generate_locales generates each wanted locale locale -a lacks; it needs
+# the locales package and root.
+generate_locales() {
+	local l todo=()
+	for l in "${locales_wanted[@]}"; do
+		# locale -a spells them en_US.utf8.
+		if ! locale -a 2>/dev/null | grep -qix "${l%%.*}.utf-\?8"; then
+			todo+=("$l")
+		fi
+	done
+	if [ "${#todo[@]}" -eq 0 ]; then
+		return 0
+	fi
+	if [ "${1:-}" = "--check" ]; then
+		echo "missing locales: ${todo[*]}" >&2
+		return 1
+	fi
+	echo "install-deps: generating locales ${todo[*]}" >&2
+	for l in "${todo[@]}"; do
+		if ! grep -qx "$l UTF-8" /etc/locale.gen 2>/dev/null; then
+			echo "$l UTF-8" | $sudo tee -a /etc/locale.gen >/dev/null
+		fi
+	done
+	$sudo locale-gen
+}
+
 missing=()
 for p in "${packages[@]}"; do
 	if has_command "$p"; then
@@ -71,22 +106,34 @@ for p in "${packages[@]}"; do
 	fi
 done
 
-if [ "${#missing[@]}" -eq 0 ]; then
-	exit 0
-fi
 if [ "${1:-}" = "--check" ]; then
-	echo "missing system packages: ${missing[*]}" >&2
-	exit 1
+	rc=0
+	if [ "${#missing[@]}" -ne 0 ]; then
+		echo "missing system packages: ${missing[*]}" >&2
+		rc=1
+	fi
+	if command -v locale >/dev/null 2>&1; then
+		generate_locales --check || rc=1
+	fi
+	exit "$rc"
 fi
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
 	if command -v sudo >/dev/null 2>&1; then
 		sudo="sudo"
-	else
+	elif [ "${#missing[@]}" -ne 0 ]; then
 		echo "install-deps: need root to install: ${missing[*]}" >&2
 		exit 1
 	fi
+fi
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	generate_locales || {
+		echo "install-deps: could not generate the locales ${locales_wanted[*]}" >&2
+		exit 1
+	}
+	exit 0
 fi
 
 echo "install-deps: installing ${missing[*]}" >&2
@@ -96,3 +143,4 @@ if ! $sudo apt-get install -y --no-install-recommends "${missing[@]}"; then
 	$sudo apt-get update
 	$sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
+generate_locales

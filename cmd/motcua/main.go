@@ -43,7 +43,7 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"run", runSynopsis, "start the kiosk agent, its devices and its delivery (headless until the kiosk UI lands)", cmdRun},
+		{"run", runSynopsis, "start the kiosk agent: its window (headless without a display), its devices and its delivery", cmdRun},
 		{"doctor", doctorSynopsis, "check the devices, the portal link, the disk and the database, with hints for staff", cmdDoctor},
 		{"config", "[--config FILE] [--json] | example", "print the effective configuration and where it came from, or an example file", cmdConfig},
 		{"submit", "--procedure CODE --form FILE.json [--attach [EVIDENCE=]FILE]...", "validate an application, store it and queue it for delivery", cmdSubmit},

@@ -26,6 +26,10 @@ import (
 var motcua string
 
 func TestMain(m *testing.M) {
+	// `motcua run` opens its window only in the tests that start a
+	// display for it (window_test.go).
+	os.Unsetenv("DISPLAY")
+	os.Unsetenv("WAYLAND_DISPLAY")
 	dir, err := os.MkdirTemp("", "motcua-cli")
 	if err != nil {
 		panic(err)

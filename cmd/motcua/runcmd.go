@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/agent/device"
 	"github.com/motcua/motcua/agent/identity"
+	"github.com/motcua/motcua/agent/kiosk"
 	"github.com/motcua/motcua/agent/status"
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/devices/cardreader"
@@ -25,14 +27,15 @@ import (
 	"github.com/motcua/motcua/internal/dirlock"
 	"github.com/motcua/motcua/internal/sqlitedb"
 	"github.com/motcua/motcua/sync/portal"
+	"github.com/motcua/motcua/sync/uplink"
 )
 
-const runSynopsis = "[--config FILE] [--devices auto|sim|real] [--card-reader PORT] [--portal URL] [--insecure]"
+const runSynopsis = "[--config FILE] [--devices auto|sim|real] [--card-reader PORT] [--portal URL] [--insecure] [--mode kiosk|counter] [--kiosk] [--headless]"
 
-// cmdRun starts the agent: the store, the devices, and the uplink that
-// delivers the outbox. With no portal configured it starts a local
-// reference portal, so a demo needs nothing else. Until the kiosk UI lands
-// it runs headless.
+// cmdRun starts the agent: the store, the devices, the uplink that
+// delivers the outbox, and the window when a display is available (else it
+// runs headless and says so). With no portal configured it starts a local
+// reference portal, so a demo needs nothing else.
 func cmdRun(ctx context.Context, e *env, args []string) int {
 	fs, setup := e.flags("run", runSynopsis, slog.LevelInfo)
 	cfgPath := addConfigFlag(fs)
@@ -41,8 +44,20 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	cardPort := fs.String("card-reader", "", "serial port of the ID card QR reader (default: [card_reader] port in the config file)")
 	localListen := fs.String("local-portal", "127.0.0.1:8787", "where the local reference portal listens when no portal is configured")
 	poll := fs.Duration("device-poll", 2*time.Second, "how often the devices' connection is checked (changes are logged)")
+	wf := addWindowFlags(fs)
 	if rc := e.parseNoArgs(fs, setup, args); rc >= 0 {
 		return rc
+	}
+	if err := wf.check(); err != nil {
+		fmt.Fprintf(e.stderr, "motcua run: %v\n", err)
+		return exitUsage
+	}
+	screen := ""
+	if !wf.headless {
+		var why string
+		if screen, why = display(os.Getenv, x11Answers); screen == "" {
+			fmt.Fprintf(e.stderr, "motcua run: no display (%s): running headless, without the window\n", why)
+		}
 	}
 	cfg, src, ok := e.loadConfig(*cfgPath)
 	if !ok {
@@ -109,6 +124,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	}
 	defer sims.Close()
 	var found chan deviceProbe
+	later := &laterScanner{}
 	if discovering {
 		found = make(chan deviceProbe, 1)
 		var discovery sync.WaitGroup
@@ -118,6 +134,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 			var p deviceProbe
 			p, simScanner = discoverScanner(ctx, e.log, asked, simDir)
 			if p.state != nil {
+				later.set(p.scanner, hub)
 				found <- p
 			}
 		})
@@ -128,14 +145,21 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 			}
 		}()
 	}
-	if sims.cardReader != nil {
+	// Headless, the simulated reader shows a card now and then, for the
+	// log; with the window, a card is shown on demand (Ctrl+D), not in the
+	// middle of a citizen's session.
+	if sims.cardReader != nil && screen == "" {
 		go showSampleCards(ctx, sims, 20*time.Second)
+	}
+	var cards chan device.CardEvent
+	if screen != "" {
+		cards = make(chan device.CardEvent, 4)
 	}
 	var probes []deviceProbe
 	if plan.cardReader.use != deviceNone {
 		// The reader publishes its state itself, as it connects and is
 		// lost; its probe logs only.
-		r := startCardReader(ctx, e, hub, plan.cardReader.port, plan.cardReader.baud)
+		r := startCardReader(ctx, e, hub, plan.cardReader.port, plan.cardReader.baud, cards)
 		probes = append(probes, deviceProbe{name: plan.cardReader.name, port: plan.cardReader.port, state: func() (status.Device, string) {
 			s := r.Status()
 			return status.Device{Kind: status.CardReader, Name: s.Port, Connected: s.Connected}, s.LastError
@@ -148,19 +172,62 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if plan.scanner.use == deviceReal || plan.scanner.use == deviceSim {
 		probes = append(probes, scannerProbe(ctx, plan.scanner.cfg))
 	}
-	e.printDevices(plan, sims)
+	e.printDevices(plan, sims, screen != "")
 	go watchDevices(ctx, e.log, hub, *poll, probes, found)
 
-	fmt.Fprintln(e.stdout, "motcua agent running HEADLESS: the kiosk window is not built yet (see the README).")
+	if screen == "" {
+		fmt.Fprintln(e.stdout, "motcua agent running HEADLESS, without the window (no display, or --headless).")
+	} else {
+		fmt.Fprintf(e.stdout, "motcua agent running with the %s window on %s.\n", wf.mode, screen)
+	}
 	fmt.Fprintf(e.stdout, "Data directory: %s\nCatalog %s: %d procedures. Waiting for delivery: %d application(s). Portal: %s\n",
 		e.dataDir, cat.Version, len(cat.Procedures), len(queued), *up.portal)
-	fmt.Fprintln(e.stdout, "Capture applications with 'motcua submit'; press Ctrl-C to stop.")
+	if screen == "" {
+		fmt.Fprintln(e.stdout, "Capture applications with 'motcua submit'; press Ctrl-C to stop.")
+	} else {
+		fmt.Fprintln(e.stdout, "Close the window (Ctrl+Alt+Q in kiosk mode) or press Ctrl-C to stop.")
+	}
 	e.log.Info("agent started", "data_dir", e.dataDir, "catalog", cat.Version, "queued", len(queued), "portal", *up.portal,
-		"devices", plan.mode, "config", src.Path)
+		"devices", plan.mode, "config", src.Path, "window", screen)
+	if screen == "" {
+		deliver(ctx, e, w, lock)
+		e.log.Info("agent stopped")
+		return exitOK
+	}
+	// The window runs on this goroutine (the main thread's); delivery
+	// goes on beside it. Closing the window stops the agent.
+	prepareWindowLocale(e.log)
+	wctx, closeWindow := context.WithCancel(ctx)
+	var delivery sync.WaitGroup
+	delivery.Go(func() { deliver(wctx, e, w, lock) })
+	win := &window{flags: wf, cards: cards, hub: hub, log: e.log.With("component", "ui"),
+		svc: kiosk.New(kiosk.Config{Store: st, Catalog: cat, Scanner: plan.kioskScanner(later, hub), Printer: plan.kioskPrinter(),
+			Status: hub, Tracker: w, TrackURL: enrolledTrackURL(st, *up.portal), Now: e.now, Logger: e.log.With("component", "kiosk"),
+			Actor: wf.mode})}
+	if sims.cardReader != nil {
+		win.sampleCard = func() {
+			if _, err := sims.cardReader.Next(); err != nil {
+				e.log.Warn("simulated card reader", "err", err)
+			}
+		}
+	}
+	win.run(wctx)
+	closeWindow()
+	delivery.Wait()
+	e.log.Info("agent stopped")
+	return exitOK
+}
+
+// deliver delivers the outbox until ctx ends, once it holds the delivery
+// lock: held, or waited for when held is nil (and released on return).
+func deliver(ctx context.Context, e *env, w *uplink.Worker, held *dirlock.Lock) {
+	lock := held
+	var err error
 	if lock == nil {
 		lock, err = e.waitDelivery(ctx, "motcua run")
 		if err == nil {
 			e.log.Info("delivery lock taken: this process delivers the outbox now")
+			defer lock.Unlock()
 		}
 	}
 	if lock != nil {
@@ -169,8 +236,6 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		e.log.Error("no delivery: the delivery lock could not be taken", "err", err)
 		<-ctx.Done()
 	}
-	e.log.Info("agent stopped")
-	return exitOK
 }
 
 // deviceUse is how the agent uses one device.
@@ -325,15 +390,22 @@ func scannerProbe(ctx context.Context, cfg scanner.Config) deviceProbe {
 	if name == "" {
 		name = "(the first SANE finds)"
 	}
-	return deviceProbe{name: "scanner", port: name, publish: true, state: scannerPresent(ctx, scanner.New(cfg), 30*time.Second)}
+	s := scanner.New(cfg)
+	return deviceProbe{name: "scanner", port: name, publish: true, state: scannerPresent(ctx, s, 30*time.Second), scanner: s}
 }
 
 // printDevices says which device is real, which simulated, and where.
-func (e *env) printDevices(p devicePlan, sims *simDevices) {
+// With a window, the simulated reader shows a card when staff press
+// Ctrl+D.
+func (e *env) printDevices(p devicePlan, sims *simDevices, window bool) {
 	notUsed := fmt.Sprintf("not used (none configured, devices = %s)", p.mode)
 	switch p.cardReader.use {
 	case deviceSim:
-		fmt.Fprintf(e.stdout, "Card reader: simulated at %s (a sample card every 20 s)\n", p.cardReader.port)
+		every := "a sample card every 20 s"
+		if window {
+			every = "press Ctrl+D in the window for a sample card"
+		}
+		fmt.Fprintf(e.stdout, "Card reader: simulated at %s (%s)\n", p.cardReader.port, every)
 	case deviceReal:
 		fmt.Fprintf(e.stdout, "Card reader: %s (%d baud)\n", p.cardReader.port, p.cardReader.baud)
 	default:
@@ -359,11 +431,10 @@ func (e *env) printDevices(p devicePlan, sims *simDevices) {
 	}
 }
 
-// startCardReader reads cards from port and logs each one: until the
-// kiosk window lands, the log is where staff see them. The reader retries
-// a port that is missing or goes away, so a device plugged in later is
-// picked up.
-func startCardReader(ctx context.Context, e *env, hub *status.Hub, port string, baud int) *cardreader.Reader {
+// startCardReader reads cards from port, logs each one and, when to is
+// not nil, passes every frame on to the window. The reader retries a port
+// that is missing or goes away, so a device plugged in later is picked up.
+func startCardReader(ctx context.Context, e *env, hub *status.Hub, port string, baud int, to chan<- device.CardEvent) *cardreader.Reader {
 	r := cardreader.New(cardreader.Config{Port: port, Baud: baud, Logger: e.log.With("device", "card-reader"), Status: hub})
 	events := make(chan cardreader.Event, 4)
 	go r.Run(ctx, events)
@@ -373,6 +444,13 @@ func startCardReader(ctx context.Context, e *env, hub *status.Hub, port string, 
 			case <-ctx.Done():
 				return
 			case ev := <-events:
+				if to != nil {
+					select {
+					case to <- ev:
+					case <-ctx.Done():
+						return
+					}
+				}
 				if ev.Err != nil {
 					e.log.Warn("ID card could not be read", "err", ev.Err)
 					continue
@@ -396,6 +474,8 @@ type deviceProbe struct {
 	// publish: watchDevices publishes the state when it changes. A device
 	// that publishes its state itself has its probe for the log only.
 	publish bool
+	// scanner is the scanner a scanner's probe watches.
+	scanner *scanner.Scanner
 }
 
 // printerPresent probes a printer by its device node: the agent opens it

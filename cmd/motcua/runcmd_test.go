@@ -92,12 +92,16 @@ func (a *runningAgent) waitLog(t *testing.T, parts ...string) {
 func (a *runningAgent) stop(t *testing.T) {
 	t.Helper()
 	a.cmd.Process.Signal(syscall.SIGTERM)
+	rest := make(chan []string)
 	go func() {
-		for range a.logs {
+		var lines []string
+		for l := range a.logs {
+			lines = append(lines, l)
 		}
+		rest <- lines
 	}()
 	if err := a.cmd.Wait(); err != nil {
-		t.Fatalf("run exited with %v", err)
+		t.Fatalf("run exited with %v; it said last:\n%s", err, strings.Join(<-rest, "\n"))
 	}
 }
 
