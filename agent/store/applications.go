@@ -139,7 +139,7 @@ func (s *Store) create(ctx context.Context, tx *sql.Tx, n NewApplication, path [
 		"procedure": n.ProcedureID, "catalog": n.CatalogVersion, "key": n.IdempotencyKey,
 		"attachments": len(n.Attachments), "bytes": payload,
 	})
-	if err := appendAudit(ctx, tx, &audit.Event{At: now, ApplicationID: id, Kind: audit.KindCreated,
+	if err := s.appendAudit(ctx, tx, &audit.Event{At: now, ApplicationID: id, Kind: audit.KindCreated,
 		To: string(application.Draft), Actor: n.Actor, Detail: string(detail)}); err != nil {
 		return 0, err
 	}
@@ -229,14 +229,14 @@ func (s *Store) transition(ctx context.Context, tx *sql.Tx, id int64, from, to a
 		actor = "agent"
 	}
 	at, _ := parseTime(now)
-	return appendAudit(ctx, tx, &audit.Event{At: at, ApplicationID: id, Kind: audit.KindTransition,
+	return s.appendAudit(ctx, tx, &audit.Event{At: at, ApplicationID: id, Kind: audit.KindTransition,
 		From: string(from), To: string(to), Actor: actor, Detail: detail})
 }
 
-// appendAudit chains e after the last event and inserts it. It runs inside
-// an immediate transaction, which holds the write lock, so no other writer
-// can append between the read of the head and the insert.
-func appendAudit(ctx context.Context, tx *sql.Tx, e *audit.Event) error {
+// appendAudit chains e after the last event and inserts it with its MAC.
+// It runs inside an immediate transaction, which holds the write lock, so
+// no other writer can append between the read of the head and the insert.
+func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, e *audit.Event) error {
 	var seq int64
 	prev := audit.Genesis
 	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
@@ -252,6 +252,12 @@ func appendAudit(ctx context.Context, tx *sql.Tx, e *audit.Event) error {
 		e.Seq, e.At.Format(audit.TimeFormat), e.ApplicationID, e.Kind, e.From, e.To, e.Actor, e.Detail, e.PrevHash, e.Hash)
 	if err != nil {
 		return fmt.Errorf("append audit event: %w", err)
+	}
+	if s.auditKey == nil {
+		return errors.New("append audit event: no audit key (a read-only store)")
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_macs (seq, mac) VALUES (?, ?)`, e.Seq, audit.MAC(s.auditKey, e.Hash)); err != nil {
+		return fmt.Errorf("append audit event's MAC: %w", err)
 	}
 	return nil
 }
