@@ -15,6 +15,7 @@ import (
 
 	"github.com/motcua/motcua/agent/application"
 	"github.com/motcua/motcua/agent/identity"
+	"github.com/motcua/motcua/agent/retention"
 	"github.com/motcua/motcua/agent/status"
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/devices/cardreader"
@@ -148,6 +149,12 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if plan.scanner.use == deviceReal || plan.scanner.use == deviceSim {
 		probes = append(probes, scannerProbe(ctx, plan.scanner.cfg))
 	}
+	// Personal data goes [retention] days after the portal closes a
+	// file: a pass now and one a day.
+	purger := &retention.Purger{Store: st, Days: cfg.Retention.Days, Now: e.now, Actor: "retention", Logger: e.log}
+	var purging sync.WaitGroup
+	purging.Go(func() { purger.Run(ctx, retention.DefaultEvery) })
+	defer purging.Wait() // before the store closes
 	e.printDevices(plan, sims)
 	go watchDevices(ctx, e.log, hub, *poll, probes, found)
 

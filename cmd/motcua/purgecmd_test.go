@@ -1,0 +1,73 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/motcua/motcua/agent/store"
+)
+
+// A file the officer finished is purged by `motcua purge` once its
+// retention window is over (0 days here): --dry-run lists it and keeps it;
+// purge erases its form and scan, keeps it in the queue and in the counts,
+// and audit verify still holds.
+func TestPurgeCommandErasesAClosedFile(t *testing.T) {
+	portalURL, portalDir := startPortal(t)
+	data := t.TempDir()
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "config.toml", "[retention]\ndays = 0\n")
+	form := writeFile(t, dir, "f.json", cli(t, data, "", "procedures", "example", "1.001193").stdout)
+	page := writeFile(t, dir, "scan.jpg", "\xff\xd8\xff\xe0"+strings.Repeat("PURGE-ME-SCAN ", 2000))
+	open := writeFile(t, dir, "f2.json", cli(t, data, "", "procedures", "example", "1.001193").stdout)
+	for _, f := range []string{form, open} {
+		if r := cli(t, data, "", "submit", "--procedure", "1.001193", "--form", f, "--attach", page); r.code != 0 {
+			t.Fatal(r.stderr)
+		}
+	}
+	if r := cli(t, data, "", "sync", "--once", "--portal", portalURL); r.code != 0 {
+		t.Fatalf("sync: %+v", r)
+	}
+	var rows []queueRow
+	mustJSON(t, cli(t, data, "", "queue", "--json").stdout, &rows)
+	if r := cli(t, portalDir, "", "portal", "advance", rows[0].FileCode, "done", "--data-dir", portalDir); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if r := cli(t, data, "", "sync", "--once", "--portal", portalURL); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	dry := cli(t, data, "", "purge", "--dry-run", "--config", cfg)
+	if dry.code != 0 || !strings.Contains(dry.stdout, "Would purge the personal data of 1 application(s)") {
+		t.Fatalf("purge --dry-run: %+v", dry)
+	}
+	if r := cli(t, data, "", "show", "1"); !strings.Contains(r.stdout, "child_full_name") {
+		t.Fatalf("--dry-run purged the form: %s", r.stdout)
+	}
+	r := cli(t, data, "", "purge", "--config", cfg)
+	if r.code != 0 || !strings.Contains(r.stdout, "Purged application 1 (birth-registration, done") ||
+		!strings.Contains(r.stdout, "Purged the personal data of 1 application(s)") {
+		t.Fatalf("purge: %+v", r)
+	}
+	var shown struct {
+		Form     json.RawMessage `json:"form"`
+		PurgedAt string          `json:"purged_at"`
+		History  []historyEntry  `json:"history"`
+	}
+	mustJSON(t, cli(t, data, "", "show", "1").stdout, &shown)
+	if string(shown.Form) != "{}" || shown.PurgedAt == "" || shown.History[len(shown.History)-1].Kind != store.KindPurge {
+		t.Errorf("show after the purge: form %s, purged_at %q, history %+v", shown.Form, shown.PurgedAt, shown.History)
+	}
+	if r := cli(t, data, "", "show", "2"); !strings.Contains(r.stdout, "child_full_name") {
+		t.Errorf("the file still open lost its form: %s", r.stdout)
+	}
+	mustJSON(t, cli(t, data, "", "queue", "--json").stdout, &rows)
+	if len(rows) != 2 || rows[0].State != "done" {
+		t.Errorf("queue after the purge: %+v; want both applications, the first done", rows)
+	}
+	if r := cli(t, data, "", "audit", "verify"); r.code != 0 {
+		t.Errorf("audit verify after the purge: %+v", r)
+	}
+	if r := cli(t, data, "", "purge", "--config", cfg); r.code != 0 || !strings.Contains(r.stdout, "of 0 application(s)") {
+		t.Errorf("a second purge: %+v", r)
+	}
+}
