@@ -2,14 +2,11 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 
 	"github.com/motcua/motcua/agent/audit"
+	"github.com/motcua/motcua/internal/keyfile"
 )
 
 // auditKeySize is the size of the audit MAC key in bytes.
@@ -22,51 +19,21 @@ func AuditKeyPath(path string) string { return path + ".audit-key" }
 
 // readAuditKey reads the audit key at path; a missing file is (nil, nil).
 func readAuditKey(path string) ([]byte, error) {
-	key, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	key, err := keyfile.Read(path, auditKeySize)
 	if err != nil {
-		return nil, fmt.Errorf("read audit key: %w", err)
-	}
-	if len(key) != auditKeySize {
-		return nil, fmt.Errorf("read audit key %s: %d bytes, want %d", path, len(key), auditKeySize)
+		return nil, fmt.Errorf("audit key: %w", err)
 	}
 	return key, nil
 }
 
 // loadOrCreateAuditKey returns the audit key at path, making one if there
-// is none; created says this call made it. Several processes may race to
-// make it: the key is written to a file of its own and linked into place,
-// so exactly one wins and the others read the winner's key, whole.
-func loadOrCreateAuditKey(path string) (key []byte, created bool, err error) {
-	if key, err := readAuditKey(path); key != nil || err != nil {
-		return key, false, err
-	}
-	key = make([]byte, auditKeySize)
-	rand.Read(key)
-	tmp, err := os.CreateTemp(dirOf(path), ".audit-key-*")
+// is none; created says this call made it.
+func loadOrCreateAuditKey(path string) ([]byte, bool, error) {
+	key, created, err := keyfile.LoadOrCreate(path, auditKeySize)
 	if err != nil {
-		return nil, false, fmt.Errorf("create audit key: %w", err)
+		return nil, false, fmt.Errorf("audit key: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(key)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("create audit key: %w", err)
-	}
-	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
-		key, err := readAuditKey(path)
-		return key, false, err
-	} else if err != nil {
-		return nil, false, fmt.Errorf("create audit key: %w", err)
-	}
-	return key, true, nil
+	return key, created, nil
 }
 
 // macBackfill MACs the events written before the store had an audit key

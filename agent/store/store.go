@@ -135,9 +135,6 @@ func OpenReadOnly(ctx context.Context, path string, opts Options) (*Store, error
 	return &Store{db: db, log: opts.Logger, now: opts.Now, path: path, anchor: AnchorPath(path), auditKey: key}, nil
 }
 
-// dirOf is filepath.Dir, named for the files kept next to the database.
-func dirOf(path string) string { return filepath.Dir(path) }
-
 // SchemaVersion is the schema version this program writes.
 func SchemaVersion() int { return sqlitedb.Version(migrations) }
 
