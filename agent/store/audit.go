@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/motcua/motcua/agent/audit"
 )
@@ -131,7 +132,34 @@ func (s *Store) Events(ctx context.Context, id int64) ([]audit.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit events of %d: %w", id, err)
 	}
+	return scanEvents(rows)
+}
+
+// EventsBetween returns the audit events of every application that
+// happened from from to to, both included, in order.
+func (s *Store) EventsBetween(ctx context.Context, from, to time.Time) ([]audit.Event, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, application_id, kind, from_state, to_state, actor, detail,
+		prev_hash, hash FROM audit_events ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("audit events: %w", err)
+	}
+	all, err := scanEvents(rows)
+	if err != nil {
+		return nil, fmt.Errorf("audit events: %w", err)
+	}
+	// Times are compared parsed: their text is not of fixed width.
+	var out []audit.Event
+	for _, e := range all {
+		if !e.At.Before(from) && !e.At.After(to) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func scanEvents(rows *sql.Rows) ([]audit.Event, error) {
 	defer rows.Close()
+	var err error
 	var out []audit.Event
 	for rows.Next() {
 		var e audit.Event

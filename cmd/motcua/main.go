@@ -51,7 +51,7 @@ func init() {
 		{"show", "ID", "show one application: form, attachments and history", cmdShow},
 		{"requeue", "ID", "queue a quarantined application again, once staff have checked it", cmdRequeue},
 		{"procedures", "[--json] | example CODE", "list the procedures, or print a filled example form", cmdProcedures},
-		{"audit", "verify", "check the audit log's hash chain", cmdAudit},
+		{"audit", auditSynopsis, "check the audit log's hash chain, or export a period of it signed for inspectors", cmdAudit},
 		{"purge", purgeSynopsis, "erase the personal data of files the portal closed more than [retention] days ago", cmdPurge},
 		{"scan", scanSynopsis, "scan paper evidence into one small PDF, or list the scanners", cmdScan},
 		{"receipt", receiptSynopsis, "print an application's receipt with its tracking QR code", cmdReceipt},

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -173,5 +174,56 @@ func TestAuditVerifyDetectsEditsMadeWithTheSQLiteShell(t *testing.T) {
 				t.Fatalf("audit verify after the log was %s: exit %d\nstdout %s\nstderr %s", tt.name, r.code, r.stdout, r.stderr)
 			}
 		})
+	}
+}
+
+// `motcua audit export` writes a period of the log signed by the kiosk's
+// key; `motcua audit check` accepts it as written, refuses it changed or
+// under another key, and says when the log it came from was not intact.
+func TestAuditExportIsSignedAndCheckable(t *testing.T) {
+	data := t.TempDir()
+	form := writeFile(t, t.TempDir(), "f.json", cli(t, data, "", "procedures", "example", "1.001193").stdout)
+	for range 2 {
+		if r := cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form); r.code != 0 {
+			t.Fatalf("submit: %+v", r)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "audit.json")
+	today := time.Now().Format("2006-01-02")
+	r := cli(t, data, "", "audit", "export", "--from", today, "--to", today, "--out", out)
+	if r.code != 0 || !strings.Contains(r.stdout, "Wrote 6 audit events") {
+		t.Fatalf("audit export: %+v", r)
+	}
+	key := regexp.MustCompile(`signed by key ([0-9a-f]{64})`).FindStringSubmatch(r.stdout)
+	if key == nil {
+		t.Fatalf("audit export names no key: %s", r.stdout)
+	}
+	if r := cli(t, data, "", "audit", "check", out, "--public-key", key[1]); r.code != 0 || !strings.Contains(r.stdout, "signature ok") ||
+		!strings.Contains(r.stdout, "6 events") || !strings.Contains(r.stdout, "was intact with 6 events") {
+		t.Fatalf("audit check: %+v", r)
+	}
+	yesterday := time.Now().AddDate(0, 0, -1).Format("2006-01-02")
+	if r := cli(t, data, "", "audit", "export", "--from", yesterday, "--to", yesterday); r.code != 0 || !strings.Contains(r.stdout, `"events": []`) {
+		t.Errorf("export of a day without events: %+v", r)
+	}
+	b, _ := os.ReadFile(out)
+	changed := writeFile(t, t.TempDir(), "changed.json", strings.Replace(string(b), `"actor": "cli"`, `"actor": "portal"`, 1))
+	if r := cli(t, data, "", "audit", "check", changed); r.code != exitFail || !strings.Contains(r.stderr, "signature does not match") {
+		t.Errorf("audit check of a changed export: %+v", r)
+	}
+	other := strings.Repeat("ab", 32)
+	if r := cli(t, data, "", "audit", "check", out, "--public-key", other); r.code != exitFail || !strings.Contains(r.stderr, "not the trusted key") {
+		t.Errorf("audit check under another key: %+v", r)
+	}
+	if r := cli(t, data, "", "audit", "export", "--from", today, "--to", yesterday); r.code != exitUsage {
+		t.Errorf("--to before --from: %+v", r)
+	}
+	sqlite3CLI(t, filepath.Join(data, store.FileName), "DROP TRIGGER audit_events_no_update; UPDATE audit_events SET actor = 'portal' WHERE seq = 2;")
+	r = cli(t, data, "", "audit", "export", "--from", today, "--to", today, "--out", out)
+	if r.code != 0 || !strings.Contains(r.stderr, "NOT intact") {
+		t.Fatalf("export of a tampered log: %+v", r)
+	}
+	if r := cli(t, data, "", "audit", "check", out); r.code != exitFail || !strings.Contains(r.stderr, "event 2's hash does not match its content") {
+		t.Errorf("check of the export of a tampered log: %+v", r)
 	}
 }
