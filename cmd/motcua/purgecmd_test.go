@@ -2,13 +2,16 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/motcua/motcua/agent/store"
+	"github.com/motcua/motcua/sync/portalapi"
 )
 
-// A file the officer finished is purged by `motcua purge` once its
+// A file the officer finished (the tracking page says who) is purged by `motcua purge` once its
 // retention window is over (0 days here): --dry-run lists it and keeps it;
 // purge erases its form and scan, keeps it in the queue and in the counts,
 // and audit verify still holds.
@@ -30,8 +33,19 @@ func TestPurgeCommandErasesAClosedFile(t *testing.T) {
 	}
 	var rows []queueRow
 	mustJSON(t, cli(t, data, "", "queue", "--json").stdout, &rows)
-	if r := cli(t, portalDir, "", "portal", "advance", rows[0].FileCode, "done", "--data-dir", portalDir); r.code != 0 {
+	if r := cli(t, portalDir, "", "portal", "advance", rows[0].FileCode, "done", "--data-dir", portalDir,
+		"--officer", "Nguyễn Văn Cán", "--office", "UBND xã Yên Thường"); r.code != 0 {
 		t.Fatal(r.stderr)
+	}
+	// The citizen's tracking page says who closed the file.
+	resp, err := http.Get(portalURL + portalapi.PathTrack + rows[0].FileCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	track, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(track), "Handled by</span>: Nguyễn Văn Cán, UBND xã Yên Thường") {
+		t.Errorf("the tracking page does not say who finished the file:\n%s", track)
 	}
 	if r := cli(t, data, "", "sync", "--once", "--portal", portalURL); r.code != 0 {
 		t.Fatal(r.stderr)

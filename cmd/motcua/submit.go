@@ -62,10 +62,6 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	cfg, _, ok := e.loadConfig(*cfgPath)
-	if !ok {
-		return exitFail
-	}
 	// The form is read before the database is opened: standard input may
 	// take a while.
 	form, err := e.readForm(ctx, *formPath)
@@ -80,6 +76,12 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 		return e.fail("%v", err)
 	}
 	defer st.Close()
+	// The configuration only sets the early-warning thresholds: read after
+	// the database, whose problems come first.
+	cfg, _, ok := e.loadConfig(*cfgPath)
+	if !ok {
+		return exitFail
+	}
 	p, err := cat.Lookup(*code)
 	if err != nil {
 		return e.fail("%v", err)

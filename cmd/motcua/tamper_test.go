@@ -109,8 +109,9 @@ func rewriteSQL(evs []audit.Event) string {
 func TestAuditVerifyDetectsEditsMadeWithTheSQLiteShell(t *testing.T) {
 	base := t.TempDir()
 	form := writeFile(t, t.TempDir(), "f.json", cli(t, base, "", "procedures", "example", "1.001193").stdout)
+	quiet := quietAlerts(t)
 	for range 3 {
-		if r := cli(t, base, "", "submit", "--procedure", "1.001193", "--form", form); r.code != 0 {
+		if r := cli(t, base, "", "submit", "--config", quiet, "--procedure", "1.001193", "--form", form); r.code != 0 {
 			t.Fatalf("submit: %+v", r)
 		}
 	}
