@@ -37,15 +37,28 @@ func TestPurgeCommandErasesAClosedFile(t *testing.T) {
 		"--officer", "Nguyễn Văn Cán", "--office", "UBND xã Yên Thường"); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	// The citizen's tracking page says who closed the file.
-	resp, err := http.Get(portalURL + portalapi.PathTrack + rows[0].FileCode)
+	// The citizen's tracking page, as the receipt's QR code links it, says
+	// who closed the file.
+	var filed []struct {
+		DeviceID       string `json:"device_id"`
+		IdempotencyKey string `json:"idempotency_key"`
+		FileCode       string `json:"file_code"`
+	}
+	mustJSON(t, cli(t, portalDir, "", "portal", "list", "--json", "--data-dir", portalDir).stdout, &filed)
+	var track string
+	for _, f := range filed {
+		if f.FileCode == rows[0].FileCode {
+			track = portalURL + portalapi.TrackPath(f.DeviceID, f.IdempotencyKey)
+		}
+	}
+	resp, err := http.Get(track)
 	if err != nil {
 		t.Fatal(err)
 	}
-	track, _ := io.ReadAll(resp.Body)
+	html, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(track), "Handled by</span>: Nguyễn Văn Cán, UBND xã Yên Thường") {
-		t.Errorf("the tracking page does not say who finished the file:\n%s", track)
+	if !strings.Contains(string(html), "Handled by</span>: Nguyễn Văn Cán, UBND xã Yên Thường") {
+		t.Errorf("the tracking page does not say who finished the file:\n%s", html)
 	}
 	if r := cli(t, data, "", "sync", "--once", "--portal", portalURL); r.code != 0 {
 		t.Fatal(r.stderr)

@@ -498,7 +498,7 @@ func TestTrackPageShowsWhoHandledTheFileAndWhen(t *testing.T) {
 	if err := p.AdvanceBy(ctx, rc.FileCode, portalapi.Done, "", Handler{Officer: "<b>Lê Thị Cúc</b>", Agency: "Phòng Tư pháp"}); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Get(p.url + portalapi.PathTrack + rc.FileCode)
+	resp, err := http.Get(p.url + portalapi.TrackPath(p.device, "key-00000009"))
 	if err != nil {
 		t.Fatal(err)
 	}
