@@ -129,8 +129,16 @@ func (s *Store) Purge(ctx context.Context, cutoff time.Time, days int, actor str
 	if _, err := conn.ExecContext(ctx, `VACUUM`); err != nil {
 		return list, fmt.Errorf("purge: vacuum: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+	// A reader in another process can hold the checkpoint back: the WAL
+	// then keeps the vacuum's frames (zeros where the data was, but the
+	// overwritten pages too) until the next checkpoint passes it.
+	var busy, frames, done int
+	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done); err != nil {
 		return list, fmt.Errorf("purge: checkpoint: %w", err)
+	}
+	if busy != 0 {
+		s.log.Warn("purge: another process held the WAL checkpoint back; the WAL is emptied at the next checkpoint",
+			"wal_frames", frames, "checkpointed", done)
 	}
 	s.log.Info("personal data purged", "applications", len(list), "retention_days", days)
 	return list, nil
