@@ -98,3 +98,38 @@ func TestPurgeCommandErasesAClosedFile(t *testing.T) {
 		t.Errorf("a second purge: %+v", r)
 	}
 }
+
+// `motcua run` makes the retention pass when it starts: a file the officer
+// finished is purged without anyone running `motcua purge`.
+func TestRunPurgesAtStart(t *testing.T) {
+	portalURL, portalDir := startPortal(t)
+	data := t.TempDir()
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "config.toml", "devices = \"sim\"\n[retention]\ndays = 0\n")
+	form := writeFile(t, dir, "f.json", cli(t, data, "", "procedures", "example", "1.001193").stdout)
+	if r := cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if r := cli(t, data, "", "sync", "--once", "--portal", portalURL); r.code != 0 {
+		t.Fatalf("sync: %+v", r)
+	}
+	var rows []queueRow
+	mustJSON(t, cli(t, data, "", "queue", "--json").stdout, &rows)
+	if r := cli(t, portalDir, "", "portal", "advance", rows[0].FileCode, "rejected", "--data-dir", portalDir); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if r := cli(t, data, "", "sync", "--once", "--portal", portalURL); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	a := startAgent(t, data, "--config", cfg, "--portal", portalURL)
+	a.waitLog(t, "retention: personal data purged", "applications=1", "days=0")
+	a.stop(t)
+	var shown struct {
+		Form     json.RawMessage `json:"form"`
+		PurgedAt string          `json:"purged_at"`
+	}
+	mustJSON(t, cli(t, data, "", "show", "1").stdout, &shown)
+	if string(shown.Form) != "{}" || shown.PurgedAt == "" {
+		t.Errorf("show after run: form %s, purged_at %q", shown.Form, shown.PurgedAt)
+	}
+}
