@@ -42,7 +42,9 @@ type querier interface {
 
 func purgeable(ctx context.Context, q querier, cutoff time.Time) ([]Purgeable, error) {
 	// updated_at is when the application reached its final state: done and
-	// rejected have no transition out.
+	// rejected have no transition out. Its text compares as its time to the
+	// second (RFC 3339 trims a fraction's zeros), which a window of days
+	// does not notice.
 	rows, err := q.QueryContext(ctx, `SELECT a.id, a.idempotency_key, a.procedure_id, a.state, a.updated_at,
 		count(p.id), COALESCE(sum(length(p.data) + length(p.name)), 0)
 		FROM applications a LEFT JOIN personal_data p ON p.application_id = a.id
