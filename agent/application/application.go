@@ -34,6 +34,9 @@ type Application struct {
 	Attachments []Attachment    `json:"attachments"`
 	CreatedAt   time.Time       `json:"created_at"`
 	UpdatedAt   time.Time       `json:"updated_at"`
+	// PurgedAt is when the retention window removed its personal data
+	// (Form is then {} and the attachments have no names); zero while kept.
+	PurgedAt time.Time `json:"purged_at,omitzero"`
 }
 
 // Attachment is one evidence document. Its bytes are personal data and are

@@ -8,6 +8,7 @@ package audit
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -131,3 +132,20 @@ func short(h []byte) string {
 	}
 	return s
 }
+
+// MACSize is the size of an event's MAC in bytes.
+const MACSize = sha256.Size
+
+// MAC returns the keyed MAC of an event whose hash is hash: HMAC-SHA256
+// under key. The hash chain alone can be recomputed by anyone who holds
+// the log; the MAC only by someone who also holds the key, kept apart
+// from the log.
+func MAC(key, hash []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("motcua-audit-mac-v1"))
+	m.Write(hash)
+	return m.Sum(nil)
+}
+
+// CheckMAC reports whether mac is the MAC of hash under key.
+func CheckMAC(key, hash, mac []byte) bool { return hmac.Equal(mac, MAC(key, hash)) }

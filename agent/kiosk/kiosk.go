@@ -23,6 +23,7 @@ import (
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/motcua/motcua/agent/alert"
 	"github.com/motcua/motcua/agent/device"
 	"github.com/motcua/motcua/agent/procedure"
 	"github.com/motcua/motcua/agent/status"
@@ -66,6 +67,7 @@ type Config struct {
 	Now      func() time.Time                  // nil: time.Now
 	Logger   *slog.Logger                      // nil: discard
 	Actor    string                            // "kiosk", "counter", "cli": recorded in the audit log; "" is "kiosk"
+	Alerts   *alert.Monitor                    // nil: no early warning
 }
 
 // Tracker asks the portal for status changes; sync/uplink's Worker

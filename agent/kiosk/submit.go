@@ -74,6 +74,9 @@ func (s *Service) Submit(ctx context.Context, c Capture) (*Submitted, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !existing {
+		s.watchSubmission(ctx, p, normalized)
+	}
 	return &Submitted{App: a, Existing: existing, Receipt: s.receiptFor(a)}, nil
 }
 

@@ -139,7 +139,7 @@ func (s *Store) create(ctx context.Context, tx *sql.Tx, n NewApplication, path [
 		"procedure": n.ProcedureID, "catalog": n.CatalogVersion, "key": n.IdempotencyKey,
 		"attachments": len(n.Attachments), "bytes": payload,
 	})
-	if err := appendAudit(ctx, tx, &audit.Event{At: now, ApplicationID: id, Kind: audit.KindCreated,
+	if err := s.appendAudit(ctx, tx, &audit.Event{At: now, ApplicationID: id, Kind: audit.KindCreated,
 		To: string(application.Draft), Actor: n.Actor, Detail: string(detail)}); err != nil {
 		return 0, err
 	}
@@ -229,14 +229,14 @@ func (s *Store) transition(ctx context.Context, tx *sql.Tx, id int64, from, to a
 		actor = "agent"
 	}
 	at, _ := parseTime(now)
-	return appendAudit(ctx, tx, &audit.Event{At: at, ApplicationID: id, Kind: audit.KindTransition,
+	return s.appendAudit(ctx, tx, &audit.Event{At: at, ApplicationID: id, Kind: audit.KindTransition,
 		From: string(from), To: string(to), Actor: actor, Detail: detail})
 }
 
-// appendAudit chains e after the last event and inserts it. It runs inside
-// an immediate transaction, which holds the write lock, so no other writer
-// can append between the read of the head and the insert.
-func appendAudit(ctx context.Context, tx *sql.Tx, e *audit.Event) error {
+// appendAudit chains e after the last event and inserts it with its MAC.
+// It runs inside an immediate transaction, which holds the write lock, so
+// no other writer can append between the read of the head and the insert.
+func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, e *audit.Event) error {
 	var seq int64
 	prev := audit.Genesis
 	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
@@ -253,17 +253,23 @@ func appendAudit(ctx context.Context, tx *sql.Tx, e *audit.Event) error {
 	if err != nil {
 		return fmt.Errorf("append audit event: %w", err)
 	}
+	if s.auditKey == nil {
+		return errors.New("append audit event: no audit key (a read-only store)")
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_macs (seq, mac) VALUES (?, ?)`, e.Seq, audit.MAC(s.auditKey, e.Hash)); err != nil {
+		return fmt.Errorf("append audit event's MAC: %w", err)
+	}
 	return nil
 }
 
 const appColumns = `a.id, a.idempotency_key, a.procedure_id, a.procedure_code, a.catalog_version, a.state,
-	COALESCE(a.file_code, ''), a.portal_instance, a.last_error, a.created_at, a.updated_at`
+	COALESCE(a.file_code, ''), a.portal_instance, a.last_error, a.created_at, a.updated_at, a.purged_at`
 
 func scanApp(sc interface{ Scan(...any) error }, extra ...any) (*application.Application, error) {
 	var a application.Application
-	var state, created, updated string
+	var state, created, updated, purged string
 	dst := append([]any{&a.ID, &a.IdempotencyKey, &a.ProcedureID, &a.ProcedureCode, &a.CatalogVersion, &state,
-		&a.FileCode, &a.PortalInstance, &a.LastError, &created, &updated}, extra...)
+		&a.FileCode, &a.PortalInstance, &a.LastError, &created, &updated, &purged}, extra...)
 	if err := sc.Scan(dst...); err != nil {
 		return nil, err
 	}
@@ -275,14 +281,21 @@ func scanApp(sc interface{ Scan(...any) error }, extra ...any) (*application.App
 	if a.UpdatedAt, err = parseTime(updated); err != nil {
 		return nil, fmt.Errorf("application %d: updated_at: %w", a.ID, err)
 	}
+	if purged != "" {
+		if a.PurgedAt, err = parseTime(purged); err != nil {
+			return nil, fmt.Errorf("application %d: purged_at: %w", a.ID, err)
+		}
+	}
 	return &a, nil
 }
 
 // Get returns application id with its form and attachment metadata.
 func (s *Store) Get(ctx context.Context, id int64) (*application.Application, error) {
 	var form []byte
-	a, err := scanApp(s.db.QueryRowContext(ctx, `SELECT `+appColumns+`, p.data
-		FROM applications a JOIN personal_data p ON p.application_id = a.id AND p.part = 'form'
+	// An application whose personal data was purged has none: its form is
+	// {} and its attachments have no names.
+	a, err := scanApp(s.db.QueryRowContext(ctx, `SELECT `+appColumns+`, COALESCE(p.data, CAST('{}' AS BLOB))
+		FROM applications a LEFT JOIN personal_data p ON p.application_id = a.id AND p.part = 'form'
 		WHERE a.id = ?`, id), &form)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("application %d: %w", id, ErrNotFound)
@@ -291,8 +304,8 @@ func (s *Store) Get(ctx context.Context, id int64) (*application.Application, er
 		return nil, fmt.Errorf("get application %d: %w", id, err)
 	}
 	a.Form = form
-	rows, err := s.db.QueryContext(ctx, `SELECT t.id, t.evidence_key, CAST(p.name AS TEXT), t.media_type, t.size, t.sha256
-		FROM attachments t JOIN personal_data p ON p.application_id = t.application_id AND p.part = 'attachment:' || t.id
+	rows, err := s.db.QueryContext(ctx, `SELECT t.id, t.evidence_key, COALESCE(CAST(p.name AS TEXT), ''), t.media_type, t.size, t.sha256
+		FROM attachments t LEFT JOIN personal_data p ON p.application_id = t.application_id AND p.part = 'attachment:' || t.id
 		WHERE t.application_id = ? ORDER BY t.ordinal`, id)
 	if err != nil {
 		return nil, fmt.Errorf("get application %d attachments: %w", id, err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/motcua/motcua/agent/audit"
 )
@@ -16,8 +17,8 @@ import (
 // before its anchor it wraps audit.ErrTailLost and says how many events
 // are gone and the last application key known.
 func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, application_id, kind, from_state, to_state, actor, detail,
-		prev_hash, hash FROM audit_events ORDER BY seq`)
+	rows, err := s.db.QueryContext(ctx, `SELECT e.seq, e.at, e.application_id, e.kind, e.from_state, e.to_state, e.actor,
+		e.detail, e.prev_hash, e.hash, m.mac FROM audit_events e LEFT JOIN audit_macs m ON m.seq = e.seq ORDER BY e.seq`)
 	if err != nil {
 		return 0, fmt.Errorf("verify audit: %w", err)
 	}
@@ -26,8 +27,9 @@ func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
 	for rows.Next() {
 		var e audit.Event
 		var at string
+		var mac []byte
 		if err := rows.Scan(&e.Seq, &at, &e.ApplicationID, &e.Kind, &e.From, &e.To, &e.Actor, &e.Detail,
-			&e.PrevHash, &e.Hash); err != nil {
+			&e.PrevHash, &e.Hash, &mac); err != nil {
 			return v.Count(), fmt.Errorf("verify audit: %w", err)
 		}
 		if e.At, err = parseTime(at); err != nil {
@@ -35,6 +37,9 @@ func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
 		}
 		if err := v.Add(&e); err != nil {
 			return v.Count(), err
+		}
+		if err := s.checkMAC(&e, mac); err != nil {
+			return v.Count() - 1, err
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -55,6 +60,23 @@ func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
 		return v.Count(), fmt.Errorf("verify audit: anchored event: %w", hashErr)
 	}
 	return v.Count(), err
+}
+
+// checkMAC checks event e's MAC against the store's audit key. With no key
+// file, the events must have no MACs either (a database no writer has
+// opened since MACs came); a key file lost since is said so.
+func (s *Store) checkMAC(e *audit.Event, mac []byte) error {
+	switch {
+	case s.auditKey == nil && mac == nil:
+		return nil
+	case s.auditKey == nil:
+		return fmt.Errorf("%w: event %d has a MAC but the audit key %s is missing", audit.ErrBroken, e.Seq, AuditKeyPath(s.path))
+	case mac == nil:
+		return fmt.Errorf("%w: event %d has no MAC: it was not written by motcua with this device's audit key", audit.ErrBroken, e.Seq)
+	case !audit.CheckMAC(s.auditKey, e.Hash, mac):
+		return fmt.Errorf("%w: event %d's MAC does not match: it was written or rewritten without this device's audit key", audit.ErrBroken, e.Seq)
+	}
+	return nil
 }
 
 // anchorHead records the audit log's head in the anchor file after a commit
@@ -110,7 +132,34 @@ func (s *Store) Events(ctx context.Context, id int64) ([]audit.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit events of %d: %w", id, err)
 	}
+	return scanEvents(rows)
+}
+
+// EventsBetween returns the audit events of every application that
+// happened from from to to, both included, in order.
+func (s *Store) EventsBetween(ctx context.Context, from, to time.Time) ([]audit.Event, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, application_id, kind, from_state, to_state, actor, detail,
+		prev_hash, hash FROM audit_events ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("audit events: %w", err)
+	}
+	all, err := scanEvents(rows)
+	if err != nil {
+		return nil, fmt.Errorf("audit events: %w", err)
+	}
+	// Times are compared parsed: their text is not of fixed width.
+	var out []audit.Event
+	for _, e := range all {
+		if !e.At.Before(from) && !e.At.After(to) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func scanEvents(rows *sql.Rows) ([]audit.Event, error) {
 	defer rows.Close()
+	var err error
 	var out []audit.Event
 	for rows.Next() {
 		var e audit.Event

@@ -148,7 +148,7 @@ func (s *Store) requeue(ctx context.Context, tx *sql.Tx, f LostFile, detail, act
 		return err
 	}
 	at, _ := parseTime(now)
-	return appendAudit(ctx, tx, &audit.Event{At: at, ApplicationID: f.ID, Kind: audit.KindRedelivery,
+	return s.appendAudit(ctx, tx, &audit.Event{At: at, ApplicationID: f.ID, Kind: audit.KindRedelivery,
 		From: string(f.State), To: string(application.Queued), Actor: actor, Detail: detail})
 }
 
@@ -201,7 +201,7 @@ func (s *Store) AllOldFileCodes(ctx context.Context) (map[int64][]OldFileCode, e
 func (s *Store) RecordPortalEvent(ctx context.Context, actor, detail string) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		at, _ := parseTime(formatTime(s.now()))
-		return appendAudit(ctx, tx, &audit.Event{At: at, Kind: audit.KindPortal, Actor: actor, Detail: detail})
+		return s.appendAudit(ctx, tx, &audit.Event{At: at, Kind: audit.KindPortal, Actor: actor, Detail: detail})
 	})
 	if err != nil {
 		return fmt.Errorf("record portal event: %w", err)

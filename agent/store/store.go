@@ -59,6 +59,9 @@ type Store struct {
 	now    func() time.Time
 	path   string
 	anchor string // the audit anchor file: AnchorPath(path)
+	// auditKey MACs each audit event (AuditKeyPath(path)); nil when a
+	// read-only store finds none.
+	auditKey []byte
 }
 
 // FileName is the database file's name inside the data directory.
@@ -85,7 +88,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// directory in the way, before SQLite falls back to reading it and the
 	// first write fails with a less helpful error.
 	base := filepath.Base(path)
-	if err := writable.Check(filepath.Dir(path), base, base+"-wal", base+"-shm", filepath.Base(AnchorPath(path))); err != nil {
+	if err := writable.Check(filepath.Dir(path), base, base+"-wal", base+"-shm", filepath.Base(AnchorPath(path)), filepath.Base(AuditKeyPath(path))); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	db, err := sqlitedb.OpenChecked(ctx, path, migrations, opts.Logger)
@@ -93,6 +96,18 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	s := &Store{db: db, log: opts.Logger, now: opts.Now, path: path, anchor: AnchorPath(path)}
+	key, created, err := loadOrCreateAuditKey(AuditKeyPath(path))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s.auditKey = key
+	if created {
+		if err := s.macBackfill(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open store %s: MAC the audit log: %w", path, err)
+		}
+	}
 	s.anchorHead(ctx)
 	return s, nil
 }
@@ -112,7 +127,12 @@ func OpenReadOnly(ctx context.Context, path string, opts Options) (*Store, error
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &Store{db: db, log: opts.Logger, now: opts.Now, path: path, anchor: AnchorPath(path)}, nil
+	key, err := readAuditKey(AuditKeyPath(path))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return &Store{db: db, log: opts.Logger, now: opts.Now, path: path, anchor: AnchorPath(path), auditKey: key}, nil
 }
 
 // SchemaVersion is the schema version this program writes.

@@ -188,6 +188,9 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 		{"database", 60 * time.Second, func(ctx context.Context) checkResult {
 			return checkDatabase(ctx, filepath.Join(e.dataDir, store.FileName))
 		}},
+		{"alerts", 10 * time.Second, func(ctx context.Context) checkResult {
+			return checkAlerts(ctx, filepath.Join(e.dataDir, store.FileName), e.now())
+		}},
 	}
 	results := append([]checkResult{cfgResult}, runChecks(ctx, checks)...)
 	if ctx.Err() != nil {

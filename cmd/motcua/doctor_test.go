@@ -143,7 +143,7 @@ func TestDoctorPortalDatabaseJSON(t *testing.T) {
 			t.Errorf("check %+v: want a detail, and a hint in both languages exactly when it fails or warns", c)
 		}
 	}
-	if want := "config,card reader,printer,scanner,audio,portal,disk,database"; strings.Join(names, ",") != want {
+	if want := "config,card reader,printer,scanner,audio,portal,disk,database,alerts"; strings.Join(names, ",") != want {
 		t.Errorf("checks %v, want %s", names, want)
 	}
 	if got.OK != allOK || got.Devices != "real" || (r.code == 0) != allOK {

@@ -28,8 +28,9 @@ func walDataDir(t *testing.T, n int) (string, []string) {
 	t.Helper()
 	data := t.TempDir()
 	form := writeFile(t, t.TempDir(), "f.json", cli(t, data, "", "procedures", "example", "1.001193").stdout)
+	quiet := quietAlerts(t)
 	submit := func() string {
-		r := cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form)
+		r := cli(t, data, "", "submit", "--config", quiet, "--procedure", "1.001193", "--form", form)
 		if r.code != 0 {
 			t.Fatalf("submit: %+v", r)
 		}

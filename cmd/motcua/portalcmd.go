@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -22,7 +23,7 @@ func defaultPortalDir() string {
 
 // cmdPortal runs the reference portal, or lists and advances its files.
 func cmdPortal(ctx context.Context, e *env, args []string) int {
-	fs, setup := e.flags("portal", "[--listen ADDR] [--public-url URL] | list [--json] | advance FILECODE STATE [--note TEXT]", slog.LevelInfo)
+	fs, setup := e.flags("portal", "[--listen ADDR] [--public-url URL] | list [--json] | advance FILECODE STATE [--note TEXT] [--officer NAME] [--office NAME]", slog.LevelInfo)
 	fs.Lookup("data-dir").DefValue = defaultPortalDir()
 	fs.Set("data-dir", defaultPortalDir())
 	listen := fs.String("listen", "127.0.0.1:8787", "address to serve on")
@@ -33,6 +34,8 @@ func cmdPortal(ctx context.Context, e *env, args []string) int {
 	maxConnsPerAddr := fs.Int("max-conns-per-addr", portal.DefaultMaxConnsPerAddr, "connections open at once from one IP address (0: no cap, e.g. behind a proxy)")
 	asJSON := fs.Bool("json", false, "with list: print JSON")
 	note := fs.String("note", "", "with advance: the officer's note to the citizen")
+	officer := fs.String("officer", "", "with advance: the officer who makes the change, shown on the tracking page (default: this system user)")
+	office := fs.String("office", "", "with advance: the officer's agency or office, e.g. \"UBND xã Yên Thường\" (default: the agency code)")
 	pos, rc := e.parse(fs, setup, args)
 	if rc >= 0 {
 		return rc
@@ -86,13 +89,20 @@ func cmdPortal(ctx context.Context, e *env, args []string) int {
 		tw.Flush()
 		return exitOK
 	case pos[0] == "advance" && len(pos) == 3:
-		if err := p.Advance(ctx, pos[1], portalapi.State(pos[2]), *note); err != nil {
+		by := portal.Handler{Officer: *officer, Agency: *office}
+		if by.Officer == "" {
+			by.Officer = systemUser()
+		}
+		if by.Agency == "" {
+			by.Agency = *agency
+		}
+		if err := p.AdvanceBy(ctx, pos[1], portalapi.State(pos[2]), *note, by); err != nil {
 			return e.fail("%v", err)
 		}
 		fmt.Fprintf(e.stdout, "%s is now %s\n", termtext.Escape(pos[1]), termtext.Escape(pos[2]))
 		return exitOK
 	}
-	fmt.Fprintln(e.stderr, "motcua portal: usage: motcua portal [--listen ADDR] [--public-url URL] | list [--json] | advance FILECODE STATE [--note TEXT]")
+	fmt.Fprintln(e.stderr, "motcua portal: usage: motcua portal [--listen ADDR] [--public-url URL] | list [--json] | advance FILECODE STATE [--note TEXT] [--officer NAME] [--office NAME]")
 	return exitUsage
 }
 
@@ -121,4 +131,13 @@ func servePortal(ctx context.Context, e *env, cfg portal.Config, listen string) 
 		return e.fail("%v", err)
 	}
 	return exitOK
+}
+
+// systemUser is the name of the user running the command, for the record
+// of who advanced a file when --officer is not given.
+func systemUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "unknown"
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/motcua/motcua/agent/device"
 	"github.com/motcua/motcua/agent/identity"
 	"github.com/motcua/motcua/agent/kiosk"
+	"github.com/motcua/motcua/agent/retention"
 	"github.com/motcua/motcua/agent/status"
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/devices/cardreader"
@@ -172,6 +173,12 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if plan.scanner.use == deviceReal || plan.scanner.use == deviceSim {
 		probes = append(probes, scannerProbe(ctx, plan.scanner.cfg))
 	}
+	// Personal data goes [retention] days after the portal closes a
+	// file: a pass now and one a day.
+	purger := &retention.Purger{Store: st, Days: cfg.Retention.Days, Now: e.now, Actor: "retention", Logger: e.log}
+	var purging sync.WaitGroup
+	purging.Go(func() { purger.Run(ctx, retention.DefaultEvery) })
+	defer purging.Wait() // before the store closes
 	e.printDevices(plan, sims, screen != "")
 	go watchDevices(ctx, e.log, hub, *poll, probes, found)
 
@@ -196,6 +203,10 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	}
 	// The window runs on this goroutine (the main thread's); delivery
 	// goes on beside it. Closing the window stops the agent.
+	monitor, err := e.alertMonitor(st, cfg, wf.mode)
+	if err != nil {
+		return e.fail("early warning: %v", err)
+	}
 	prepareWindowLocale(e.log)
 	wctx, closeWindow := context.WithCancel(ctx)
 	var delivery sync.WaitGroup
@@ -203,7 +214,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	win := &window{flags: wf, cards: cards, hub: hub, log: e.log.With("component", "ui"),
 		svc: kiosk.New(kiosk.Config{Store: st, Catalog: cat, Scanner: plan.kioskScanner(later, hub), Printer: plan.kioskPrinter(),
 			Status: hub, Tracker: w, TrackURL: enrolledTrackURL(st, *up.portal), Now: e.now, Logger: e.log.With("component", "kiosk"),
-			Actor: wf.mode})}
+			Actor: wf.mode, Alerts: monitor})}
 	if sims.cardReader != nil {
 		win.sampleCard = func() {
 			if _, err := sims.cardReader.Next(); err != nil {

@@ -48,6 +48,7 @@ type submitResult struct {
 
 func cmdSubmit(ctx context.Context, e *env, args []string) int {
 	fs, setup := e.flags("submit", "--procedure CODE --form FILE.json [--attach [EVIDENCE=]FILE]...", slog.LevelWarn)
+	cfgPath := addConfigFlag(fs)
 	code := fs.String("procedure", "", "procedure code (e.g. 1.001193) or id (e.g. birth-registration)")
 	formPath := fs.String("form", "", "the form as a JSON object (- for standard input); see 'motcua procedures example CODE'")
 	key := fs.String("idempotency-key", "", "reuse this key (a retry of the same submission stores nothing new)")
@@ -75,6 +76,12 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 		return e.fail("%v", err)
 	}
 	defer st.Close()
+	// The configuration only sets the early-warning thresholds: read after
+	// the database, whose problems come first.
+	cfg, _, ok := e.loadConfig(*cfgPath)
+	if !ok {
+		return exitFail
+	}
 	p, err := cat.Lookup(*code)
 	if err != nil {
 		return e.fail("%v", err)
@@ -83,7 +90,11 @@ func cmdSubmit(ctx context.Context, e *env, args []string) int {
 	// Every problem is collected before refusing, so the user fixes them at
 	// once: the files' first, then the form's and the evidence's.
 	atts, aerrs := readAttachments(p, attach)
-	svc := kiosk.New(kiosk.Config{Store: st, Catalog: cat, Now: e.now, Logger: e.log, Actor: "cli"})
+	monitor, err := e.alertMonitor(st, cfg, "cli")
+	if err != nil {
+		return e.fail("%v", err)
+	}
+	svc := kiosk.New(kiosk.Config{Store: st, Catalog: cat, Now: e.now, Logger: e.log, Actor: "cli", Alerts: monitor})
 	sub, err := svc.Submit(ctx, kiosk.Capture{Procedure: p, Form: form, Attachments: atts, IdempotencyKey: *key, Problems: aerrs})
 	var problems procedure.Errors
 	if errors.As(err, &problems) {

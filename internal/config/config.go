@@ -55,6 +55,29 @@ type Config struct {
 	Printer    Printer    `toml:"printer" json:"printer"`
 	Scanner    Scanner    `toml:"scanner" json:"scanner"`
 	Portal     Portal     `toml:"portal" json:"portal"`
+	Retention  Retention  `toml:"retention" json:"retention"`
+	Alerts     Alerts     `toml:"alerts" json:"alerts"`
+}
+
+// Retention says how long personal data is kept.
+type Retention struct {
+	// Days is how many days after the portal reports a file done or
+	// rejected its personal data is purged; 0 purges it at the next pass.
+	Days int `toml:"days" json:"days"`
+}
+
+// Alerts are the early-warning thresholds: an alert is raised when a rule
+// counts Count signals for one subject within Minutes minutes.
+type Alerts struct {
+	// SameID: submissions with the same ID number.
+	SameIDCount   int `toml:"same_id_count" json:"same_id_count"`
+	SameIDMinutes int `toml:"same_id_minutes" json:"same_id_minutes"`
+	// KioskFlood: submissions from one kiosk.
+	KioskFloodCount   int `toml:"kiosk_flood_count" json:"kiosk_flood_count"`
+	KioskFloodMinutes int `toml:"kiosk_flood_minutes" json:"kiosk_flood_minutes"`
+	// FailedPIN: failed staff PINs for one login.
+	FailedPINCount   int `toml:"failed_pin_count" json:"failed_pin_count"`
+	FailedPINMinutes int `toml:"failed_pin_minutes" json:"failed_pin_minutes"`
 }
 
 // CardReader is the ID card QR reader on a serial port.
@@ -103,6 +126,9 @@ func Default() *Config {
 		CardReader: CardReader{Baud: 9600},
 		Printer:    Printer{Baud: 9600, PaperWidth: 80},
 		Scanner:    Scanner{Source: SourceAuto, Resolution: 200, Mode: ModeGray},
+		Retention:  Retention{Days: 90},
+		Alerts: Alerts{SameIDCount: 3, SameIDMinutes: 60, KioskFloodCount: 30, KioskFloodMinutes: 10,
+			FailedPINCount: 5, FailedPINMinutes: 15},
 	}
 }
 
@@ -315,6 +341,21 @@ func (c *Config) Validate() error {
 	check("scanner.resolution", c.Scanner.Resolution.check())
 	check("scanner.mode", c.Scanner.Mode.check())
 	check("portal.daily_budget", c.Portal.DailyBudget.check())
+	if c.Retention.Days < 0 || c.Retention.Days > 3650 {
+		check("retention.days", fmt.Errorf("%d is not a number of days from 0 to 3650", c.Retention.Days))
+	}
+	for _, a := range []struct {
+		key   string
+		value int
+	}{
+		{"same_id_count", c.Alerts.SameIDCount}, {"same_id_minutes", c.Alerts.SameIDMinutes},
+		{"kiosk_flood_count", c.Alerts.KioskFloodCount}, {"kiosk_flood_minutes", c.Alerts.KioskFloodMinutes},
+		{"failed_pin_count", c.Alerts.FailedPINCount}, {"failed_pin_minutes", c.Alerts.FailedPINMinutes},
+	} {
+		if a.value < 1 || a.value > 100000 {
+			check("alerts."+a.key, fmt.Errorf("%d is not a whole number from 1 to 100000", a.value))
+		}
+	}
 	if err := c.Portal.URL.check(); err != nil {
 		check("portal.url", err)
 	} else if c.Portal.URL != "" {
@@ -577,11 +618,14 @@ func hasPrefix(k, prefix toml.Key) bool {
 // knownKeys lists the keys allowed where k is.
 func knownKeys(k toml.Key) string {
 	tables := map[string][]string{
-		"":            {"devices", "card_reader", "printer", "scanner", "portal"},
+		"":            {"devices", "card_reader", "printer", "scanner", "portal", "retention", "alerts"},
 		"card_reader": {"port", "baud"},
 		"printer":     {"port", "baud", "paper_width_mm"},
 		"scanner":     {"device", "source", "resolution", "mode"},
 		"portal":      {"url", "insecure", "daily_budget"},
+		"retention":   {"days"},
+		"alerts": {"same_id_count", "same_id_minutes", "kiosk_flood_count", "kiosk_flood_minutes",
+			"failed_pin_count", "failed_pin_minutes"},
 	}
 	parent := strings.Join(k[:len(k)-1], ".")
 	keys, ok := tables[parent]

@@ -41,6 +41,9 @@ func TestParseGoodFiles(t *testing.T) {
 				Printer:    Printer{Port: "/dev/ttyUSB0", Baud: 19200, PaperWidth: 58},
 				Scanner:    Scanner{Device: "epson2:libusb:001:004", Source: SourceADF, Resolution: 300, Mode: ModeBilevel},
 				Portal:     Portal{URL: "https://portal.example.vn", DailyBudget: "50MB"},
+				Retention:  Retention{Days: 30},
+				Alerts: Alerts{SameIDCount: 2, SameIDMinutes: 30, KioskFloodCount: 50, KioskFloodMinutes: 5,
+					FailedPINCount: 4, FailedPINMinutes: 20},
 			}
 		}},
 	}
@@ -69,7 +72,9 @@ func TestParseBadFiles(t *testing.T) {
 		want string
 	}{
 		{"unknown-key.toml", 3, "printer.widht", "unknown key (allowed in [printer]: port, baud, paper_width_mm)"},
-		{"unknown-table.toml", 3, "scaner", "unknown key (allowed at the top: devices, card_reader, printer, scanner, portal)"},
+		{"unknown-table.toml", 3, "scaner", "unknown key (allowed at the top: devices, card_reader, printer, scanner, portal, retention, alerts)"},
+		{"bad-retention.toml", 3, "retention.days", "-1 is not a number of days from 0 to 3650"},
+		{"bad-alert.toml", 2, "alerts.same_id_count", "0 is not a whole number from 1 to 100000"},
 		{"bad-baud.toml", 3, "card_reader.baud", "9601 is not a standard baud rate (1200, 2400, 4800, 9600, "},
 		{"baud-not-a-number.toml", 2, "card_reader.baud", `want a whole number, not "fast"`},
 		{"bad-paper-width.toml", 4, "printer.paper_width_mm", "76 mm is not a receipt paper width: 58 or 80"},

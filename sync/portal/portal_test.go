@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -481,5 +482,36 @@ func TestChecksumExtension(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(resp.Header.Get("Tus-Extension"), "checksum") || !strings.Contains(resp.Header.Get("Tus-Checksum-Algorithm"), "sha256") {
 		t.Fatalf("OPTIONS: Tus-Extension %q, Tus-Checksum-Algorithm %q", resp.Header.Get("Tus-Extension"), resp.Header.Get("Tus-Checksum-Algorithm"))
+	}
+}
+
+// The tracking page says who handled the file and when: each change with
+// its officer and agency, the filing by the system.
+func TestTrackPageShowsWhoHandledTheFileAndWhen(t *testing.T) {
+	p := newPortal(t)
+	var rc portalapi.Receipt
+	p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000009"), &rc)
+	ctx := context.Background()
+	if err := p.AdvanceBy(ctx, rc.FileCode, portalapi.InReview, "", Handler{Officer: "Trần Văn Bình", Agency: "UBND xã Yên Thường"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AdvanceBy(ctx, rc.FileCode, portalapi.Done, "", Handler{Officer: "<b>Lê Thị Cúc</b>", Agency: "Phòng Tư pháp"}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(p.url + portalapi.TrackPath(p.device, "key-00000009"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	items := regexp.MustCompile(`(?s)<li>(.*?)</li>`).FindAllStringSubmatch(string(b), -1)
+	if len(items) != 3 {
+		t.Fatalf("history has %d entries, want 3:\n%s", len(items), b)
+	}
+	for i, want := range []string{"hệ thống", "Trần Văn Bình, UBND xã Yên Thường", "&lt;b&gt;Lê Thị Cúc&lt;/b&gt;, Phòng Tư pháp"} {
+		item := items[i][1]
+		if !strings.Contains(item, "Handled by</span>: "+want) || !regexp.MustCompile(`^09:00 23/11/2026: `).MatchString(item) {
+			t.Errorf("history entry %d = %q; want 09:00 23/11/2026 and handled by %q", i, item, want)
+		}
 	}
 }

@@ -464,9 +464,21 @@ var portalMoves = map[portalapi.State][]portalapi.State{
 	portalapi.NeedsMore: {portalapi.InReview, portalapi.Done, portalapi.Rejected},
 }
 
+// Handler is who makes a status change: the officer and their agency.
+type Handler struct {
+	Officer string
+	Agency  string
+}
+
 // Advance moves a filed submission to state, as an officer would, with an
-// optional note for the citizen.
+// optional note for the citizen, recording no handler.
 func (s *Server) Advance(ctx context.Context, fileCode string, to portalapi.State, note string) error {
+	return s.AdvanceBy(ctx, fileCode, to, note, Handler{})
+}
+
+// AdvanceBy is Advance recording who made the change, for the tracking
+// page's history.
+func (s *Server) AdvanceBy(ctx context.Context, fileCode string, to portalapi.State, note string, by Handler) error {
 	if !to.Valid() {
 		return fmt.Errorf("%w: %q is not a portal state (received, in_review, needs_more, done, rejected)", ErrIllegalTransition, to)
 	}
@@ -492,8 +504,8 @@ func (s *Server) Advance(ctx context.Context, fileCode string, to portalapi.Stat
 			string(to), note, now, id); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO events (submission_id, device_id, state, note, at) VALUES (?, ?, ?, ?, ?)`,
-			id, device, string(to), note, now)
+		_, err = tx.ExecContext(ctx, `INSERT INTO events (submission_id, device_id, state, note, at, officer, agency)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, device, string(to), note, now, by.Officer, by.Agency)
 		return err
 	})
 }

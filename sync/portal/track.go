@@ -11,7 +11,8 @@ import (
 )
 
 // trackPage is what a citizen sees after scanning the receipt's QR code: no
-// personal data, only where the file stands.
+// personal data of the citizen, only where the file stands and who handled
+// it when (the officer and agency of each change).
 var trackPage = template.Must(template.New("track").Parse(`<!doctype html>
 <html lang="vi">
 <head>
@@ -27,6 +28,7 @@ h1 { font-size: 1.4em; margin: 0 0 .5em; }
 ol { padding-left: 1.2em; }
 li { margin-bottom: .6em; }
 .note { background: #fff4c2; padding: .3em .5em; }
+.by { font-size: .9em; }
 </style>
 </head>
 <body>
@@ -39,7 +41,8 @@ li { margin-bottom: .6em; }
 Ngày hẹn trả <span class="en">/ Due</span>: {{.Due}}</p>
 <h2>Quá trình xử lý <span class="en">/ History</span></h2>
 <ol>
-{{range .History}}<li>{{.At}}: {{.StateVI}} <span class="en">/ {{.StateEN}}</span>{{if .Note}}<br><span class="note">{{.Note}}</span>{{end}}</li>
+{{range .History}}<li>{{.At}}: {{.StateVI}} <span class="en">/ {{.StateEN}}</span><br>
+<span class="by">Người xử lý <span class="en">/ Handled by</span>: {{if .Officer}}{{.Officer}}{{if .Agency}}, {{.Agency}}{{end}}{{else if .Agency}}{{.Agency}}{{else}}hệ thống <span class="en">/ the system</span>{{end}}</span>{{if .Note}}<br><span class="note">{{.Note}}</span>{{end}}</li>
 {{end}}</ol>
 {{else}}
 <h1>Không tìm thấy hồ sơ <span class="en">/ File not found</span></h1>
@@ -63,6 +66,9 @@ type trackEvent struct {
 	At               string
 	StateVI, StateEN string
 	Note             string
+	// Officer and Agency made the change; both empty for the system (a
+	// kiosk's filing).
+	Officer, Agency string
 }
 
 // stateNames are the portal states for citizens.
@@ -125,18 +131,19 @@ func (s *Server) track(ctx context.Context, device, code string) (trackView, err
 	v.StateVI, v.StateEN = names[0], names[1]
 	v.Received = local(received)
 	v.Due = parseTime(due).In(vietnam).Format("02/01/2006")
-	rows, err := s.db.QueryContext(ctx, `SELECT state, note, at FROM events WHERE submission_id = ? ORDER BY seq`, id)
+	rows, err := s.db.QueryContext(ctx, `SELECT state, note, at, officer, agency FROM events WHERE submission_id = ? ORDER BY seq`, id)
 	if err != nil {
 		return v, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var st, note, at string
-		if err := rows.Scan(&st, &note, &at); err != nil {
+		var st, note, at, officer, agency string
+		if err := rows.Scan(&st, &note, &at, &officer, &agency); err != nil {
 			return v, err
 		}
 		n := stateNames[portalapi.State(st)]
-		v.History = append(v.History, trackEvent{At: local(at), StateVI: n[0], StateEN: n[1], Note: note})
+		v.History = append(v.History, trackEvent{At: local(at), StateVI: n[0], StateEN: n[1], Note: note,
+			Officer: officer, Agency: agency})
 	}
 	return v, rows.Err()
 }
