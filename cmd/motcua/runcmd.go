@@ -176,9 +176,14 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	// Personal data goes [retention] days after the portal closes a
 	// file: a pass now and one a day.
 	purger := &retention.Purger{Store: st, Days: cfg.Retention.Days, Now: e.now, Actor: "retention", Logger: e.log}
+	// The purge stops when run returns, whether a signal or the window
+	// ended it, and before the store closes (deferred calls run last
+	// first).
+	purgeCtx, stopPurge := context.WithCancel(ctx)
 	var purging sync.WaitGroup
-	purging.Go(func() { purger.Run(ctx, retention.DefaultEvery) })
-	defer purging.Wait() // before the store closes
+	purging.Go(func() { purger.Run(purgeCtx, retention.DefaultEvery) })
+	defer purging.Wait()
+	defer stopPurge()
 	e.printDevices(plan, sims, screen != "")
 	go watchDevices(ctx, e.log, hub, *poll, probes, found)
 
