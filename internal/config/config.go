@@ -93,6 +93,9 @@ type Portal struct {
 	// DailyBudget caps the upload bytes per day on a metered link, e.g.
 	// "50MB"; empty means no cap.
 	DailyBudget Size `toml:"daily_budget" json:"daily_budget"`
+	// CA is a PEM file of the CA certificates the portal's TLS
+	// certificate must chain to; empty means the system's.
+	CA string `toml:"ca" json:"ca"`
 }
 
 // Default returns the configuration used when there is no file: every
@@ -581,7 +584,7 @@ func knownKeys(k toml.Key) string {
 		"card_reader": {"port", "baud"},
 		"printer":     {"port", "baud", "paper_width_mm"},
 		"scanner":     {"device", "source", "resolution", "mode"},
-		"portal":      {"url", "insecure", "daily_budget"},
+		"portal":      {"url", "insecure", "daily_budget", "ca"},
 	}
 	parent := strings.Join(k[:len(k)-1], ".")
 	keys, ok := tables[parent]

@@ -73,6 +73,16 @@ type EnrollRequest struct {
 	// device's current token (Authorization: Bearer); it then issues a new
 	// token and revokes the old one. Otherwise it enrolls a new device.
 	DeviceID string `json:"device_id,omitempty"`
+	// Code is the one-time enrollment code the portal's operator made
+	// (motcua portal enroll-code): required to enroll a new device.
+	Code string `json:"code,omitempty"`
+	// PublicKey is the device's Ed25519 public key (EncodePublicKey): the
+	// portal checks every manifest of the device against it.
+	PublicKey string `json:"public_key,omitempty"`
+	// SignedAt and Signature prove the device holds PublicKey's private
+	// key (EnrollMessage); a device keeps its id by such a proof.
+	SignedAt  time.Time `json:"signed_at,omitzero"`
+	Signature string    `json:"signature,omitempty"`
 }
 
 // EnrollResponse is the portal's answer to EnrollRequest.
