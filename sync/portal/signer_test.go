@@ -21,11 +21,15 @@ import (
 
 // TestMain makes the tests' requests (through http.DefaultClient) those of
 // a kiosk with a key: an enrollment registers a key made for the device,
-// and each manifest is signed by its device, as sync/uplink does. 
+// and each manifest is signed by its device, as sync/uplink does. Tests of
+// the signatures themselves send with rawClient.
 func TestMain(m *testing.M) {
 	http.DefaultClient.Transport = kiosks
 	os.Exit(m.Run())
 }
+
+// rawClient sends requests as they are, unsigned.
+var rawClient = &http.Client{Transport: http.DefaultTransport}
 
 var kiosks = &signingTransport{base: http.DefaultTransport, tokens: map[string]string{}, keys: map[string]ed25519.PrivateKey{}}
 
