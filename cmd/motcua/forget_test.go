@@ -17,7 +17,13 @@ import (
 func runPortal(t *testing.T, listen, dir string, args ...string) (string, func()) {
 	t.Helper()
 	// The tests' kiosks enroll without a code, from loopback.
-	cmd := exec.Command(motcua, append([]string{"portal", "--listen", listen, "--data-dir", dir, "--open-enrollment"}, args...)...)
+	return runClosedPortal(t, listen, dir, append([]string{"--open-enrollment"}, args...)...)
+}
+
+// runClosedPortal is runPortal for a portal that asks kiosks for a code.
+func runClosedPortal(t *testing.T, listen, dir string, args ...string) (string, func()) {
+	t.Helper()
+	cmd := exec.Command(motcua, append([]string{"portal", "--listen", listen, "--data-dir", dir}, args...)...)
 	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
 	out, err := cmd.StdoutPipe()
 	if err != nil {

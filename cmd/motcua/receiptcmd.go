@@ -67,8 +67,14 @@ func cmdReceipt(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail("%v", err)
 	}
+	if *portalURL == "" {
+		// A kiosk enrolled with motcua enroll: that portal's page.
+		if *portalURL, err = uplink.EnrolledPortal(ctx, st); err != nil {
+			return e.fail("%v", err)
+		}
+	}
 	var device string
-	if *portalURL != "" && a.FileCode == "" {
+	if *portalURL != "" {
 		if device, err = uplink.EnrolledDevice(ctx, st, *portalURL); err != nil {
 			return e.fail("%v", err)
 		}

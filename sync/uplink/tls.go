@@ -62,3 +62,13 @@ func (w *Worker) untrusted(err error) error {
 	}
 	return fmt.Errorf("%w (%s): %v", ErrUntrustedPortal, pinned, err)
 }
+
+// PinnedClient returns an HTTP client that trusts only the CA certificates
+// in the PEM file caFile for the portal's TLS certificate, as a Worker with
+// Config.PortalCA does; "" means http.DefaultClient.
+func PinnedClient(caFile string) (*http.Client, error) {
+	if caFile == "" {
+		return http.DefaultClient, nil
+	}
+	return pinCA(&http.Client{}, caFile)
+}

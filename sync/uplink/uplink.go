@@ -677,6 +677,10 @@ func (w *Worker) Once(ctx context.Context) (Summary, error) {
 			// Only the status pull failed; nothing waits to be sent.
 			return total, nil
 		}
+		if errors.Is(err, ErrNotEnrolled) {
+			// Only staff can change that (motcua enroll): waiting won't.
+			return total, fmt.Errorf("gave up with %d application(s) undelivered: %w", total.Remaining, err)
+		}
 		werr := error(nil)
 		if sum.Held > 0 && sum.Held >= sum.Remaining && retryAfter(err) == 0 {
 			// Nothing can go before the first hold ends: wait for it.
