@@ -379,3 +379,42 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
+
+// A device enrolled before devices had keys (a portal.db migrated to
+// 0006: its row has a token and no key) is asked to enroll again, and
+// registers its key by its current token, keeping its id; from then on
+// its key, not its token, is what keeps its id.
+func TestDeviceEnrolledBeforeKeysRegistersItsKeyWithItsToken(t *testing.T) {
+	s, url, _ := closedPortal(t, Config{})
+	ctx := context.Background()
+	token := randomHex(32)
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO devices (id, name, token_hash, created_at) VALUES (?, 'old kiosk', ?, ?)`,
+		"dev-00000000000000aa", hashToken(token), formatTime(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", url+portalapi.PathStatus, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := rawClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(b), "no enrolled key") {
+		t.Fatalf("a device without a key: %d %s, want 401 asking it to enroll again", resp.StatusCode, b)
+	}
+	k := newKiosk()
+	k.id = "dev-00000000000000aa"
+	var er portalapi.EnrollResponse
+	if status, _ := post(t, url, portalapi.PathEnroll, token, nil, k.enrollment(s, "", time.Now()), &er); status != http.StatusCreated ||
+		er.DeviceID != k.id {
+		t.Fatalf("enrollment with the token and a key: %d %+v, want device %s kept", status, er, k.id)
+	}
+	// The key is now the device's: another key with a stolen token gets
+	// nothing.
+	thief := newKiosk()
+	thief.id = k.id
+	if status, _ := post(t, url, portalapi.PathEnroll, er.Token, nil, thief.enrollment(s, "", time.Now()), nil); status == http.StatusCreated {
+		t.Error("a token and another key took a device that has a key")
+	}
+}
