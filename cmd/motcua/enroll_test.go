@@ -119,7 +119,8 @@ func TestEnrollWithCodeOverTLSThenSyncThenRevoke(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(data, "device.key")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("the device key: %v %v, want mode 0600", fi, err)
 	}
-	if r := cli(t, data, "", "sync", "--once", "--portal-ca", ca); r.code != 0 {
+	// The portal and its CA are those of the enrollment.
+	if r := cli(t, data, "", "sync", "--once"); r.code != 0 {
 		t.Fatalf("sync to the enrolled portal: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	var rows []queueRow
@@ -137,7 +138,7 @@ func TestEnrollWithCodeOverTLSThenSyncThenRevoke(t *testing.T) {
 	if r := cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	if r := cli(t, data, "", "sync", "--once", "--timeout", "20s", "--portal-ca", ca); r.code == 0 || !strings.Contains(r.stderr, "revoked") {
+	if r := cli(t, data, "", "sync", "--once", "--timeout", "20s"); r.code == 0 || !strings.Contains(r.stderr, "revoked") {
 		t.Errorf("sync of a revoked kiosk: exit %d\n%s", r.code, r.stderr)
 	}
 }

@@ -63,15 +63,19 @@ func (u *uplinkFlags) worker(e *env, st *store.Store) (*uplink.Worker, error) {
 }
 
 // enrolledPortal sets the portal to the one the kiosk enrolled with
-// (motcua enroll) when none is given, and says whether it did.
+// (motcua enroll) when none is given, with the CA pinned then unless one
+// is given, and says whether it did.
 func (u *uplinkFlags) enrolledPortal(ctx context.Context, st *store.Store) bool {
 	if *u.portal != "" {
 		return false
 	}
-	p, err := uplink.EnrolledPortal(ctx, st)
+	p, ca, err := uplink.EnrolledPortalCA(ctx, st)
 	if err != nil || p == "" {
 		return false
 	}
 	*u.portal = p
+	if *u.ca == "" {
+		*u.ca = ca
+	}
 	return true
 }

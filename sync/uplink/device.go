@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"path/filepath"
 
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/sync/portalapi"
@@ -36,14 +37,26 @@ func EnrolledDevice(ctx context.Context, st *store.Store, portalURL string) (str
 // (Enroll, motcua enroll): delivery goes there when no portal is given.
 const settingEnrolledPortal = "uplink.enrolled_portal"
 
+// settingEnrolledCA is the CA file pinned when staff enrolled the kiosk.
+const settingEnrolledCA = "uplink.enrolled_portal_ca"
+
 // EnrolledPortal returns the URL of the portal staff enrolled the kiosk
 // whose store is st with (Worker.Enroll), or "" when they did not.
 func EnrolledPortal(ctx context.Context, st *store.Store) (string, error) {
-	u, err := st.Setting(ctx, settingEnrolledPortal)
-	if err != nil {
-		return "", fmt.Errorf("enrolled portal: %w", err)
+	u, _, err := EnrolledPortalCA(ctx, st)
+	return u, err
+}
+
+// EnrolledPortalCA is EnrolledPortal with the CA file pinned then ("" for
+// none).
+func EnrolledPortalCA(ctx context.Context, st *store.Store) (portal, ca string, err error) {
+	if portal, err = st.Setting(ctx, settingEnrolledPortal); err == nil {
+		ca, err = st.Setting(ctx, settingEnrolledCA)
 	}
-	return u, nil
+	if err != nil {
+		return "", "", fmt.Errorf("enrolled portal: %w", err)
+	}
+	return portal, ca, nil
 }
 
 // Enrollment is what Enroll tells of the kiosk's enrollment.
@@ -57,7 +70,8 @@ type Enrollment struct {
 }
 
 // Enroll enrolls the kiosk with the portal now, with Config.EnrollCode,
-// and records the portal as the one to deliver to. A kiosk enrolled there
+// and records the portal, and the CA file pinned (Config.PortalCA), as the
+// one to deliver to. A kiosk enrolled there
 // before keeps its device id by its key's signature, and spends no code.
 func (w *Worker) Enroll(ctx context.Context) (Enrollment, error) {
 	w.reclaim = true
@@ -65,6 +79,15 @@ func (w *Worker) Enroll(ctx context.Context) (Enrollment, error) {
 		return Enrollment{}, err
 	}
 	st := w.cfg.Store
+	ca := w.cfg.PortalCA
+	if ca != "" {
+		if abs, err := filepath.Abs(ca); err == nil {
+			ca = abs
+		}
+	}
+	if err := st.SetSetting(ctx, settingEnrolledCA, ca); err != nil {
+		return Enrollment{}, err
+	}
 	if err := st.SetSetting(ctx, settingEnrolledPortal, w.base.String()); err != nil {
 		return Enrollment{}, err
 	}
