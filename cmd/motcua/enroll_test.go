@@ -151,3 +151,23 @@ func TestOpenEnrollmentRefusedOffLoopback(t *testing.T) {
 		t.Errorf("--open-enrollment on 0.0.0.0: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// `make run` needs no human: with no portal configured, run's own local
+// reference portal lets its kiosk enroll without a code (loopback only)
+// and the queued application is delivered.
+func TestRunEnrollsWithItsOwnLocalPortalWithoutACode(t *testing.T) {
+	data := t.TempDir()
+	form := writeFile(t, t.TempDir(), "f.json", cli(t, data, "", "procedures", "example", "1.001193").stdout)
+	if r := cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	a := startAgent(t, data, "--devices", "sim")
+	a.waitLog(t, `msg="device enrolled"`, "kept_id=false")
+	a.waitLog(t, `msg="delivery pass"`, "delivered=1")
+	a.stop(t)
+	var rows []queueRow
+	mustJSON(t, cli(t, data, "", "queue", "--json").stdout, &rows)
+	if len(rows) != 1 || rows[0].State != "received" {
+		t.Fatalf("after run: %+v", rows)
+	}
+}
