@@ -47,6 +47,9 @@ func portalFromConfig(fs *flag.FlagSet, up *uplinkFlags, c *config.Config) {
 	if !set["daily-budget"] {
 		*up.budget = string(c.Portal.DailyBudget)
 	}
+	if !set["portal-ca"] {
+		*up.ca = c.Portal.CA
+	}
 }
 
 // cmdConfig prints the effective configuration and where it came from, or

@@ -182,7 +182,7 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 		{"scanner", 30 * time.Second, func(ctx context.Context) checkResult { return checkScanner(ctx, plan.scanner, plan.mode) }},
 		{"audio", 5 * time.Second, func(ctx context.Context) checkResult { return d.audio.check(ctx) }},
 		{"portal", 10 * time.Second, func(ctx context.Context) checkResult {
-			return checkPortal(ctx, portalURL, cfg.Portal.Insecure, filepath.Join(e.dataDir, store.FileName))
+			return checkPortal(ctx, portalURL, cfg.Portal.Insecure, cfg.Portal.CA, filepath.Join(e.dataDir, store.FileName))
 		}},
 		{"disk", 5 * time.Second, func(ctx context.Context) checkResult { return d.checkDisk(e.dataDir) }},
 		{"database", 60 * time.Second, func(ctx context.Context) checkResult {
@@ -521,7 +521,8 @@ func isSocket(path string) bool {
 // is the portal this kiosk delivered to: a portal whose instance id is not
 // the one the kiosk's database remembers lost its records (or is another
 // portal at the same address), and its file codes name other files.
-func checkPortal(ctx context.Context, portal string, insecure bool, dbPath string) checkResult {
+// With ca, the portal's certificate must chain to the CAs in that file.
+func checkPortal(ctx context.Context, portal string, insecure bool, ca, dbPath string) checkResult {
 	if portal == "" {
 		return passed("none configured: 'motcua run' starts a local reference portal on this machine and delivers to it")
 	}
@@ -534,8 +535,12 @@ func checkPortal(ctx context.Context, portal string, insecure bool, dbPath strin
 	if err != nil {
 		return failed(hintPortalURL, "%v", err)
 	}
+	client, err := uplink.PinnedClient(ca)
+	if err != nil {
+		return failed(hintPortalURL, "%v", err)
+	}
 	start := time.Now()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -59,7 +59,8 @@ func init() {
 		{"sim", "[--cards FILE] [--interval 5s] [--dir DIR]", "play the kiosk's devices on pseudo-terminals, for demos without hardware", cmdSim},
 		{"card", "parse < payloads.txt", "parse ID card QR payloads, one per line, into JSON", cmdCard},
 		{"sync", "[--once] --portal URL [--insecure]", "deliver queued applications to the portal and pull their status", cmdSync},
-		{"portal", "[--listen ADDR] | list [--json] | advance FILECODE STATE [--note TEXT] [--officer NAME] [--office NAME]", "run the reference portal, or list and advance its files", cmdPortal},
+		{"enroll", "--portal URL --code CODE [--portal-ca FILE] [--insecure]", "enroll this kiosk with a portal, with a one-time code from its operator", cmdEnroll},
+		{"portal", "[--listen ADDR] [--tls-cert FILE --tls-key FILE] | list | advance [--officer NAME] [--office NAME] | enroll-code | revoke DEVICE", "run the reference portal, list and advance its files, make enrollment codes, revoke devices", cmdPortal},
 		{"say", saySynopsis, "speak text in the kiosk's voices (Vietnamese or English), or write it to a WAV file", cmdSay},
 		{"help", "[COMMAND]", "show help", nil},
 	}

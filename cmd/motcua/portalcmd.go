@@ -21,13 +21,19 @@ func defaultPortalDir() string {
 	return filepath.Join(filepath.Dir(defaultDataDir()), "motcua-portal")
 }
 
+const portalSynopsis = "[--listen ADDR] [--public-url URL] [--tls-cert FILE --tls-key FILE] [--open-enrollment] | list [--json] | advance FILECODE STATE [--note TEXT] [--officer NAME] [--office NAME] | enroll-code [--agency CODE] [--ttl DURATION] | revoke DEVICE"
+
 // cmdPortal runs the reference portal, or lists and advances its files.
 func cmdPortal(ctx context.Context, e *env, args []string) int {
-	fs, setup := e.flags("portal", "[--listen ADDR] [--public-url URL] | list [--json] | advance FILECODE STATE [--note TEXT] [--officer NAME] [--office NAME]", slog.LevelInfo)
+	fs, setup := e.flags("portal", portalSynopsis, slog.LevelInfo)
 	fs.Lookup("data-dir").DefValue = defaultPortalDir()
 	fs.Set("data-dir", defaultPortalDir())
 	listen := fs.String("listen", "127.0.0.1:8787", "address to serve on")
-	agency := fs.String("agency", portal.DefaultAgencyCode, "receiving agency code, the first part of file codes")
+	agency := fs.String("agency", portal.DefaultAgencyCode, "receiving agency code, the first part of file codes; with enroll-code, the agency of the device that enrolls with the code")
+	tlsCert := fs.String("tls-cert", "", "serve TLS with this certificate (PEM, the chain first); needs --tls-key")
+	tlsKey := fs.String("tls-key", "", "the TLS certificate's private key (PEM)")
+	openEnrollment := fs.Bool("open-enrollment", false, "let kiosks on this machine (loopback) enroll without a code, for tests and demos; refused unless --listen is a loopback address")
+	ttl := fs.Duration("ttl", portal.DefaultEnrollCodeTTL, "with enroll-code: how long the code is valid")
 	publicURL := fs.String("public-url", "", "the portal's URL as kiosks reach it, e.g. https://portal.example.vn behind a TLS proxy; upload URLs are built from it (default: from each request's Host)")
 	expiry := fs.Duration("upload-expiry", portal.DefaultUploadExpiry, "remove an upload no filed application uses after this long without bytes (0: never)")
 	maxConns := fs.Int("max-conns", portal.DefaultMaxConns, "connections open at once, in all")
@@ -50,8 +56,21 @@ func cmdPortal(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "motcua portal: --upload-expiry and --max-conns-per-addr cannot be negative, --max-conns must be positive")
 		return exitUsage
 	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		fmt.Fprintln(e.stderr, "motcua portal: --tls-cert and --tls-key go together")
+		return exitUsage
+	}
+	if *openEnrollment && !loopbackListen(*listen) {
+		fmt.Fprintf(e.stderr, "motcua portal: --open-enrollment lets anyone who reaches the portal enroll a kiosk: it is for a portal on this machine only, and --listen %s is not a loopback address\n", *listen)
+		return exitUsage
+	}
+	if *ttl <= 0 {
+		fmt.Fprintln(e.stderr, "motcua portal: --ttl must be positive")
+		return exitUsage
+	}
 	cfg := portal.Config{DataDir: e.dataDir, AgencyCode: *agency, Logger: e.log, BaseURL: *publicURL,
-		UploadExpiry: *expiry, MaxConns: *maxConns, MaxConnsPerAddr: *maxConnsPerAddr}
+		UploadExpiry: *expiry, MaxConns: *maxConns, MaxConnsPerAddr: *maxConnsPerAddr,
+		OpenEnrollment: *openEnrollment, TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey}
 	if *expiry == 0 {
 		cfg.UploadExpiry = -1
 	}
@@ -61,12 +80,28 @@ func cmdPortal(ctx context.Context, e *env, args []string) int {
 	if len(pos) == 0 {
 		return servePortal(ctx, e, cfg, *listen)
 	}
+	// The records only: the certificate is the server's.
+	cfg.TLSCertFile, cfg.TLSKeyFile = "", ""
 	p, err := portal.Open(ctx, cfg)
 	if err != nil {
 		return e.fail("%v", err)
 	}
 	defer p.Close()
 	switch {
+	case pos[0] == "enroll-code" && len(pos) == 1:
+		code, expires, err := p.CreateEnrollCode(ctx, *agency, *ttl)
+		if err != nil {
+			return e.fail("%v", err)
+		}
+		fmt.Fprintf(e.stdout, "%s\nOne-time enrollment code for agency %s, valid until %s. On the kiosk:\n  motcua enroll --portal URL --code %s\n",
+			code, *agency, expires.Local().Format("2006-01-02 15:04:05 MST"), code)
+		return exitOK
+	case pos[0] == "revoke" && len(pos) == 2:
+		if err := p.Revoke(ctx, pos[1]); err != nil {
+			return e.fail("%v", err)
+		}
+		fmt.Fprintf(e.stdout, "device %s is revoked: its token, key and manifests are refused\n", termtext.Escape(pos[1]))
+		return exitOK
 	case pos[0] == "list" && len(pos) == 1:
 		subs, err := p.List(ctx)
 		if err != nil {
@@ -102,7 +137,7 @@ func cmdPortal(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stdout, "%s is now %s\n", termtext.Escape(pos[1]), termtext.Escape(pos[2]))
 		return exitOK
 	}
-	fmt.Fprintln(e.stderr, "motcua portal: usage: motcua portal [--listen ADDR] [--public-url URL] | list [--json] | advance FILECODE STATE [--note TEXT] [--officer NAME] [--office NAME]")
+	fmt.Fprintln(e.stderr, "motcua portal: usage: motcua portal "+portalSynopsis)
 	return exitUsage
 }
 
@@ -115,6 +150,9 @@ func servePortal(ctx context.Context, e *env, cfg portal.Config, listen string) 
 	// Host, so kiosks that reach the portal through a proxy get URLs
 	// through that proxy.
 	base := "http://" + ln.Addr().String()
+	if cfg.TLSCertFile != "" {
+		base = "https://" + ln.Addr().String()
+	}
 	public := base
 	if cfg.BaseURL != "" {
 		public = strings.TrimSuffix(cfg.BaseURL, "/")
@@ -125,8 +163,11 @@ func servePortal(ctx context.Context, e *env, cfg portal.Config, listen string) 
 		return e.fail("%v", err)
 	}
 	defer p.Close()
-	fmt.Fprintf(e.stdout, "Reference portal listening on %s (records in %s)\nTrack a file at %s%sFILECODE\n",
+	fmt.Fprintf(e.stdout, "Reference portal listening on %s (records in %s)\nTrack a file at %s%sDEVICEID/KEY (the receipt's QR code)\n",
 		base, cfg.DataDir, public, portalapi.PathTrack)
+	if cfg.OpenEnrollment {
+		fmt.Fprintln(e.stdout, "Open enrollment: kiosks on this machine enroll without a code")
+	}
 	if err := p.Serve(ctx, ln); err != nil {
 		return e.fail("%v", err)
 	}
@@ -140,4 +181,17 @@ func systemUser() string {
 		return u.Username
 	}
 	return "unknown"
+}
+
+// loopbackListen reports whether a listen address is on loopback only.
+func loopbackListen(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,13 +13,7 @@ import (
 // returns point through the proxy, not at the address it listens on.
 func TestPortalPublicURLMakesUploadLocations(t *testing.T) {
 	portalURL, _ := startPortal(t, "--public-url", "https://portal.example.vn/mc/")
-	resp, err := http.Post(portalURL+portalapi.PathEnroll, "application/json", strings.NewReader(`{"device_name":"kiosk-1"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var enrolled portalapi.EnrollResponse
-	json.NewDecoder(resp.Body).Decode(&enrolled)
-	resp.Body.Close()
+	enrolled, _, _ := enrollDevice(t, http.DefaultClient, portalURL, "kiosk-1", "")
 	req, _ := http.NewRequest("POST", portalURL+portalapi.PathUploads, nil)
 	req.Header.Set("Tus-Resumable", "1.0.0")
 	req.Header.Set("Upload-Length", "10")
@@ -28,7 +21,7 @@ func TestPortalPublicURLMakesUploadLocations(t *testing.T) {
 	req.Header.Set("Upload-Metadata", portalapi.MetaIdempotencyKey+" "+b64([]byte("key-00000001"))+","+
 		portalapi.MetaUploadName+" "+b64([]byte("key-00000001-1")))
 	req.Header.Set("Authorization", "Bearer "+enrolled.Token)
-	resp, err = http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,8 +67,14 @@ func cmdReceipt(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail("%v", err)
 	}
+	if *portalURL == "" {
+		// A kiosk enrolled with motcua enroll: that portal's page.
+		if *portalURL, err = uplink.EnrolledPortal(ctx, st); err != nil {
+			return e.fail("%v", err)
+		}
+	}
 	var device string
-	if *portalURL != "" && a.FileCode == "" {
+	if *portalURL != "" {
 		if device, err = uplink.EnrolledDevice(ctx, st, *portalURL); err != nil {
 			return e.fail("%v", err)
 		}
@@ -145,17 +151,17 @@ func paperDots(w config.PaperWidth) int {
 	return printer.Width80mm
 }
 
-// trackURL makes the receipt's QR link: the portal's tracking page by file
-// code, or, before the portal has the file, by the kiosk's device id there
-// and the idempotency key (a key is unique only per device). A kiosk not yet
-// enrolled (device "") knows no such link and prints no QR code.
+// trackURL makes the receipt's QR link: the portal's tracking page by the
+// kiosk's device id there and the idempotency key (a key is unique only per
+// device), before and after the portal has the file. The key is the secret
+// that opens the page: the portal shows nothing for a file code alone,
+// which anyone could guess. A kiosk not yet enrolled (device "") knows no
+// such link and prints no QR code; the file code stays printed on the
+// receipt, for the kiosk's Track my file.
 func trackURL(portal, device string) func(fileCode, key string) string {
 	portal = strings.TrimSuffix(portal, "/")
-	return func(fileCode, key string) string {
-		switch {
-		case portal != "" && fileCode != "":
-			return portal + portalapi.PathTrack + fileCode
-		case portal != "" && device != "":
+	return func(_, key string) string {
+		if portal != "" && device != "" {
 			return portal + portalapi.TrackPath(device, key)
 		}
 		return ""

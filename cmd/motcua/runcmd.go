@@ -82,6 +82,8 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		return e.fail("database: %v", err)
 	}
 	fmt.Fprintf(e.stdout, "Configuration: %s. Devices: %s.\n", src, plan.mode)
+	// A kiosk enrolled with motcua enroll delivers to that portal.
+	up.enrolledPortal(ctx, st)
 	if *up.portal == "" {
 		u, stop, err := startLocalPortal(ctx, e, *localListen)
 		if err != nil {
@@ -597,7 +599,9 @@ func startLocalPortal(ctx context.Context, e *env, listen string) (string, func(
 	}
 	base := "http://" + ln.Addr().String()
 	dir := filepath.Join(e.dataDir, "local-portal")
-	p, err := portal.Open(ctx, portal.Config{DataDir: dir, Logger: e.log.With("component", "portal")})
+	// Its own kiosk enrolls without a code: the portal lets only loopback
+	// clients do so.
+	p, err := portal.Open(ctx, portal.Config{DataDir: dir, Logger: e.log.With("component", "portal"), OpenEnrollment: true})
 	if err != nil {
 		ln.Close()
 		// Another user's local portal, as root's after root ran motcua.

@@ -55,10 +55,6 @@ func cmdSync(ctx context.Context, e *env, args []string) int {
 	if rc := e.parseNoArgs(fs, setup, args); rc >= 0 {
 		return rc
 	}
-	if *up.portal == "" {
-		fmt.Fprintln(e.stderr, "motcua sync: --portal URL is required (or set MOTCUA_PORTAL)")
-		return exitUsage
-	}
 	if !up.check(e, "sync") {
 		return exitUsage
 	}
@@ -67,6 +63,12 @@ func cmdSync(ctx context.Context, e *env, args []string) int {
 		return e.fail("%v", err)
 	}
 	defer st.Close()
+	// A kiosk enrolled with motcua enroll delivers to that portal.
+	up.enrolledPortal(ctx, st)
+	if *up.portal == "" {
+		fmt.Fprintln(e.stderr, "motcua sync: --portal URL is required (or set MOTCUA_PORTAL, or enroll with motcua enroll)")
+		return exitUsage
+	}
 	w, err := up.worker(e, st)
 	if err != nil {
 		return e.fail("%v", err)

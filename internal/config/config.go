@@ -116,6 +116,9 @@ type Portal struct {
 	// DailyBudget caps the upload bytes per day on a metered link, e.g.
 	// "50MB"; empty means no cap.
 	DailyBudget Size `toml:"daily_budget" json:"daily_budget"`
+	// CA is a PEM file of the CA certificates the portal's TLS
+	// certificate must chain to; empty means the system's.
+	CA string `toml:"ca" json:"ca"`
 }
 
 // Default returns the configuration used when there is no file: every
@@ -622,7 +625,7 @@ func knownKeys(k toml.Key) string {
 		"card_reader": {"port", "baud"},
 		"printer":     {"port", "baud", "paper_width_mm"},
 		"scanner":     {"device", "source", "resolution", "mode"},
-		"portal":      {"url", "insecure", "daily_budget"},
+		"portal":      {"url", "insecure", "daily_budget", "ca"},
 		"retention":   {"days"},
 		"alerts": {"same_id_count", "same_id_minutes", "kiosk_flood_count", "kiosk_flood_minutes",
 			"failed_pin_count", "failed_pin_minutes"},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,12 +20,16 @@ import (
 // with a filing per application. An application refused does not hold back
 // the others: its filing says why.
 func (s *Server) fileBatch(hook tushandler.HookEvent, blockLen string) (tushandler.HTTPResponse, error) {
-	ms, err := s.readManifestBlock(hook, blockLen)
+	device := hook.Upload.MetaData["device_id"]
+	ms, err := s.readManifestBlock(hook, blockLen, device)
+	var refused *portalapi.Error
+	if errors.As(err, &refused) {
+		return tushandler.HTTPResponse{}, protocolError(http.StatusUnprocessableEntity, refused.Code, refused.Message, refused.Fields)
+	}
 	if err != nil {
 		return tushandler.HTTPResponse{}, protocolError(http.StatusUnprocessableEntity, portalapi.CodeMalformed,
 			"metadata manifests: "+err.Error(), nil)
 	}
-	device := hook.Upload.MetaData["device_id"]
 	url := portalapi.PathUploads + hook.Upload.ID
 	n, _ := strconv.ParseInt(blockLen, 10, 64)
 	filings := make([]portalapi.Filing, len(ms))
@@ -51,7 +56,9 @@ func (s *Server) fileBatch(hook tushandler.HookEvent, blockLen string) (tushandl
 // readManifestBlock reads the manifests at the start of the upload: a
 // DEFLATE-compressed JSON array of blockLen bytes, at most
 // portalapi.MaxBatch manifests.
-func (s *Server) readManifestBlock(hook tushandler.HookEvent, blockLen string) ([]portalapi.Manifest, error) {
+// The block's signature is checked before it is read: a refusal is
+// returned as a *portalapi.Error.
+func (s *Server) readManifestBlock(hook tushandler.HookEvent, blockLen, device string) ([]portalapi.Manifest, error) {
 	n, err := strconv.ParseInt(blockLen, 10, 64)
 	if err != nil || n <= 0 || n > portalapi.MaxManifestBlock || n > hook.Upload.Size {
 		return nil, fmt.Errorf("%q is not a block length within the upload and %d bytes", blockLen, portalapi.MaxManifestBlock)
@@ -68,6 +75,10 @@ func (s *Server) readManifestBlock(hook tushandler.HookEvent, blockLen string) (
 	block := make([]byte, n)
 	if _, err := io.ReadFull(rd, block); err != nil {
 		return nil, fmt.Errorf("cannot read the manifest block: %w", err)
+	}
+	if _, perr := s.checkSignature(hook.Context, device, hook.Upload.MetaData[portalapi.MetaIdempotencyKey], block,
+		hook.Upload.MetaData[portalapi.MetaSignature]); perr != nil {
+		return nil, perr
 	}
 	raw, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(block)), portalapi.MaxManifestBlock+1))
 	if err != nil {

@@ -112,7 +112,7 @@ func TestUploadOfSeveralApplicationsWithBadBlockIsRefused(t *testing.T) {
 // upload_url, and its offset counted from the start of the upload, files
 // it from those bytes.
 func TestSharedUploadTakesAFilingPerManifestAndAnswersThoseOverTheBurst(t *testing.T) {
-	p, clk := newPortalWith(t, Config{FilingInterval: 10 * time.Second, FilingBurst: 2})
+	p, clk := newPortalWith(t, Config{OpenEnrollment: true, FilingInterval: 10 * time.Second, FilingBurst: 2})
 	data := [][]byte{bytes.Repeat([]byte("a"), 3000), bytes.Repeat([]byte("b"), 4000), bytes.Repeat([]byte("c"), 5000)}
 	var ms []portalapi.Manifest
 	var content []byte
@@ -167,7 +167,7 @@ func TestSharedUploadTakesAFilingPerManifestAndAnswersThoseOverTheBurst(t *testi
 func TestSharedUploadThatFiledSaysNoExpiry(t *testing.T) {
 	for _, burst := range []int{2, 0} {
 		t.Run(fmt.Sprintf("burst %d", burst), func(t *testing.T) {
-			cfg := Config{FilingInterval: time.Minute, FilingBurst: max(burst, 1)}
+			cfg := Config{OpenEnrollment: true, FilingInterval: time.Minute, FilingBurst: max(burst, 1)}
 			p, _ := newPortalWith(t, cfg)
 			if burst == 0 {
 				// The device's one filing is spent first.

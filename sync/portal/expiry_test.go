@@ -44,7 +44,7 @@ func openPortal(t *testing.T, cfg Config) *testPortal {
 func TestUnfiledUploadsExpireWithTheirBytes(t *testing.T) {
 	const expiry = 48 * time.Hour
 	later := time.Duration(0)
-	p := openPortal(t, Config{UploadExpiry: expiry, Now: func() time.Time { return time.Now().Add(later) }})
+	p := openPortal(t, Config{OpenEnrollment: true, UploadExpiry: expiry, Now: func() time.Time { return time.Now().Add(later) }})
 	ctx := context.Background()
 	content := make([]byte, 3000)
 
@@ -125,7 +125,7 @@ func TestSweeperExpiresUploadsOnItsOwn(t *testing.T) {
 	var clock atomic.Pointer[func() time.Time]
 	fixed := func() time.Time { return realStart }
 	clock.Store(&fixed)
-	p := openPortal(t, Config{UploadExpiry: expiry, Now: func() time.Time { return (*clock.Load())() }})
+	p := openPortal(t, Config{OpenEnrollment: true, UploadExpiry: expiry, Now: func() time.Time { return (*clock.Load())() }})
 	abandoned := p.upload("key-00000014", make([]byte, 3000), 1000)
 	files := p.uploadFiles(abandoned)
 	synctest.Test(t, func(t *testing.T) {
@@ -159,7 +159,7 @@ func TestSweeperExpiresUploadsOnItsOwn(t *testing.T) {
 func TestExpiryDoesNotInterruptAnUploadInProgress(t *testing.T) {
 	const expiry = 48 * time.Hour
 	var later atomic.Int64
-	p := openPortal(t, Config{UploadExpiry: expiry, Now: func() time.Time { return time.Now().Add(time.Duration(later.Load())) }})
+	p := openPortal(t, Config{OpenEnrollment: true, UploadExpiry: expiry, Now: func() time.Time { return time.Now().Add(time.Duration(later.Load())) }})
 	loc := p.abs(p.upload("key-00000015", make([]byte, 3000), 1000))
 	id := uploadID(loc)
 	c, err := net.Dial("tcp", strings.TrimPrefix(p.url, "http://"))
@@ -199,7 +199,7 @@ func TestExpiryDoesNotInterruptAnUploadInProgress(t *testing.T) {
 func TestSweeperRacingAManifestNeverFilesWithoutTheBytes(t *testing.T) {
 	const expiry = 48 * time.Hour
 	var later atomic.Int64
-	p := openPortal(t, Config{UploadExpiry: expiry, Now: func() time.Time { return time.Now().Add(time.Duration(later.Load())) }})
+	p := openPortal(t, Config{OpenEnrollment: true, UploadExpiry: expiry, Now: func() time.Time { return time.Now().Add(time.Duration(later.Load())) }})
 	ctx := context.Background()
 	content := []byte(strings.Repeat("trang giấy khai sinh ", 200))
 	loc := p.upload("key-00000020", content, len(content))

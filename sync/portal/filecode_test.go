@@ -49,7 +49,7 @@ func newPortalWith(t *testing.T, cfg Config) (*testPortal, *clock) {
 // slowed down (429 with Retry-After) after a burst, and a citizen's
 // application at another kiosk is filed with a well-formed code.
 func TestFloodOfJunkFilingsIsRateLimitedPerDevice(t *testing.T) {
-	p, _ := newPortalWith(t, Config{})
+	p, _ := newPortalWith(t, Config{OpenEnrollment: true})
 	citizen := p.enrollAnother("kiosk-citizen")
 	var filed, limited atomic.Int64
 	var wg sync.WaitGroup
@@ -91,7 +91,7 @@ func TestFloodOfJunkFilingsIsRateLimitedPerDevice(t *testing.T) {
 // not count a repeated key (a retry after a lost answer), and refills with
 // time.
 func TestFilingRateLimitPerDevice(t *testing.T) {
-	p, clk := newPortalWith(t, Config{FilingInterval: 10 * time.Second, FilingBurst: 3})
+	p, clk := newPortalWith(t, Config{OpenEnrollment: true, FilingInterval: 10 * time.Second, FilingBurst: 3})
 	other := p.enrollAnother("kiosk-2")
 	for i := range 3 {
 		if code := p.do("POST", portalapi.PathSubmissions, nil, manifest(fmt.Sprintf("key-burst-%03d", i)), nil); code != 201 {
@@ -124,7 +124,7 @@ func TestFilingRateLimitPerDevice(t *testing.T) {
 // bound the portal stops filing until the next day (503 with Retry-After)
 // instead of issuing a code no kiosk accepts.
 func TestFileCodesGoPastFourDigitsAndStopAtTheBound(t *testing.T) {
-	p, _ := newPortalWith(t, Config{})
+	p, _ := newPortalWith(t, Config{OpenEnrollment: true})
 	ctx := context.Background()
 	set := func(seq int) {
 		if _, err := p.db.ExecContext(ctx, `INSERT INTO day_counters (agency, day, seq) VALUES (?, '261123', ?)
@@ -172,7 +172,7 @@ func newServer(t *testing.T, s *Server) string {
 // answers 429 with Retry-After and files nothing, and once the wait is over
 // the manifest sent by itself files the complete upload.
 func TestFilingLimitOnUploadCompletion(t *testing.T) {
-	p, clk := newPortalWith(t, Config{FilingInterval: 30 * time.Second, FilingBurst: 1})
+	p, clk := newPortalWith(t, Config{OpenEnrollment: true, FilingInterval: 30 * time.Second, FilingBurst: 1})
 	if code := p.do("POST", portalapi.PathSubmissions, nil, manifest("key-first-0001"), nil); code != 201 {
 		t.Fatalf("first filing: %d", code)
 	}

@@ -113,7 +113,7 @@ func TestFailedCreationLeavesNoHalfMadeUpload(t *testing.T) {
 // one device.
 func openPortalIn(t *testing.T, dataDir string) *testPortal {
 	t.Helper()
-	s, err := Open(context.Background(), Config{DataDir: dataDir})
+	s, err := Open(context.Background(), Config{OpenEnrollment: true, DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func openPortalIn(t *testing.T, dataDir string) *testPortal {
 // for ever.
 func TestSweeperRemovesHalfMadeUploads(t *testing.T) {
 	later := time.Duration(0)
-	p := openPortal(t, Config{UploadExpiry: time.Hour, Now: func() time.Time { return time.Now().Add(later) }})
+	p := openPortal(t, Config{OpenEnrollment: true, UploadExpiry: time.Hour, Now: func() time.Time { return time.Now().Add(later) }})
 	loc := p.upload("key-00000094", make([]byte, 3000), 1000)
 	files := p.uploadFiles(loc)
 	if err := os.WriteFile(files[1], nil, 0o644); err != nil {

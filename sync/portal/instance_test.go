@@ -28,13 +28,13 @@ func TestPortalInstanceSurvivesRestartAndChangesWithNewRecords(t *testing.T) {
 		t.Errorf("receipt instance %q, health says %q", rc.Instance, h.Instance)
 	}
 
-	first, err := Open(ctx, Config{DataDir: dir})
+	first, err := Open(ctx, Config{OpenEnrollment: true, DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := first.Instance()
 	first.Close()
-	again, err := Open(ctx, Config{DataDir: dir})
+	again, err := Open(ctx, Config{OpenEnrollment: true, DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func TestMigrationKeepsFilesFiledBeforeKeysWerePerDevice(t *testing.T) {
 	}
 	db.Close()
 
-	s, err := Open(ctx, Config{DataDir: dir})
+	s, err := Open(ctx, Config{OpenEnrollment: true, DataDir: dir})
 	if err != nil {
 		t.Fatalf("open after the migration: %v", err)
 	}

@@ -66,7 +66,7 @@ func TestOrphanUploadBytesAreSwept(t *testing.T) {
 	// At start: the portal opened on the same records sweeps them too.
 	age(t, young[0], orphanGrace+time.Minute)
 	p.Close()
-	again, err := Open(context.Background(), Config{DataDir: dataDir, UploadExpiry: -1})
+	again, err := Open(context.Background(), Config{OpenEnrollment: true, DataDir: dataDir, UploadExpiry: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,9 +5,11 @@
 package portal
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"database/sql"
 	"embed"
 	"encoding/hex"
@@ -99,6 +101,21 @@ type Config struct {
 	// and DefaultFilingBurst. A negative interval turns the limit off.
 	FilingInterval time.Duration
 	FilingBurst    int
+	// OpenEnrollment lets a device enroll without a one-time code, from a
+	// loopback address only: for `motcua run`'s own local portal and for
+	// tests. A portal reached over the network always asks for a code.
+	OpenEnrollment bool
+	// EnrollInterval and EnrollBurst pace the enrollments from one remote
+	// address, and AuthFailInterval and AuthFailBurst its failed
+	// authentications; 0 means the defaults (DefaultEnrollInterval, ...).
+	// A negative interval turns the limit off.
+	EnrollInterval   time.Duration
+	EnrollBurst      int
+	AuthFailInterval time.Duration
+	AuthFailBurst    int
+	// TLSCertFile and TLSKeyFile, when set, make Serve answer TLS with
+	// that certificate (PEM, the chain first) and key.
+	TLSCertFile, TLSKeyFile string
 }
 
 // The default filing limit per device: 120 at once, then one a second.
@@ -126,6 +143,9 @@ type Server struct {
 	mux          *http.ServeMux
 	catalog      []byte
 	limits       *filingLimits
+	// enrollLimits and authFails are per remote address.
+	enrollLimits *filingLimits
+	authFails    *filingLimits
 	// filing orders a filing against the expiry sweeper: an upload is
 	// removed only while no filing is being recorded, and a filing is
 	// recorded only for uploads still there, so no filed application
@@ -136,6 +156,8 @@ type Server struct {
 	beforeFile func()
 	// instance is the records' instance id (portalapi.Health).
 	instance string
+	// tls, if set, is what Serve answers TLS with.
+	tls *tls.Config
 }
 
 // Vietnam's time zone, for file codes and due dates.
@@ -180,6 +202,14 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		cfg.Catalog = cat
 	}
+	var tlsConfig *tls.Config
+	if cfg.TLSCertFile != "" || cfg.TLSKeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("open portal: TLS certificate %s and key %s: %w", cfg.TLSCertFile, cfg.TLSKeyFile, err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	catalogJSON, err := json.Marshal(cfg.Catalog)
 	if err != nil {
 		return nil, fmt.Errorf("open portal: catalog: %w", err)
@@ -190,7 +220,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, db: db, log: cfg.Logger, now: cfg.Now, catalog: catalogJSON,
 		uploads: filestore.New(filepath.Join(cfg.DataDir, "uploads")), spoolDir: filepath.Join(cfg.DataDir, "spool"),
-		limits: newFilingLimits(cfg.FilingInterval, cfg.FilingBurst)}
+		limits:       newFilingLimits(cfg.FilingInterval, cfg.FilingBurst),
+		tls:          tlsConfig,
+		enrollLimits: newLimits(cfg.EnrollInterval, cfg.EnrollBurst, DefaultEnrollInterval, DefaultEnrollBurst),
+		authFails:    newLimits(cfg.AuthFailInterval, cfg.AuthFailBurst, DefaultAuthFailInterval, DefaultAuthFailBurst)}
 	if err := db.QueryRowContext(ctx, `SELECT id FROM instance`).Scan(&s.instance); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open portal: instance id: %w", err)
@@ -267,7 +300,9 @@ func deviceFrom(ctx context.Context) string {
 	return id
 }
 
-// authenticated lets through requests carrying a known device token.
+// authenticated lets through requests carrying a known device token. A
+// remote address that fails too often is answered 429 before its token is
+// even looked at.
 func (s *Server) authenticated(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// tus answers OPTIONS (protocol discovery) without credentials.
@@ -275,16 +310,33 @@ func (s *Server) authenticated(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		id, err := s.device(r.Context(), r.Header.Get("Authorization"))
-		if errors.Is(err, ErrNotFound) {
-			writeError(w, http.StatusUnauthorized, portalapi.CodeUnauthorized, "missing or unknown device token: enroll first", nil)
+		addr := remoteHost(r)
+		if wait := s.authFails.available(addr, s.now()); wait > 0 {
+			s.tooMany(w, r, "failed authentication", wait)
 			return
 		}
-		if err != nil {
+		d, err := s.tokenDevice(r.Context(), r.Header.Get("Authorization"))
+		var msg string
+		switch {
+		case errors.Is(err, ErrNotFound):
+			msg = "missing or unknown device token: enroll first"
+		case errors.Is(err, ErrRevoked):
+			msg = fmt.Sprintf("device %s is revoked at this portal", d.id)
+		case errors.Is(err, ErrNoKey):
+			msg = fmt.Sprintf("device %s has no enrolled key: enroll again to register it", d.id)
+		case err != nil:
 			s.unavailable(w, r, "authenticate", err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, id)))
+		if msg != "" {
+			s.authFails.take(addr, s.now())
+			if d.id != "" {
+				s.log.Warn("authentication refused", "device", d.id, "reason", msg, "remote", addr)
+			}
+			writeError(w, http.StatusUnauthorized, portalapi.CodeUnauthorized, msg, nil)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, d.id)))
 	})
 }
 
@@ -303,22 +355,6 @@ func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, op string, 
 	writeError(w, http.StatusServiceUnavailable, portalapi.CodeUnavailable, "the portal cannot reach its records: retry later", nil)
 }
 
-// device returns the device whose token authorization carries: ErrNotFound
-// when there is none or the portal does not know it, another error when the
-// portal could not look.
-func (s *Server) device(ctx context.Context, authorization string) (string, error) {
-	token, ok := strings.CutPrefix(authorization, "Bearer ")
-	if !ok || token == "" {
-		return "", ErrNotFound
-	}
-	var id string
-	err := s.db.QueryRowContext(ctx, `SELECT id FROM devices WHERE token_hash = ?`, hashToken(token)).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrNotFound
-	}
-	return id, err
-}
-
 func hashToken(token string) string {
 	h := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(h[:])
@@ -330,62 +366,15 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
-	var req portalapi.EnrollRequest
-	if err := decodeStrict(r, &req); err != nil {
-		if bodyStalled(w, err) {
-			return
-		}
-		writeError(w, http.StatusBadRequest, portalapi.CodeMalformed, err.Error(), nil)
-		return
-	}
-	if strings.TrimSpace(req.DeviceName) == "" {
-		writeError(w, http.StatusBadRequest, portalapi.CodeMalformed, "device_name is required",
-			[]portalapi.FieldError{{Field: "device_name", Message: "required"}})
-		return
-	}
-	resp := portalapi.EnrollResponse{DeviceID: "dev-" + randomHex(8), Token: randomHex(32), AgencyCode: s.cfg.AgencyCode,
-		Instance: s.instance}
-	kept := false
-	if req.DeviceID != "" {
-		// A device keeps its id only by showing its current token: an id
-		// alone is printed in track links, and must not take a kiosk's
-		// status. A token the portal does not know enrolls a new device.
-		id, err := s.device(r.Context(), r.Header.Get("Authorization"))
-		switch {
-		case err == nil && id == req.DeviceID:
-			resp.DeviceID, kept = id, true
-		case err != nil && !errors.Is(err, ErrNotFound):
-			s.unavailable(w, r, "enroll: authenticate", err)
-			return
-		default:
-			s.log.Warn("device id claimed without its token: enrolling a new device", "claimed", req.DeviceID)
-		}
-	}
-	var err error
-	if kept {
-		_, err = s.db.ExecContext(r.Context(), `UPDATE devices SET token_hash = ?, name = ?, site = ? WHERE id = ?`,
-			hashToken(resp.Token), req.DeviceName, req.Site, resp.DeviceID)
-	} else {
-		_, err = s.db.ExecContext(r.Context(), `INSERT INTO devices (id, name, site, token_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
-			resp.DeviceID, req.DeviceName, req.Site, hashToken(resp.Token), formatTime(s.now()))
-	}
-	if err != nil {
-		s.unavailable(w, r, "enroll", err)
-		return
-	}
-	s.log.Info("device enrolled", "device", resp.DeviceID, "name", req.DeviceName, "kept_id", kept)
-	writeJSON(w, http.StatusCreated, resp)
-}
-
 var uploadNameRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,160}$`)
 
 // preUploadCreate checks a new upload's metadata, names it after the device
 // and the name the kiosk chose, and records which device created it.
 func (s *Server) preUploadCreate(hook tushandler.HookEvent) (tushandler.HTTPResponse, tushandler.FileInfoChanges, error) {
 	var no tushandler.FileInfoChanges
-	device, err := s.device(hook.Context, hook.HTTPRequest.Header.Get("Authorization"))
-	if errors.Is(err, ErrNotFound) {
+	d, err := s.tokenDevice(hook.Context, hook.HTTPRequest.Header.Get("Authorization"))
+	device := d.id
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrRevoked) || errors.Is(err, ErrNoKey) {
 		return tushandler.HTTPResponse{}, no, protocolError(http.StatusUnauthorized, portalapi.CodeUnauthorized, "unknown device token", nil)
 	}
 	if err != nil {
@@ -406,6 +395,15 @@ func (s *Server) preUploadCreate(hook tushandler.HookEvent) (tushandler.HTTPResp
 	if !uploadNameRe.MatchString(name) {
 		return tushandler.HTTPResponse{}, no, protocolError(http.StatusBadRequest, portalapi.CodeMalformed,
 			"metadata upload_name must be 1 to 160 letters, digits, '-' or '_'", nil)
+	}
+	if raw, ok := meta[portalapi.MetaManifest]; ok {
+		// Refused before a byte is stored; checked again before filing.
+		var m portalapi.Manifest
+		if json.Unmarshal([]byte(raw), &m) == nil {
+			if status, perr := s.checkSignature(hook.Context, device, m.IdempotencyKey, []byte(raw), meta[portalapi.MetaSignature]); perr != nil {
+				return tushandler.HTTPResponse{}, no, protocolError(status, perr.Code, perr.Message, perr.Fields)
+			}
+		}
 	}
 	id := device + "-" + name
 	if _, err := s.uploads.GetUpload(hook.Context, id); err == nil {
@@ -435,6 +433,9 @@ func (s *Server) preFinish(hook tushandler.HookEvent) (tushandler.HTTPResponse, 
 	if err := json.Unmarshal([]byte(raw), &m); err != nil {
 		return tushandler.HTTPResponse{}, protocolError(http.StatusUnprocessableEntity, portalapi.CodeMalformed,
 			"metadata manifest is not a manifest: "+err.Error(), nil)
+	}
+	if status, perr := s.checkSignature(hook.Context, device, m.IdempotencyKey, []byte(raw), hook.Upload.MetaData[portalapi.MetaSignature]); perr != nil {
+		return tushandler.HTTPResponse{}, protocolError(status, perr.Code, perr.Message, perr.Fields)
 	}
 	url := portalapi.PathUploads + hook.Upload.ID
 	for i := range m.Attachments {
@@ -469,7 +470,14 @@ func isSHA256(s string) bool {
 }
 
 func decodeStrict(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 4<<20))
+	return decodeStrictFrom(http.MaxBytesReader(nil, r.Body, 4<<20), v)
+}
+
+// decodeStrictBytes is decodeStrict for a body already read.
+func decodeStrictBytes(b []byte, v any) error { return decodeStrictFrom(bytes.NewReader(b), v) }
+
+func decodeStrictFrom(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("body is not the expected JSON: %w", err)

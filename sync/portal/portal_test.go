@@ -35,7 +35,7 @@ type testPortal struct {
 func newPortal(t *testing.T) *testPortal {
 	t.Helper()
 	now := time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC) // Monday 09:00 in Vietnam
-	s, err := Open(context.Background(), Config{DataDir: t.TempDir(), Now: func() time.Time { return now }})
+	s, err := Open(context.Background(), Config{OpenEnrollment: true, DataDir: t.TempDir(), Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,13 +340,17 @@ func TestTrackPage(t *testing.T) {
 	var rc portalapi.Receipt
 	p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000008"), &rc)
 	p.Advance(context.Background(), rc.FileCode, portalapi.Done, "Mời nhận kết quả tại UBND xã")
-	resp, err := http.Get(p.url + portalapi.PathTrack + rc.FileCode)
+	// The receipt's QR code carries the device and the idempotency key.
+	resp, err := http.Get(p.url + portalapi.TrackPath(p.device, "key-00000008"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	page := string(b)
+	if resp.StatusCode != 200 {
+		t.Errorf("track by device and idempotency key: %d", resp.StatusCode)
+	}
 	for _, want := range []string{rc.FileCode, "Đã có kết quả", "Mời nhận kết quả tại UBND xã", "viewport", "1.001193"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("track page lacks %q", want)
@@ -355,17 +359,35 @@ func TestTrackPage(t *testing.T) {
 	if strings.Contains(page, "Nguyễn Minh Khang") {
 		t.Error("track page shows personal data")
 	}
-	// A receipt printed offline carries the device and idempotency key.
-	resp, _ = http.Get(p.url + portalapi.TrackPath(p.device, "key-00000008"))
-	b, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(b), rc.FileCode) {
-		t.Errorf("track by idempotency key: %d", resp.StatusCode)
-	}
-	resp, _ = http.Get(p.url + portalapi.PathTrack + "000.00.01.H29-000000-0001")
+	resp, _ = http.Get(p.url + portalapi.TrackPath(p.device, "key-00000009"))
 	resp.Body.Close()
 	if resp.StatusCode != 404 {
 		t.Errorf("unknown file: %d", resp.StatusCode)
+	}
+}
+
+// File codes are sequential per agency and day: a page by file code alone
+// let anyone read every file's state (and the officer's notes to the
+// citizen) by counting -0001, -0002, ... It now shows nothing but where to
+// look, and names no file.
+func TestTrackPageIsNotEnumerableByFileCode(t *testing.T) {
+	p := newPortal(t)
+	var rc portalapi.Receipt
+	p.do("POST", portalapi.PathSubmissions, nil, manifest("key-00000008"), &rc)
+	p.Advance(context.Background(), rc.FileCode, portalapi.NeedsMore, "Bổ sung giấy chứng sinh")
+	resp, err := http.Get(p.url + portalapi.PathTrack + rc.FileCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, leak := range []string{"Bổ sung giấy chứng sinh", "Cần bổ sung", "1.001193", "birth-registration"} {
+		if strings.Contains(string(b), leak) {
+			t.Errorf("the page by file code alone shows %q", leak)
+		}
+	}
+	if resp.StatusCode != 404 || !strings.Contains(string(b), "QR") {
+		t.Errorf("track by file code alone: %d %s, want 404 pointing at the receipt's QR code", resp.StatusCode, b)
 	}
 }
 

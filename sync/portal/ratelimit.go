@@ -43,9 +43,28 @@ func (l *filingLimits) available(device string, now time.Time) time.Duration {
 	return 0
 }
 
+// maxLimiters bounds the buckets kept: past it they are forgotten and
+// start full again, so a flood from many addresses cannot fill memory.
+const maxLimiters = 1 << 16
+
+// newLimits returns token buckets keyed by any string (a remote address),
+// one per every, burst at once, with defaults for 0.
+func newLimits(every time.Duration, burst int, defEvery time.Duration, defBurst int) *filingLimits {
+	if every == 0 {
+		every = defEvery
+	}
+	if burst <= 0 {
+		burst = defBurst
+	}
+	return newFilingLimits(every, burst)
+}
+
 func (l *filingLimits) limiter(device string) *rate.Limiter {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if len(l.byDevice) >= maxLimiters {
+		clear(l.byDevice)
+	}
 	lim, ok := l.byDevice[device]
 	if !ok {
 		lim = rate.NewLimiter(rate.Every(l.every), l.burst)

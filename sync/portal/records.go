@@ -96,15 +96,25 @@ func (s *Server) checkUpload(ctx context.Context, device string, i int, a portal
 }
 
 func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
-	var m portalapi.Manifest
-	if err := decodeStrict(r, &m); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 4<<20))
+	if err != nil {
 		if bodyStalled(w, err) {
 			return
 		}
+		writeError(w, http.StatusUnprocessableEntity, portalapi.CodeMalformed, "body is not the expected JSON: "+err.Error(), nil)
+		return
+	}
+	var m portalapi.Manifest
+	if err := decodeStrictBytes(body, &m); err != nil {
 		writeError(w, http.StatusUnprocessableEntity, portalapi.CodeMalformed, err.Error(), nil)
 		return
 	}
-	rc, status, perr, retry := s.submit(r.Context(), deviceFrom(r.Context()), &m)
+	device := deviceFrom(r.Context())
+	if status, perr := s.checkSignature(r.Context(), device, m.IdempotencyKey, body, r.Header.Get(portalapi.HeaderSignature)); perr != nil {
+		writeJSON(w, status, perr)
+		return
+	}
+	rc, status, perr, retry := s.submit(r.Context(), device, &m)
 	if perr != nil {
 		if retry > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(retry)))
@@ -239,17 +249,21 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
+		agency, err := s.agencyOf(ctx, tx, device)
+		if err != nil {
+			return err
+		}
 		var seq int
 		err = tx.QueryRowContext(ctx, `INSERT INTO day_counters (agency, day, seq) VALUES (?, ?, 1)
-			ON CONFLICT (agency, day) DO UPDATE SET seq = seq + 1 RETURNING seq`, s.cfg.AgencyCode, day).Scan(&seq)
+			ON CONFLICT (agency, day) DO UPDATE SET seq = seq + 1 RETURNING seq`, agency, day).Scan(&seq)
 		if err != nil {
 			return err
 		}
 		if seq > portalapi.MaxDailySequence {
 			// The transaction rolls back: the counter stays at the bound.
-			return fmt.Errorf("%w: agency %s, day %s", errDaySpent, s.cfg.AgencyCode, day)
+			return fmt.Errorf("%w: agency %s, day %s", errDaySpent, agency, day)
 		}
-		rc = portalapi.Receipt{FileCode: portalapi.FormatFileCode(s.cfg.AgencyCode, local, seq), State: portalapi.Received,
+		rc = portalapi.Receipt{FileCode: portalapi.FormatFileCode(agency, local, seq), State: portalapi.Received,
 			ReceivedAt: now.UTC(), DueAt: due.UTC(), Instance: s.instance}
 		res, err := tx.ExecContext(ctx, `INSERT INTO submissions (device_id, idempotency_key, file_code, procedure_code,
 			procedure_id, catalog_version, captured_at, received_at, due_at, state, updated_at, form, audit_seq, audit_hash)

@@ -17,7 +17,8 @@ import (
 // Serve serves the portal on ln until ctx is done, then shuts down: it
 // gives requests in flight five seconds to finish, then closes their
 // connections, and only then returns. It returns nil after a shutdown and
-// the error that stopped it otherwise. Meanwhile it caps the connections
+// the error that stopped it otherwise. With Config.TLSCertFile it answers
+// TLS only. Meanwhile it caps the connections
 // (Config.MaxConns, MaxConnsPerAddr) and removes expired uploads.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
@@ -35,7 +36,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			srv.Close()
 		}
 	}()
-	err := srv.Serve(ln)
+	var err error
+	if s.tls != nil {
+		srv.TLSConfig = s.tls.Clone()
+		err = srv.ServeTLS(ln, "", "")
+	} else {
+		err = srv.Serve(ln)
+	}
 	cancel()
 	<-shutDown
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -79,7 +79,7 @@ func healthFrom(from, addr string) (int, error) {
 // descriptors. Connections over the per-address cap are closed at once and
 // counted, and a kiosk at another address is still served.
 func TestConnectionFloodFromOneAddressLeavesOthersServed(t *testing.T) {
-	s, addr := servedPortal(t, Config{MaxConnsPerAddr: 8, MaxConns: 64})
+	s, addr := servedPortal(t, Config{OpenEnrollment: true, MaxConnsPerAddr: 8, MaxConns: 64})
 	var flood []net.Conn
 	for range 40 {
 		flood = append(flood, dialFrom(t, "127.0.0.2", addr))
@@ -111,7 +111,7 @@ func TestConnectionFloodFromOneAddressLeavesOthersServed(t *testing.T) {
 
 // The global cap holds whatever the addresses.
 func TestConnectionsOverTheGlobalCapAreClosed(t *testing.T) {
-	s, addr := servedPortal(t, Config{MaxConnsPerAddr: 8, MaxConns: 12})
+	s, addr := servedPortal(t, Config{OpenEnrollment: true, MaxConnsPerAddr: 8, MaxConns: 12})
 	var conns []net.Conn
 	for _, from := range []string{"127.0.0.2", "127.0.0.4"} {
 		for range 8 {
@@ -131,7 +131,7 @@ func TestConnectionsOverTheGlobalCapAreClosed(t *testing.T) {
 // Headers and request bodies outside uploads are bounded: an oversized
 // header gets 431 and an oversized body 413, before the portal holds them.
 func TestOversizedHeaderAndBodyAreRefused(t *testing.T) {
-	_, addr := servedPortal(t, Config{})
+	_, addr := servedPortal(t, Config{OpenEnrollment: true})
 	req, _ := http.NewRequest("GET", "http://"+addr+portalapi.PathHealth, nil)
 	req.Header.Set("X-Padding", strings.Repeat("a", MaxHeaderBytes+8<<10))
 	resp, err := http.DefaultClient.Do(req)

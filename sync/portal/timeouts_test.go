@@ -82,7 +82,7 @@ func TestTimeoutsJudgeProgressNotTotalTime(t *testing.T) {
 	)
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
-		s, err := Open(context.Background(), Config{DataDir: dir, ReadHeaderTimeout: header, IdleTimeout: idle, NetworkTimeout: network})
+		s, err := Open(context.Background(), Config{OpenEnrollment: true, DataDir: dir, ReadHeaderTimeout: header, IdleTimeout: idle, NetworkTimeout: network})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +165,7 @@ func TestTimeoutsJudgeProgressNotTotalTime(t *testing.T) {
 		step("slow body", func() {
 			c := ln.dial()
 			defer c.Close()
-			body := `{"device_name":"kiosk-slow","site":"UBND xã Yên Thường"}`
+			body := enrollBody(t, s, "kiosk-slow")
 			start := time.Now()
 			resp, err := request(c, fmt.Sprintf("POST /v1/enroll HTTP/1.1\r\nHost: portal\r\nContent-Length: %d\r\n\r\n", len(body)), slowly(body, 8)...)
 			if err != nil || resp.StatusCode != http.StatusCreated {
@@ -174,7 +174,8 @@ func TestTimeoutsJudgeProgressNotTotalTime(t *testing.T) {
 			// Read the token with a second, quick enrollment.
 			c2 := ln.dial()
 			defer c2.Close()
-			go fmt.Fprintf(c2, "POST /v1/enroll HTTP/1.1\r\nHost: portal\r\nContent-Length: 22\r\n\r\n{\"device_name\":\"k-2\"}\n")
+			quick := enrollBody(t, s, "k-2")
+			go fmt.Fprintf(c2, "POST /v1/enroll HTTP/1.1\r\nHost: portal\r\nContent-Length: %d\r\n\r\n%s", len(quick), quick)
 			resp, err = http.ReadResponse(bufio.NewReader(c2), nil)
 			if err != nil {
 				t.Fatal(err)
@@ -236,7 +237,7 @@ func TestStalledManifestIsNotRefusedAsMalformed(t *testing.T) {
 	const network = 60 * time.Second
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
-		s, err := Open(context.Background(), Config{DataDir: dir, NetworkTimeout: network})
+		s, err := Open(context.Background(), Config{OpenEnrollment: true, DataDir: dir, NetworkTimeout: network})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -267,7 +268,7 @@ func TestStalledManifestIsNotRefusedAsMalformed(t *testing.T) {
 			resp.Body.Close()
 			return resp, perr
 		}
-		enroll := `{"device_name":"kiosk-weak-link"}`
+		enroll := enrollBody(t, s, "kiosk-weak-link")
 		c := ln.dial()
 		go io.WriteString(c, fmt.Sprintf("POST /v1/enroll HTTP/1.1\r\nHost: portal\r\nContent-Length: %d\r\n\r\n%s", len(enroll), enroll))
 		c.SetReadDeadline(time.Now().Add(time.Hour))

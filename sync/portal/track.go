@@ -44,6 +44,10 @@ Ngày hẹn trả <span class="en">/ Due</span>: {{.Due}}</p>
 {{range .History}}<li>{{.At}}: {{.StateVI}} <span class="en">/ {{.StateEN}}</span><br>
 <span class="by">Người xử lý <span class="en">/ Handled by</span>: {{if .Officer}}{{.Officer}}{{if .Agency}}, {{.Agency}}{{end}}{{else if .Agency}}{{.Agency}}{{else}}hệ thống <span class="en">/ the system</span>{{end}}</span>{{if .Note}}<br><span class="note">{{.Note}}</span>{{end}}</li>
 {{end}}</ol>
+{{else if .ByCodeOnly}}
+<h1>Hãy quét mã QR trên biên nhận <span class="en">/ Scan your receipt's QR code</span></h1>
+<p>Để bảo vệ thông tin của công dân, không thể tra cứu hồ sơ chỉ bằng mã hồ sơ. Hãy quét mã QR in trên biên nhận, hoặc tra cứu tại máy ki-ốt.</p>
+<p class="en">To protect citizens' files, a file cannot be looked up by its file code alone. Scan the QR code printed on your receipt, or look it up at the kiosk.</p>
 {{else}}
 <h1>Không tìm thấy hồ sơ <span class="en">/ File not found</span></h1>
 <p>Mã <span class="code">{{.FileCode}}</span> không có trong hệ thống. Hãy kiểm tra lại mã trên biên nhận.</p>
@@ -54,7 +58,11 @@ Ngày hẹn trả <span class="en">/ Due</span>: {{.Due}}</p>
 `))
 
 type trackView struct {
-	Found            bool
+	Found bool
+	// ByCodeOnly is set for a page asked by file code alone, which shows
+	// nothing: file codes are sequential, and anyone could read every
+	// file's state by counting.
+	ByCodeOnly       bool
 	FileCode         string
 	Procedure        string
 	StateVI, StateEN string
@@ -80,12 +88,22 @@ var stateNames = map[portalapi.State][2]string{
 	portalapi.Rejected:  {"Bị từ chối", "Rejected"},
 }
 
-// handleTrack serves the tracking page of a file: by file code, or, for a
-// receipt printed before the file reached the portal, by the device and the
-// idempotency key (portalapi.TrackPath). A key alone finds nothing: keys are
-// unique only per device, and a file another device filed under the same
-// key must never be shown for the citizen's receipt.
+// handleTrack serves the tracking page of a file by the device and the
+// idempotency key its receipt's QR code carries (portalapi.TrackPath): the
+// key, 128 random bits made at capture, is the secret that lets its holder
+// read the file's state. A file code alone shows nothing: codes are
+// sequential per agency and day, so anyone could read every file's state
+// by counting. A key alone finds nothing either: keys are unique only per
+// device, and a file another device filed under the same key must never
+// be shown for the citizen's receipt.
 func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("device") == "" {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNotFound)
+		trackPage.Execute(w, trackView{FileCode: r.PathValue("code"), ByCodeOnly: true})
+		return
+	}
 	v, err := s.track(r.Context(), r.PathValue("device"), r.PathValue("code"))
 	if err != nil {
 		s.log.Error("track", "err", err)
@@ -105,17 +123,8 @@ func (s *Server) track(ctx context.Context, device, code string) (trackView, err
 	local := func(ts string) string { return parseTime(ts).In(vietnam).Format("15:04 02/01/2006") }
 	var id int64
 	var proc, procCode, state, received, due string
-	query := `SELECT id, file_code, procedure_id, procedure_code, state, received_at, due_at
-		FROM submissions WHERE file_code = ?`
-	args := []any{code}
-	if device != "" {
-		// A receipt printed before the file reached the portal carries the
-		// device and the idempotency key instead of the file code.
-		query = `SELECT id, file_code, procedure_id, procedure_code, state, received_at, due_at
-		FROM submissions WHERE device_id = ? AND idempotency_key = ?`
-		args = []any{device, code}
-	}
-	err := s.db.QueryRowContext(ctx, query, args...).Scan(&id, &v.FileCode, &proc, &procCode, &state, &received, &due)
+	err := s.db.QueryRowContext(ctx, `SELECT id, file_code, procedure_id, procedure_code, state, received_at, due_at
+		FROM submissions WHERE device_id = ? AND idempotency_key = ?`, device, code).Scan(&id, &v.FileCode, &proc, &procCode, &state, &received, &due)
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, nil
 	}

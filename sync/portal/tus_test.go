@@ -152,7 +152,7 @@ func TestDeleteRemovesNoUploadFiledOrNot(t *testing.T) {
 // Behind a TLS proxy the portal's public URL is not the one it listens on:
 // the Location of a new upload is built from Config.BaseURL.
 func TestLocationUsesPublicURL(t *testing.T) {
-	p := openPortal(t, Config{BaseURL: "https://portal.example.vn/"})
+	p := openPortal(t, Config{OpenEnrollment: true, BaseURL: "https://portal.example.vn/"})
 	resp := p.tusRequest("POST", portalapi.PathUploads, map[string]string{"Upload-Length": "10",
 		"Upload-Metadata": meta(portalapi.MetaIdempotencyKey, "key-00000026", portalapi.MetaUploadName, "key-00000026-1")}, nil)
 	loc := resp.Header.Get("Location")

@@ -79,7 +79,7 @@ func tusJSClient(t *testing.T) string {
 // application; the portal holds exactly the bytes sent.
 func TestTusJSClientUploadsToPortal(t *testing.T) {
 	modules := tusJSClient(t)
-	s, addr := servedPortal(t, Config{})
+	s, addr := servedPortal(t, Config{OpenEnrollment: true})
 	base := "http://" + addr
 	resp, err := http.Post(base+portalapi.PathEnroll, "application/json", strings.NewReader(`{"device_name":"kiosk-js"}`))
 	if err != nil {
@@ -102,7 +102,7 @@ func TestTusJSClientUploadsToPortal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("node", script, base+portalapi.PathUploads, enrolled.Token, file, key, m)
+	cmd := exec.Command("node", script, base+portalapi.PathUploads, enrolled.Token, file, key, m, kiosks.sign(enrolled.Token, key, []byte(m)))
 	cmd.Dir = modules
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

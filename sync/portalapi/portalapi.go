@@ -69,10 +69,22 @@ type EnrollRequest struct {
 	// Site says where the device is, for officers: a center, a post office.
 	Site string `json:"site,omitempty"`
 	// DeviceID, when set, asks to keep the device id the portal issued
-	// before. The portal keeps it only when the request also carries that
-	// device's current token (Authorization: Bearer); it then issues a new
-	// token and revokes the old one. Otherwise it enrolls a new device.
+	// before. The portal keeps it only when the request is signed by that
+	// device's enrolled key, later than its last enrollment (a device
+	// enrolled before keys: when it carries that device's current token,
+	// Authorization: Bearer); it then issues a new token and revokes the
+	// old one. Otherwise it enrolls a new device, which needs a Code.
 	DeviceID string `json:"device_id,omitempty"`
+	// Code is the one-time enrollment code the portal's operator made
+	// (motcua portal enroll-code): required to enroll a new device.
+	Code string `json:"code,omitempty"`
+	// PublicKey is the device's Ed25519 public key (EncodePublicKey): the
+	// portal checks every manifest of the device against it.
+	PublicKey string `json:"public_key,omitempty"`
+	// SignedAt and Signature prove the device holds PublicKey's private
+	// key (EnrollMessage); a device keeps its id by such a proof.
+	SignedAt  time.Time `json:"signed_at,omitzero"`
+	Signature string    `json:"signature,omitempty"`
 }
 
 // EnrollResponse is the portal's answer to EnrollRequest.
@@ -199,7 +211,8 @@ type StatusPage struct {
 // Error is the body of every error response.
 type Error struct {
 	// Code is stable: "malformed", "unauthorized", "upload_incomplete",
-	// "checksum_mismatch", "conflict", "rate_limited", "unavailable".
+	// "checksum_mismatch", "conflict", "rate_limited", "unavailable",
+	// "bad_signature", "enroll_code", "revoked", ...
 	Code    string       `json:"error"`
 	Message string       `json:"message"`
 	Fields  []FieldError `json:"fields,omitempty"`

@@ -412,10 +412,15 @@ func manifestBlock(ms []portalapi.Manifest) ([]byte, error) {
 // portal held when last asked; save records an offset learned.
 func (w *Worker) uploadBatch(ctx context.Context, u, name, key string, content, block []byte, ms []portalapi.Manifest,
 	begun bool, confirmed int64, save func(int64) error) ([]portalapi.Filing, error) {
+	sig, err := w.sign(key, block)
+	if err != nil {
+		return nil, err
+	}
 	meta := map[string]string{
 		portalapi.MetaIdempotencyKey: key,
 		portalapi.MetaUploadName:     name,
 		portalapi.MetaManifests:      strconv.Itoa(len(block)),
+		portalapi.MetaSignature:      sig,
 	}
 	size := int64(len(content))
 	fresh := !begun

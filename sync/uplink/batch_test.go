@@ -169,7 +169,7 @@ func TestApplicationRefusedAmongOthersGoesAloneAndIsQuarantined(t *testing.T) {
 // manifest alone files it against the shared upload, which holds its
 // bytes. No byte is sent twice.
 func TestSharedUploadFilingPutOffIsHeldThenFiledByManifest(t *testing.T) {
-	r := newRigWith(t, portal.Config{FilingBurst: 1, FilingInterval: time.Minute})
+	r := newRigWith(t, portal.Config{OpenEnrollment: true, FilingBurst: 1, FilingInterval: time.Minute})
 	first := r.queue("key-shared-001", 2<<10)
 	second := r.queue("key-shared-002", 3<<10)
 	var manifests, creations atomic.Int64

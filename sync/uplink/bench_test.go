@@ -119,7 +119,7 @@ func BenchmarkWeakLink(b *testing.B) {
 	b.Run("motcua", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			ctx := context.Background()
-			p, err := portal.Open(ctx, portal.Config{DataDir: b.TempDir()})
+			p, err := portal.Open(ctx, portal.Config{OpenEnrollment: true, DataDir: b.TempDir()})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -18,7 +18,7 @@ import (
 func catalogRig(t *testing.T, cat *procedure.Catalog, pulls *atomic.Int64) *Worker {
 	t.Helper()
 	ctx := context.Background()
-	p, err := portal.Open(ctx, portal.Config{DataDir: t.TempDir(), Catalog: cat})
+	p, err := portal.Open(ctx, portal.Config{OpenEnrollment: true, DataDir: t.TempDir(), Catalog: cat})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -191,10 +191,15 @@ func (w *Worker) upload(ctx context.Context, a *application.Application, m *port
 	if err != nil {
 		return portalapi.Receipt{}, err
 	}
+	sig, err := w.sign(a.IdempotencyKey, manifest)
+	if err != nil {
+		return portalapi.Receipt{}, err
+	}
 	meta := map[string]string{
 		portalapi.MetaIdempotencyKey: a.IdempotencyKey,
 		portalapi.MetaUploadName:     name,
 		portalapi.MetaManifest:       string(manifest),
+		portalapi.MetaSignature:      sig,
 	}
 	size := int64(len(content))
 	if fresh {
@@ -435,6 +440,11 @@ func (w *Worker) postManifest(ctx context.Context, m *portalapi.Manifest) (porta
 		return portalapi.Receipt{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	sig, err := w.sign(m.IdempotencyKey, body)
+	if err != nil {
+		return portalapi.Receipt{}, err
+	}
+	req.Header.Set(portalapi.HeaderSignature, sig)
 	resp, err := w.do(req)
 	if err != nil {
 		return portalapi.Receipt{}, err

@@ -71,7 +71,7 @@ func TestUploadExpiredWhileOfflineIsSentAgain(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newRigWith(t, portal.Config{FilingBurst: 1, FilingInterval: 24 * time.Hour})
+			r := newRigWith(t, portal.Config{OpenEnrollment: true, FilingBurst: 1, FilingInterval: 24 * time.Hour})
 			a := r.queue("key-expiry-0001", tt.size)
 			others := tt.leave(t, r)
 			// Eight days offline: the sweeper removes the upload.

@@ -27,7 +27,7 @@ import (
 // share one clock, which the worker's waits move on.
 func TestBacklogOverFilingBurstIsHeldThenDeliveredExactlyOnce(t *testing.T) {
 	const burst, backlog = 3, 12
-	r := newRigWith(t, portal.Config{FilingBurst: burst, FilingInterval: 10 * time.Second})
+	r := newRigWith(t, portal.Config{OpenEnrollment: true, FilingBurst: burst, FilingInterval: 10 * time.Second})
 	var payload int64
 	for i := range backlog {
 		var sizes []int
@@ -96,7 +96,7 @@ func TestBacklogOverFilingBurstIsHeldThenDeliveredExactlyOnce(t *testing.T) {
 // stops there until its Retry-After.
 func TestDeviceFilingLimitIsNotAskedByEveryQueuedApplication(t *testing.T) {
 	const burst, backlog = 5, 60
-	r := newRigWith(t, portal.Config{FilingBurst: burst, FilingInterval: time.Second})
+	r := newRigWith(t, portal.Config{OpenEnrollment: true, FilingBurst: burst, FilingInterval: time.Second})
 	for i := range backlog {
 		var sizes []int
 		if i%2 == 0 {
@@ -177,7 +177,7 @@ func TestRefusedUploadCompletionIsNotFollowedAtOnceByItsManifest(t *testing.T) {
 		{"shared", [2]int{2 << 10, 3 << 10}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newRigWith(t, portal.Config{FilingBurst: 1, FilingInterval: time.Minute})
+			r := newRigWith(t, portal.Config{OpenEnrollment: true, FilingBurst: 1, FilingInterval: time.Minute})
 			first := r.queue("key-complete-01", tc.sizes[0])
 			second := r.queue("key-complete-02", tc.sizes[1])
 			var manifests, creations, length atomic.Int64

@@ -3,6 +3,8 @@ package uplink
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -18,12 +20,15 @@ import (
 // manifest under key, as a hostile kiosk would, returning its file code.
 func (r *rig) fileAs(device, key, form string) string {
 	r.t.Helper()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	var id string
 	post := func(path, token string, body any, out any) int {
 		b, _ := json.Marshal(body)
 		req, _ := http.NewRequest("POST", r.srv.URL+path, bytes.NewReader(b))
 		req.Header.Set("Content-Type", "application/json")
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set(portalapi.HeaderSignature, portalapi.Sign(priv, portalapi.ManifestMessage(id, key, b)))
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -37,9 +42,13 @@ func (r *rig) fileAs(device, key, form string) string {
 		return resp.StatusCode
 	}
 	var er portalapi.EnrollResponse
-	if code := post(portalapi.PathEnroll, "", portalapi.EnrollRequest{DeviceName: device}, &er); code != 201 {
+	enroll := portalapi.EnrollRequest{DeviceName: device, PublicKey: portalapi.EncodePublicKey(priv.Public().(ed25519.PublicKey)),
+		SignedAt: time.Now()}
+	enroll.Signature = portalapi.Sign(priv, portalapi.EnrollMessage(r.portal.Instance(), enroll))
+	if code := post(portalapi.PathEnroll, "", enroll, &er); code != 201 {
 		r.t.Fatalf("enroll %s: %d", device, code)
 	}
+	id = er.DeviceID
 	m := portalapi.Manifest{IdempotencyKey: key, ProcedureCode: "1.001193", ProcedureID: "birth-registration",
 		CatalogVersion: "2026.11.1", CapturedAt: time.Now().UTC(), Form: json.RawMessage(form),
 		Attachments: []portalapi.AttachmentRef{}}

@@ -2,7 +2,9 @@ package uplink
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -10,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/sync/portalapi"
@@ -68,9 +71,13 @@ func (w *Worker) health(ctx context.Context) (portalapi.Health, error) {
 	return h, nil
 }
 
+// ErrNotEnrolled is returned (wrapped) when the portal refuses to enroll
+// the kiosk without a one-time code, or has revoked it.
+var ErrNotEnrolled = errors.New("this kiosk is not enrolled with the portal")
+
 // enrollment is what the store remembers of the kiosk's enrollment.
 type enrollment struct {
-	portal, token, device, instance string
+	portal, token, device, instance, publicKey, signedAt string
 }
 
 func (w *Worker) enrollment(ctx context.Context) (enrollment, error) {
@@ -78,7 +85,8 @@ func (w *Worker) enrollment(ctx context.Context) (enrollment, error) {
 	for _, s := range []struct {
 		key string
 		dst *string
-	}{{settingPortal, &e.portal}, {settingToken, &e.token}, {settingDevice, &e.device}, {settingInstance, &e.instance}} {
+	}{{settingPortal, &e.portal}, {settingToken, &e.token}, {settingDevice, &e.device}, {settingInstance, &e.instance},
+		{settingPublicKey, &e.publicKey}, {settingSignedAt, &e.signedAt}} {
 		v, err := w.cfg.Store.Setting(ctx, s.key)
 		if err != nil {
 			return e, err
@@ -130,6 +138,15 @@ func (w *Worker) enroll(ctx context.Context) error {
 		known, e.device = false, ""
 	}
 	if known && !w.reclaim {
+		key, err := w.deviceKey()
+		if err != nil {
+			return err
+		}
+		if e.publicKey != portalapi.EncodePublicKey(key.Public().(ed25519.PublicKey)) {
+			// Enrolled before keys, or the key was made anew: enroll
+			// again, with the token, to register this key.
+			return w.enrollAgain(ctx, e)
+		}
 		if e.portal != w.base.String() {
 			if err := st.SetSetting(ctx, settingPortal, w.base.String()); err != nil {
 				return err
@@ -149,7 +166,19 @@ func (w *Worker) enroll(ctx context.Context) error {
 // old id will not reach it.
 func (w *Worker) enrollAgain(ctx context.Context, e enrollment) error {
 	st := w.cfg.Store
-	body, _ := json.Marshal(portalapi.EnrollRequest{DeviceName: w.cfg.DeviceName, DeviceID: e.device})
+	key, err := w.deviceKey()
+	if err != nil {
+		return fmt.Errorf("enroll: %w", err)
+	}
+	// Signed after the last enrollment signed, whatever the clock did.
+	signedAt := w.cfg.Now().UTC()
+	if last, err := time.Parse(time.RFC3339Nano, e.signedAt); err == nil && !signedAt.After(last) {
+		signedAt = last.Add(time.Millisecond)
+	}
+	er0 := portalapi.EnrollRequest{DeviceName: w.cfg.DeviceName, DeviceID: e.device, Code: w.cfg.EnrollCode,
+		PublicKey: portalapi.EncodePublicKey(key.Public().(ed25519.PublicKey)), SignedAt: signedAt}
+	er0.Signature = portalapi.Sign(key, portalapi.EnrollMessage(w.instance, er0))
+	body, _ := json.Marshal(er0)
 	req, err := w.request(ctx, http.MethodPost, w.endpoint(portalapi.PathEnroll), strings.NewReader(string(body)))
 	if err != nil {
 		return err
@@ -164,7 +193,13 @@ func (w *Worker) enrollAgain(ctx context.Context, e enrollment) error {
 		return err
 	}
 	if resp.StatusCode != http.StatusCreated {
-		return w.statusError(resp, "enroll")
+		err := w.statusError(resp, "enroll")
+		var he *httpError
+		if errors.As(err, &he) && (he.body.Code == portalapi.CodeEnrollCode || he.body.Code == portalapi.CodeRevoked) {
+			return fmt.Errorf("%w: %w (staff enroll this kiosk with `motcua enroll --portal %s --code CODE`, the code from the portal's operator)",
+				ErrNotEnrolled, err, w.base.String())
+		}
+		return err
 	}
 	var er portalapi.EnrollResponse
 	err = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&er)
@@ -178,7 +213,8 @@ func (w *Worker) enrollAgain(ctx context.Context, e enrollment) error {
 	kept := er.DeviceID == e.device
 	// The portal last: a cut between the writes enrolls again, and the
 	// token written first is the one it asks to keep the id with.
-	settings := [][2]string{{settingToken, er.Token}, {settingDevice, er.DeviceID}}
+	settings := [][2]string{{settingToken, er.Token}, {settingDevice, er.DeviceID},
+		{settingPublicKey, er0.PublicKey}, {settingSignedAt, signedAt.Format(time.RFC3339Nano)}, {settingAgency, er.AgencyCode}}
 	if !kept {
 		settings = append(settings, [2]string{settingCursor, "0"}, [2]string{settingSeen, "0"})
 	}

@@ -66,7 +66,7 @@ func (r *swapRig) swap() *portal.Server {
 // swapTo puts the portal whose records are in dir behind the URL.
 func (r *swapRig) swapTo(dir string) *portal.Server {
 	r.t.Helper()
-	p, err := portal.Open(context.Background(), portal.Config{DataDir: dir})
+	p, err := portal.Open(context.Background(), portal.Config{OpenEnrollment: true, DataDir: dir})
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func BenchmarkLinkBusy(b *testing.B) {
 // them all with motcua sync's worker through the weak link.
 func deliverOverLink(b *testing.B, pages [][][]byte, cuts bool) {
 	ctx := context.Background()
-	p, err := portal.Open(ctx, portal.Config{DataDir: b.TempDir()})
+	p, err := portal.Open(ctx, portal.Config{OpenEnrollment: true, DataDir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 // counted closed) refuse none of its connections and deliver everything.
 func TestDeliversThroughServedPortalUnderItsCaps(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	p, err := portal.Open(ctx, portal.Config{DataDir: t.TempDir(), MaxConnsPerAddr: 2, MaxConns: 2})
+	p, err := portal.Open(ctx, portal.Config{OpenEnrollment: true, DataDir: t.TempDir(), MaxConnsPerAddr: 2, MaxConns: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

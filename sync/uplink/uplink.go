@@ -16,6 +16,7 @@ package uplink
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,6 +54,13 @@ const (
 	// settingInstance is the instance id of the portal the kiosk is
 	// enrolled with (portalapi.Health).
 	settingInstance = "uplink.portal_instance"
+	// settingPublicKey is the public key the portal has for this device
+	// (portalapi.EncodePublicKey), settingSignedAt when the kiosk signed
+	// its last enrollment, and settingAgency the agency code the portal
+	// gave.
+	settingPublicKey = "uplink.public_key"
+	settingSignedAt  = "uplink.enroll_signed_at"
+	settingAgency    = "uplink.agency_code"
 )
 
 // ErrBadPortalURL is returned (wrapped) for a portal URL the worker refuses.
@@ -71,6 +80,17 @@ type Config struct {
 	Store    *store.Store
 	// DeviceName names this kiosk when it enrolls.
 	DeviceName string
+	// EnrollCode is the one-time code (motcua portal enroll-code) the
+	// kiosk enrolls with as a new device; without one only a portal that
+	// lets loopback clients enroll freely (motcua run's own) takes it.
+	EnrollCode string
+	// KeyFile is the device's Ed25519 key, made there at the first
+	// enrollment; "" means DeviceKeyFile beside the store's database.
+	KeyFile string
+	// PortalCA, when set, is a PEM file of the CA certificates the portal's
+	// TLS certificate must chain to: the kiosk then trusts only those, not
+	// the system's.
+	PortalCA string
 	// Client is the HTTP client; nil means one with sensible timeouts.
 	Client *http.Client
 	Logger *slog.Logger
@@ -140,6 +160,9 @@ type Worker struct {
 	// gate holds back the filings of the pass until the portal is
 	// confirmed, when that is checked beside them; nil otherwise.
 	gate *gate
+	// key is the device's signing key, loaded at first use.
+	keyMu sync.Mutex
+	key   ed25519.PrivateKey
 	// unseen is set when a receipt of the pass named no status event
 	// the kiosk could keep (settingSeen): the status pull then goes after
 	// the deliveries, so that the cursor passes its filing.
@@ -204,6 +227,11 @@ func New(cfg Config) (*Worker, error) {
 			MaxIdleConnsPerHost:   2,
 		}}
 	}
+	if cfg.PortalCA != "" {
+		if client, err = pinCA(client, cfg.PortalCA); err != nil {
+			return nil, err
+		}
+	}
 	// No redirect is followed, even one a given client would follow: a 307
 	// would re-send the form to another host, and take its receipt, and an
 	// https portal's redirect to http would send it in clear. do turns the
@@ -222,6 +250,35 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// deviceKey returns the device's signing key, made at first use.
+func (w *Worker) deviceKey() (ed25519.PrivateKey, error) {
+	w.keyMu.Lock()
+	defer w.keyMu.Unlock()
+	if w.key != nil {
+		return w.key, nil
+	}
+	path := w.cfg.KeyFile
+	if path == "" {
+		path = filepath.Join(filepath.Dir(w.cfg.Store.Path()), DeviceKeyFile)
+	}
+	key, err := LoadOrCreateDeviceKey(path)
+	if err != nil {
+		return nil, err
+	}
+	w.key = key
+	return key, nil
+}
+
+// sign signs a manifest's bytes as sent under idempotency key, for the
+// device the worker is enrolled as.
+func (w *Worker) sign(key string, manifest []byte) (string, error) {
+	k, err := w.deviceKey()
+	if err != nil {
+		return "", fmt.Errorf("sign manifest %s: %w", key, err)
+	}
+	return portalapi.Sign(k, portalapi.ManifestMessage(w.deviceID, key, manifest)), nil
 }
 
 // BytesSent returns the attachment bytes this worker has put on the wire.
@@ -243,6 +300,9 @@ func (w *Worker) do(req *http.Request) (*http.Response, error) {
 	resp, err := w.client.Do(req)
 	if err != nil {
 		w.board.unreachable(req.Context())
+		if u := w.untrusted(err); u != nil {
+			err = u
+		}
 		return nil, &linkError{err}
 	}
 	w.board.answered(resp.StatusCode)
@@ -616,6 +676,10 @@ func (w *Worker) Once(ctx context.Context) (Summary, error) {
 		if sum.Remaining == 0 && !sum.uncounted && ctx.Err() == nil {
 			// Only the status pull failed; nothing waits to be sent.
 			return total, nil
+		}
+		if errors.Is(err, ErrNotEnrolled) {
+			// Only staff can change that (motcua enroll): waiting won't.
+			return total, fmt.Errorf("gave up with %d application(s) undelivered: %w", total.Remaining, err)
 		}
 		werr := error(nil)
 		if sum.Held > 0 && sum.Held >= sum.Remaining && retryAfter(err) == 0 {

@@ -4,7 +4,7 @@
 // upload URL, the offset it was cut at and the Motcua-Receipt of the
 // completing answer.
 //
-//   node upload.cjs ENDPOINT TOKEN FILE IDEMPOTENCY_KEY MANIFEST_JSON
+//   node upload.cjs ENDPOINT TOKEN FILE IDEMPOTENCY_KEY MANIFEST_JSON SIGNATURE
 //
 // Run it with the directory holding node_modules (npm ci of this
 // directory's package-lock.json) as the working directory.
@@ -13,7 +13,7 @@ const fs = require('fs')
 const path = require('path')
 const tus = require(path.join(process.cwd(), 'node_modules', 'tus-js-client'))
 
-const [endpoint, token, file, key, manifest] = process.argv.slice(2)
+const [endpoint, token, file, key, manifest, signature] = process.argv.slice(2)
 const data = fs.readFileSync(file)
 const chunkSize = 64 * 1024
 const common = {
@@ -29,7 +29,7 @@ function cut () {
     const upload = new tus.Upload(data, {
       ...common,
       endpoint,
-      metadata: { idempotency_key: key, upload_name: key + '-1', manifest },
+      metadata: { idempotency_key: key, upload_name: key + '-1', manifest, signature },
       onError: reject,
       onSuccess: () => reject(new Error('the first upload was not cut')),
       onChunkComplete: (size, accepted) => {
