@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/agent/audit"
-	"github.com/motcua/motcua/internal/keyfile"
+	"github.com/motcua/motcua/sync/uplink"
 )
 
 const auditSynopsis = "verify | export --from DATE --to DATE [--out FILE] | check FILE [--public-key HEX]"
@@ -55,19 +55,16 @@ func (e *env) auditVerify(ctx context.Context) int {
 	return exitOK
 }
 
-// exportKeyFile is the export signing key's file in the data directory.
-const exportKeyFile = "audit-export.key"
-
-// exportSigningKey returns the Ed25519 key that signs audit exports: one
-// of this kiosk's own, made on first use in DATADIR/audit-export.key. It
-// is the one place to point at the device key once enrollment gives each
-// kiosk one.
+// exportSigningKey returns the Ed25519 key that signs audit exports: the
+// kiosk's device key (DATADIR/device.key), the one the portal knows it by
+// after enrollment, so an inspector can check an export against the key
+// the portal recorded for the device. It is made on first use.
 func exportSigningKey(dataDir string) (ed25519.PrivateKey, error) {
-	seed, _, err := keyfile.LoadOrCreate(filepath.Join(dataDir, exportKeyFile), ed25519.SeedSize)
+	key, err := uplink.LoadOrCreateDeviceKey(filepath.Join(dataDir, uplink.DeviceKeyFile))
 	if err != nil {
 		return nil, fmt.Errorf("audit export key: %w", err)
 	}
-	return ed25519.NewKeyFromSeed(seed), nil
+	return key, nil
 }
 
 // parseBound reads --from or --to: a local date (the whole day for --to)
