@@ -138,22 +138,29 @@ func checkPrivate(path string, isDir bool) error {
 	if isDir {
 		what, whatVI = "directory", "thư mục"
 	}
+	refuse := func(err error, vi, en string) error {
+		return &i18n.Error{Code: CodeKeyFile, Err: fmt.Errorf("%w: %w", ErrKeyFile, err), Msg: i18n.T(vi, en)}
+	}
 	if fi.Mode()&fs.ModeSymlink != 0 || fi.IsDir() != isDir {
-		return &i18n.Error{Code: CodeKeyFile, Err: fmt.Errorf("%w: %s", ErrKeyFile, path),
-			Msg: i18n.Tf("Khoá bị từ chối: %s không phải là %s thật (liên kết hoặc loại khác)",
-				"Key refused: %s is not a plain %s (a link or something else)", path, whatVI, what)}
+		return refuse(fmt.Errorf("%s is not a plain %s", path, what),
+			fmt.Sprintf("Khoá bị từ chối: %s không phải là %s thật (liên kết hoặc loại khác)", path, whatVI),
+			fmt.Sprintf("Key refused: %s is not a plain %s (a link or something else)", path, what))
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return &i18n.Error{Code: CodeKeyFile, Err: fmt.Errorf("%w: %s has mode %04o", ErrKeyFile, path, perm),
-			Msg: i18n.Tf("Khoá bị từ chối: %s %s có quyền %04o, người khác đọc được; chỉ người dùng của motcua được phép (chmod %s %s)",
-				"Key refused: the %s %s has mode %04o, which others can read; only motcua's user may (chmod %s %s)",
-				whatVI, path, perm, privateMode(isDir), path)}
+		return refuse(fmt.Errorf("%s has mode %04o", path, perm),
+			fmt.Sprintf("Khoá bị từ chối: %s %s có quyền %04o, người khác truy cập được; chỉ người dùng của motcua được phép (chmod %s %s)",
+				whatVI, path, perm, privateMode(isDir), path),
+			fmt.Sprintf("Key refused: the %s %s has mode %04o, which lets others in; only motcua's user may (chmod %s %s)",
+				what, path, perm, privateMode(isDir), path))
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
-		return &i18n.Error{Code: CodeKeyFile, Err: fmt.Errorf("%w: %s belongs to uid %d", ErrKeyFile, path, st.Uid),
-			Msg: i18n.Tf("Khoá bị từ chối: %s %s thuộc người dùng %d, không phải người dùng chạy motcua (%d)",
-				"Key refused: the %s %s belongs to uid %d, not to the user motcua runs as (%d)",
-				whatVI, path, st.Uid, os.Getuid())}
+	// root may use the key of the data directory's owner (maintenance
+	// with sudo); anyone else only their own.
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() && os.Getuid() != 0 {
+		return refuse(fmt.Errorf("%s belongs to uid %d, not %d", path, st.Uid, os.Getuid()),
+			fmt.Sprintf("Khoá bị từ chối: %s %s thuộc người dùng %d, không phải người dùng chạy motcua (%d)",
+				whatVI, path, st.Uid, os.Getuid()),
+			fmt.Sprintf("Key refused: the %s %s belongs to uid %d, not to the user motcua runs as (%d)",
+				what, path, st.Uid, os.Getuid()))
 	}
 	return nil
 }

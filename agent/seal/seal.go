@@ -104,8 +104,21 @@ func (r *Keyring) Seal(plain []byte, place ...string) []byte {
 	return sealWith(r.keys[r.current], r.current, plain, place)
 }
 
+// SealAppend seals plain like Seal and appends the sealed record to dst,
+// which it grows only if it lacks room: a caller sealing a stream reuses
+// one buffer.
+func (r *Keyring) SealAppend(dst, plain []byte, place ...string) []byte {
+	return appendSealed(dst, r.keys[r.current], r.current, plain, place)
+}
+
+// Overhead is how many bytes sealing adds to a record.
+const Overhead = overhead
+
 func sealWith(aead cipher.AEAD, version uint32, plain []byte, place []string) []byte {
-	out := make([]byte, 0, overhead+len(plain))
+	return appendSealed(make([]byte, 0, overhead+len(plain)), aead, version, plain, place)
+}
+
+func appendSealed(out []byte, aead cipher.AEAD, version uint32, plain []byte, place []string) []byte {
 	out = append(out, magic...)
 	out = binary.BigEndian.AppendUint32(out, version)
 	nonce := make([]byte, aead.NonceSize())

@@ -357,7 +357,8 @@ func (s *Store) AttachmentContent(ctx context.Context, id int64) ([]byte, error)
 	if data, err = s.openPD(ctx, app, attachmentPart(id), "data", how, data); err != nil {
 		if errors.Is(err, seal.ErrBroken) {
 			// Sealed bytes changed since capture are damaged bytes.
-			return nil, fmt.Errorf("%w: attachment %d (%s): %w", ErrAttachmentDamaged, id, key, err)
+			return nil, fmt.Errorf("%w: attachment %d (%s) of application %d: its sealed bytes were changed since capture: %w",
+				ErrAttachmentDamaged, id, key, app, err)
 		}
 		return nil, fmt.Errorf("attachment %d (%s): %w", id, key, err)
 	}
