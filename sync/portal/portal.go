@@ -196,7 +196,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, db: db, log: cfg.Logger, now: cfg.Now, catalog: catalogJSON,
 		uploads: filestore.New(filepath.Join(cfg.DataDir, "uploads")), spoolDir: filepath.Join(cfg.DataDir, "spool"),
 		sealedDir: filepath.Join(cfg.DataDir, "uploads-sealed"),
-		limits: newFilingLimits(cfg.FilingInterval, cfg.FilingBurst)}
+		limits:    newFilingLimits(cfg.FilingInterval, cfg.FilingBurst)}
 	if err := db.QueryRowContext(ctx, `SELECT id FROM instance`).Scan(&s.instance); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open portal: instance id: %w", err)

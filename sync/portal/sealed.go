@@ -74,7 +74,9 @@ func namePlace(id int64, ordinal int) []string {
 	return []string{"submission_attachments", seal.Place(id), strconv.Itoa(ordinal), "name"}
 }
 
-func manifestPlace(uploadID string) []string { return []string{"upload metadata", uploadID, portalapi.MetaManifest} }
+func manifestPlace(uploadID string) []string {
+	return []string{"upload metadata", uploadID, portalapi.MetaManifest}
+}
 
 func segmentPlace(uploadID string, start int64) []string {
 	return []string{"upload", uploadID, strconv.FormatInt(start, 10)}
