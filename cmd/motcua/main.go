@@ -59,6 +59,7 @@ func init() {
 		{"card", "parse < payloads.txt", "parse ID card QR payloads, one per line, into JSON", cmdCard},
 		{"sync", "[--once] --portal URL [--insecure]", "deliver queued applications to the portal and pull their status", cmdSync},
 		{"portal", "[--listen ADDR] | list [--json] | advance FILECODE STATE [--note TEXT]", "run the reference portal, or list and advance its files", cmdPortal},
+		{"keys", keysSynopsis, "rotate the keys that seal personal data at rest (--data: a new data key too)", cmdKeys},
 		{"say", saySynopsis, "speak text in the kiosk's voices (Vietnamese or English), or write it to a WAV file", cmdSay},
 		{"help", "[COMMAND]", "show help", nil},
 	}

@@ -139,7 +139,7 @@ type Server struct {
 	instance string
 	// keys seal what the portal keeps of citizens (sealed.go), and
 	// sealedDir holds the uploads' sealed bytes.
-	keys      *seal.Keyring
+	keys      atomic.Pointer[seal.Keyring]
 	sealedDir string
 }
 
@@ -201,10 +201,12 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("open portal: instance id: %w", err)
 	}
-	if s.keys, _, err = seal.Load(ctx, db, seal.KEKPath(cfg.DataDir), true); err != nil {
+	keys, _, err := seal.Load(ctx, db, seal.KEKPath(cfg.DataDir), true)
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open portal: %w", err)
 	}
+	s.keys.Store(keys)
 	// Chunks left in the spool by a crash were never accepted.
 	os.RemoveAll(s.spoolDir)
 	for _, dir := range []string{s.uploads.Path, s.spoolDir, s.sealedDir} {

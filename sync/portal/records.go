@@ -264,7 +264,7 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, device, m.IdempotencyKey, rc.FileCode, m.ProcedureCode, m.ProcedureID, m.CatalogVersion,
 			formatTime(m.CapturedAt), formatTime(now), formatTime(due), string(portalapi.Received), formatTime(now),
-			s.keys.Seal(m.Form, formPlace(id)...), auditSeq, auditHash)
+			s.keyring().Seal(m.Form, formPlace(id)...), auditSeq, auditHash)
 		if err != nil {
 			return err
 		}
@@ -462,7 +462,7 @@ func (s *Server) Form(ctx context.Context, fileCode string) (json.RawMessage, er
 	if !seal.Sealed(form) {
 		return form, nil // kept in clear before sealing, and not sealed since
 	}
-	plain, err := s.keys.Open(form, formPlace(id)...)
+	plain, err := s.openSealed(form, formPlace(id)...)
 	if err != nil {
 		return nil, fmt.Errorf("file %s (submission %d) form: %w: %w", fileCode, id, ErrSealed, err)
 	}

@@ -49,7 +49,7 @@ const sealedPrefix = "sealed:"
 const segmentSize = 256 << 10
 
 func (s *Server) sealText(plain string, place ...string) string {
-	return sealedPrefix + base64.RawStdEncoding.EncodeToString(s.keys.Seal([]byte(plain), place...))
+	return sealedPrefix + base64.RawStdEncoding.EncodeToString(s.keyring().Seal([]byte(plain), place...))
 }
 
 func (s *Server) openText(v string, place ...string) (string, error) {
@@ -61,7 +61,7 @@ func (s *Server) openText(v string, place ...string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: %w: not base64", ErrSealed, seal.ErrBroken)
 	}
-	plain, err := s.keys.Open(b, place...)
+	plain, err := s.openSealed(b, place...)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrSealed, err)
 	}
@@ -137,7 +137,7 @@ func (u *sealedUpload) WriteChunk(ctx context.Context, offset int64, src io.Read
 	for {
 		n, rerr := src.Read(buf)
 		if n > 0 {
-			rec = u.s.keys.SealAppend(append(rec[:0], 0, 0, 0, 0), buf[:n], segmentPlace(u.id, offset+written)...)
+			rec = u.s.keyring().SealAppend(append(rec[:0], 0, 0, 0, 0), buf[:n], segmentPlace(u.id, offset+written)...)
 			binary.BigEndian.PutUint32(rec, uint32(len(rec)-4))
 			if _, err := f.Write(rec); err != nil {
 				return written, err
@@ -211,7 +211,7 @@ func (s *Server) openUpload(id string, size int64) (io.ReadCloser, error) {
 		if len(raw) < 4+n {
 			return nil, fmt.Errorf("upload %s: %w: a segment at %d is cut short", id, ErrSealed, len(out))
 		}
-		plain, err := s.keys.Open(raw[4:4+n], segmentPlace(id, int64(len(out)))...)
+		plain, err := s.openSealed(raw[4:4+n], segmentPlace(id, int64(len(out)))...)
 		if err != nil {
 			return nil, fmt.Errorf("upload %s, bytes from %d: %w: %w", id, len(out), ErrSealed, err)
 		}
@@ -291,7 +291,7 @@ func (s *Server) sealClearRecords(ctx context.Context) (int, error) {
 		}
 		rows.Close()
 		for _, f := range forms {
-			if _, err := tx.ExecContext(ctx, `UPDATE submissions SET form = ? WHERE id = ?`, s.keys.Seal(f.form, formPlace(f.id)...), f.id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE submissions SET form = ? WHERE id = ?`, s.keyring().Seal(f.form, formPlace(f.id)...), f.id); err != nil {
 				return err
 			}
 			n++
@@ -373,7 +373,7 @@ func (s *Server) sealClearUpload(id string) (bool, error) {
 	var out []byte
 	for start := 0; start < len(clear); start += segmentSize {
 		end := min(start+segmentSize, len(clear))
-		sealed := s.keys.Seal(clear[start:end], segmentPlace(id, int64(start))...)
+		sealed := s.keyring().Seal(clear[start:end], segmentPlace(id, int64(start))...)
 		out = binary.BigEndian.AppendUint32(out, uint32(len(sealed)))
 		out = append(out, sealed...)
 	}
@@ -429,4 +429,190 @@ func (s *Server) removeSealed(id string) {
 	if err := os.Remove(s.sealedPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		s.log.Error("remove an upload's sealed bytes", "upload", id, "err", err)
 	}
+}
+
+// RotateKEK makes a new key-encryption key and wraps the portal's data keys
+// under it (`motcua keys rotate --portal`). It returns the new key's id.
+func (s *Server) RotateKEK(ctx context.Context) (string, error) {
+	return seal.RotateKEK(ctx, s.db, seal.KEKPath(s.cfg.DataDir))
+}
+
+// RotateDataKey makes a new data key and seals the forms and attachment
+// names again under it in one transaction, then each upload's metadata
+// manifest and bytes, each file replaced whole. The old data key is kept,
+// so what a crash leaves under it still opens; a later rotation takes it
+// on. It returns the new version and how many records and uploads were
+// sealed again.
+func (s *Server) RotateDataKey(ctx context.Context) (uint32, int, error) {
+	kek, err := seal.LoadKEK(seal.KEKPath(s.cfg.DataDir), false)
+	if err != nil {
+		return 0, 0, err
+	}
+	old := s.keyring()
+	var keys *seal.Keyring
+	n := 0
+	err = sqlitedb.Tx(ctx, s.db, func(tx *sql.Tx) error {
+		if keys, err = seal.AddDataKey(ctx, tx, kek); err != nil {
+			return err
+		}
+		n = 0
+		type rec struct {
+			id   int64
+			form []byte
+		}
+		var forms []rec
+		rows, err := tx.QueryContext(ctx, `SELECT id, form FROM submissions`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var r rec
+			if err := rows.Scan(&r.id, &r.form); err != nil {
+				rows.Close()
+				return err
+			}
+			forms = append(forms, r)
+		}
+		rows.Close()
+		for _, r := range forms {
+			plain := r.form
+			if seal.Sealed(r.form) {
+				if plain, err = keys.Open(r.form, formPlace(r.id)...); err != nil {
+					return fmt.Errorf("submission %d form: %w: %w", r.id, ErrSealed, err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE submissions SET form = ? WHERE id = ?`, keys.Seal(plain, formPlace(r.id)...), r.id); err != nil {
+				return err
+			}
+			n++
+		}
+		type name struct {
+			id      int64
+			ordinal int
+			name    string
+		}
+		var names []name
+		rows, err = tx.QueryContext(ctx, `SELECT submission_id, ordinal, name FROM submission_attachments`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var a name
+			if err := rows.Scan(&a.id, &a.ordinal, &a.name); err != nil {
+				rows.Close()
+				return err
+			}
+			names = append(names, a)
+		}
+		rows.Close()
+		s.keys.Store(keys)
+		for _, a := range names {
+			plain, err := s.openText(a.name, namePlace(a.id, a.ordinal)...)
+			if err != nil {
+				return fmt.Errorf("submission %d attachment %d name: %w", a.id, a.ordinal, err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE submission_attachments SET name = ? WHERE submission_id = ? AND ordinal = ?`,
+				s.sealText(plain, namePlace(a.id, a.ordinal)...), a.id, a.ordinal); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		s.keys.Store(old)
+		return 0, 0, fmt.Errorf("rotate the data key: %w", err)
+	}
+	infos, err := filepath.Glob(filepath.Join(s.uploads.Path, "*.info"))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, p := range infos {
+		id := strings.TrimSuffix(filepath.Base(p), ".info")
+		if err := s.resealUpload(ctx, id); err != nil {
+			return keys.Current(), n, fmt.Errorf("rotate the data key: upload %s: %w", id, err)
+		}
+		n++
+	}
+	s.log.Info("data key rotated", "version", keys.Current(), "sealed", n)
+	return keys.Current(), n, nil
+}
+
+// resealUpload seals upload id's metadata manifest and, once complete, its
+// bytes again under the current data key, holding its lock.
+func (s *Server) resealUpload(ctx context.Context, id string) error {
+	lock, err := s.locker.NewLock(id)
+	if err != nil {
+		return err
+	}
+	if err := lock.Lock(ctx, func() {}); err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	infoPath := filepath.Join(s.uploads.Path, id+".info")
+	raw, err := os.ReadFile(infoPath)
+	if err != nil {
+		return nil // half-made
+	}
+	var info tushandler.FileInfo
+	if err := json.Unmarshal(raw, &info); err != nil {
+		return nil
+	}
+	if m, ok := info.MetaData[portalapi.MetaManifest]; ok {
+		plain, err := s.openText(m, manifestPlace(id)...)
+		if err != nil {
+			return err
+		}
+		info.MetaData[portalapi.MetaManifest] = s.sealText(plain, manifestPlace(id)...)
+		b, _ := json.Marshal(info)
+		if err := replaceFile(infoPath, b); err != nil {
+			return err
+		}
+	}
+	up, err := s.getUpload(ctx, id)
+	if err != nil {
+		return nil
+	}
+	// An upload still receiving keeps its segments under the old key, which
+	// still opens them: another process (a portal serving while this runs)
+	// may be appending to it, beyond this process's lock.
+	if info, err := up.GetInfo(ctx); err != nil || info.Offset < info.Size {
+		return nil
+	}
+	rd, err := up.GetReader(ctx)
+	if err != nil {
+		return err
+	}
+	clear, err := io.ReadAll(rd)
+	rd.Close()
+	if err != nil || len(clear) == 0 {
+		return err
+	}
+	var out []byte
+	for start := 0; start < len(clear); start += segmentSize {
+		end := min(start+segmentSize, len(clear))
+		out = binary.BigEndian.AppendUint32(out, 0)
+		at := len(out)
+		out = s.keyring().SealAppend(out, clear[start:end], segmentPlace(id, int64(start))...)
+		binary.BigEndian.PutUint32(out[at-4:], uint32(len(out)-at))
+	}
+	return replaceFile(s.sealedPath(id), out)
+}
+
+// keyring returns the portal's keys.
+func (s *Server) keyring() *seal.Keyring { return s.keys.Load() }
+
+// openSealed opens b sealed at place; a data key this portal has not
+// loaded (added since by `motcua keys rotate --portal --data` in another
+// process) is looked for once more.
+func (s *Server) openSealed(b []byte, place ...string) ([]byte, error) {
+	keys := s.keyring()
+	plain, err := keys.Open(b, place...)
+	if errors.Is(err, seal.ErrNoDataKey) {
+		if keys, _, lerr := seal.Load(context.Background(), s.db, seal.KEKPath(s.cfg.DataDir), false); lerr == nil {
+			s.keys.Store(keys)
+			plain, err = keys.Open(b, place...)
+		}
+	}
+	return plain, err
 }
