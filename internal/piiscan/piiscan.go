@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -96,8 +97,20 @@ func Dir(dir string, values ...string) ([]Hit, error) {
 		if len(v) < 4 {
 			return nil, fmt.Errorf("piiscan: %q is too short to search for", v)
 		}
-		for enc, b := range Encodings(v) {
-			needles = append(needles, needle{v, enc, b})
+		// An encoding equal to another (an ASCII value in NFC and NFD)
+		// is searched once.
+		seen := map[string]bool{}
+		encs := Encodings(v)
+		names := make([]string, 0, len(encs))
+		for enc := range encs {
+			names = append(names, enc)
+		}
+		sort.Strings(names)
+		for _, enc := range names {
+			if b := encs[enc]; !seen[string(b)] {
+				seen[string(b)] = true
+				needles = append(needles, needle{v, enc, b})
+			}
 		}
 	}
 	var hits []Hit
