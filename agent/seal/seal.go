@@ -151,10 +151,39 @@ func (r *Keyring) Open(sealed []byte, place ...string) ([]byte, error) {
 	return openWith(aead, v, sealed, place)
 }
 
+// OpenAppend opens sealed like Open and appends the clear bytes to dst,
+// which it grows only if it lacks room: a caller opening a stream reuses
+// one buffer.
+func (r *Keyring) OpenAppend(dst, sealed []byte, place ...string) ([]byte, error) {
+	v, ok := Version(sealed)
+	if !ok {
+		return nil, fmt.Errorf("%w: it has no seal header", ErrBroken)
+	}
+	aead, ok := r.keys[v]
+	if !ok {
+		return nil, fmt.Errorf("sealed under data key %d: %w", v, ErrNoDataKey)
+	}
+	return openAppend(dst, aead, v, sealed, place)
+}
+
+// Ephemeral returns a keyring of one random key that is never written
+// anywhere: for bytes that must touch the disk only for the time of one
+// request (a chunk spooled while its checksum is verified).
+func Ephemeral() *Keyring {
+	k := make([]byte, KeySize)
+	rand.Read(k)
+	r, _ := NewKeyring(map[uint32][]byte{1: k}, 1)
+	return r
+}
+
 func openWith(aead cipher.AEAD, v uint32, sealed []byte, place []string) ([]byte, error) {
+	return openAppend(nil, aead, v, sealed, place)
+}
+
+func openAppend(dst []byte, aead cipher.AEAD, v uint32, sealed []byte, place []string) ([]byte, error) {
 	body := sealed[8:]
 	nonce, ct := body[:aead.NonceSize()], body[aead.NonceSize():]
-	plain, err := aead.Open(nil, nonce, ct, additional(v, place))
+	plain, err := aead.Open(dst, nonce, ct, additional(v, place))
 	if err != nil {
 		return nil, fmt.Errorf("%w (data key %d)", ErrBroken, v)
 	}

@@ -32,10 +32,10 @@ import (
 // and appended to DATADIR/uploads-sealed/ID as a segment, and the upload's
 // own file in uploads/ is only extended to the new length (a sparse file of
 // zeros), which is what tusd reads its offset from. Readers open the
-// segments. So no clear byte of an upload reaches the disk, in progress or
-// filed; what a request holds in memory while it runs is the exception, and
-// a chunk sent with Upload-Checksum, which is spooled to DATADIR/spool until
-// its checksum is verified and removed when the request ends.
+// segments. A chunk sent with Upload-Checksum waits in DATADIR/spool sealed
+// under a key that lives only in the request's memory (spool.go). So no
+// clear byte of an upload reaches the disk, in progress or filed: only
+// what a request holds in memory while it runs is in clear.
 
 // ErrSealed is wrapped by the errors of a sealed record or upload that does
 // not open.

@@ -268,3 +268,32 @@ func TestClearPortalDataDirIsSealedOnUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A chunk spooled while its checksum is verified is sealed on disk and
+// reads back whole, across block boundaries.
+func TestSpooledChunkIsSealed(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.CreateTemp(dir, "chunk-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := bytes.Repeat(scanBytes, 50) // about 150 KB: three blocks
+	w := newSpoolWriter(f)
+	for rest := chunk; len(rest) > 0; {
+		k := min(len(rest), 7000)
+		if _, err := w.Write(rest[:k]); err != nil {
+			t.Fatal(err)
+		}
+		rest = rest[k:]
+	}
+	rd, err := w.reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	scanDir(t, dir)
+	got, err := io.ReadAll(rd)
+	if err != nil || !bytes.Equal(got, chunk) {
+		t.Fatalf("read back %d of %d bytes, %v", len(got), len(chunk), err)
+	}
+}
