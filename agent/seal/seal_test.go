@@ -5,8 +5,13 @@ import (
 	"crypto/rand"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/motcua/motcua/agent/i18n"
 )
 
 func testKeyring(t testing.TB) *Keyring {
@@ -92,5 +97,58 @@ func BenchmarkSeal300KB(b *testing.B) {
 		for range 3 {
 			r.Seal(page, "personal_data", "1", "attachment:1", "data")
 		}
+	}
+}
+
+// TestKeyFileOfAnotherUserIsRefused makes a KEK as root and opens it as
+// another user (nobody, in a child process): refused, naming the owner.
+// root itself may use the key of the data directory's owner.
+func TestKeyFileOfAnotherUserIsRefused(t *testing.T) {
+	if p := os.Getenv("MOTCUA_SEAL_OTHER_USER"); p != "" {
+		_, err := LoadKEK(p, false)
+		var ie *i18n.Error
+		if !errors.Is(err, ErrKeyFile) || !errors.As(err, &ie) || !strings.Contains(err.Error(), "belongs to uid 0") ||
+			!strings.Contains(ie.Msg.VI, "thuộc người dùng 0") {
+			t.Fatalf("LoadKEK of root's key as uid %d = %v", os.Getuid(), err)
+		}
+		return
+	}
+	if os.Getuid() != 0 {
+		t.Skip("needs root, to run a child as another user")
+	}
+	dir := t.TempDir()
+	os.Chmod(filepath.Dir(dir), 0o755) // the test's own temporary root
+	os.Chmod(dir, 0o755)
+	path := filepath.Join(dir, "keys", "kek")
+	if _, err := LoadKEK(path, true); err != nil {
+		t.Fatal(err)
+	}
+	// The test binary is in a directory only root may enter: nobody runs
+	// a copy.
+	bin, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := filepath.Join(dir, "seal.test")
+	if err := os.WriteFile(self, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, "-test.run", "^TestKeyFileOfAnotherUserIsRefused$", "-test.v")
+	cmd.Env = append(os.Environ(), "MOTCUA_SEAL_OTHER_USER="+path)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS") {
+		t.Fatalf("as nobody: %v\n%s", err, out)
+	}
+	// root is let through to another user's key.
+	if err := os.Chown(filepath.Dir(path), 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(path, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadKEK(path, false); err != nil {
+		t.Fatalf("root with nobody's key: %v", err)
 	}
 }
