@@ -101,24 +101,33 @@ func NewKEK(path string) *KEK {
 }
 
 // WriteKEK writes key to path, 0600, failing with fs.ErrExist if the
-// file exists: a KEK is never overwritten in place. The file is synced
-// before this returns.
+// file exists: a KEK is never overwritten in place. The key is written and
+// synced under a temporary name first and then linked into place, so that
+// another process making the first KEK at the same moment reads either
+// none or a whole one, never an empty file.
 func WriteKEK(path string, key []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), ".kek-*")
 	if err != nil {
 		return fmt.Errorf("write key-encryption key: %w", err)
 	}
-	if _, err := f.Write(key); err != nil {
-		f.Close()
-		os.Remove(path)
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(0o600); err == nil {
+		if _, err = f.Write(key); err == nil {
+			err = f.Sync()
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Link(tmp, path)
+	}
+	if err != nil {
 		return fmt.Errorf("write key-encryption key: %w", err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(path)
-		return fmt.Errorf("write key-encryption key: %w", err)
-	}
-	return f.Close()
+	syncDir(filepath.Dir(path))
+	return nil
 }
 
 // Write writes k to its path (which must not exist).
