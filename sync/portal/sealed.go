@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
 
@@ -358,47 +359,75 @@ func (s *Server) sealClearUpload(id string) (bool, error) {
 	if err != nil || st.Size() == 0 {
 		return did, nil
 	}
-	if _, err := os.Stat(s.sealedPath(id)); err == nil {
-		// Sealed already; a crash may have come before the clear bytes
-		// were zeroed: zero them (again).
-		return did, zero(bin, st.Size())
+	clear, err := hasData(bin)
+	if err != nil || !clear {
+		return did, err // sealed as it arrived: the file is zeros
 	}
-	clear, err := os.ReadFile(bin)
+	if _, err := os.Stat(s.sealedPath(id)); err == nil {
+		// Sealed already; a crash came before the clear bytes were
+		// zeroed: zero them.
+		return did, zero(bin, st)
+	}
+	plain, err := os.ReadFile(bin)
 	if err != nil {
 		return did, err
 	}
-	if allZero(clear) {
-		return did, nil
-	}
 	var out []byte
-	for start := 0; start < len(clear); start += segmentSize {
-		end := min(start+segmentSize, len(clear))
-		sealed := s.keyring().Seal(clear[start:end], segmentPlace(id, int64(start))...)
+	for start := 0; start < len(plain); start += segmentSize {
+		end := min(start+segmentSize, len(plain))
+		sealed := s.keyring().Seal(plain[start:end], segmentPlace(id, int64(start))...)
 		out = binary.BigEndian.AppendUint32(out, uint32(len(sealed)))
 		out = append(out, sealed...)
 	}
 	if err := replaceFile(s.sealedPath(id), out); err != nil {
 		return did, err
 	}
-	return true, zero(bin, st.Size())
+	return true, zero(bin, st)
 }
 
 // zero replaces the bytes of path by a sparse run of zeros of the same
-// length, which is all tusd reads of it (its size is the offset).
-func zero(path string, size int64) error {
+// length, which is all tusd reads of it (its size is the offset), keeping
+// its modification time, by which the sweeper judges it.
+func zero(path string, st os.FileInfo) error {
 	if err := os.Truncate(path, 0); err != nil {
 		return err
 	}
-	return os.Truncate(path, size)
+	if err := os.Truncate(path, st.Size()); err != nil {
+		return err
+	}
+	return os.Chtimes(path, st.ModTime(), st.ModTime())
 }
 
-func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
+// seekData is lseek's SEEK_DATA: the next part of a file holding data.
+const seekData = 3
+
+// hasData reports whether path holds a byte that is not zero: an upload
+// file from before sealing. A file that is all holes (sealed as its bytes
+// arrived) is known so without reading it, where the file system tells.
+func hasData(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(0, seekData); errors.Is(err, syscall.ENXIO) {
+		return false, nil
+	}
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := f.Read(buf)
+		for _, c := range buf[:n] {
+			if c != 0 {
+				return true, nil
+			}
+		}
+		if err == io.EOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
 		}
 	}
-	return true
 }
 
 // replaceFile writes b to path through a synced temporary file renamed

@@ -297,3 +297,27 @@ func TestSpooledChunkIsSealed(t *testing.T) {
 		t.Fatalf("read back %d of %d bytes, %v", len(got), len(chunk), err)
 	}
 }
+
+// Opening the portal again leaves an upload sealed as it arrived alone:
+// its file's time, by which the sweeper expires it, does not move.
+func TestReopenKeepsAnUploadsAge(t *testing.T) {
+	p := newPortal(t)
+	loc := p.createSealedUpload(citizenManifest("key-sealed-d"), scanBytes, 1000)
+	bin := filepath.Join(p.uploads.Path, uploadID(loc))
+	old := time.Now().Add(-72 * time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(bin, old, old); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	s, err := Open(context.Background(), Config{DataDir: p.cfg.DataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if st, err := os.Stat(bin); err != nil || !st.ModTime().Equal(old) || st.Size() != 1000 {
+		t.Fatalf("upload file after a reopen: %v, %v; want %v, 1000 bytes", st.ModTime(), err, old)
+	}
+	if b, err := s.uploadBytes(uploadID(loc)); err != nil || !bytes.Equal(b, scanBytes[:1000]) {
+		t.Fatalf("upload bytes after a reopen = %d, %v", len(b), err)
+	}
+}
