@@ -112,7 +112,7 @@ func WriteKEK(path string, key []byte) error {
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err == nil {
+	if err = f.Chmod(0o600); err == nil {
 		if _, err = f.Write(key); err == nil {
 			err = f.Sync()
 		}
