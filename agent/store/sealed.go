@@ -18,6 +18,11 @@ const sealAES = "aes-256-gcm"
 // or a store without its key.
 var ErrSealed = errors.New("personal data cannot be opened")
 
+// ErrPersonalDataDamaged is wrapped (with ErrSealed) by the errors of a
+// sealed record whose bytes were changed or moved since capture: unlike a
+// missing key, no key will open it again.
+var ErrPersonalDataDamaged = errors.New("personal data damaged")
+
 // keyring returns the store's keys, or why it has none.
 func (s *Store) keyring() (*seal.Keyring, error) {
 	if k := s.keys.Load(); k != nil {
@@ -53,6 +58,9 @@ func (s *Store) openPD(ctx context.Context, appID int64, part, field, how string
 		return b, nil
 	}
 	plain, err := s.open(ctx, b, pdPlace(appID, part, field))
+	if errors.Is(err, seal.ErrBroken) {
+		return nil, fmt.Errorf("application %d %s (%s): %w: %w: %w", appID, part, field, ErrSealed, ErrPersonalDataDamaged, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("application %d %s (%s): %w: %w", appID, part, field, ErrSealed, err)
 	}
