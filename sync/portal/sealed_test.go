@@ -321,3 +321,53 @@ func TestReopenKeepsAnUploadsAge(t *testing.T) {
 		t.Fatalf("upload bytes after a reopen = %d, %v", len(b), err)
 	}
 }
+
+// Rotating the portal's keys keeps every file readable: the KEK wraps the
+// data keys anew, and a new data key seals the forms, the names, the
+// metadata manifests and the uploads' bytes again; a portal opened after
+// reads them all.
+func TestPortalKeysRotateKeepsFilesReadable(t *testing.T) {
+	p := newPortal(t)
+	codes := fileTwo(t, p)
+	ctx := context.Background()
+	kek := seal.KEKPath(p.cfg.DataDir)
+	before, _ := os.ReadFile(kek)
+	if _, err := p.RotateKEK(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(kek); bytes.Equal(before, after) {
+		t.Fatal("the KEK did not change")
+	}
+	v, n, err := p.RotateDataKey(ctx)
+	if err != nil || v != 2 || n != 6 { // 2 forms, 2 names, 2 uploads
+		t.Fatalf("RotateDataKey = %d, %d, %v", v, n, err)
+	}
+	p.Close()
+	s, err := Open(ctx, Config{DataDir: p.cfg.DataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, code := range codes {
+		if form, err := s.Form(ctx, code); err != nil || !bytes.Equal(form, exampleForm()) {
+			t.Fatalf("Form(%s) after the rotations = %v", code, err)
+		}
+	}
+	for _, key := range []string{"key-sealed-a", "key-sealed-b"} {
+		id := p.device + "-" + key + "-1"
+		b, err := s.uploadBytes(id)
+		if err != nil || !bytes.Equal(b, scanBytes) {
+			t.Fatalf("upload %s after the rotations = %d bytes, %v", id, len(b), err)
+		}
+		raw, _ := os.ReadFile(s.sealedPath(id))
+		if v, _ := seal.Version(raw[4:]); v != 2 {
+			t.Fatalf("upload %s is sealed under data key %d, want 2", id, v)
+		}
+	}
+	var old int
+	s.db.QueryRow(`SELECT count(*) FROM submissions WHERE substr(form, 5, 4) != x'00000002'`).Scan(&old)
+	if old != 0 {
+		t.Fatalf("%d forms not sealed under data key 2", old)
+	}
+	scanDir(t, p.cfg.DataDir)
+}
