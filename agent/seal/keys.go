@@ -62,6 +62,9 @@ func Load(ctx context.Context, db *sql.DB, kekPath string, create bool) (*Keyrin
 	if err != nil {
 		return nil, nil, err
 	}
+	if len(ws) == 0 && !create {
+		return nil, nil, fmt.Errorf("%w: the database has no data key yet", ErrNoDataKey)
+	}
 	// A KEK is made only for a database that has no data key yet: one
 	// whose KEK went missing must get it back, not a new one.
 	kek, err := LoadKEK(kekPath, create && len(ws) == 0)

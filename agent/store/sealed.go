@@ -23,6 +23,17 @@ var ErrSealed = errors.New("personal data cannot be opened")
 // missing key, no key will open it again.
 var ErrPersonalDataDamaged = errors.New("personal data damaged")
 
+// KeysErr returns why the store cannot open the personal data it holds (a
+// KEK missing, refused or another machine's), or nil. A store opened for
+// writing has its keys or is not opened at all; one opened read-only says
+// so here, and in every read of personal data.
+func (s *Store) KeysErr() error {
+	if s.keys.Load() != nil || errors.Is(s.keysErr, seal.ErrNoDataKey) {
+		return nil // nothing sealed yet, nothing to open
+	}
+	return s.keysErr
+}
+
 // keyring returns the store's keys, or why it has none.
 func (s *Store) keyring() (*seal.Keyring, error) {
 	if k := s.keys.Load(); k != nil {

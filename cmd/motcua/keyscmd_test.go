@@ -45,3 +45,34 @@ func TestKeysRotateKeepsApplicationsReadable(t *testing.T) {
 		t.Fatal("kek.new left behind")
 	}
 }
+
+// Doctor tells staff when the personal data cannot be opened: the key file
+// others can read, or another machine's key, each named with what to do.
+func TestDoctorSaysWhenTheKeyIsRefusedOrWrong(t *testing.T) {
+	data := t.TempDir()
+	ex := cli(t, data, "", "procedures", "example", "1.001193")
+	form := writeFile(t, t.TempDir(), "form.json", ex.stdout)
+	if r := cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form); r.code != 0 {
+		t.Fatalf("submit: %+v", r)
+	}
+	cfg := writeFile(t, t.TempDir(), "c.toml", "devices = \"real\"\n")
+	kek := seal.KEKPath(data)
+	if err := os.Chmod(kek, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := cliEnv(t, data, nil, "doctor", "--config", cfg)
+	line, hint := doctorLine(t, r.stdout, "database")
+	if !strings.HasPrefix(line, "FAIL database: ") || !strings.Contains(line, kek) || len(hint) != 2 ||
+		!strings.Contains(hint[0], "chmod 600") || r.code != exitFail {
+		t.Errorf("a KEK others can read: %q %q (exit %d)", line, hint, r.code)
+	}
+	os.Remove(kek)
+	if err := seal.WriteKEK(kek, bytes.Repeat([]byte{7}, seal.KeySize)); err != nil {
+		t.Fatal(err)
+	}
+	r = cliEnv(t, data, nil, "doctor", "--config", cfg)
+	if line, hint := doctorLine(t, r.stdout, "database"); !strings.HasPrefix(line, "FAIL database: ") ||
+		!strings.Contains(line, "Wrong key") || len(hint) != 2 || !strings.HasPrefix(hint[0], "Sai khoá") {
+		t.Errorf("another machine's KEK: %q %q", line, hint)
+	}
+}
