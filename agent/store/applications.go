@@ -16,6 +16,7 @@ import (
 
 	"github.com/motcua/motcua/agent/application"
 	"github.com/motcua/motcua/agent/audit"
+	"github.com/motcua/motcua/agent/seal"
 )
 
 // NewApplication is what Create stores.
@@ -114,8 +115,18 @@ func (s *Store) create(ctx context.Context, tx *sql.Tx, n NewApplication, path [
 	if err != nil {
 		return 0, err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO personal_data (application_id, part, data) VALUES (?, 'form', ?)`,
-		id, []byte(n.Form)); err != nil {
+	// Personal data is sealed before it is written: no clear byte of it
+	// reaches the database, its WAL or its free pages.
+	form, err := s.sealPD(id, "form", "data", n.Form)
+	if err != nil {
+		return 0, err
+	}
+	noName, err := s.sealPD(id, "form", "name", nil)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO personal_data (application_id, part, seal, name, data) VALUES (?, 'form', ?, ?, ?)`,
+		id, sealAES, noName, form); err != nil {
 		return 0, err
 	}
 	for i, a := range n.Attachments {
@@ -130,8 +141,17 @@ func (s *Store) create(ctx context.Context, tx *sql.Tx, n NewApplication, path [
 		if err != nil {
 			return 0, err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO personal_data (application_id, part, name, data) VALUES (?, ?, ?, ?)`,
-			id, attachmentPart(aid), []byte(a.Name), a.Content); err != nil {
+		part := attachmentPart(aid)
+		name, err := s.sealPD(id, part, "name", []byte(a.Name))
+		if err != nil {
+			return 0, err
+		}
+		content, err := s.sealPD(id, part, "data", a.Content)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO personal_data (application_id, part, seal, name, data) VALUES (?, ?, ?, ?, ?)`,
+			id, part, sealAES, name, content); err != nil {
 			return 0, err
 		}
 	}
@@ -292,19 +312,22 @@ func scanApp(sc interface{ Scan(...any) error }, extra ...any) (*application.App
 // Get returns application id with its form and attachment metadata.
 func (s *Store) Get(ctx context.Context, id int64) (*application.Application, error) {
 	var form []byte
+	var how string
 	// An application whose personal data was purged has none: its form is
 	// {} and its attachments have no names.
-	a, err := scanApp(s.db.QueryRowContext(ctx, `SELECT `+appColumns+`, COALESCE(p.data, CAST('{}' AS BLOB))
+	a, err := scanApp(s.db.QueryRowContext(ctx, `SELECT `+appColumns+`, COALESCE(p.seal, 'none'), COALESCE(p.data, CAST('{}' AS BLOB))
 		FROM applications a LEFT JOIN personal_data p ON p.application_id = a.id AND p.part = 'form'
-		WHERE a.id = ?`, id), &form)
+		WHERE a.id = ?`, id), &how, &form)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("application %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get application %d: %w", id, err)
 	}
-	a.Form = form
-	rows, err := s.db.QueryContext(ctx, `SELECT t.id, t.evidence_key, COALESCE(CAST(p.name AS TEXT), ''), t.media_type, t.size, t.sha256
+	if a.Form, err = s.openPD(ctx, id, "form", "data", how, form); err != nil {
+		return nil, fmt.Errorf("get application %d: %w", id, err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT t.id, t.evidence_key, COALESCE(p.seal, 'none'), COALESCE(p.name, CAST('' AS BLOB)), t.media_type, t.size, t.sha256
 		FROM attachments t LEFT JOIN personal_data p ON p.application_id = t.application_id AND p.part = 'attachment:' || t.id
 		WHERE t.application_id = ? ORDER BY t.ordinal`, id)
 	if err != nil {
@@ -314,9 +337,14 @@ func (s *Store) Get(ctx context.Context, id int64) (*application.Application, er
 	a.Attachments = []application.Attachment{}
 	for rows.Next() {
 		var t application.Attachment
-		if err := rows.Scan(&t.ID, &t.EvidenceKey, &t.Name, &t.MediaType, &t.Size, &t.SHA256); err != nil {
+		var name []byte
+		if err := rows.Scan(&t.ID, &t.EvidenceKey, &how, &name, &t.MediaType, &t.Size, &t.SHA256); err != nil {
 			return nil, err
 		}
+		if name, err = s.openPD(ctx, id, attachmentPart(t.ID), "name", how, name); err != nil {
+			return nil, fmt.Errorf("get application %d: %w", id, err)
+		}
+		t.Name = string(name)
 		a.Attachments = append(a.Attachments, t)
 	}
 	return a, rows.Err()
@@ -328,19 +356,30 @@ func (s *Store) Get(ctx context.Context, id int64) (*application.Application, er
 // returned.
 func (s *Store) AttachmentContent(ctx context.Context, id int64) ([]byte, error) {
 	var data []byte
-	var name, key, want string
-	err := s.db.QueryRowContext(ctx, `SELECT p.data, CAST(p.name AS TEXT), t.evidence_key, t.sha256 FROM attachments t
+	var app int64
+	var how, key, want string
+	err := s.db.QueryRowContext(ctx, `SELECT t.application_id, p.seal, p.data, t.evidence_key, t.sha256 FROM attachments t
 		JOIN personal_data p ON p.application_id = t.application_id AND p.part = 'attachment:' || t.id
-		WHERE t.id = ?`, id).Scan(&data, &name, &key, &want)
+		WHERE t.id = ?`, id).Scan(&app, &how, &data, &key, &want)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("attachment %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("attachment %d: %w", id, err)
 	}
+	if data, err = s.openPD(ctx, app, attachmentPart(id), "data", how, data); err != nil {
+		if errors.Is(err, seal.ErrBroken) {
+			// Sealed bytes changed since capture are damaged bytes.
+			return nil, fmt.Errorf("%w: attachment %d (%s) of application %d: its sealed bytes were changed since capture: %w",
+				ErrAttachmentDamaged, id, key, app, err)
+		}
+		return nil, fmt.Errorf("attachment %d (%s): %w", id, key, err)
+	}
+	// The error names the attachment by id and evidence, not by its file
+	// name, which is personal data and would reach the logs.
 	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != want {
-		return nil, fmt.Errorf("%w: attachment %d (%s, %q): its %d bytes have SHA-256 %x, not the %s stored at capture",
-			ErrAttachmentDamaged, id, key, name, len(data), sum, want)
+		return nil, fmt.Errorf("%w: attachment %d (%s) of application %d: its %d bytes have SHA-256 %x, not the %s stored at capture",
+			ErrAttachmentDamaged, id, key, app, len(data), sum, want)
 	}
 	return data, nil
 }

@@ -13,8 +13,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
+	"github.com/motcua/motcua/agent/seal"
 	"github.com/motcua/motcua/internal/sqlitedb"
 	"github.com/motcua/motcua/internal/writable"
 )
@@ -62,7 +64,17 @@ type Store struct {
 	// auditKey MACs each audit event (AuditKeyPath(path)); nil when a
 	// read-only store finds none.
 	auditKey []byte
+	// keys seal and open personal data; keysErr, when keys is nil, says
+	// why there are none (a read-only open without a KEK, a wrong KEK),
+	// and every read or write of personal data fails with it.
+	keys    atomic.Pointer[seal.Keyring]
+	keysErr error
+	kekPath string
 }
+
+// KEKPath returns where the key-encryption key of the database at path is
+// kept: DATADIR/keys/kek.
+func KEKPath(path string) string { return seal.KEKPath(filepath.Dir(path)) }
 
 // FileName is the database file's name inside the data directory.
 const FileName = "motcua.db"
@@ -95,7 +107,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{db: db, log: opts.Logger, now: opts.Now, path: path, anchor: AnchorPath(path)}
+	s := &Store{db: db, log: opts.Logger, now: opts.Now, path: path, anchor: AnchorPath(path), kekPath: KEKPath(path)}
+	keys, _, err := seal.Load(ctx, db, s.kekPath, true)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s.keys.Store(keys)
 	key, created, err := loadOrCreateAuditKey(AuditKeyPath(path))
 	if err != nil {
 		db.Close()
@@ -107,6 +125,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			db.Close()
 			return nil, fmt.Errorf("open store %s: MAC the audit log: %w", path, err)
 		}
+	}
+	if err := s.sealClear(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	s.anchorHead(ctx)
 	return s, nil
@@ -132,7 +154,13 @@ func OpenReadOnly(ctx context.Context, path string, opts Options) (*Store, error
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &Store{db: db, log: opts.Logger, now: opts.Now, path: path, anchor: AnchorPath(path), auditKey: key}, nil
+	s := &Store{db: db, log: opts.Logger, now: opts.Now, path: path, anchor: AnchorPath(path), auditKey: key, kekPath: KEKPath(path)}
+	// Without its keys a store still lists its applications: only the
+	// personal data stays shut, each read saying why.
+	keys, _, err := seal.Load(ctx, db, s.kekPath, false)
+	s.keys.Store(keys)
+	s.keysErr = err
+	return s, nil
 }
 
 // SchemaVersion is the schema version this program writes.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/agent/seal"
 )
 
 // Setting returns the value of a device setting, or "" when unset.
@@ -61,11 +62,24 @@ func (s *Store) Upload(ctx context.Context, id int64) (Upload, bool, error) {
 	if err != nil {
 		return u, false, fmt.Errorf("upload of application %d: %w", id, err)
 	}
+	if u.Block != nil && seal.Sealed(u.Block) {
+		if u.Block, err = s.open(ctx, u.Block, blockPlace(id)); err != nil {
+			return u, false, fmt.Errorf("upload of application %d: manifest block: %w: %w", id, ErrSealed, err)
+		}
+	}
 	return u, true, nil
 }
 
 // SaveUpload records where application id's upload stands.
 func (s *Store) SaveUpload(ctx context.Context, id int64, u Upload) error {
+	// The manifest block holds the forms: it is sealed like them.
+	if u.Block != nil {
+		keys, err := s.keyring()
+		if err != nil {
+			return fmt.Errorf("save upload of application %d: %w: %w", id, ErrSealed, err)
+		}
+		u.Block = keys.Seal(u.Block, blockPlace(id)...)
+	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO uploads (application_id, url, generation, confirmed, complete, base, manifests)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (application_id) DO UPDATE SET url = excluded.url,
 		generation = excluded.generation, confirmed = excluded.confirmed, complete = excluded.complete,

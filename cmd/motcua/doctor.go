@@ -669,6 +669,15 @@ func checkDatabase(ctx context.Context, path string) checkResult {
 			return failed(hintDatabase(path), "%s: integrity ok, but the audit log is NOT intact after %d good events: %v", path, n, err)
 		}
 		chain = fmt.Sprintf("audit log intact (%d events)", n)
+		if kerr := st.KeysErr(); kerr != nil {
+			hint := i18n.T("Không xoá gì; báo cán bộ kỹ thuật: dữ liệu cá nhân đang không mở được",
+				"Delete nothing; call technical support: the personal data cannot be opened")
+			var ie *i18n.Error
+			if errors.As(kerr, &ie) {
+				hint = ie.Msg
+			}
+			return failed(hint, "%s: integrity ok, %s, but its personal data cannot be opened: %v", path, chain, kerr)
+		}
 	}
 	return passed("%s: integrity ok, %s (%s)", path, chain, bytesIEC(uint64(fi.Size())))
 }

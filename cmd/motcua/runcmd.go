@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/motcua/motcua/agent/application"
 	"github.com/motcua/motcua/agent/device"
+	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/identity"
 	"github.com/motcua/motcua/agent/kiosk"
 	"github.com/motcua/motcua/agent/retention"
@@ -470,10 +473,14 @@ func startCardReader(ctx context.Context, e *env, hub *status.Hub, port string, 
 					}
 				}
 				if ev.Err != nil {
-					e.log.Warn("ID card could not be read", "err", ev.Err)
+					// A card's errors quote what it holds: the log gets
+					// their code only.
+					e.log.Warn("ID card could not be read", "reason", cardErrorReason(ev.Err))
 					continue
 				}
-				attrs := []any{"id", ev.Card.ID.Masked(), "name", ev.Card.Name}
+				// Nothing personal in the log: staff correlate a card by
+				// a short hash of its ID number.
+				attrs := []any{"id_hash", idHash(string(ev.Card.ID))}
 				if age := ev.Card.RenewalAge(identity.Today(time.Now())); age > 0 {
 					attrs = append(attrs, "renewal_due_at_age", age)
 				}
@@ -621,4 +628,26 @@ func startLocalPortal(ctx context.Context, e *env, listen string) (string, func(
 		p.Close()
 	}
 	return base, stop, nil
+}
+
+// idHash is a short hash of an ID number, for logs: it tells two reads
+// of the same card apart from reads of others without writing the number.
+func idHash(id string) string {
+	h := sha256.Sum256([]byte("motcua id log " + id))
+	return hex.EncodeToString(h[:4])
+}
+
+// cardErrorReason is what the log says of a card that could not be read:
+// the error's code when it is one of the card's (its message quotes the
+// card's fields), the error itself otherwise (the port, the link).
+func cardErrorReason(err error) string {
+	var ie *i18n.Error
+	if errors.As(err, &ie) {
+		return ie.Code
+	}
+	var idErr *identity.Error
+	if errors.As(err, &idErr) {
+		return "card_invalid"
+	}
+	return err.Error()
 }

@@ -124,10 +124,13 @@ const busyTimeout = 10 * time.Second
 // DSN builds the go-sqlite3 connection string: every connection of the pool
 // gets WAL, synchronous=FULL (a committed transaction survives a power cut),
 // foreign keys, a busy timeout, and BEGIN IMMEDIATE for transactions so that
-// writers queue for the lock at the start instead of failing at commit.
+// writers queue for the lock at the start instead of failing at commit;
+// and secure_delete, so that deleted or rewritten content (clear personal
+// data sealed in place, purged records) is overwritten with zeros instead
+// of lingering in free pages.
 func DSN(path string) string {
 	return "file:" + escapePath(path) + "?_journal_mode=WAL&_synchronous=FULL&_foreign_keys=1" +
-		"&_busy_timeout=10000&_txlock=immediate"
+		"&_busy_timeout=10000&_txlock=immediate&_secure_delete=on"
 }
 
 // OpenReadOnly opens the database file at path for reading only: no

@@ -32,8 +32,8 @@ var checksumAlgorithms = map[string]func() hash.Hash{"sha1": sha1.New, "sha256":
 // memory: what cannot be accepted is refused before its body is read (a
 // PATCH to an upload that does not exist with 404, a chunk larger than what
 // is left of its upload with 413), and the rest streams through the hash
-// into a spool file on disk, at most MaxUploadSize bytes, that tusd then
-// reads. Requests without the header stream straight through, so a cut
+// into a spool file on disk (sealed, see spool.go), at most MaxUploadSize
+// bytes, that tusd then reads. Requests without the header stream straight through, so a cut
 // keeps the bytes that arrived and the upload resumes from them.
 func (s *Server) withChecksum(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -76,7 +76,8 @@ func (s *Server) withChecksum(next http.Handler) http.Handler {
 		}()
 		h := newHash()
 		body := &progressReader{r: r.Body, rc: http.NewResponseController(w), timeout: s.cfg.NetworkTimeout}
-		n, err := io.Copy(io.MultiWriter(spool, h), io.LimitReader(body, limit+1))
+		sealed := newSpoolWriter(spool)
+		n, err := io.Copy(io.MultiWriter(sealed, h), io.LimitReader(body, limit+1))
 		switch {
 		case err != nil:
 			// Cut: nothing of it is kept.
@@ -90,12 +91,13 @@ func (s *Server) withChecksum(next http.Handler) http.Handler {
 			writeError(w, statusChecksumMismatch, portalapi.CodeChecksumMismatch, "chunk does not match Upload-Checksum: discarded", nil)
 			return
 		}
-		if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		rd, err := sealed.reader()
+		if err != nil {
 			s.log.Error("checksum: rewind a spooled chunk", "err", err)
 			writeError(w, http.StatusInternalServerError, "internal", "cannot take the chunk now", nil)
 			return
 		}
-		r.Body = io.NopCloser(spool)
+		r.Body = io.NopCloser(rd)
 		r.ContentLength = n
 		next.ServeHTTP(w, r)
 	})

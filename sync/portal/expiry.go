@@ -86,6 +86,7 @@ func (s *Server) expireUpload(ctx context.Context, id string) (bool, error) {
 	if err := s.uploads.AsTerminatableUpload(up).Terminate(ctx); err != nil {
 		return false, fmt.Errorf("expire upload %s: %w", id, err)
 	}
+	s.removeSealed(id)
 	s.log.Info("unfiled upload expired: removed", "upload", id, "device", info.MetaData["device_id"],
 		"offset", info.Offset, "size", info.Size)
 	return true, nil

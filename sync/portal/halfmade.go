@@ -23,12 +23,21 @@ import (
 type uploadStore struct {
 	filestore.FileStore
 	log *slog.Logger
+	s   *Server
+}
+
+// GetUpload returns an upload whose bytes are sealed (see sealed.go).
+func (u uploadStore) GetUpload(ctx context.Context, id string) (tushandler.Upload, error) {
+	return u.s.getUpload(ctx, id)
 }
 
 // NewUpload creates an upload, or removes what it made of it and fails.
 func (u uploadStore) NewUpload(ctx context.Context, info tushandler.FileInfo) (tushandler.Upload, error) {
 	up, err := u.FileStore.NewUpload(ctx, info)
-	if err == nil || info.ID == "" {
+	if err == nil {
+		return u.s.wrapUpload(ctx, up)
+	}
+	if info.ID == "" {
 		return up, err
 	}
 	if rerr := removeUploadFiles(u.Path, info.ID); rerr != nil {
@@ -69,6 +78,7 @@ func (s *Server) removeHalfMade(ctx context.Context, id string) (bool, error) {
 	if rerr := removeUploadFiles(s.uploads.Path, id); rerr != nil {
 		return false, fmt.Errorf("expire upload %s: %w", id, rerr)
 	}
+	s.removeSealed(id)
 	s.log.Info("half-made upload expired: removed", "upload", id, "err", err)
 	return true, nil
 }
@@ -140,6 +150,7 @@ func (s *Server) removeOrphan(ctx context.Context, id string) (bool, error) {
 	if err := os.Remove(filepath.Join(s.uploads.Path, id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, fmt.Errorf("remove orphan upload bytes %s: %w", id, err)
 	}
+	s.removeSealed(id)
 	s.log.Info("orphan upload bytes (no .info) removed", "upload", id)
 	return true, nil
 }

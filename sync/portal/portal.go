@@ -36,6 +36,7 @@ import (
 	expslog "golang.org/x/exp/slog"
 
 	"github.com/motcua/motcua/agent/procedure"
+	"github.com/motcua/motcua/agent/seal"
 	"github.com/motcua/motcua/internal/sqlitedb"
 	"github.com/motcua/motcua/sync/portalapi"
 )
@@ -158,6 +159,10 @@ type Server struct {
 	instance string
 	// tls, if set, is what Serve answers TLS with.
 	tls *tls.Config
+	// keys seal what the portal keeps of citizens (sealed.go), and
+	// sealedDir holds the uploads' sealed bytes.
+	keys      atomic.Pointer[seal.Keyring]
+	sealedDir string
 }
 
 // Vietnam's time zone, for file codes and due dates.
@@ -220,6 +225,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, db: db, log: cfg.Logger, now: cfg.Now, catalog: catalogJSON,
 		uploads: filestore.New(filepath.Join(cfg.DataDir, "uploads")), spoolDir: filepath.Join(cfg.DataDir, "spool"),
+		sealedDir:    filepath.Join(cfg.DataDir, "uploads-sealed"),
 		limits:       newFilingLimits(cfg.FilingInterval, cfg.FilingBurst),
 		tls:          tlsConfig,
 		enrollLimits: newLimits(cfg.EnrollInterval, cfg.EnrollBurst, DefaultEnrollInterval, DefaultEnrollBurst),
@@ -228,13 +234,23 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("open portal: instance id: %w", err)
 	}
+	keys, _, err := seal.Load(ctx, db, seal.KEKPath(cfg.DataDir), true)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open portal: %w", err)
+	}
+	s.keys.Store(keys)
 	// Chunks left in the spool by a crash were never accepted.
 	os.RemoveAll(s.spoolDir)
-	for _, dir := range []string{s.uploads.Path, s.spoolDir} {
+	for _, dir := range []string{s.uploads.Path, s.spoolDir, s.sealedDir} {
 		if err := mkdir(dir); err != nil {
 			db.Close()
 			return nil, err
 		}
+	}
+	if err := s.sealClear(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open portal: %w", err)
 	}
 	s.locker = memorylocker.New()
 	// Bytes a crash left without their .info are unreachable.
@@ -415,6 +431,10 @@ func (s *Server) preUploadCreate(hook tushandler.HookEvent) (tushandler.HTTPResp
 		changed[k] = v
 	}
 	changed["device_id"] = device
+	// The manifest holds the form: the upload's .info keeps it sealed.
+	if m, ok := changed[portalapi.MetaManifest]; ok {
+		changed[portalapi.MetaManifest] = s.sealText(m, manifestPlace(id)...)
+	}
 	return tushandler.HTTPResponse{}, tushandler.FileInfoChanges{ID: id, MetaData: changed}, nil
 }
 
@@ -429,6 +449,12 @@ func (s *Server) preFinish(hook tushandler.HookEvent) (tushandler.HTTPResponse, 
 		return tushandler.HTTPResponse{}, nil
 	}
 	device := hook.Upload.MetaData["device_id"]
+	raw, err := s.openText(raw, manifestPlace(hook.Upload.ID)...)
+	if err != nil {
+		s.log.Error("an upload's sealed manifest does not open", "upload", hook.Upload.ID, "err", err)
+		return tushandler.HTTPResponse{}, protocolError(http.StatusInternalServerError, "internal",
+			"the portal cannot open this upload's manifest", nil)
+	}
 	var m portalapi.Manifest
 	if err := json.Unmarshal([]byte(raw), &m); err != nil {
 		return tushandler.HTTPResponse{}, protocolError(http.StatusUnprocessableEntity, portalapi.CodeMalformed,

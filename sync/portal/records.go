@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/motcua/motcua/agent/seal"
 	"github.com/motcua/motcua/internal/sqlitedb"
 	"github.com/motcua/motcua/sync/portalapi"
 )
@@ -54,7 +55,7 @@ type received struct {
 func (s *Server) checkUpload(ctx context.Context, device string, i int, a portalapi.AttachmentRef) received {
 	field := fmt.Sprintf("attachments[%d]", i)
 	id := uploadID(a.UploadURL)
-	up, err := s.uploads.GetUpload(ctx, id)
+	up, err := s.getUpload(ctx, id)
 	if err != nil {
 		return received{err: &portalapi.FieldError{Field: field, Message: "no such upload"}, incomplete: true}
 	}
@@ -265,27 +266,30 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 		}
 		rc = portalapi.Receipt{FileCode: portalapi.FormatFileCode(agency, local, seq), State: portalapi.Received,
 			ReceivedAt: now.UTC(), DueAt: due.UTC(), Instance: s.instance}
-		res, err := tx.ExecContext(ctx, `INSERT INTO submissions (device_id, idempotency_key, file_code, procedure_code,
-			procedure_id, catalog_version, captured_at, received_at, due_at, state, updated_at, form, audit_seq, audit_hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			device, m.IdempotencyKey, rc.FileCode, m.ProcedureCode, m.ProcedureID, m.CatalogVersion,
-			formatTime(m.CapturedAt), formatTime(now), formatTime(due), string(portalapi.Received), formatTime(now), []byte(m.Form),
-			auditSeq, auditHash)
-		if err != nil {
+		// The row's id is chosen here, inside the write lock, so that the
+		// form is sealed to it before it is written: no clear byte of it
+		// reaches the database or its WAL.
+		var id int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM submissions`).Scan(&id); err != nil {
 			return err
 		}
-		id, err := res.LastInsertId()
+		_, err = tx.ExecContext(ctx, `INSERT INTO submissions (id, device_id, idempotency_key, file_code, procedure_code,
+			procedure_id, catalog_version, captured_at, received_at, due_at, state, updated_at, form, audit_seq, audit_hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, device, m.IdempotencyKey, rc.FileCode, m.ProcedureCode, m.ProcedureID, m.CatalogVersion,
+			formatTime(m.CapturedAt), formatTime(now), formatTime(due), string(portalapi.Received), formatTime(now),
+			s.keyring().Seal(m.Form, formPlace(id)...), auditSeq, auditHash)
 		if err != nil {
 			return err
 		}
 		for i, a := range m.Attachments {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO submission_attachments (submission_id, ordinal, evidence_key, name,
 				media_type, size, sha256_declared, sha256_received, upload_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				id, i+1, a.EvidenceKey, a.Name, a.MediaType, a.Size, a.SHA256, sums[i], uploadID(a.UploadURL)); err != nil {
+				id, i+1, a.EvidenceKey, s.sealText(a.Name, namePlace(id, i+1)...), a.MediaType, a.Size, a.SHA256, sums[i], uploadID(a.UploadURL)); err != nil {
 				return err
 			}
 		}
-		res, err = tx.ExecContext(ctx, `INSERT INTO events (submission_id, device_id, state, at) VALUES (?, ?, ?, ?)`,
+		res, err := tx.ExecContext(ctx, `INSERT INTO events (submission_id, device_id, state, at) VALUES (?, ?, ?, ?)`,
 			id, device, string(portalapi.Received), formatTime(now))
 		if err != nil {
 			return err
@@ -461,14 +465,22 @@ func (s *Server) List(ctx context.Context) ([]Submission, error) {
 // Form returns the form of a filed submission, as an officer reads it.
 func (s *Server) Form(ctx context.Context, fileCode string) (json.RawMessage, error) {
 	var form []byte
-	err := s.db.QueryRowContext(ctx, `SELECT form FROM submissions WHERE file_code = ?`, fileCode).Scan(&form)
+	var id int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, form FROM submissions WHERE file_code = ?`, fileCode).Scan(&id, &form)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("file %s: %w", fileCode, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("file %s: %w", fileCode, err)
 	}
-	return form, nil
+	if !seal.Sealed(form) {
+		return form, nil // kept in clear before sealing, and not sealed since
+	}
+	plain, err := s.openSealed(form, formPlace(id)...)
+	if err != nil {
+		return nil, fmt.Errorf("file %s (submission %d) form: %w: %w", fileCode, id, ErrSealed, err)
+	}
+	return plain, nil
 }
 
 // portalMoves are the state changes an officer may make.

@@ -101,7 +101,7 @@ func (e *expiresWriter) Unwrap() http.ResponseWriter { return e.ResponseWriter }
 // sweeper removes unfiled ones, through the file store directly.
 func (s *Server) tusComposer() *tushandler.StoreComposer {
 	composer := tushandler.NewStoreComposer()
-	composer.UseCore(uploadStore{FileStore: s.uploads, log: s.log})
+	composer.UseCore(uploadStore{FileStore: s.uploads, log: s.log, s: s})
 	s.locker.UseIn(composer)
 	return composer
 }

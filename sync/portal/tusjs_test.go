@@ -126,7 +126,7 @@ func TestTusJSClientUploadsToPortal(t *testing.T) {
 		t.Fatalf("no receipt from the completing answer: %q", got.Receipt)
 	}
 	t.Logf("tus-js-client was cut at %d of %d bytes, resumed, and got file code %s", got.Offset, len(content), rc.FileCode)
-	stored, err := os.ReadFile(filepath.Join(s.uploads.Path, uploadID(got.URL)))
+	stored, err := s.uploadBytes(uploadID(got.URL))
 	if err != nil || !bytes.Equal(stored, content) {
 		t.Fatalf("the portal holds %d bytes (%v), not the %d sent", len(stored), err, len(content))
 	}

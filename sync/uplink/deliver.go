@@ -75,9 +75,10 @@ func (w *Worker) deliver(ctx context.Context, id int64) error {
 	}
 	fails, stuck, cerr := w.countFailure(bg, id, fails, err)
 	switch {
-	case errors.Is(err, store.ErrAttachmentDamaged):
+	case errors.Is(err, store.ErrAttachmentDamaged), errors.Is(err, store.ErrPersonalDataDamaged):
 		// Sending it would leave a corrupt copy at the portal at every
-		// pass; only staff can get the evidence again.
+		// pass, and a form whose sealed bytes changed never opens again;
+		// only staff can get the evidence again.
 		to, detail = application.Quarantined, "staff must check it: "+err.Error()
 	case refused(err):
 		to, detail = application.Quarantined, "the portal refused it; staff must check it: "+err.Error()
@@ -477,6 +478,11 @@ func parseReceipt(b []byte) (portalapi.Receipt, error) {
 // remainingBytes is what delivering application id still has to send.
 func (w *Worker) remainingBytes(ctx context.Context, id int64) (int64, error) {
 	a, err := w.cfg.Store.Get(ctx, id)
+	if errors.Is(err, store.ErrPersonalDataDamaged) {
+		// Nothing of it will leave: send fails on it, and it is
+		// quarantined with the reason.
+		return 0, nil
+	}
 	if err != nil {
 		return 0, err
 	}

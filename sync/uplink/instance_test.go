@@ -285,6 +285,17 @@ func TestPortalRolledBackToABackupGetsTheFilesItForgot(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(backup, "portal.db"), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The backup holds the key that seals the records too (agent/seal).
+	kek, err := os.ReadFile(filepath.Join(dir, "keys", "kek"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(backup, "keys"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(backup, "keys", "kek"), kek, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	r.swapTo(dir)
 	forgotten := r.queue("key-after-bkp1", 10<<10)
 	if _, err := r.worker(r.srv.URL).Once(ctx); err != nil {

@@ -547,7 +547,8 @@ func (w *Worker) Pass(ctx context.Context) (Summary, error) {
 		switch {
 		case err == nil:
 			sum.Delivered++
-		case refused(err), errors.Is(err, ErrServerErrors), errors.Is(err, store.ErrAttachmentDamaged):
+		case refused(err), errors.Is(err, ErrServerErrors), errors.Is(err, store.ErrAttachmentDamaged),
+			errors.Is(err, store.ErrPersonalDataDamaged):
 			sum.Quarantined++
 		default:
 			sum.Failed++
