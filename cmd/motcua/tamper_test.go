@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/motcua/motcua/agent/audit"
 	"github.com/motcua/motcua/agent/store"
+	"github.com/motcua/motcua/sync/uplink"
 )
 
 // sqlite3CLI runs statements on the database file with the sqlite3 shell,
@@ -198,6 +200,15 @@ func TestAuditExportIsSignedAndCheckable(t *testing.T) {
 	key := regexp.MustCompile(`signed by key ([0-9a-f]{64})`).FindStringSubmatch(r.stdout)
 	if key == nil {
 		t.Fatalf("audit export names no key: %s", r.stdout)
+	}
+	// The export is signed with the device key the portal enrolls, so an
+	// inspector can check it against the key the portal recorded.
+	dev, err := uplink.LoadOrCreateDeviceKey(filepath.Join(data, uplink.DeviceKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pub := hex.EncodeToString(dev.Public().(ed25519.PublicKey)); pub != key[1] {
+		t.Errorf("export signed by %s, not the device key %s", key[1], pub)
 	}
 	if r := cli(t, data, "", "audit", "check", out, "--public-key", key[1]); r.code != 0 || !strings.Contains(r.stdout, "signature ok") ||
 		!strings.Contains(r.stdout, "6 events") || !strings.Contains(r.stdout, "was intact with 6 events") {
