@@ -18,7 +18,7 @@ type Params struct {
 	Threads uint8
 }
 
-// DefaultParams cost about a tenth of a second on a counter PC and 64 MiB
+// DefaultParams cost about a fifth of a second on a 2-core PC and 64 MiB
 // while a PIN is checked (docs/benchmarks.md): a PIN has few digits, so
 // the hash, not the PIN, is what makes a stolen database slow to try.
 var DefaultParams = Params{Time: 3, Memory: 64 << 10, Threads: 2}
