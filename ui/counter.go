@@ -44,6 +44,7 @@ var (
 	ShortcutPrint  = &desktop.CustomShortcut{KeyName: fyne.KeyP, Modifier: fyne.KeyModifierControl}
 	ShortcutQueue  = &desktop.CustomShortcut{KeyName: fyne.KeyL, Modifier: fyne.KeyModifierControl}
 	ShortcutSample = &desktop.CustomShortcut{KeyName: fyne.KeyD, Modifier: fyne.KeyModifierControl}
+	ShortcutStaff  = &desktop.CustomShortcut{KeyName: fyne.KeyU, Modifier: fyne.KeyModifierControl}
 	ShortcutLogout = &desktop.CustomShortcut{KeyName: fyne.KeyL, Modifier: fyne.KeyModifierControl | fyne.KeyModifierShift}
 )
 
@@ -104,6 +105,7 @@ func (u *UI) ShowCounter(opts CounterOptions) *Counter {
 	}{
 		{ShortcutNew, c.newApplication}, {ShortcutScan, c.doScan}, {ShortcutPrint, c.doPrint},
 		{ShortcutQueue, c.showQueue}, {ShortcutSample, c.sampleCard}, {ShortcutLogout, c.logout},
+		{ShortcutStaff, c.showStaff},
 	} {
 		f := c.guard(s.f)
 		u.win.Canvas().AddShortcut(s.sc, func(fyne.Shortcut) { f() })
@@ -159,7 +161,8 @@ func (c *Counter) menu() *fyne.MainMenu {
 	if c.opts.SampleCard != nil {
 		file.Items = append(file.Items, fyne.NewMenuItemSeparator(), item("Thẻ mẫu (đầu đọc mô phỏng)", ShortcutSample, c.guard(c.sampleCard)))
 	}
-	file.Items = append(file.Items, fyne.NewMenuItemSeparator(), item("Đăng xuất", ShortcutLogout, c.guard(c.logout)))
+	file.Items = append(file.Items, fyne.NewMenuItemSeparator(), item("Cán bộ (giám sát, quản trị)", ShortcutStaff, c.guard(c.showStaff)),
+		item("Đăng xuất", ShortcutLogout, c.guard(c.logout)))
 	if c.opts.Quit != nil {
 		q := fyne.NewMenuItem("Thoát", c.opts.Quit)
 		q.IsQuit = true

@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/agent/audit"
 	"github.com/motcua/motcua/agent/device"
 	roster "github.com/motcua/motcua/agent/staff"
 	"github.com/motcua/motcua/agent/status"
@@ -578,4 +579,71 @@ func TestCounterFirstRunExplainsStaffAdd(t *testing.T) {
 	s.press(fyne.KeyReturn)
 	s.login("admin", testPIN)
 	s.at("counter:procedures")
+}
+
+// A supervisor unlocks, from the counter's staff screen (Ctrl+U), a
+// member locked out by wrong PINs, audited with the supervisor's id; a
+// staff member is refused the screen; an admin may disable a member.
+func TestCounterStaffScreenByRole(t *testing.T) {
+	ctx := context.Background()
+	r, s := newCounterRigWith(t, func(dir *roster.Directory) {
+		for _, m := range []struct {
+			login string
+			role  roster.Role
+		}{{"hung", roster.RoleSupervisor}, {"lan", roster.RoleStaff}, {"mai", roster.RoleAdmin}} {
+			if _, err := dir.Add(ctx, "cli", m.login, "Cán bộ "+m.login, m.role, testPIN); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	for range roster.MaxFailures {
+		_, _ = s.dir.Login(ctx, "lan", "000000")
+	}
+	s.login("lan", testPIN)
+	s.at("counter:login")
+
+	s.login("hung", testPIN)
+	s.at("counter:procedures")
+	s.shortcut(ShortcutStaff)
+	s.at("counter:staff")
+	if s.c.Object("disable:lan") != nil {
+		t.Error("a supervisor is offered to disable a member")
+	}
+	s.focusedIs("unlock:lan")
+	s.press(fyne.KeyReturn)
+	hung, _ := s.c.Member()
+	if _, err := s.dir.Login(ctx, "lan", testPIN); err != nil {
+		t.Fatalf("lan after the supervisor's unlock: %v (message %q)", err, s.c.Message())
+	}
+	evs, _ := r.st.EventsBetween(ctx, now.Add(-time.Hour), r.clock.Add(time.Hour))
+	if !slices.ContainsFunc(evs, func(e audit.Event) bool {
+		return e.Kind == roster.KindAdmin && e.Actor == hung.Actor() && strings.Contains(e.Detail, `"unlock"`)
+	}) {
+		t.Error("the unlock is not audited with the supervisor's id")
+	}
+	s.shortcut(ShortcutLogout)
+	s.at("counter:login")
+
+	s.login("lan", testPIN)
+	s.shortcut(ShortcutStaff)
+	s.at("counter:procedures")
+	if !strings.Contains(s.c.Message(), "không được phép") {
+		t.Errorf("a staff member's Ctrl+U: message %q", s.c.Message())
+	}
+	s.shortcut(ShortcutLogout)
+
+	s.login("mai", testPIN)
+	s.shortcut(ShortcutStaff)
+	s.at("counter:staff")
+	if s.c.Object("disable:mai") != nil {
+		t.Error("an admin is offered to disable themselves")
+	}
+	tile, _ := s.c.Object("disable:lan").(fyne.Tappable)
+	if tile == nil {
+		t.Fatal("an admin is not offered to disable lan")
+	}
+	tile.Tapped(&fyne.PointEvent{})
+	if _, err := s.dir.Login(ctx, "lan", testPIN); !errors.Is(err, roster.ErrDisabled) {
+		t.Errorf("lan after the admin disabled them: %v", err)
+	}
 }

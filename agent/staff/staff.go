@@ -225,6 +225,20 @@ func (d *Directory) Disable(ctx context.Context, by, login string) error {
 		Detail: detail(map[string]any{"action": "disable", "login": login, "staff": r.ID})})
 }
 
+// DisableAs disables login's member from the staff screens: by must be an
+// admin, and may not disable themselves (the last admin would lock the
+// counter).
+func (d *Directory) DisableAs(ctx context.Context, by Member, login string) error {
+	if err := by.Check(Manage); err != nil {
+		return err
+	}
+	if by.Login == login {
+		return &i18n.Error{Code: "disable_self", Msg: i18n.T("Không thể tự khoá tài khoản của mình",
+			"you may not disable your own login"), Err: fmt.Errorf("%s may not disable themselves: %w", login, ErrForbidden)}
+	}
+	return d.Disable(ctx, by.Actor(), login)
+}
+
 // ResetPIN gives login's member a new PIN, enables them again and ends
 // any lockout. by is as for Add.
 func (d *Directory) ResetPIN(ctx context.Context, by, login, pin string) error {
