@@ -13,9 +13,9 @@ import (
 )
 
 // Every action of a staff member on a citizen's file (capture, view,
-// reprint, re-queue) is in the real store's audit log with the member's
-// id as actor, and so is a re-queue the staff role refuses, which leaves
-// the application quarantined.
+// reprint, re-queue, export) is in the real store's audit log with the member's
+// id as actor, and so are a re-queue and an export the staff role refuses;
+// the refused re-queue leaves the application quarantined.
 func TestDeskAuditsEveryActionWithTheStaffID(t *testing.T) {
 	ctx := context.Background()
 	pr := &fakePrinter{}
@@ -67,6 +67,16 @@ func TestDeskAuditsEveryActionWithTheStaffID(t *testing.T) {
 	if _, err := sup.Track(ctx, "https://portal.example.vn/track/dev-1/"+sub.App.IdempotencyKey); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := clerk.Export(ctx, id); !errors.Is(err, staff.ErrForbidden) {
+		t.Fatalf("a staff member's export = %v, want ErrForbidden", err)
+	}
+	out, err := sup.Export(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "Nguyễn Minh Khang") {
+		t.Errorf("the export lacks the form: %s", out)
+	}
 
 	evs, err := st.Events(ctx, id)
 	if err != nil {
@@ -89,6 +99,8 @@ func TestDeskAuditsEveryActionWithTheStaffID(t *testing.T) {
 		{staff.KindDenied, "", lan.Actor()},
 		{audit.KindTransition, string(application.Queued), hung.Actor()},
 		{staff.KindView, "", hung.Actor()},
+		{staff.KindDenied, "", lan.Actor()},
+		{staff.KindExport, "", hung.Actor()},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("audit events %+v\nwant %+v", got, want)
@@ -98,10 +110,14 @@ func TestDeskAuditsEveryActionWithTheStaffID(t *testing.T) {
 			t.Errorf("event %d = %+v, want %+v", i, got[i], want[i])
 		}
 	}
+	var refused []string
 	for _, e := range evs {
-		if e.Kind == staff.KindDenied && !strings.Contains(e.Detail, `"requeue"`) {
-			t.Errorf("the refusal does not name the action: %s", e.Detail)
+		if e.Kind == staff.KindDenied {
+			refused = append(refused, e.Detail)
 		}
+	}
+	if len(refused) != 2 || !strings.Contains(refused[0], `"requeue"`) || !strings.Contains(refused[1], `"export"`) {
+		t.Errorf("the refusals do not name their actions: %q", refused)
 	}
 	if n, err := st.VerifyAudit(ctx); err != nil {
 		t.Fatalf("audit log after %d events: %v", n, err)
