@@ -159,24 +159,26 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 1; i <= MaxFailures; i++ {
+	// The issue's numbers, not the constants: 5 failures, 15 minutes.
+	const failures, lockout = 5, 15 * time.Minute
+	for i := 1; i <= failures; i++ {
 		r.clock = r.clock.Add(time.Second)
 		_, err := r.dir.Login(ctx, "lan", "000000")
 		want := ErrBadPIN
-		if i == MaxFailures {
+		if i == failures {
 			want = ErrLocked
 		}
 		if !errors.Is(err, want) {
 			t.Fatalf("failure %d: %v, want %v", i, err, want)
 		}
 	}
-	r.clock = r.clock.Add(LockoutFor - time.Minute)
+	r.clock = r.clock.Add(lockout - time.Minute)
 	if _, err := r.dir.Login(ctx, "lan", "482913"); !errors.Is(err, ErrLocked) {
 		t.Fatalf("the right PIN while locked: %v, want ErrLocked", err)
 	}
 	failed := r.events(t, KindLoginFailed)
-	if len(failed) != MaxFailures+1 {
-		t.Fatalf("%d failed logins audited, want %d", len(failed), MaxFailures+1)
+	if len(failed) != failures+1 {
+		t.Fatalf("%d failed logins audited, want %d", len(failed), failures+1)
 	}
 	for _, e := range failed {
 		if e.Actor != m.Actor() || !strings.Contains(e.Detail, `"login":"lan"`) || strings.Contains(e.Detail, "000000") {
@@ -206,7 +208,7 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 		t.Errorf("logins audited %+v, want one by %s", ev, m.Actor())
 	}
 	// The count started again: four failures do not lock.
-	for range MaxFailures - 1 {
+	for range failures - 1 {
 		if _, err := r.dir.Login(ctx, "lan", "000000"); !errors.Is(err, ErrBadPIN) {
 			t.Fatalf("after a good login: %v, want ErrBadPIN", err)
 		}
