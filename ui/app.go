@@ -122,6 +122,7 @@ type UI struct {
 	back      func()                       // Escape: nil on the attract screen
 	onCard    func(device.CardEvent) bool  // the screen's own use of a card frame
 	lastInput time.Time
+	onTick    func()               // the counter's idle check instead of the citizen's; nil: none
 	banner    *widget.Label        // a device or delivery problem, in plain words
 	scanLine  *widget.Label        // the scan's progress on the evidence screen
 	problems  map[string]i18n.Text // what the banner says, by source
@@ -365,6 +366,10 @@ func (w *idleWarning) fit(cv fyne.Canvas) {
 // timeout, counts down, then wipes the session and goes back to the
 // attract screen. The receipt goes back by itself after ReceiptTimeout.
 func (u *UI) checkIdle() {
+	if u.onTick != nil {
+		u.onTick()
+		return
+	}
 	if u.name == "attract" || u.name == "" {
 		return
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/identity"
 	"github.com/motcua/motcua/agent/kiosk"
+	roster "github.com/motcua/motcua/agent/staff"
 	"github.com/motcua/motcua/agent/status"
 )
 
@@ -29,6 +30,10 @@ type CounterOptions struct {
 	// SampleCard shows the simulated card reader its next card (Ctrl+D);
 	// nil when the reader is real.
 	SampleCard func()
+	// Staff is who may log in. Nothing at the counter works before a
+	// member has logged in with their PIN; nil (or no member yet) shows
+	// the first-run screen, which says how to add the first admin.
+	Staff *roster.Directory
 }
 
 // The counter's keyboard shortcuts. They work wherever the focus is: the
@@ -39,15 +44,26 @@ var (
 	ShortcutPrint  = &desktop.CustomShortcut{KeyName: fyne.KeyP, Modifier: fyne.KeyModifierControl}
 	ShortcutQueue  = &desktop.CustomShortcut{KeyName: fyne.KeyL, Modifier: fyne.KeyModifierControl}
 	ShortcutSample = &desktop.CustomShortcut{KeyName: fyne.KeyD, Modifier: fyne.KeyModifierControl}
+	ShortcutStaff  = &desktop.CustomShortcut{KeyName: fyne.KeyU, Modifier: fyne.KeyModifierControl}
+	ShortcutLogout = &desktop.CustomShortcut{KeyName: fyne.KeyL, Modifier: fyne.KeyModifierControl | fyne.KeyModifierShift}
 )
 
 // Counter is the staff's screens at a desk: the same catalog-driven
 // capture as the kiosk's, every field of a section on one screen and
 // keyboard first, beside the device and delivery status; the queue with
-// requeue and reprint. Logins come later: the counter is open.
+// requeue and reprint. Staff log in first (counter_login.go): each action
+// goes through the member's kiosk.Desk, which checks their role and
+// audits it with their id, and the shift ends after 30 minutes idle.
 type Counter struct {
 	u    *UI
 	opts CounterOptions
+
+	desk      *kiosk.Desk   // the member logged in; nil: nobody
+	shift     *roster.Shift // their shift's idle time; nil: nobody
+	idle      *widget.PopUp // the idle warning; nil: none
+	idleLine  *widget.Label
+	pick      string // the login picked on the login screen
+	loggingIn bool   // a PIN is being checked
 
 	ss   *kiosk.Session
 	card *identity.Card // the requester's card, read before a procedure was chosen
@@ -88,10 +104,18 @@ func (u *UI) ShowCounter(opts CounterOptions) *Counter {
 		f  func()
 	}{
 		{ShortcutNew, c.newApplication}, {ShortcutScan, c.doScan}, {ShortcutPrint, c.doPrint},
-		{ShortcutQueue, c.showQueue}, {ShortcutSample, c.sampleCard},
+		{ShortcutQueue, c.showQueue}, {ShortcutSample, c.sampleCard}, {ShortcutLogout, c.logout},
+		{ShortcutStaff, c.showStaff},
 	} {
-		u.win.Canvas().AddShortcut(s.sc, func(fyne.Shortcut) { s.f() })
+		f := c.guard(s.f)
+		u.win.Canvas().AddShortcut(s.sc, func(fyne.Shortcut) { f() })
 	}
+	if dc, ok := u.win.Canvas().(desktop.Canvas); ok {
+		// Any key pressed, wherever the focus is, is input for the
+		// shift's idle time.
+		dc.SetOnKeyDown(func(*fyne.KeyEvent) { c.touch() })
+	}
+	u.onTick = c.checkIdle
 	if u.hub != nil {
 		events, stop := u.hub.Subscribe()
 		u.goBackground(func(ctx context.Context) {
@@ -109,7 +133,7 @@ func (u *UI) ShowCounter(opts CounterOptions) *Counter {
 			}
 		})
 	}
-	c.newApplication()
+	c.showLogin("")
 	return c
 }
 
@@ -129,14 +153,16 @@ func (c *Counter) menu() *fyne.MainMenu {
 		return it
 	}
 	file := fyne.NewMenu("Hồ sơ",
-		item("Hồ sơ mới", ShortcutNew, c.newApplication),
-		item("Quét giấy tờ", ShortcutScan, c.doScan),
-		item("In biên nhận", ShortcutPrint, c.doPrint),
-		item("Hàng đợi gửi", ShortcutQueue, c.showQueue),
+		item("Hồ sơ mới", ShortcutNew, c.guard(c.newApplication)),
+		item("Quét giấy tờ", ShortcutScan, c.guard(c.doScan)),
+		item("In biên nhận", ShortcutPrint, c.guard(c.doPrint)),
+		item("Hàng đợi gửi", ShortcutQueue, c.guard(c.showQueue)),
 	)
 	if c.opts.SampleCard != nil {
-		file.Items = append(file.Items, fyne.NewMenuItemSeparator(), item("Thẻ mẫu (đầu đọc mô phỏng)", ShortcutSample, c.sampleCard))
+		file.Items = append(file.Items, fyne.NewMenuItemSeparator(), item("Thẻ mẫu (đầu đọc mô phỏng)", ShortcutSample, c.guard(c.sampleCard)))
 	}
+	file.Items = append(file.Items, fyne.NewMenuItemSeparator(), item("Cán bộ (giám sát, quản trị)", ShortcutStaff, c.guard(c.showStaff)),
+		item("Đăng xuất", ShortcutLogout, c.guard(c.logout)))
 	if c.opts.Quit != nil {
 		q := fyne.NewMenuItem("Thoát", c.opts.Quit)
 		q.IsQuit = true
@@ -163,6 +189,11 @@ func (c *Counter) Session() *kiosk.Session { return c.ss }
 // actions, with focus on focus.
 func (c *Counter) show(name, title string, body fyne.CanvasObject, actions []fyne.CanvasObject, focus fyne.Focusable, ids map[string]fyne.CanvasObject) {
 	c.name, c.ids = name, ids
+	c.touch()
+	if c.desk != nil {
+		m := c.desk.Member()
+		title += "   ·   " + m.Name + " (" + m.Role.Label() + ")"
+	}
 	t := widget.NewLabel(title)
 	t.TextStyle.Bold = true
 	t.SizeName = theme.SizeNameSubHeadingText
@@ -202,6 +233,7 @@ func (c *Counter) say(s string, problem bool) {
 
 // key handles the keys no focused widget used.
 func (c *Counter) key(ev *fyne.KeyEvent) {
+	c.touch()
 	switch ev.Name {
 	case fyne.KeyEscape:
 		c.escape()
@@ -246,10 +278,20 @@ func (c *Counter) sampleCard() {
 	}
 }
 
-// reprint prints application id's receipt again, off the Fyne goroutine.
-func (c *Counter) reprint(id int64) {
+// reprint prints application id's receipt again, off the Fyne goroutine:
+// audited as a reprint by the member.
+func (c *Counter) reprint(id int64) { c.printReceipt(id, true) }
+
+// printReceipt prints application id's receipt, off the Fyne goroutine;
+// the first print after capture is part of the capture, any other a
+// reprint.
+func (c *Counter) printReceipt(id int64, again bool) {
 	c.say(fmt.Sprintf("Đang in biên nhận hồ sơ số %d…", id), false)
-	c.u.work(func(ctx context.Context) error { return c.u.svc.Print(ctx, id) }, func(err error) {
+	print := c.desk.Reprint
+	if !again {
+		print = c.desk.Service().Print
+	}
+	c.u.work(func(ctx context.Context) error { return print(ctx, id) }, func(err error) {
 		if err != nil {
 			c.say(fmt.Sprintf("Không in được biên nhận hồ sơ số %d: %s", id, c.u.problemText(err).VI), true)
 			return
@@ -267,6 +309,11 @@ func (c *Counter) Frame(ev device.CardEvent) { c.takeCard(ev) }
 // takeCard applies a card read at any time: to the section shown when it
 // describes another adult (a parent), else to the requester.
 func (c *Counter) takeCard(ev device.CardEvent) bool {
+	if c.desk == nil {
+		c.say("Đăng nhập trước khi đọc thẻ.", true)
+		return true
+	}
+	c.touch()
 	if raw := strings.TrimSpace(string(ev.Raw)); ev.Err != nil && looksLikeTrack(raw) {
 		c.showTracked(raw)
 		return true
@@ -307,7 +354,7 @@ func (c *Counter) takeCard(ev device.CardEvent) bool {
 // showTracked shows the queue with what is known of the application a
 // receipt's QR code names.
 func (c *Counter) showTracked(raw string) {
-	res, err := c.u.svc.Track(context.Background(), raw)
+	res, err := c.desk.Track(context.Background(), raw)
 	c.showQueue()
 	if err != nil {
 		c.say("Không tìm thấy hồ sơ của biên nhận này: "+c.u.problemText(err).VI, true)

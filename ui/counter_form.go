@@ -83,7 +83,11 @@ func (c *Counter) showProcedures(query string) {
 
 // choose starts capturing procedure id, with the card read before, if any.
 func (c *Counter) choose(id string) {
-	ss := c.u.svc.Start()
+	ss, err := c.desk.Start(context.Background())
+	if err != nil {
+		c.say(c.u.problemText(err).VI, true)
+		return
+	}
 	if err := ss.Choose(id); err != nil {
 		c.say(c.u.problemText(err).VI, true)
 		return
@@ -507,7 +511,7 @@ func (c *Counter) submit() {
 	again.OnKey, next.OnKey = c.key, c.key
 	ids["reprint"], ids["new"] = again, next
 	c.show("counter:done", "Đã nhận hồ sơ", body, []fyne.CanvasObject{again, next}, next, ids)
-	c.reprint(sub.App.ID)
+	c.printReceipt(sub.App.ID, false)
 }
 
 func lowLabel(s string) *widget.Label {

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/motcua/motcua/agent/application"
+	roster "github.com/motcua/motcua/agent/staff"
 	"github.com/motcua/motcua/ui/widgets"
 )
 
@@ -21,7 +22,7 @@ const queueRows = 30
 // cause, and any receipt printed again. Escape goes back to capture.
 func (c *Counter) showQueue() {
 	ids := map[string]fyne.CanvasObject{}
-	list, err := c.u.svc.Queue(context.Background())
+	list, err := c.desk.Queue(context.Background())
 	if err != nil {
 		c.say(c.u.problemText(err).VI, true)
 		return
@@ -45,7 +46,10 @@ func (c *Counter) showQueue() {
 		}
 		id := a.ID
 		buttons := container.NewHBox()
-		if a.State == application.Quarantined {
+		if a.State == application.Quarantined && !c.desk.Member().Can(roster.Requeue) {
+			row.SetText(text + "\nChỉ giám sát viên hoặc quản trị viên được gửi lại hồ sơ này.")
+		}
+		if a.State == application.Quarantined && c.desk.Member().Can(roster.Requeue) {
 			rq := widgets.NewPrimaryTile("Gửi lại", func() { c.requeue(id) })
 			rq.OnKey = c.key
 			ids["requeue:"+strconv.FormatInt(id, 10)] = rq
@@ -81,7 +85,7 @@ func (c *Counter) showQueue() {
 
 // requeue sends quarantined application id back to the queue.
 func (c *Counter) requeue(id int64) {
-	if err := c.u.svc.Requeue(context.Background(), id); err != nil {
+	if err := c.desk.Requeue(context.Background(), id); err != nil {
 		c.say(c.u.problemText(err).VI, true)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,9 +13,12 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/motcua/motcua/agent/application"
+	"github.com/motcua/motcua/agent/audit"
 	"github.com/motcua/motcua/agent/device"
+	roster "github.com/motcua/motcua/agent/staff"
 	"github.com/motcua/motcua/agent/status"
 	"github.com/motcua/motcua/agent/store"
 	_ "github.com/motcua/motcua/internal/langenv" // no Fyne locale error under LANG=C.UTF-8
@@ -28,6 +32,7 @@ type staff struct {
 	t    *testing.T
 	r    *kioskRig
 	c    *Counter
+	dir  *roster.Directory
 	keys int // keys pressed, typed characters included
 }
 
@@ -133,12 +138,59 @@ func walk(o fyne.CanvasObject, f func(fyne.CanvasObject)) {
 	}
 }
 
+// testPIN is the PIN of the counter tests' staff member.
+const testPIN = "482913"
+
+// newCounterRig shows the counter with a supervisor logged in through
+// the login screen, as every counter test starts.
 func newCounterRig(t *testing.T) (*kioskRig, *staff) {
+	t.Helper()
+	return newCounterRigAs(t, roster.RoleSupervisor)
+}
+
+// newCounterRigAs shows the counter on the rig's real store with one
+// staff member, lan, of role, logged in with the PIN pad's entry. The
+// PIN hashes with cheap argon2id parameters, to keep the tests quick.
+func newCounterRigAs(t *testing.T, role roster.Role) (*kioskRig, *staff) {
+	t.Helper()
+	r, s := newCounterRigWith(t, func(dir *roster.Directory) {
+		if _, err := dir.Add(context.Background(), "cli", "lan", "Nguyễn Thị Lan", role, testPIN); err != nil {
+			t.Fatal(err)
+		}
+	})
+	s.login("lan", testPIN)
+	s.at("counter:procedures")
+	s.keys = 0
+	return r, s
+}
+
+// newCounterRigWith shows the counter, logged out, after setup has made
+// its staff.
+func newCounterRigWith(t *testing.T, setup func(*roster.Directory)) (*kioskRig, *staff) {
 	t.Helper()
 	r := newRig(t)
 	r.u.Window().Resize(fyne.NewSize(1280, 800))
-	c := r.u.ShowCounter(CounterOptions{})
-	return r, &staff{t: t, r: r, c: c}
+	dir := roster.New(r.st, roster.Options{Params: roster.Params{Time: 1, Memory: 64, Threads: 1},
+		Now: func() time.Time { return *r.clock }})
+	setup(dir)
+	c := r.u.ShowCounter(CounterOptions{Staff: dir})
+	r.settle()
+	return r, &staff{t: t, r: r, c: c, dir: dir}
+}
+
+// login picks login on the login screen and types pin, then Enter.
+func (s *staff) login(login, pin string) {
+	s.t.Helper()
+	s.at("counter:login")
+	tile, ok := s.c.Object("staff:" + login).(fyne.Tappable)
+	if !ok {
+		s.t.Fatalf("the login screen offers no %q", login)
+	}
+	tile.Tapped(&fyne.PointEvent{})
+	s.r.settle()
+	s.focusedIs("pin")
+	s.typeText(pin)
+	s.press(fyne.KeyReturn)
 }
 
 // A clerk captures a birth registration at the counter with the keyboard
@@ -372,4 +424,226 @@ func TestCounterReceiptQRShowsTheApplication(t *testing.T) {
 		t.Errorf("message %q, want %q", s.c.Message(), want)
 	}
 	s.focusedIs("reprint:" + strconv.FormatInt(id, 10))
+}
+
+// The shift warns after 29 minutes without input and, left alone, ends
+// at 30: the member is logged out, the application being captured is
+// wiped, and the logout is audited with the member's id. Input during the
+// warning keeps the shift.
+func TestCounterIdleWarnsAt29AndLogsOutAt30(t *testing.T) {
+	r, s := newCounterRig(t)
+	m, _ := s.c.Member()
+	s.typeText("khai sinh")
+	s.press(fyne.KeyReturn)
+	s.at("counter:form:requester")
+
+	*r.clock = r.clock.Add(28*time.Minute + 59*time.Second)
+	r.checkIdle()
+	if w := s.c.IdleWarning(); w != "" {
+		t.Fatalf("a warning before 29 minutes: %q", w)
+	}
+	*r.clock = r.clock.Add(time.Second)
+	r.checkIdle()
+	if w := s.c.IdleWarning(); !strings.Contains(w, "60 giây") {
+		t.Fatalf("at 29 minutes the warning is %q, want one saying 60 seconds", w)
+	}
+	// Keep working: the warning goes and the shift goes on.
+	s.focusedIs("idle:stay")
+	s.press(fyne.KeyReturn)
+	if w := s.c.IdleWarning(); w != "" {
+		t.Fatalf("the warning stays after input: %q", w)
+	}
+	*r.clock = r.clock.Add(29 * time.Minute)
+	r.checkIdle()
+	s.at("counter:form:requester")
+	*r.clock = r.clock.Add(time.Minute)
+	r.checkIdle()
+	s.at("counter:login")
+	if _, in := s.c.Member(); in || s.c.Session() != nil {
+		t.Fatalf("after 30 minutes idle the member is still logged in (%v) or the session kept", in)
+	}
+	if !strings.Contains(s.c.Message(), "30 phút") {
+		t.Errorf("message %q", s.c.Message())
+	}
+	// The menu does nothing while logged out.
+	s.shortcut(ShortcutQueue)
+	s.at("counter:login")
+	evs, err := r.st.EventsBetween(context.Background(), now.Add(-time.Hour), r.clock.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range evs {
+		if e.Actor == m.Actor() {
+			kinds = append(kinds, e.Kind)
+		}
+	}
+	if want := []string{roster.KindLogin, roster.KindLogout}; !slices.Equal(kinds, want) {
+		t.Errorf("audited by %s: %v, want %v", m.Actor(), kinds, want)
+	}
+	if !strings.Contains(evs[len(evs)-1].Detail, `"why":"idle"`) {
+		t.Errorf("logout detail %q", evs[len(evs)-1].Detail)
+	}
+}
+
+// A staff member (not a supervisor) sees a quarantined application in the
+// queue without the button to send it again, and can still reprint it;
+// the reprint is audited with their id.
+func TestCounterStaffRoleCannotRequeue(t *testing.T) {
+	r, s := newCounterRigAs(t, roster.RoleStaff)
+	ctx := context.Background()
+	id := submitBirth(t, r)
+	for _, st := range []application.State{application.Sending, application.Quarantined} {
+		if err := r.st.Transition(ctx, id, st, store.Change{Actor: "uplink", LastError: "portal refused"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.shortcut(ShortcutQueue)
+	s.at("counter:queue")
+	n := strconv.FormatInt(id, 10)
+	if s.c.Object("requeue:"+n) != nil {
+		t.Fatal("the queue offers a staff member to send a quarantined application again")
+	}
+	s.focusedIs("reprint:" + n)
+	s.press(fyne.KeyReturn)
+	if len(r.printer.printed) != 1 {
+		t.Fatalf("printed %d receipts, want 1 (message %q)", len(r.printer.printed), s.c.Message())
+	}
+	m, _ := s.c.Member()
+	evs, _ := r.st.Events(ctx, id)
+	last := evs[len(evs)-1]
+	if last.Kind != roster.KindReprint || last.Actor != m.Actor() {
+		t.Errorf("last audit event %+v, want a reprint by %s", last, m.Actor())
+	}
+	if a, _ := r.st.Get(ctx, id); a.State != application.Quarantined {
+		t.Errorf("the application is %s", a.State)
+	}
+}
+
+// A supervisor's re-queue at the counter is audited with their id.
+func TestCounterRequeueAuditedWithStaffID(t *testing.T) {
+	r, s := newCounterRig(t)
+	ctx := context.Background()
+	id := submitBirth(t, r)
+	for _, st := range []application.State{application.Sending, application.Quarantined} {
+		if err := r.st.Transition(ctx, id, st, store.Change{Actor: "uplink", LastError: "portal refused"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.shortcut(ShortcutQueue)
+	s.focusedIs("requeue:" + strconv.FormatInt(id, 10))
+	s.press(fyne.KeyReturn)
+	m, _ := s.c.Member()
+	evs, _ := r.st.Events(ctx, id)
+	last := evs[len(evs)-1]
+	if last.To != string(application.Queued) || last.Actor != m.Actor() || m.Actor() != "staff:1" {
+		t.Errorf("last audit event %+v, want the re-queue by %s", last, m.Actor())
+	}
+}
+
+// Five wrong PINs at the login screen lock the member out: the right PIN
+// is refused then, and the screen says why.
+func TestCounterWrongPINsLockOut(t *testing.T) {
+	_, s := newCounterRigWith(t, func(dir *roster.Directory) {
+		if _, err := dir.Add(context.Background(), "cli", "lan", "Nguyễn Thị Lan", roster.RoleStaff, testPIN); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for range roster.MaxFailures {
+		s.login("lan", "000000")
+	}
+	s.login("lan", testPIN)
+	s.at("counter:login")
+	if _, in := s.c.Member(); in || !strings.Contains(s.c.Message(), "bị khoá") {
+		t.Fatalf("logged in %v; message %q, want the lockout", in, s.c.Message())
+	}
+}
+
+// With no staff yet, the counter shows how to add the first admin with
+// motcua staff add, in both languages, and nothing else works; once one
+// is added, "Check again" shows the login screen.
+func TestCounterFirstRunExplainsStaffAdd(t *testing.T) {
+	_, s := newCounterRigWith(t, func(*roster.Directory) {})
+	s.at("counter:first-run")
+	text := s.c.Object("text").(*widget.Label).Text
+	for _, want := range []string{"motcua staff add --role admin", "Chưa có tài khoản cán bộ", "No staff account"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the first-run screen lacks %q", want)
+		}
+	}
+	s.shortcut(ShortcutNew)
+	s.at("counter:first-run")
+	if _, err := s.dir.Add(context.Background(), "cli", "admin", "Quản trị", roster.RoleAdmin, testPIN); err != nil {
+		t.Fatal(err)
+	}
+	s.press(fyne.KeyReturn)
+	s.login("admin", testPIN)
+	s.at("counter:procedures")
+}
+
+// A supervisor unlocks, from the counter's staff screen (Ctrl+U), a
+// member locked out by wrong PINs, audited with the supervisor's id; a
+// staff member is refused the screen; an admin may disable a member.
+func TestCounterStaffScreenByRole(t *testing.T) {
+	ctx := context.Background()
+	r, s := newCounterRigWith(t, func(dir *roster.Directory) {
+		for _, m := range []struct {
+			login string
+			role  roster.Role
+		}{{"hung", roster.RoleSupervisor}, {"lan", roster.RoleStaff}, {"mai", roster.RoleAdmin}} {
+			if _, err := dir.Add(ctx, "cli", m.login, "Cán bộ "+m.login, m.role, testPIN); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	for range roster.MaxFailures {
+		_, _ = s.dir.Login(ctx, "lan", "000000")
+	}
+	s.login("lan", testPIN)
+	s.at("counter:login")
+
+	s.login("hung", testPIN)
+	s.at("counter:procedures")
+	s.shortcut(ShortcutStaff)
+	s.at("counter:staff")
+	if s.c.Object("disable:lan") != nil {
+		t.Error("a supervisor is offered to disable a member")
+	}
+	s.focusedIs("unlock:lan")
+	s.press(fyne.KeyReturn)
+	hung, _ := s.c.Member()
+	if _, err := s.dir.Login(ctx, "lan", testPIN); err != nil {
+		t.Fatalf("lan after the supervisor's unlock: %v (message %q)", err, s.c.Message())
+	}
+	evs, _ := r.st.EventsBetween(ctx, now.Add(-time.Hour), r.clock.Add(time.Hour))
+	if !slices.ContainsFunc(evs, func(e audit.Event) bool {
+		return e.Kind == roster.KindAdmin && e.Actor == hung.Actor() && strings.Contains(e.Detail, `"unlock"`)
+	}) {
+		t.Error("the unlock is not audited with the supervisor's id")
+	}
+	s.shortcut(ShortcutLogout)
+	s.at("counter:login")
+
+	s.login("lan", testPIN)
+	s.shortcut(ShortcutStaff)
+	s.at("counter:procedures")
+	if !strings.Contains(s.c.Message(), "không được phép") {
+		t.Errorf("a staff member's Ctrl+U: message %q", s.c.Message())
+	}
+	s.shortcut(ShortcutLogout)
+
+	s.login("mai", testPIN)
+	s.shortcut(ShortcutStaff)
+	s.at("counter:staff")
+	if s.c.Object("disable:mai") != nil {
+		t.Error("an admin is offered to disable themselves")
+	}
+	tile, _ := s.c.Object("disable:lan").(fyne.Tappable)
+	if tile == nil {
+		t.Fatal("an admin is not offered to disable lan")
+	}
+	tile.Tapped(&fyne.PointEvent{})
+	if _, err := s.dir.Login(ctx, "lan", testPIN); !errors.Is(err, roster.ErrDisabled) {
+		t.Errorf("lan after the admin disabled them: %v", err)
+	}
 }

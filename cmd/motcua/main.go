@@ -52,6 +52,7 @@ func init() {
 		{"requeue", "ID", "queue a quarantined application again, once staff have checked it", cmdRequeue},
 		{"procedures", "[--json] | example CODE", "list the procedures, or print a filled example form", cmdProcedures},
 		{"audit", auditSynopsis, "check the audit log's hash chain, or export a period of it signed for inspectors", cmdAudit},
+		{"staff", staffSynopsis, "add, list, disable staff logins of the counter, or reset a PIN (on this machine: the first admin too)", cmdStaff},
 		{"purge", purgeSynopsis, "erase the personal data of files the portal closed more than [retention] days ago", cmdPurge},
 		{"scan", scanSynopsis, "scan paper evidence into one small PDF, or list the scanners", cmdScan},
 		{"receipt", receiptSynopsis, "print an application's receipt with its tracking QR code", cmdReceipt},

@@ -21,6 +21,7 @@ import (
 	"github.com/motcua/motcua/agent/identity"
 	"github.com/motcua/motcua/agent/kiosk"
 	"github.com/motcua/motcua/agent/retention"
+	"github.com/motcua/motcua/agent/staff"
 	"github.com/motcua/motcua/agent/status"
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/devices/cardreader"
@@ -224,7 +225,8 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	win := &window{flags: wf, cards: cards, hub: hub, log: e.log.With("component", "ui"),
 		svc: kiosk.New(kiosk.Config{Store: st, Catalog: cat, Scanner: plan.kioskScanner(later, hub), Printer: plan.kioskPrinter(),
 			Status: hub, Tracker: w, TrackURL: enrolledTrackURL(st, *up.portal), Now: e.now, Logger: e.log.With("component", "kiosk"),
-			Actor: wf.mode, Alerts: monitor})}
+			Actor: wf.mode, Alerts: monitor}),
+		staff: staff.New(st, staff.Options{Alerts: monitor, Now: e.now, Logger: e.log.With("component", "staff")})}
 	if sims.cardReader != nil {
 		win.sampleCard = func() {
 			if _, err := sims.cardReader.Next(); err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/motcua/motcua/agent/device"
 	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/kiosk"
+	"github.com/motcua/motcua/agent/staff"
 	"github.com/motcua/motcua/agent/status"
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/devices/printer"
@@ -172,6 +173,7 @@ func installedLocales() []string {
 // window is what the window shows and where its input comes from.
 type window struct {
 	svc   *kiosk.Service
+	staff *staff.Directory // who may log in at the counter
 	hub   *status.Hub
 	cards <-chan device.CardEvent
 	flags *windowFlags
@@ -234,7 +236,8 @@ func (w *window) run(ctx context.Context) {
 	}
 	screen := u.Screen
 	if w.flags.mode == modeCounter {
-		c := u.ShowCounter(ui.CounterOptions{Quit: func() { quit("quit from the counter's menu") }, SampleCard: w.sampleCard})
+		c := u.ShowCounter(ui.CounterOptions{Quit: func() { quit("quit from the counter's menu") }, SampleCard: w.sampleCard,
+			Staff: w.staff})
 		screen = c.Screen
 		fed.Go(func() {
 			for {

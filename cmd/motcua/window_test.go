@@ -99,7 +99,7 @@ func TestRunOpensTheWindow(t *testing.T) {
 		screen string
 	}{
 		{nil, "mode=kiosk kiosk=false screen=attract"},
-		{[]string{"--mode", "counter"}, "mode=counter kiosk=false screen=counter:"},
+		{[]string{"--mode", "counter"}, "mode=counter kiosk=false screen=counter:first-run"},
 	} {
 		a := startAgent(t, t.TempDir(), c.args...)
 		if !strings.Contains(a.stdout, "window on X11 :") || strings.Contains(a.stdout, "HEADLESS") {
