@@ -35,6 +35,9 @@ func (u *UI) showSection(i int) {
 	progress.Importance = widget.LowImportance
 	progress.Wrapping = fyne.TextWrapWord
 	body.Add(progress)
+	if t := u.videoTile(ids, p, i); t != nil {
+		body.Add(t)
+	}
 	requester := i == requesterSection(steps)
 	// target is what a card shown on this section fills: "" for the
 	// requester, else the other person the section is about (a groom, the
@@ -124,8 +127,8 @@ func (u *UI) showSection(i int) {
 		}
 		u.showEvidence()
 	}
-	backT := u.tile(ids, "back", u.t("Quay lại", "Back"), false, prev)
-	nextT := u.tile(ids, "next", u.t("Tiếp tục", "Continue"), true, next)
+	backT := u.tile(ids, "back", labelBack.In(u.lang), false, prev)
+	nextT := u.tile(ids, "next", labelContinue.In(u.lang), true, next)
 	if u.fromReview {
 		nextT.SetText(u.t("Xong, về trang xem lại", "Done, back to review"))
 	}
