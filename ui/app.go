@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -96,6 +97,10 @@ type Options struct {
 	// Video plays a procedure's instructional video; nil: the form offers
 	// none.
 	Video device.VideoPlayer
+	// OnScreen, when set, is told the name of each screen shown, and
+	// again when the citizen is back on a screen from its video (for
+	// traces and scripts, with Where).
+	OnScreen func(name string)
 	// Telex is where names, addresses and free text put the tone in
 	// "oa", "oe" and "uy"; the zero value is classic (hòa).
 	Telex  telex.Style
@@ -276,6 +281,34 @@ func (u *UI) Screen() string { return u.name }
 // shown (e.g. "next", "lang:vi", "proc:birth-registration",
 // "field:child_sex"), nil when there is none.
 func (u *UI) Object(id string) fyne.CanvasObject { return u.ids[id] }
+
+// IDs lists the ids of the screen's actionable widgets (see Object),
+// sorted.
+func (u *UI) IDs() []string {
+	ids := slices.Sorted(maps.Keys(u.ids))
+	return ids
+}
+
+// Where is the centre of the widget with the given id on the screen
+// shown, in the window's coordinates, once it is laid out; "key:ID" is
+// the on-screen keyboard's key ID (a letter, "space"). ok is false when
+// there is no such widget. Call it on the Fyne goroutine.
+func (u *UI) Where(id string) (pos fyne.Position, ok bool) {
+	var o fyne.CanvasObject
+	if k, isKey := strings.CutPrefix(id, "key:"); isKey && u.keyboard != nil {
+		if key := u.keyboard.Key(k); key != nil {
+			o = key
+		}
+	} else if obj, found := u.ids[id]; found {
+		o = obj
+	}
+	if o == nil || !o.Visible() {
+		return fyne.Position{}, false
+	}
+	p := u.app.Driver().AbsolutePositionForObject(o)
+	s := o.Size()
+	return fyne.NewPos(p.X+s.Width/2, p.Y+s.Height/2), true
+}
 
 // Keyboard is the on-screen keyboard of the screen shown, nil when it
 // has none.
@@ -683,6 +716,9 @@ func (u *UI) show(s screen, ids map[string]fyne.CanvasObject) {
 		u.prompt = i18n.T(s.title, s.title)
 	}
 	u.sayAgain(u.prompt, false, u.again)
+	if u.opts.OnScreen != nil {
+		u.opts.OnScreen(u.name)
+	}
 }
 
 // entriesIn are the text entries in o, in the order drawn.

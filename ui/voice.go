@@ -247,6 +247,9 @@ func (u *UI) playVideo(file string, t *widgets.Tile) {
 		}
 		u.win.Canvas().Focus(t)
 		u.say(u.prompt, false)
+		if u.opts.OnScreen != nil {
+			u.opts.OnScreen(u.name)
+		}
 	})
 }
 
