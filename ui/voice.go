@@ -69,7 +69,9 @@ var (
 // is not among them (a suggestion, a name from the card) is spoken as the
 // citizen's own data, never cached.
 func (u *UI) FixedPrompts() []i18n.Text {
-	out := []i18n.Text{introAttract, introLanguage, titleAttract, titleLanguage, titleCardAsk, titleCardShown,
+	// The attract and language screens' bilingual titles are shown,
+	// not said: their introductions are.
+	out := []i18n.Text{introAttract, introLanguage, titleCardAsk, titleCardShown,
 		titleProcedures, titleEvidence, titleReview, titleReceipt, titleTrack,
 		labelBack, labelContinue, labelReplay, labelMute, labelUnmute, labelVideo,
 		u.idleQuestion(u.opts.IdleCountdown)}

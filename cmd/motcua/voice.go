@@ -256,6 +256,9 @@ func prerender(ctx context.Context, log *slog.Logger, dataDir string, synth spee
 			text string
 			s    speech.Settings
 		}{{t.VI, base}, {t.EN, en}} {
+			if r.s.Voice == speech.VoiceEnglish && t.EN == t.VI {
+				continue // one text for both: said in Vietnamese
+			}
 			text := speech.Normalize(r.text, r.s.Voice)
 			if text == "" {
 				continue
