@@ -35,9 +35,6 @@ func (u *UI) showSection(i int) {
 	progress.Importance = widget.LowImportance
 	progress.Wrapping = fyne.TextWrapWord
 	body.Add(progress)
-	if t := u.videoTile(ids, p, i); t != nil {
-		body.Add(t)
-	}
 	requester := i == requesterSection(steps)
 	// target is what a card shown on this section fills: "" for the
 	// requester, else the other person the section is about (a groom, the
@@ -132,11 +129,17 @@ func (u *UI) showSection(i int) {
 	if u.fromReview {
 		nextT.SetText(u.t("Xong, về trang xem lại", "Done, back to review"))
 	}
+	actions := []fyne.CanvasObject{backT, nextT}
+	// The how-to video, among the actions so that it shows whatever
+	// the body's scroll.
+	if t := u.videoTile(ids, p, i); t != nil {
+		actions = []fyne.CanvasObject{backT, t, nextT}
+	}
 	u.show(screen{
 		name:    "form:" + sec.Key,
 		title:   sec.Title.In(u.lang),
 		body:    body,
-		actions: []fyne.CanvasObject{backT, nextT},
+		actions: actions,
 		back:    prev,
 		focus:   firstEmpty(u, fields, nextT),
 		onCard: func(ev device.CardEvent) bool {

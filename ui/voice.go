@@ -79,7 +79,7 @@ func (u *UI) FixedPrompts() []i18n.Text {
 		for _, p := range cat.Procedures {
 			out = append(out, p.Name)
 			if p.Video != nil {
-				out = append(out, videoText(p.Video))
+				out = append(out, p.Video.Title)
 			}
 			for _, s := range p.Sections {
 				out = append(out, s.Title)
@@ -200,15 +200,15 @@ func (u *UI) endSpeech() {
 	}
 }
 
-// videoTile is the button that plays procedure p's instructional video,
-// on the form's first screen (section i == 0) when the procedure has one
+// videoTile is the button that plays procedure p's instructional video
+// (its title is the procedure's video title), on the form's first screen (section i == 0) when the procedure has one
 // and the kiosk's player has its file; nil otherwise.
 func (u *UI) videoTile(ids map[string]fyne.CanvasObject, p *procedure.Procedure, i int) *widgets.Tile {
 	if i != 0 || p == nil || p.Video == nil || u.opts.Video == nil || !u.opts.Video.Available(p.Video.File) {
 		return nil
 	}
 	var t *widgets.Tile
-	t = u.tile(ids, "video", videoText(p.Video).In(u.lang), false, func() {
+	t = u.tile(ids, "video", labelVideo.In(u.lang), false, func() {
 		u.playVideo(p.Video.File, t)
 	})
 	t.Icon = theme.MediaPlayIcon()
@@ -255,7 +255,3 @@ func (u *UI) playVideo(file string, t *widgets.Tile) {
 	})
 }
 
-// videoText is the video button's text.
-func videoText(v *procedure.Video) i18n.Text {
-	return i18n.T(labelVideo.VI+": "+v.Title.VI, labelVideo.EN+": "+v.Title.EN)
-}

@@ -227,8 +227,8 @@ func (w *window) run(ctx context.Context) {
 	var u *ui.UI
 	if w.trace {
 		opts.OnScreen = func(name string) {
-			// Queued after the screen is laid out and drawn.
-			go fyne.Do(func() { w.traceScreen(u, name) })
+			// Once the screen is laid out and drawn.
+			time.AfterFunc(300*time.Millisecond, func() { fyne.Do(func() { w.traceScreen(u, name) }) })
 		}
 	}
 	if w.flags.mode == modeCounter {
@@ -242,7 +242,7 @@ func (w *window) run(ctx context.Context) {
 	if opts.Speaker != nil && w.synth != nil {
 		// The first start renders the fixed prompts; later ones find
 		// them in the cache.
-		go prerender(ctx, w.log.With("component", "voice"), w.dataDir, w.synth, w.base, u.FixedPrompts())
+		go prerender(ctx, w.voice.log, w.dataDir, w.synth, w.base, u.FixedPrompts())
 	}
 	win := u.Window()
 	// feeding ends the goroutines run starts that post to the window.
@@ -299,6 +299,9 @@ func (w *window) run(ctx context.Context) {
 		// Queued after the first frame: Show painted the screen.
 		go fyne.Do(func() {
 			w.log.Info("window shown", "mode", w.flags.mode, "kiosk", w.flags.kiosk, "screen", screen())
+			if w.trace && w.flags.mode == modeKiosk {
+				opts.OnScreen(u.Screen())
+			}
 		})
 	})
 	stopped := make(chan struct{})
@@ -433,5 +436,6 @@ func (w *window) traceScreen(u *ui.UI, name string) {
 			}
 		}
 	}
-	w.log.Info("ui screen", "screen", name, "objects", strings.Join(where, " "), "entries", strings.Join(entries, " "))
+	w.log.Info("ui screen", "screen", name, "scale", u.Window().Canvas().Scale(),
+		"objects", strings.Join(where, " "), "entries", strings.Join(entries, " "))
 }
