@@ -254,4 +254,3 @@ func (u *UI) playVideo(file string, t *widgets.Tile) {
 		}
 	})
 }
-
