@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,12 +26,14 @@ type guideSession struct {
 	shots  string            // where screenshots go, "" for none
 	traced string            // the last screen trace not yet read
 	lines  []string          // the log, for a failure's message
+	after  []time.Duration   // each prompt's time from Speak to the player
 }
 
 var (
 	traceObjects = regexp.MustCompile(`objects="([^"]*)"`)
 	traceEntries = regexp.MustCompile(`entries="([^"]*)"`)
 	traceScale   = regexp.MustCompile(`scale=([0-9.]+)`)
+	traceAfter   = regexp.MustCompile(`after_speak=(\S+)`)
 )
 
 // wait reads the log until a line holds every one of parts, and returns
@@ -47,6 +50,11 @@ func (g *guideSession) wait(timeout time.Duration, parts ...string) string {
 			g.lines = append(g.lines, line)
 			if strings.Contains(line, `msg="prompt played"`) {
 				g.prompt++
+				if m := traceAfter.FindStringSubmatch(line); m != nil {
+					if d, err := time.ParseDuration(m[1]); err == nil {
+						g.after = append(g.after, d)
+					}
+				}
 			}
 			if strings.Contains(line, `msg="ui screen"`) {
 				g.traced = line
@@ -217,5 +225,10 @@ func TestKioskGuidesUnderXvfb(t *testing.T) {
 		t.Errorf("%d WAV files for %d prompts played", len(wavs), g.prompt)
 	}
 	t.Logf("%d prompts spoken to %s", len(wavs), spoken)
+	slices.Sort(g.after)
+	if n := len(g.after); n > 0 {
+		t.Logf("from a screen's or a widget's Speak to the player: min %v, median %v, max %v (%d prompts)",
+			g.after[0], g.after[n/2], g.after[n-1], n)
+	}
 	g.a.stop(t)
 }
