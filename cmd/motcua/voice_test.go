@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"fyne.io/fyne/v2/test"
@@ -162,4 +163,62 @@ func TestKioskVoiceSpeaksInTheCitizensLanguage(t *testing.T) {
 	if got := g.Settings(); got != base {
 		t.Errorf("after Reset the settings are %+v, want the configured %+v", got, base)
 	}
+}
+
+// countingSink is a speech.Player that counts the files played.
+type countingSink struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *countingSink) Play(context.Context, string) error {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *countingSink) played() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// TestIntroRepeatsAfterSilence: the attract screen's introduction (a
+// prompt with Again) is said again after 15 s of silence, and no more
+// once another prompt came.
+func TestIntroRepeatsAfterSilence(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := &countingSink{}
+		base := speech.DefaultSettings()
+		g, err := speech.NewGuide(speech.GuideConfig{Synth: &fakeSynth{}, Player: sink, CacheDir: t.TempDir(), Settings: base})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		v := newKioskVoice(g, base, slog.New(slog.DiscardHandler))
+		defer v.Close()
+		v.Speak(ui.Prompt{Text: i18n.T("Dịch vụ công", "Public services"), Lang: "vi", Again: ui.IntroAgain})
+		synctest.Wait()
+		if n := sink.played(); n != 1 {
+			t.Fatalf("%d plays at once, want 1", n)
+		}
+		time.Sleep(ui.IntroAgain - time.Second)
+		synctest.Wait()
+		if n := sink.played(); n != 1 {
+			t.Fatalf("%d plays before 15 s of silence, want 1", n)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if n := sink.played(); n != 2 {
+			t.Fatalf("%d plays after 15 s of silence, want 2", n)
+		}
+		v.Speak(ui.Prompt{Text: i18n.T("Chọn ngôn ngữ", "Choose a language"), Lang: "vi"})
+		synctest.Wait()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if n := sink.played(); n != 3 {
+			t.Fatalf("%d plays a minute after another prompt, want 3", n)
+		}
+	})
 }
