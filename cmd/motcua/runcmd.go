@@ -182,9 +182,13 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	// Personal data goes [retention] days after the portal closes a
 	// file: a pass now and one a day.
 	purger := &retention.Purger{Store: st, Days: cfg.Retention.Days, Now: e.now, Actor: "retention", Logger: e.log}
+	// It stops when run returns: closing the window ends run without a
+	// signal, and waiting for a purger that runs on made Ctrl+Alt+Q hang.
+	purgeCtx, stopPurging := context.WithCancel(ctx)
 	var purging sync.WaitGroup
-	purging.Go(func() { purger.Run(ctx, retention.DefaultEvery) })
+	purging.Go(func() { purger.Run(purgeCtx, retention.DefaultEvery) })
 	defer purging.Wait() // before the store closes
+	defer stopPurging()
 	e.printDevices(plan, sims, screen != "")
 	go watchDevices(ctx, e.log, hub, *poll, probes, found)
 
