@@ -171,6 +171,7 @@ func TestKioskGuidesUnderXvfb(t *testing.T) {
 	// renders the fixed prompts, in the background.
 	g.wait(3*time.Minute, `msg="made the sample video"`)
 	g.screen("attract")
+	first := g.at["start"]
 
 	g.tap("size:3")
 	g.screen("attract")
@@ -217,6 +218,9 @@ func TestKioskGuidesUnderXvfb(t *testing.T) {
 	// Left alone: the question, its countdown, then the wipe.
 	g.wait(30*time.Second, `msg="idle timeout: session wiped"`, "screen=form:requester")
 	g.screen("attract")
+	if g.at["start"] != first {
+		t.Errorf("after the wipe Start is at %v, want %v as at the first start: the text size is not back to the default", g.at["start"], first)
+	}
 	if g.prompt <= before+2 {
 		t.Errorf("%d prompts played from the form to the wipe: want the keys, the title again and the idle question", g.prompt-before)
 	}
