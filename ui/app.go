@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -57,6 +58,10 @@ type Prompt struct {
 	// Live marks the citizen's own data (a value typed, a name from the
 	// card): never to be kept, e.g. in a cache of rendered speech.
 	Live bool
+	// Again, when not zero, asks for the prompt to be said again after
+	// this long of silence, until another prompt comes (the attract
+	// screen's introduction, every IntroAgain).
+	Again time.Duration
 }
 
 // vietnam is the kiosk's time zone, for the times citizens read.
@@ -89,6 +94,13 @@ type Options struct {
 	// Speaker says the prompts while the citizen's Settings.Voice is on;
 	// nil: silent, and the attract screen offers no voice.
 	Speaker Speaker
+	// Video plays a procedure's instructional video; nil: the form offers
+	// none.
+	Video device.VideoPlayer
+	// OnScreen, when set, is told the name of each screen shown, and
+	// again when the citizen is back on a screen from its video (for
+	// traces and scripts, with Where).
+	OnScreen func(name string)
 	// Telex is where names, addresses and free text put the tone in
 	// "oa", "oe" and "uy"; the zero value is classic (hòa).
 	Telex  telex.Style
@@ -128,6 +140,13 @@ type UI struct {
 	problems  map[string]i18n.Text // what the banner says, by source
 	idle      *idleWarning         // the question shown, nil when none
 	keyboard  *widgets.Keyboard    // the on-screen keyboard of the screen shown, nil when it has none
+	prompt    i18n.Text            // what the screen shown says: its title or introduction
+	again     time.Duration        // said again after this long of silence (the attract screen)
+	muted     bool                 // the citizen muted the voice for the session
+	playing   bool                 // a procedure's video is playing over the window
+	// fixedTexts are FixedPrompts in both languages, made when first
+	// needed.
+	fixedTexts map[string]bool
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -264,6 +283,34 @@ func (u *UI) Screen() string { return u.name }
 // "field:child_sex"), nil when there is none.
 func (u *UI) Object(id string) fyne.CanvasObject { return u.ids[id] }
 
+// IDs lists the ids of the screen's actionable widgets (see Object),
+// sorted.
+func (u *UI) IDs() []string {
+	ids := slices.Sorted(maps.Keys(u.ids))
+	return ids
+}
+
+// Where is the centre of the widget with the given id on the screen
+// shown, in the window's coordinates, once it is laid out; "key:ID" is
+// the on-screen keyboard's key ID (a letter, "space"). ok is false when
+// there is no such widget. Call it on the Fyne goroutine.
+func (u *UI) Where(id string) (pos fyne.Position, ok bool) {
+	var o fyne.CanvasObject
+	if k, isKey := strings.CutPrefix(id, "key:"); isKey && u.keyboard != nil {
+		if key := u.keyboard.Key(k); key != nil {
+			o = key
+		}
+	} else if obj, found := u.ids[id]; found {
+		o = obj
+	}
+	if o == nil || !o.Visible() {
+		return fyne.Position{}, false
+	}
+	p := u.app.Driver().AbsolutePositionForObject(o)
+	s := o.Size()
+	return fyne.NewPos(p.X+s.Width/2, p.Y+s.Height/2), true
+}
+
 // Keyboard is the on-screen keyboard of the screen shown, nil when it
 // has none.
 func (u *UI) Keyboard() *widgets.Keyboard { return u.keyboard }
@@ -373,6 +420,11 @@ func (u *UI) checkIdle() {
 	if u.name == "attract" || u.name == "" {
 		return
 	}
+	if u.playing {
+		// Watching the video is not being away.
+		u.lastInput = u.opts.Now()
+		return
+	}
 	idle := u.opts.Now().Sub(u.lastInput)
 	switch {
 	case u.name == "receipt" && idle >= ReceiptTimeout:
@@ -387,7 +439,7 @@ func (u *UI) checkIdle() {
 			"The session ends in %d seconds and what you entered is erased.", left)
 		if u.idle == nil {
 			u.showIdleWarning()
-			u.say(i18n.T("Bạn còn đó không? "+text.VI, "Are you still there? "+text.EN), false)
+			u.say(u.idleQuestion(time.Duration(left)*time.Second), false)
 		}
 		u.idle.line.SetText(text.In(u.lang))
 		u.idle.fit(u.win.Canvas())
@@ -429,6 +481,7 @@ func (u *UI) reset() {
 	u.scanLine.SetText("")
 	u.keyboard = nil
 	u.win.Canvas().Unfocus()
+	u.endSpeech()
 	u.lang = "vi"
 	if u.set != u.opts.Defaults {
 		u.set = u.opts.Defaults
@@ -444,9 +497,13 @@ func (u *UI) applySettings() {
 }
 
 // say speaks t in the citizen's language, when the citizen wants voice.
-func (u *UI) say(t i18n.Text, live bool) {
-	if u.opts.Speaker != nil && u.set.Voice && !t.IsZero() {
-		u.opts.Speaker.Speak(Prompt{Text: t, Lang: u.lang, Live: live})
+func (u *UI) say(t i18n.Text, live bool) { u.sayAgain(t, live, 0) }
+
+// sayAgain is say, with the prompt said again after again of silence.
+// Nothing is said while the citizen has muted the voice.
+func (u *UI) sayAgain(t i18n.Text, live bool, again time.Duration) {
+	if u.opts.Speaker != nil && u.set.Voice && !u.muted && !t.IsZero() {
+		u.opts.Speaker.Speak(Prompt{Text: t, Lang: u.lang, Live: live, Again: again})
 	}
 }
 
@@ -458,6 +515,8 @@ func (u *UI) key(ev *fyne.KeyEvent) {
 		if u.back != nil {
 			u.back()
 		}
+	case fyne.KeyF1:
+		u.readScreen()
 	case fyne.KeyTab, fyne.KeyReturn, fyne.KeyEnter:
 		// Enter in a field goes on to the next one, as Tab does; on a
 		// button, Enter presses it (Tile).
@@ -593,8 +652,12 @@ func (u *UI) work(slow func(ctx context.Context) error, done func(error)) {
 // screen is what every citizen screen is drawn in: a title, the banner of
 // problems, the body (scrolled), and a row of actions at the bottom.
 type screen struct {
-	name    string
-	title   string
+	name  string
+	title string
+	// prompt is said when the screen shows, and again on F1; zero: the
+	// title. again repeats it after that long of silence.
+	prompt  i18n.Text
+	again   time.Duration
 	body    fyne.CanvasObject
 	actions []fyne.CanvasObject
 	back    func()
@@ -614,10 +677,14 @@ func (u *UI) show(s screen, ids map[string]fyne.CanvasObject) {
 	title.TextStyle.Bold = true
 	title.SizeName = theme.SizeNameHeadingText
 	title.Wrapping = fyne.TextWrapWord
-	top := container.NewVBox(title, u.banner)
+	var head fyne.CanvasObject = title
+	if bar := u.voiceBar(ids); bar != nil {
+		head = container.NewBorder(nil, nil, nil, bar, title)
+	}
+	top := container.NewVBox(head, u.banner)
 	for _, a := range s.actions {
 		if t, ok := a.(*widgets.Tile); ok {
-			t.OnFocus = nil // always in view, below the body: nothing to scroll
+			t.OnFocus = u.sayFocused // always in view, below the body: nothing to scroll
 		}
 	}
 	var below []fyne.CanvasObject
@@ -649,7 +716,14 @@ func (u *UI) show(s screen, ids map[string]fyne.CanvasObject) {
 	// A wrapped label's height is known once it has its width: lay the
 	// screen out again with it.
 	u.relayout()
-	u.say(i18n.T(s.title, s.title), false)
+	u.prompt, u.again = s.prompt, s.again
+	if u.prompt.IsZero() {
+		u.prompt = i18n.T(s.title, s.title)
+	}
+	u.sayAgain(u.prompt, false, u.again)
+	if u.opts.OnScreen != nil {
+		u.opts.OnScreen(u.name)
+	}
 }
 
 // entriesIn are the text entries in o, in the order drawn.
@@ -693,7 +767,16 @@ func (u *UI) focused(o fyne.CanvasObject) {
 			u.say(i18n.T(w.Text, w.Text), true)
 		}
 	case *widgets.Tile:
-		u.say(i18n.T(w.Text, w.Text), false)
+		u.sayFocused(w)
+	}
+}
+
+// sayFocused says the text of a tile that took the focus. A tile may
+// carry the citizen's data (a suggestion, a name from the card): only the
+// fixed texts may be kept.
+func (u *UI) sayFocused(o fyne.CanvasObject) {
+	if w, ok := o.(*widgets.Tile); ok {
+		u.say(i18n.T(w.Text, w.Text), !u.fixed(w.Text))
 	}
 }
 

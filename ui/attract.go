@@ -22,7 +22,9 @@ func (u *UI) showAttract() {
 	track := u.tile(ids, "track", "Tra cứu hồ sơ / Track my file", false, func() { u.showTrack("") })
 	u.show(screen{
 		name:   "attract",
-		title:  "Dịch vụ công một cửa / Public services",
+		title:  titleAttract.VI,
+		prompt: introAttract,
+		again:  IntroAgain,
 		body:   container.NewVBox(prompt, start, track, widget.NewSeparator(), u.settingsRow(ids)),
 		focus:  start,
 		digits: []func(){u.showLanguage, func() { u.showTrack("") }},
@@ -42,7 +44,8 @@ func (u *UI) showLanguage() {
 	en := u.tile(ids, "lang:en", "2. English", false, pick("en"))
 	u.show(screen{
 		name:   "language",
-		title:  "Chọn ngôn ngữ / Choose a language",
+		title:  titleLanguage.VI,
+		prompt: introLanguage,
 		body:   container.NewVBox(vi, en),
 		back:   u.reset,
 		focus:  vi,

@@ -34,20 +34,20 @@ func (u *UI) showCard() {
 		u.showProcedures()
 	}
 	if u.card == nil {
-		s.title = u.t("Đặt thẻ căn cước lên đầu đọc", "Place your ID card on the reader")
+		s.title = titleCardAsk.In(u.lang)
 		hint := widget.NewLabel(u.t(
 			"Mặt có mã QR hướng về phía đầu đọc. Thông tin trên thẻ sẽ được điền sẵn cho bạn.",
 			"QR code facing the reader. The card's details will be filled in for you."))
 		hint.Wrapping = fyne.TextWrapWord
 		skip := u.tile(ids, "card:skip", u.t("Tiếp tục không dùng thẻ", "Continue without a card"), false, next)
 		s.body = container.NewVBox(hint)
-		s.actions = []fyne.CanvasObject{u.tile(ids, "back", u.t("Quay lại", "Back"), false, u.showLanguage), skip}
+		s.actions = []fyne.CanvasObject{u.tile(ids, "back", labelBack.In(u.lang), false, u.showLanguage), skip}
 		s.focus = skip
 		u.show(s, ids)
 		return
 	}
 	c := u.card
-	s.title = u.t("Thông tin trên thẻ của bạn", "Your card's details")
+	s.title = titleCardShown.In(u.lang)
 	form := widget.NewForm(
 		widget.NewFormItem(u.t("Họ và tên", "Full name"), bold(c.Name)),
 		widget.NewFormItem(u.t("Số định danh", "Citizen ID"), bold(string(c.ID))),

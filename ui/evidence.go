@@ -136,8 +136,8 @@ func (u *UI) showEvidence() {
 		}
 		u.showSection(steps - 1)
 	}
-	backT := u.tile(ids, "back", u.t("Quay lại", "Back"), false, back)
-	next := u.tile(ids, "next", u.t("Tiếp tục", "Continue"), true, u.showReview)
+	backT := u.tile(ids, "back", labelBack.In(u.lang), false, back)
+	next := u.tile(ids, "next", labelContinue.In(u.lang), true, u.showReview)
 	if busy {
 		backT.Disable()
 		next.Disable()
@@ -151,7 +151,7 @@ func (u *UI) showEvidence() {
 	}
 	u.show(screen{
 		name:    "evidence",
-		title:   u.t("Giấy tờ kèm theo", "Documents"),
+		title:   titleEvidence.In(u.lang),
 		body:    body,
 		actions: []fyne.CanvasObject{backT, next},
 		back:    back,

@@ -124,16 +124,22 @@ func (u *UI) showSection(i int) {
 		}
 		u.showEvidence()
 	}
-	backT := u.tile(ids, "back", u.t("Quay lại", "Back"), false, prev)
-	nextT := u.tile(ids, "next", u.t("Tiếp tục", "Continue"), true, next)
+	backT := u.tile(ids, "back", labelBack.In(u.lang), false, prev)
+	nextT := u.tile(ids, "next", labelContinue.In(u.lang), true, next)
 	if u.fromReview {
 		nextT.SetText(u.t("Xong, về trang xem lại", "Done, back to review"))
+	}
+	actions := []fyne.CanvasObject{backT, nextT}
+	// The how-to video, among the actions so that it shows whatever
+	// the body's scroll.
+	if t := u.videoTile(ids, p, i); t != nil {
+		actions = []fyne.CanvasObject{backT, t, nextT}
 	}
 	u.show(screen{
 		name:    "form:" + sec.Key,
 		title:   sec.Title.In(u.lang),
 		body:    body,
-		actions: []fyne.CanvasObject{backT, nextT},
+		actions: actions,
 		back:    prev,
 		focus:   firstEmpty(u, fields, nextT),
 		onCard: func(ev device.CardEvent) bool {

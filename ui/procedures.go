@@ -63,14 +63,14 @@ func (u *UI) showProcedures() {
 	}
 	ids["search"] = search
 	fill(procs)
-	back := u.tile(ids, "back", u.t("Quay lại", "Back"), false, u.showCard)
+	back := u.tile(ids, "back", labelBack.In(u.lang), false, u.showCard)
 	first := fyne.Focusable(search)
 	if len(procs) > 0 {
 		first = ids["proc:"+procs[0].ID].(fyne.Focusable)
 	}
 	u.show(screen{
 		name:    "procedures",
-		title:   u.t("Bạn cần làm thủ tục gì?", "Which service do you need?"),
+		title:   titleProcedures.In(u.lang),
 		body:    container.NewVBox(search, list),
 		actions: []fyne.CanvasObject{back},
 		back:    u.showCard,

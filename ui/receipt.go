@@ -103,7 +103,7 @@ func (u *UI) showReceipt() {
 	done := u.tile(ids, "done", u.t("Xong", "Finish"), true, u.reset)
 	u.show(screen{
 		name:    "receipt",
-		title:   u.t("Đã nhận hồ sơ của bạn", "Your application is received"),
+		title:   titleReceipt.In(u.lang),
 		body:    body,
 		actions: []fyne.CanvasObject{done},
 		back:    u.reset,

@@ -77,9 +77,9 @@ func (u *UI) showReview() {
 	submit := u.tile(ids, "submit", u.t("Gửi hồ sơ", "Submit"), true, u.submit)
 	u.show(screen{
 		name:    "review",
-		title:   u.t("Kiểm tra lại thông tin", "Check your answers"),
+		title:   titleReview.In(u.lang),
 		body:    body,
-		actions: []fyne.CanvasObject{u.tile(ids, "back", u.t("Quay lại", "Back"), false, back), submit},
+		actions: []fyne.CanvasObject{u.tile(ids, "back", labelBack.In(u.lang), false, back), submit},
 		back:    back,
 		focus:   submit,
 	}, ids)

@@ -51,10 +51,10 @@ func (u *UI) showTrack(query string) {
 	findT := u.tile(ids, "track:find", u.t("Tra cứu", "Look up"), true, find)
 	hint := wrapped(u.t("Nhập mã hồ sơ, hoặc đưa mã QR trên biên nhận vào đầu đọc.",
 		"Type the file code, or show the receipt's QR code to the reader."))
-	back := u.tile(ids, "back", u.t("Quay lại", "Back"), false, u.reset)
+	back := u.tile(ids, "back", labelBack.In(u.lang), false, u.reset)
 	u.show(screen{
 		name:    "track",
-		title:   u.t("Tra cứu hồ sơ", "Track my file"),
+		title:   titleTrack.In(u.lang),
 		body:    container.NewVBox(hint, code, findT, result),
 		actions: []fyne.CanvasObject{back},
 		back:    u.reset,

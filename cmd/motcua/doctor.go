@@ -84,6 +84,9 @@ var (
 	hintSpeakers = i18n.T(
 		"Cắm loa hoặc tai nghe và kiểm tra cài đặt âm thanh của máy, rồi chạy lại motcua doctor",
 		"Plug in speakers or headphones and check the PC's sound settings, then run motcua doctor again")
+	hintVideo = i18n.T(
+		"Cài trình phát video để người dân xem video hướng dẫn: sudo apt-get install mpv",
+		"Install the video player so citizens can watch the how-to videos: sudo apt-get install mpv")
 	hintNetwork = i18n.T(
 		"Kiểm tra mạng (cáp, Wi-Fi, 3G). Hồ sơ vẫn được lưu an toàn trên máy và sẽ tự gửi khi có mạng",
 		"Check the network (cable, Wi-Fi, 3G). Applications stay safe on this machine and are sent when the link returns")
@@ -181,6 +184,7 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 		}},
 		{"scanner", 30 * time.Second, func(ctx context.Context) checkResult { return checkScanner(ctx, plan.scanner, plan.mode) }},
 		{"audio", 5 * time.Second, func(ctx context.Context) checkResult { return d.audio.check(ctx) }},
+		{"video", 5 * time.Second, func(ctx context.Context) checkResult { return checkVideo(exec.LookPath) }},
 		{"portal", 10 * time.Second, func(ctx context.Context) checkResult {
 			return checkPortal(ctx, portalURL, cfg.Portal.Insecure, cfg.Portal.CA, filepath.Join(e.dataDir, store.FileName))
 		}},
@@ -510,6 +514,18 @@ func (a audioProbe) check(ctx context.Context) checkResult {
 		return r
 	}
 	return passed("%s; output: %s", speaks, strings.Join(outputs, ", "))
+}
+
+// checkVideo reports mpv, which plays the procedures' how-to videos.
+// Without it the check passes with a warning: the forms offer no video.
+func checkVideo(lookPath func(string) (string, error)) checkResult {
+	mpv, err := lookPath("mpv")
+	if err != nil {
+		r := passed("mpv is not installed: the forms offer no how-to video")
+		r.Warning, r.Hint = true, &hintVideo
+		return r
+	}
+	return passed("mpv at %s plays the how-to videos", mpv)
 }
 
 func isSocket(path string) bool {

@@ -143,7 +143,7 @@ func TestDoctorPortalDatabaseJSON(t *testing.T) {
 			t.Errorf("check %+v: want a detail, and a hint in both languages exactly when it fails or warns", c)
 		}
 	}
-	if want := "config,card reader,printer,scanner,audio,portal,disk,database,alerts"; strings.Join(names, ",") != want {
+	if want := "config,card reader,printer,scanner,audio,video,portal,disk,database,alerts"; strings.Join(names, ",") != want {
 		t.Errorf("checks %v, want %s", names, want)
 	}
 	if got.OK != allOK || got.Devices != "real" || (r.code == 0) != allOK {
@@ -387,5 +387,18 @@ func TestRunChecksBoundsEachCheck(t *testing.T) {
 	}
 	if r := results[2]; r.Name != "quick" || !r.OK || r.Detail != "fine" {
 		t.Errorf("quick: %+v", r)
+	}
+}
+
+// Without mpv, doctor warns that the forms offer no how-to video, and
+// says how to install it; the kiosk runs on.
+func TestVideoCheck(t *testing.T) {
+	r := checkVideo(func(string) (string, error) { return "/usr/bin/mpv", nil })
+	if !r.OK || r.Warning || r.Detail != "mpv at /usr/bin/mpv plays the how-to videos" {
+		t.Errorf("with mpv: %+v", r)
+	}
+	r = checkVideo(func(string) (string, error) { return "", exec.ErrNotFound })
+	if !r.OK || !r.Warning || r.Hint == nil || !strings.Contains(r.Hint.EN, "apt-get install mpv") || !strings.Contains(r.Detail, "mpv is not installed") {
+		t.Errorf("without mpv: %+v", r)
 	}
 }

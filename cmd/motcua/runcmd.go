@@ -28,6 +28,7 @@ import (
 	"github.com/motcua/motcua/devices/printer"
 	"github.com/motcua/motcua/devices/scanner"
 	"github.com/motcua/motcua/devices/sim"
+	"github.com/motcua/motcua/devices/video"
 	"github.com/motcua/motcua/internal/config"
 	"github.com/motcua/motcua/internal/dirlock"
 	"github.com/motcua/motcua/internal/sqlitedb"
@@ -54,6 +55,11 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		return rc
 	}
 	if err := wf.check(); err != nil {
+		fmt.Fprintf(e.stderr, "motcua run: %v\n", err)
+		return exitUsage
+	}
+	idle, err := idleFromEnv()
+	if err != nil {
 		fmt.Fprintf(e.stderr, "motcua run: %v\n", err)
 		return exitUsage
 	}
@@ -222,7 +228,8 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	wctx, closeWindow := context.WithCancel(ctx)
 	var delivery sync.WaitGroup
 	delivery.Go(func() { deliver(wctx, e, w, lock) })
-	win := &window{flags: wf, cards: cards, hub: hub, log: e.log.With("component", "ui"),
+	win := &window{flags: wf, cards: cards, hub: hub, log: e.log.With("component", "ui"), dataDir: e.dataDir,
+		trace: os.Getenv(uiTraceEnv) != "",
 		svc: kiosk.New(kiosk.Config{Store: st, Catalog: cat, Scanner: plan.kioskScanner(later, hub), Printer: plan.kioskPrinter(),
 			Status: hub, Tracker: w, TrackURL: enrolledTrackURL(st, *up.portal), Now: e.now, Logger: e.log.With("component", "kiosk"),
 			Actor: wf.mode, Alerts: monitor}),
@@ -233,6 +240,21 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 				e.log.Warn("simulated card reader", "err", err)
 			}
 		}
+	}
+	if wf.mode == modeKiosk {
+		win.idle = idle
+		win.voice, win.synth = startVoice(ctx, e, cfg.Voice)
+		if win.voice != nil {
+			defer win.voice.Close()
+			win.base, _ = voiceSettings(cfg.Voice)
+		}
+		// The sample how-to video is made in the background the first
+		// time; the form offers it once it is there.
+		var sample sync.WaitGroup
+		sample.Go(func() { ensureSampleVideo(wctx, e) })
+		defer sample.Wait()
+		win.video = video.New(video.Config{Dir: video.Dir(e.dataDir), Args: strings.Fields(os.Getenv(mpvArgsEnv)),
+			Logger: e.log.With("component", "video")})
 	}
 	win.run(wctx)
 	closeWindow()
@@ -652,4 +674,28 @@ func cardErrorReason(err error) string {
 		return "card_invalid"
 	}
 	return err.Error()
+}
+
+// Test hooks of `motcua run`, read from the environment so that they stay
+// out of --help: never set on a kiosk.
+const (
+	// idleEnv replaces the idle timeout and its countdown, e.g. "5s".
+	idleEnv = "MOTCUA_IDLE"
+	// uiTraceEnv logs each screen's widgets and where they are.
+	uiTraceEnv = "MOTCUA_UI_TRACE"
+	// mpvArgsEnv gives mpv more options, e.g. "--ao=null".
+	mpvArgsEnv = "MOTCUA_MPV_ARGS"
+)
+
+// idleFromEnv is $MOTCUA_IDLE, 0 when unset.
+func idleFromEnv() (time.Duration, error) {
+	v := os.Getenv(idleEnv)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("$%s %q is not a duration like 5s", idleEnv, v)
+	}
+	return d, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"github.com/motcua/motcua/agent/device"
 	"github.com/motcua/motcua/agent/i18n"
 	"github.com/motcua/motcua/agent/kiosk"
+	"github.com/motcua/motcua/agent/speech"
 	"github.com/motcua/motcua/agent/staff"
 	"github.com/motcua/motcua/agent/status"
 	"github.com/motcua/motcua/agent/store"
@@ -30,6 +32,7 @@ import (
 	_ "github.com/motcua/motcua/internal/langenv" // before Fyne's init: see the package
 	"github.com/motcua/motcua/sync/uplink"
 	"github.com/motcua/motcua/ui"
+	"github.com/motcua/motcua/ui/widgets"
 )
 
 // The window's layouts.
@@ -181,6 +184,21 @@ type window struct {
 	// (Ctrl+D); nil when the reader is real.
 	sampleCard func()
 	log        *slog.Logger
+
+	// voice reads the citizen screens aloud; nil: silent. synth renders
+	// the fixed prompts ahead, with base, into the cache in dataDir.
+	voice   *kioskVoice
+	synth   speech.Synthesizer
+	base    speech.Settings
+	dataDir string
+	// video plays the procedures' how-to videos; nil: none offered.
+	video device.VideoPlayer
+	// idle, when not zero, replaces the idle timeout and its countdown
+	// ($MOTCUA_IDLE, for tests).
+	idle time.Duration
+	// trace logs each screen's widgets and where they are
+	// ($MOTCUA_UI_TRACE, for tests that drive the window with xdotool).
+	trace bool
 }
 
 // counterTokens are the counter's sizes: staff at a desk, a keyboard and
@@ -204,14 +222,30 @@ var sampleCardShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyD, Modifier: f
 // is closed or quit, or ctx ends.
 func (w *window) run(ctx context.Context) {
 	a := app.NewWithID("vn.motcua.kiosk")
-	opts := ui.Options{Cards: w.cards, Logger: w.log}
+	opts := ui.Options{Cards: w.cards, Logger: w.log, Video: w.video, IdleTimeout: w.idle, IdleCountdown: w.idle}
+	if w.voice != nil {
+		opts.Speaker = w.voice
+	}
+	var u *ui.UI
+	if w.trace {
+		opts.OnScreen = func(name string) {
+			// Once the screen is laid out and drawn.
+			time.AfterFunc(300*time.Millisecond, func() { fyne.Do(func() { w.traceScreen(u, name) }) })
+		}
+	}
 	if w.flags.mode == modeCounter {
 		t := counterTokens()
 		opts.Tokens = &t
 		opts.Cards = nil // the counter takes the frames, below
+		opts.Speaker, opts.Video = nil, nil
 	}
-	u := ui.New(a, w.svc, w.hub, opts)
+	u = ui.New(a, w.svc, w.hub, opts)
 	defer u.Close()
+	if opts.Speaker != nil && w.synth != nil {
+		// The first start renders the fixed prompts; later ones find
+		// them in the cache.
+		go prerender(ctx, w.voice.log, w.dataDir, w.synth, w.base, u.FixedPrompts())
+	}
 	win := u.Window()
 	// feeding ends the goroutines run starts that post to the window.
 	feeding, fed := make(chan struct{}), sync.WaitGroup{}
@@ -268,6 +302,9 @@ func (w *window) run(ctx context.Context) {
 		// Queued after the first frame: Show painted the screen.
 		go fyne.Do(func() {
 			w.log.Info("window shown", "mode", w.flags.mode, "kiosk", w.flags.kiosk, "screen", screen())
+			if w.trace && w.flags.mode == modeKiosk {
+				opts.OnScreen(u.Screen())
+			}
 		})
 	})
 	stopped := make(chan struct{})
@@ -375,4 +412,33 @@ func enrolledTrackURL(st *store.Store, portal string) func(fileCode, key string)
 		}
 		return trackURL(portal, dev)(fileCode, key)
 	}
+}
+
+// traceScreen logs the screen shown, where each of its widgets is (the
+// centre, in the window's coordinates: "id@x,y"), and, so that a test can
+// check what was typed without the log holding it, a SHA-256 prefix of
+// each text entry's value.
+func (w *window) traceScreen(u *ui.UI, name string) {
+	if u == nil || u.Screen() != name {
+		return
+	}
+	var where, entries []string
+	ids := u.IDs()
+	for r := 'a'; r <= 'z'; r++ {
+		ids = append(ids, "key:"+string(r))
+	}
+	ids = append(ids, "key:space")
+	for _, id := range ids {
+		if p, ok := u.Where(id); ok {
+			where = append(where, fmt.Sprintf("%s@%d,%d", id, int(p.X), int(p.Y)))
+		}
+		if f, ok := u.Object(id).(*widgets.Field); ok {
+			for i, e := range f.Entries() {
+				sum := sha256.Sum256([]byte(e.Text))
+				entries = append(entries, fmt.Sprintf("%s/%d=%x", id, i, sum[:4]))
+			}
+		}
+	}
+	w.log.Info("ui screen", "screen", name, "scale", u.Window().Canvas().Scale(),
+		"objects", strings.Join(where, " "), "entries", strings.Join(entries, " "))
 }

@@ -57,7 +57,26 @@ type Config struct {
 	Portal     Portal     `toml:"portal" json:"portal"`
 	Retention  Retention  `toml:"retention" json:"retention"`
 	Alerts     Alerts     `toml:"alerts" json:"alerts"`
+	Voice      Voice      `toml:"voice" json:"voice"`
 }
+
+// Voice is how the kiosk reads its screens aloud (agent/speech).
+type Voice struct {
+	// Enabled offers "Đọc to / Read aloud" on the attract screen; false
+	// keeps the kiosk silent.
+	Enabled bool `toml:"enabled" json:"enabled"`
+	// Voice is espeak-ng's Vietnamese voice: vi (northern),
+	// vi-vn-x-central or vi-vn-x-south. English prompts use en.
+	Voice string `toml:"voice" json:"voice"`
+	// Rate is the speed step from 1 (half speed) to 7 (twice); 4 is
+	// the kiosk's slow normal.
+	Rate int `toml:"rate" json:"rate"`
+	// Volume is the loudness step from 1 (quiet) to 5 (loud).
+	Volume int `toml:"volume" json:"volume"`
+}
+
+// VoiceNames are the voices [voice] voice may name.
+var VoiceNames = []string{"vi", "vi-vn-x-central", "vi-vn-x-south"}
 
 // Retention says how long personal data is kept.
 type Retention struct {
@@ -130,6 +149,7 @@ func Default() *Config {
 		Printer:    Printer{Baud: 9600, PaperWidth: 80},
 		Scanner:    Scanner{Source: SourceAuto, Resolution: 200, Mode: ModeGray},
 		Retention:  Retention{Days: 90},
+		Voice:      Voice{Enabled: true, Voice: "vi", Rate: 4, Volume: 4},
 		Alerts: Alerts{SameIDCount: 3, SameIDMinutes: 60, KioskFloodCount: 30, KioskFloodMinutes: 10,
 			FailedPINCount: 5, FailedPINMinutes: 15},
 	}
@@ -346,6 +366,15 @@ func (c *Config) Validate() error {
 	check("portal.daily_budget", c.Portal.DailyBudget.check())
 	if c.Retention.Days < 0 || c.Retention.Days > 3650 {
 		check("retention.days", fmt.Errorf("%d is not a number of days from 0 to 3650", c.Retention.Days))
+	}
+	if !slices.Contains(VoiceNames, c.Voice.Voice) {
+		check("voice.voice", fmt.Errorf("%q is not one of %s", c.Voice.Voice, strings.Join(VoiceNames, ", ")))
+	}
+	if c.Voice.Rate < 1 || c.Voice.Rate > 7 {
+		check("voice.rate", fmt.Errorf("%d is not a speed step from 1 (slowest) to 7 (fastest)", c.Voice.Rate))
+	}
+	if c.Voice.Volume < 1 || c.Voice.Volume > 5 {
+		check("voice.volume", fmt.Errorf("%d is not a volume step from 1 (quiet) to 5 (loud)", c.Voice.Volume))
 	}
 	for _, a := range []struct {
 		key   string
@@ -621,12 +650,13 @@ func hasPrefix(k, prefix toml.Key) bool {
 // knownKeys lists the keys allowed where k is.
 func knownKeys(k toml.Key) string {
 	tables := map[string][]string{
-		"":            {"devices", "card_reader", "printer", "scanner", "portal", "retention", "alerts"},
+		"":            {"devices", "card_reader", "printer", "scanner", "portal", "retention", "alerts", "voice"},
 		"card_reader": {"port", "baud"},
 		"printer":     {"port", "baud", "paper_width_mm"},
 		"scanner":     {"device", "source", "resolution", "mode"},
 		"portal":      {"url", "insecure", "daily_budget", "ca"},
 		"retention":   {"days"},
+		"voice":       {"enabled", "voice", "rate", "volume"},
 		"alerts": {"same_id_count", "same_id_minutes", "kiosk_flood_count", "kiosk_flood_minutes",
 			"failed_pin_count", "failed_pin_minutes"},
 	}

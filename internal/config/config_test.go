@@ -44,6 +44,7 @@ func TestParseGoodFiles(t *testing.T) {
 				Retention:  Retention{Days: 30},
 				Alerts: Alerts{SameIDCount: 2, SameIDMinutes: 30, KioskFloodCount: 50, KioskFloodMinutes: 5,
 					FailedPINCount: 4, FailedPINMinutes: 20},
+				Voice: Voice{Enabled: false, Voice: "vi-vn-x-south", Rate: 3, Volume: 5},
 			}
 		}},
 	}
@@ -72,9 +73,11 @@ func TestParseBadFiles(t *testing.T) {
 		want string
 	}{
 		{"unknown-key.toml", 3, "printer.widht", "unknown key (allowed in [printer]: port, baud, paper_width_mm)"},
-		{"unknown-table.toml", 3, "scaner", "unknown key (allowed at the top: devices, card_reader, printer, scanner, portal, retention, alerts)"},
+		{"unknown-table.toml", 3, "scaner", "unknown key (allowed at the top: devices, card_reader, printer, scanner, portal, retention, alerts, voice)"},
 		{"bad-retention.toml", 3, "retention.days", "-1 is not a number of days from 0 to 3650"},
 		{"bad-alert.toml", 2, "alerts.same_id_count", "0 is not a whole number from 1 to 100000"},
+		{"bad-voice.toml", 3, "voice.voice", `"south" is not one of vi, vi-vn-x-central, vi-vn-x-south`},
+		{"bad-voice-rate.toml", 2, "voice.rate", "9 is not a speed step from 1 (slowest) to 7 (fastest)"},
 		{"bad-baud.toml", 3, "card_reader.baud", "9601 is not a standard baud rate (1200, 2400, 4800, 9600, "},
 		{"baud-not-a-number.toml", 2, "card_reader.baud", `want a whole number, not "fast"`},
 		{"bad-paper-width.toml", 4, "printer.paper_width_mm", "76 mm is not a receipt paper width: 58 or 80"},

@@ -314,7 +314,7 @@ func NewEntry() *Entry {
 // when nothing else takes it, to OnKey.
 func (e *Entry) TypedKey(ev *fyne.KeyEvent) {
 	enter := ev.Name == fyne.KeyReturn || ev.Name == fyne.KeyEnter
-	if e.OnKey != nil && (ev.Name == fyne.KeyEscape || enter && e.OnSubmitted == nil) {
+	if e.OnKey != nil && (ev.Name == fyne.KeyEscape || ev.Name == fyne.KeyF1 || enter && e.OnSubmitted == nil) {
 		e.OnKey(ev)
 		return
 	}
