@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/motcua/motcua/sync/portal"
 	"math/big"
 	"net"
 	"net/http"
@@ -132,8 +133,25 @@ func TestEnrollWithCodeOverTLSThenSyncThenRevoke(t *testing.T) {
 	if device == nil {
 		t.Fatalf("enroll named no device: %s", r.stdout)
 	}
+	// The operator sees the device with the key the kiosk printed: what an
+	// inspector checks the kiosk's signed audit exports against.
+	var devs []portal.Device
+	mustJSON(t, cli(t, portalDir, "", "portal", "--data-dir", portalDir, "devices", "--json").stdout, &devs)
+	printed := regexp.MustCompile(`key (ed25519:[0-9a-f]{16})`).FindStringSubmatch(r.stdout)
+	if len(devs) != 1 || printed == nil || devs[0].ID != device[1] || devs[0].Key != printed[1] || devs[0].Agency != "000.00.05.H29" ||
+		len(devs[0].PublicKey) != 64 || !devs[0].Revoked.IsZero() {
+		t.Fatalf("portal devices: %+v; enroll printed %s", devs, r.stdout)
+	}
 	if r := cli(t, portalDir, "", "portal", "--data-dir", portalDir, "revoke", device[1]); r.code != 0 {
 		t.Fatalf("revoke: %d %s", r.code, r.stderr)
+	}
+	mustJSON(t, cli(t, portalDir, "", "portal", "--data-dir", portalDir, "devices", "--json").stdout, &devs)
+	if len(devs) != 1 || devs[0].Revoked.IsZero() {
+		t.Errorf("portal devices after revoke: %+v", devs)
+	}
+	if r := cli(t, portalDir, "", "portal", "--data-dir", portalDir, "devices"); r.code != 0 || !strings.Contains(r.stdout, device[1]) ||
+		!strings.Contains(r.stdout, printed[1]) {
+		t.Errorf("portal devices: exit %d\n%s", r.code, r.stdout)
 	}
 	if r := cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form); r.code != 0 {
 		t.Fatal(r.stderr)

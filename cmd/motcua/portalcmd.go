@@ -21,7 +21,7 @@ func defaultPortalDir() string {
 	return filepath.Join(filepath.Dir(defaultDataDir()), "motcua-portal")
 }
 
-const portalSynopsis = "[--listen ADDR] [--public-url URL] [--tls-cert FILE --tls-key FILE] [--open-enrollment] | list [--json] | advance FILECODE STATE [--note TEXT] [--officer NAME] [--office NAME] | enroll-code [--agency CODE] [--ttl DURATION] | revoke DEVICE"
+const portalSynopsis = "[--listen ADDR] [--public-url URL] [--tls-cert FILE --tls-key FILE] [--open-enrollment] | list [--json] | advance FILECODE STATE [--note TEXT] [--officer NAME] [--office NAME] | enroll-code [--agency CODE] [--ttl DURATION] | devices [--json] | revoke DEVICE"
 
 // cmdPortal runs the reference portal, or lists and advances its files.
 func cmdPortal(ctx context.Context, e *env, args []string) int {
@@ -101,6 +101,30 @@ func cmdPortal(ctx context.Context, e *env, args []string) int {
 			return e.fail("%v", err)
 		}
 		fmt.Fprintf(e.stdout, "device %s is revoked: its token, key and manifests are refused\n", termtext.Escape(pos[1]))
+		return exitOK
+	case pos[0] == "devices" && len(pos) == 1:
+		devs, err := p.Devices(ctx)
+		if err != nil {
+			return e.fail("%v", err)
+		}
+		if devs == nil {
+			devs = []portal.Device{}
+		}
+		if *asJSON {
+			return e.printJSON(devs)
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "DEVICE\tNAME\tAGENCY\tENROLLED\tKEY\tREVOKED")
+		for _, d := range devs {
+			revoked := "-"
+			if !d.Revoked.IsZero() {
+				revoked = d.Revoked.Local().Format("2006-01-02 15:04")
+			}
+			// A device names itself: its name may carry anything.
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", termtext.Escape(d.ID), termtext.Escape(d.Name), termtext.Escape(dash(d.Agency)),
+				d.Enrolled.Local().Format("2006-01-02 15:04"), dash(d.Key), revoked)
+		}
+		tw.Flush()
 		return exitOK
 	case pos[0] == "list" && len(pos) == 1:
 		subs, err := p.List(ctx)

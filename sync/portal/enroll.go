@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"encoding/hex"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -109,6 +110,46 @@ func (s *Server) Revoke(ctx context.Context, device string) error {
 	}
 	s.log.Warn("device revoked", "device", device)
 	return nil
+}
+
+// Device is what the portal's operator sees of an enrolled device: no
+// token, and its public key in full so that an inspector can check the
+// kiosk's signed audit exports against it.
+type Device struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Agency    string    `json:"agency"`
+	Enrolled  time.Time `json:"enrolled_at"`
+	PublicKey string    `json:"public_key"` // hex; "" for a device enrolled before keys
+	Key       string    `json:"key"`        // the fingerprint the kiosk prints: ed25519:...
+	Revoked   time.Time `json:"revoked_at,omitzero"`
+}
+
+// Devices lists the enrolled devices, oldest first.
+func (s *Server) Devices(ctx context.Context) ([]Device, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, agency, created_at, public_key, revoked_at FROM devices ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	defer rows.Close()
+	var out []Device
+	for rows.Next() {
+		var d Device
+		var created, key, revoked string
+		if err := rows.Scan(&d.ID, &d.Name, &d.Agency, &created, &key, &revoked); err != nil {
+			return nil, fmt.Errorf("list devices: %w", err)
+		}
+		d.Enrolled, d.Revoked = parseTime(created), parseTime(revoked)
+		if key != "" {
+			pub, err := portalapi.DecodePublicKey(key)
+			if err != nil {
+				return nil, fmt.Errorf("device %s: stored key: %w", d.ID, err)
+			}
+			d.PublicKey, d.Key = hex.EncodeToString(pub), portalapi.KeyFingerprint(pub)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
 
 // deviceRecord is what the portal knows of a device.
