@@ -1,13 +1,13 @@
 package portal
 
 import (
-	"encoding/hex"
 	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/subtle"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
