@@ -48,7 +48,7 @@ func newMetrics() *metrics {
 		reg: prometheus.NewRegistry(),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "motcua_portal_uploads_in_flight",
-			Help: "Upload requests (tus PATCH) in progress.",
+			Help: "Upload requests carrying bytes (tus PATCH, or a creating POST with a body) in progress.",
 		}),
 		received: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "motcua_portal_received_bytes_total",
@@ -144,7 +144,9 @@ func (s *Server) instrumented(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		route := routeClass(r)
-		if route == "upload_patch" {
+		// An upload's bytes come in a PATCH, or in the POST that creates
+		// it (several applications in one upload).
+		if route == "upload_patch" || (route == "upload_post" && r.ContentLength != 0) {
 			m.inFlight.Inc()
 			defer m.inFlight.Dec()
 		}
