@@ -234,3 +234,62 @@ func TestHealthNamesWhatFailed(t *testing.T) {
 		})
 	}
 }
+
+// gauge returns the value of an unlabelled gauge.
+func gauge(fams map[string]*dto.MetricFamily, name string) float64 {
+	return fams[name].GetMetric()[0].GetGauge().GetValue()
+}
+
+// An upload whose bytes are still arriving is in flight until its request
+// ends.
+func TestMetricsCountUploadsInFlight(t *testing.T) {
+	p := newPortal(t)
+	content := bytes.Repeat([]byte("trang scan "), 1000)
+	loc := p.upload("key-00000001", content, 0)
+	if !strings.HasPrefix(loc, "http") {
+		loc = p.url + loc
+	}
+	pr, pw := io.Pipe()
+	req, err := http.NewRequest("PATCH", loc, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = int64(len(content))
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Upload-Offset", "0")
+	req.Header.Set("Content-Type", "application/offset+octet-stream")
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	done := make(chan int, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	if _, err := pw.Write(content[:100]); err != nil {
+		t.Fatal(err)
+	}
+	// The portal has read the first bytes once they are counted; the
+	// request is still open, its last bytes not sent.
+	for {
+		fams := p.scrape()
+		if fams["motcua_portal_received_bytes_total"].GetMetric()[0].GetCounter().GetValue() >= 100 {
+			if got := gauge(fams, "motcua_portal_uploads_in_flight"); got != 1 {
+				t.Errorf("%v uploads in flight during a PATCH, want 1", got)
+			}
+			break
+		}
+	}
+	pw.Write(content[100:])
+	pw.Close()
+	if code := <-done; code != http.StatusNoContent {
+		t.Fatalf("PATCH: %d", code)
+	}
+	if got := gauge(p.scrape(), "motcua_portal_uploads_in_flight"); got != 0 {
+		t.Errorf("%v uploads in flight after the PATCH, want 0", got)
+	}
+}
