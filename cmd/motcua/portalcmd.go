@@ -21,7 +21,7 @@ func defaultPortalDir() string {
 	return filepath.Join(filepath.Dir(defaultDataDir()), "motcua-portal")
 }
 
-const portalSynopsis = "[--listen ADDR] [--public-url URL] [--tls-cert FILE --tls-key FILE] [--open-enrollment] | list [--json] | advance FILECODE STATE [--note TEXT] [--officer NAME] [--office NAME] | enroll-code [--agency CODE] [--ttl DURATION] | devices [--json] | revoke DEVICE"
+const portalSynopsis = "[--listen ADDR] [--metrics-listen ADDR] [--public-url URL] [--tls-cert FILE --tls-key FILE] [--open-enrollment] | list [--json] | advance FILECODE STATE [--note TEXT] [--officer NAME] [--office NAME] | enroll-code [--agency CODE] [--ttl DURATION] | devices [--json] | revoke DEVICE"
 
 // cmdPortal runs the reference portal, or lists and advances its files.
 func cmdPortal(ctx context.Context, e *env, args []string) int {
@@ -29,6 +29,7 @@ func cmdPortal(ctx context.Context, e *env, args []string) int {
 	fs.Lookup("data-dir").DefValue = defaultPortalDir()
 	fs.Set("data-dir", defaultPortalDir())
 	listen := fs.String("listen", "127.0.0.1:8787", "address to serve on")
+	metricsListen := fs.String("metrics-listen", "", "serve Prometheus metrics at /metrics on this address, apart from the portal (e.g. 127.0.0.1:9787); they reveal operational data, so keep it off the kiosks' network (default: not served)")
 	agency := fs.String("agency", portal.DefaultAgencyCode, "receiving agency code, the first part of file codes; with enroll-code, the agency of the device that enrolls with the code")
 	tlsCert := fs.String("tls-cert", "", "serve TLS with this certificate (PEM, the chain first); needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "the TLS certificate's private key (PEM)")
@@ -78,7 +79,7 @@ func cmdPortal(ctx context.Context, e *env, args []string) int {
 		cfg.MaxConnsPerAddr = -1
 	}
 	if len(pos) == 0 {
-		return servePortal(ctx, e, cfg, *listen)
+		return servePortal(ctx, e, cfg, *listen, *metricsListen)
 	}
 	// The records only: the certificate is the server's.
 	cfg.TLSCertFile, cfg.TLSKeyFile = "", ""
@@ -165,7 +166,7 @@ func cmdPortal(ctx context.Context, e *env, args []string) int {
 	return exitUsage
 }
 
-func servePortal(ctx context.Context, e *env, cfg portal.Config, listen string) int {
+func servePortal(ctx context.Context, e *env, cfg portal.Config, listen, metricsListen string) int {
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return e.fail("listen on %s: %v", listen, err)
@@ -191,6 +192,24 @@ func servePortal(ctx context.Context, e *env, cfg portal.Config, listen string) 
 		base, cfg.DataDir, public, portalapi.PathTrack)
 	if cfg.OpenEnrollment {
 		fmt.Fprintln(e.stdout, "Open enrollment: kiosks on this machine enroll without a code")
+	}
+	if metricsListen != "" {
+		mln, err := net.Listen("tcp", metricsListen)
+		if err != nil {
+			ln.Close()
+			return e.fail("listen for metrics on %s: %v", metricsListen, err)
+		}
+		fmt.Fprintf(e.stdout, "Metrics at http://%s/metrics\n", mln.Addr())
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		metricsDone := make(chan error, 1)
+		go func() { metricsDone <- p.ServeMetrics(ctx, mln) }()
+		defer func() {
+			cancel()
+			if err := <-metricsDone; err != nil {
+				e.log.Error("metrics", "err", err)
+			}
+		}()
 	}
 	if err := p.Serve(ctx, ln); err != nil {
 		return e.fail("%v", err)

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"encoding/base64"
+	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/motcua/motcua/sync/portalapi"
 )
@@ -45,5 +50,57 @@ func TestPortalRefusesBadServingFlags(t *testing.T) {
 		if r.code != exitUsage || !strings.Contains(r.stderr, strings.TrimPrefix(args[0], "--")) {
 			t.Errorf("portal %v: exit %d, stderr %q", args, r.code, r.stderr)
 		}
+	}
+}
+
+// motcua portal --metrics-listen serves the Prometheus metrics on their
+// own address, and not on the portal's.
+func TestPortalServesMetricsOnItsOwnListener(t *testing.T) {
+	cmd := exec.Command(motcua, "portal", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addrs := make(chan [2]string, 1)
+	go func() {
+		var portalURL string
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if _, rest, ok := strings.Cut(sc.Text(), "listening on "); ok {
+				portalURL = strings.Fields(rest)[0]
+			}
+			if rest, ok := strings.CutPrefix(sc.Text(), "Metrics at "); ok {
+				addrs <- [2]string{portalURL, rest}
+			}
+		}
+	}()
+	var got [2]string
+	select {
+	case got = <-addrs:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the portal did not say where its metrics are")
+	}
+	get := func(url string) (int, string) {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get(got[0] + portalapi.PathHealth); code != http.StatusOK {
+		t.Fatalf("health: %d", code)
+	}
+	if code, body := get(got[1]); code != http.StatusOK || !strings.Contains(body, `motcua_portal_request_duration_seconds_count{route="health"} 1`) {
+		t.Errorf("metrics: %d %.300q", code, body)
+	}
+	if code, body := get(got[0] + "/metrics"); code != http.StatusNotFound || strings.Contains(body, "motcua_portal_") {
+		t.Errorf("metrics on the portal's listener: %d %.80q", code, body)
 	}
 }

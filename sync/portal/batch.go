@@ -41,11 +41,16 @@ func (s *Server) fileBatch(hook tushandler.HookEvent, blockLen string) (tushandl
 		}
 		rc, status, perr, retry := s.submit(hook.Context, device, m)
 		if perr != nil {
+			// The upload's answer is 200 whatever its filings say.
+			s.metrics.refused(perr.Code, status)
 			filings[i] = portalapi.Filing{Status: status, Error: perr}
 			if retry > 0 {
 				filings[i].RetryAfter = retryAfterSeconds(retry)
 			}
 			continue
+		}
+		if !rc.Duplicate {
+			s.metrics.filed(filingShared)
 		}
 		filings[i] = portalapi.Filing{Receipt: &rc}
 	}

@@ -163,6 +163,8 @@ type Server struct {
 	// sealedDir holds the uploads' sealed bytes.
 	keys      atomic.Pointer[seal.Keyring]
 	sealedDir string
+	// metrics are served by MetricsHandler.
+	metrics *metrics
 }
 
 // Vietnam's time zone, for file codes and due dates.
@@ -228,6 +230,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		sealedDir:    filepath.Join(cfg.DataDir, "uploads-sealed"),
 		limits:       newFilingLimits(cfg.FilingInterval, cfg.FilingBurst),
 		tls:          tlsConfig,
+		metrics:      newMetrics(),
 		enrollLimits: newLimits(cfg.EnrollInterval, cfg.EnrollBurst, DefaultEnrollInterval, DefaultEnrollBurst),
 		authFails:    newLimits(cfg.AuthFailInterval, cfg.AuthFailBurst, DefaultAuthFailInterval, DefaultAuthFailBurst)}
 	if err := db.QueryRowContext(ctx, `SELECT id FROM instance`).Scan(&s.instance); err != nil {
@@ -291,14 +294,12 @@ func (s *Server) Instance() string { return s.instance }
 // Close closes the portal's records.
 func (s *Server) Close() error { return s.db.Close() }
 
-// Handler returns the portal's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler returns the portal's HTTP handler, measured for MetricsHandler.
+func (s *Server) Handler() http.Handler { return s.instrumented(s.mux) }
 
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("GET "+portalapi.PathHealth, func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, portalapi.Health{Status: "ok", Instance: s.instance})
-	})
+	s.mux.HandleFunc("GET "+portalapi.PathHealth, s.handleHealth)
 	s.mux.HandleFunc("POST "+portalapi.PathEnroll, s.handleEnroll)
 	s.mux.Handle(portalapi.PathUploads, s.withTusProtocol(s.authenticated(s.ownUploads(s.withChecksum(http.StripPrefix(strings.TrimSuffix(portalapi.PathUploads, "/"), s.tus))))))
 	s.mux.Handle("POST "+portalapi.PathSubmissions, s.authenticated(http.HandlerFunc(s.handleSubmit)))
@@ -475,6 +476,9 @@ func (s *Server) preFinish(hook tushandler.HookEvent) (tushandler.HTTPResponse, 
 			err = te
 		}
 		return tushandler.HTTPResponse{}, err
+	}
+	if !rc.Duplicate {
+		s.metrics.filed(filingSingle)
 	}
 	b, _ := json.Marshal(rc)
 	return tushandler.HTTPResponse{Header: tushandler.HTTPHeader{portalapi.HeaderReceipt: string(b)}}, nil

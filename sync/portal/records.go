@@ -123,6 +123,9 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, status, perr)
 		return
 	}
+	if !rc.Duplicate {
+		s.metrics.filed(filingSingle)
+	}
 	writeJSON(w, status, rc)
 }
 

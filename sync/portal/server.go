@@ -66,7 +66,7 @@ func expiryInterval(expiry time.Duration) time.Duration {
 // also caps the connections.
 func (s *Server) NewHTTPServer() *http.Server {
 	return &http.Server{
-		Handler:           s.bounded(s.Handler()),
+		Handler:           s.instrumented(s.bounded(s.mux)),
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
 		MaxHeaderBytes:    MaxHeaderBytes,

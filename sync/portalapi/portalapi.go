@@ -61,6 +61,9 @@ type Health struct {
 	// the same URL). File codes, device ids and status cursors are only
 	// meaningful within one instance.
 	Instance string `json:"instance"`
+	// Failed names what the portal found broken when it answers 503
+	// (Status "unavailable"): "database", "uploads".
+	Failed []string `json:"failed,omitempty"`
 }
 
 // EnrollRequest enrolls a device (a kiosk) with the portal.
