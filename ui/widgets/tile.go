@@ -41,6 +41,11 @@ type Tile struct {
 	// out at its own width (a chip, a button beside an entry) keeps one
 	// line.
 	Wrap bool
+	// Live marks a tile whose text carries the citizen's data (a name
+	// from the card, a suggestion) or a count: it is spoken as it is,
+	// never kept in the kiosk's prompt cache. Other tiles' texts are
+	// fixed prompts, rendered ahead.
+	Live bool
 
 	focused, hovered bool
 }
