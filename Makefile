@@ -11,10 +11,11 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Where `make run` keeps its data; override: make run DATA_DIR=/srv/motcua
 DATA_DIR ?= $(HOME)/.local/share/motcua
 # The window's layout: kiosk (citizens) or counter (staff): make run MODE=counter.
+# Unset, [window] mode in the configuration file decides (else kiosk).
 # More flags for `motcua run`: make run RUN_ARGS="--kiosk" (fullscreen) or
 # RUN_ARGS="--headless". With no display (DISPLAY, WAYLAND_DISPLAY) it runs
 # headless and says so.
-MODE ?= kiosk
+MODE ?=
 RUN_ARGS ?=
 
 .PHONY: all deps build run test bench lint fmt clean screenshots
@@ -28,7 +29,7 @@ build: deps
 	$(GO) build -o $(BIN) ./cmd/motcua
 
 run: build
-	$(BIN) run --data-dir "$(DATA_DIR)" --mode "$(MODE)" $(RUN_ARGS)
+	$(BIN) run --data-dir "$(DATA_DIR)" $(if $(MODE),--mode "$(MODE)") $(RUN_ARGS)
 
 # The window under Xvfb, driven by keyboard, photographed into docs/screenshots.
 screenshots: deps

@@ -772,11 +772,11 @@ func (u *UI) focused(o fyne.CanvasObject) {
 }
 
 // sayFocused says the text of a tile that took the focus. A tile may
-// carry the citizen's data (a suggestion, a name from the card): only the
-// fixed texts may be kept.
+// carry the citizen's data (a suggestion, a name from the card; marked
+// Live): only the fixed texts may be kept.
 func (u *UI) sayFocused(o fyne.CanvasObject) {
 	if w, ok := o.(*widgets.Tile); ok {
-		u.say(i18n.T(w.Text, w.Text), !u.fixed(w.Text))
+		u.say(i18n.T(w.Text, w.Text), w.Live || !u.fixed(w.Text))
 	}
 }
 

@@ -18,8 +18,8 @@ func (u *UI) showAttract() {
 	prompt.Alignment = fyne.TextAlignCenter
 	prompt.Wrapping = fyne.TextWrapWord
 	prompt.SizeName = theme.SizeNameSubHeadingText
-	start := u.tile(ids, "start", "Bắt đầu không cần thẻ / Start without a card", true, u.showLanguage)
-	track := u.tile(ids, "track", "Tra cứu hồ sơ / Track my file", false, func() { u.showTrack("") })
+	start := u.tile(ids, "start", tileStart.VI, true, u.showLanguage)
+	track := u.tile(ids, "track", tileTrack.VI, false, func() { u.showTrack("") })
 	u.show(screen{
 		name:   "attract",
 		title:  titleAttract.VI,
@@ -40,8 +40,8 @@ func (u *UI) showLanguage() {
 			u.showCard()
 		}
 	}
-	vi := u.tile(ids, "lang:vi", "1. Tiếng Việt", true, pick("vi"))
-	en := u.tile(ids, "lang:en", "2. English", false, pick("en"))
+	vi := u.tile(ids, "lang:vi", tileVietnamese.VI, true, pick("vi"))
+	en := u.tile(ids, "lang:en", tileEnglish.VI, false, pick("en"))
 	u.show(screen{
 		name:   "language",
 		title:  titleLanguage.VI,
@@ -61,14 +61,14 @@ func (u *UI) settingsRow(ids map[string]fyne.CanvasObject) fyne.CanvasObject {
 	label.Wrapping = fyne.TextWrapWord
 	var sizes []fyne.CanvasObject
 	for i := range TextSizes {
-		t := u.tile(ids, fmt.Sprintf("size:%d", i), "A", i == u.set.Size, func() {
+		t := u.tile(ids, fmt.Sprintf("size:%d", i), tileSize.VI, i == u.set.Size, func() {
 			u.set.Size = i
 			u.settingsChanged(fmt.Sprintf("size:%d", i))
 		})
 		// Each A in the size it chooses.
 		sizes = append(sizes, container.NewThemeOverride(t, NewTheme(TokensFor(u.base, Settings{Size: i, HighContrast: u.set.HighContrast}))))
 	}
-	contrastText := "Tương phản cao / High contrast"
+	contrastText := tileContrast.VI
 	if u.set.HighContrast {
 		contrastText = "✓ " + contrastText
 	}
@@ -78,7 +78,7 @@ func (u *UI) settingsRow(ids map[string]fyne.CanvasObject) fyne.CanvasObject {
 	})
 	row := container.NewVBox(label, container.NewGridWithColumns(len(sizes), sizes...), contrast)
 	if u.opts.Speaker != nil {
-		voiceText := "Đọc to / Read aloud"
+		voiceText := tileVoice.VI
 		if u.set.Voice {
 			voiceText = "✓ " + voiceText
 		}

@@ -39,7 +39,7 @@ func (u *UI) showCard() {
 			"Mặt có mã QR hướng về phía đầu đọc. Thông tin trên thẻ sẽ được điền sẵn cho bạn.",
 			"QR code facing the reader. The card's details will be filled in for you."))
 		hint.Wrapping = fyne.TextWrapWord
-		skip := u.tile(ids, "card:skip", u.t("Tiếp tục không dùng thẻ", "Continue without a card"), false, next)
+		skip := u.tile(ids, "card:skip", tileCardSkip.In(u.lang), false, next)
 		s.body = container.NewVBox(hint)
 		s.actions = []fyne.CanvasObject{u.tile(ids, "back", labelBack.In(u.lang), false, u.showLanguage), skip}
 		s.focus = skip
@@ -55,8 +55,8 @@ func (u *UI) showCard() {
 		widget.NewFormItem(u.t("Giới tính", "Sex"), bold(sexLabel(u, string(c.Sex)))),
 		widget.NewFormItem(u.t("Nơi thường trú", "Permanent residence"), wrapped(c.Address)),
 	)
-	confirm := u.tile(ids, "card:confirm", u.t("Đúng, tiếp tục", "Correct, continue"), true, next)
-	notMe := u.tile(ids, "card:reject", u.t("Không đúng, đọc lại thẻ", "Not right, read again"), false, func() {
+	confirm := u.tile(ids, "card:confirm", tileCardConfirm.In(u.lang), true, next)
+	notMe := u.tile(ids, "card:reject", tileCardReject.In(u.lang), false, func() {
 		u.card = nil
 		u.showCard()
 	})

@@ -93,7 +93,10 @@ func (c *Counter) showLogin(note string) {
 		c.pick = members[0].Login
 	}
 	ids := map[string]fyne.CanvasObject{}
-	pin := widget.NewPasswordEntry()
+	// A widgets.Entry passes the window's Ctrl+Alt+Q on (quit in
+	// fullscreen).
+	pin := widgets.NewEntry()
+	pin.Password = true
 	pin.SetPlaceHolder("Mã PIN")
 	pin.OnSubmitted = func(string) { c.login(pin) }
 	ids["pin"] = pin
@@ -137,7 +140,7 @@ func (c *Counter) showLogin(note string) {
 }
 
 // padKey is a digit of the PIN pad: it adds d to the PIN.
-func (c *Counter) padKey(ids map[string]fyne.CanvasObject, pin *widget.Entry, d string) *widgets.Tile {
+func (c *Counter) padKey(ids map[string]fyne.CanvasObject, pin *widgets.Entry, d string) *widgets.Tile {
 	t := widgets.NewTile(d, func() { pin.SetText(pin.Text + d) })
 	t.OnKey = c.key
 	ids["pin:"+d] = t
@@ -156,7 +159,7 @@ func (c *Counter) showFirstRun() {
 
 // login checks the PIN of the member picked, off the Fyne goroutine (the
 // hash takes a moment), and opens their shift.
-func (c *Counter) login(pin *widget.Entry) {
+func (c *Counter) login(pin *widgets.Entry) {
 	if c.desk != nil || c.opts.Staff == nil || c.loggingIn {
 		return
 	}

@@ -59,7 +59,7 @@ func (u *UI) showEvidence() {
 		}
 		for i, d := range it.Docs {
 			box.Add(widgets.NewDocPreview(d.Content, d.Pages, u.lang))
-			remove := u.tile(ids, fmt.Sprintf("remove:%s:%d", key, i), u.t("Bỏ bản này", "Remove this one"), false, func() {
+			remove := u.tile(ids, fmt.Sprintf("remove:%s:%d", key, i), tileRemove.In(u.lang), false, func() {
 				if err := u.ss.Detach(key, i); err != nil {
 					u.flash(u.problemText(err))
 				}
@@ -87,6 +87,7 @@ func (u *UI) showEvidence() {
 			})
 			box.Add(msg)
 			box.Add(widgets.NewDocPreview(d.Content, d.Pages, u.lang))
+			keep.Live = true // a count
 			box.Add(keep)
 		} else if p, ok := u.ev.problem[key]; ok {
 			msg := widget.NewLabel(p.In(u.lang))
@@ -95,14 +96,14 @@ func (u *UI) showEvidence() {
 			box.Add(msg)
 		}
 		if !it.Waived {
-			text := u.t("Quét giấy tờ này", "Scan this document")
+			text := tileScan.In(u.lang)
 			switch {
 			case u.ev.scanning == key:
-				text = u.t("Đang quét…", "Scanning…")
+				text = tileScanning.In(u.lang)
 			case len(it.Docs) > 0:
-				text = u.t("Quét lại", "Retake")
+				text = tileRetake.In(u.lang)
 			case u.ev.stopped[key].Pages > 0 || u.ev.problem[key] != (i18n.Text{}):
-				text = u.t("Quét lại từ đầu", "Scan again from the start")
+				text = tileScanAgain.In(u.lang)
 			}
 			scan := u.tile(ids, "scan:"+key, text, it.Evidence.Required && len(it.Docs) == 0, func() { u.scan(key, len(it.Docs) > 0) })
 			if busy {
@@ -111,7 +112,7 @@ func (u *UI) showEvidence() {
 			if len(it.Docs) > 0 {
 				// The rest of a document a jam cut short, or a second
 				// one: added to what is kept.
-				more := u.tile(ids, "scan-more:"+key, u.t("Quét thêm trang", "Scan more pages"), false, func() { u.scan(key, false) })
+				more := u.tile(ids, "scan-more:"+key, tileScanMore.In(u.lang), false, func() { u.scan(key, false) })
 				if busy {
 					more.Disable()
 				}

@@ -62,6 +62,7 @@ func (u *UI) showSection(i int) {
 			}
 			u.showSection(i)
 		})
+		same.Live = true // the card's name
 		body.Add(same)
 	}
 	var fields []*widgets.Field

@@ -52,7 +52,7 @@ func (u *UI) showReceipt() {
 	printLine.Wrapping = fyne.TextWrapWord
 	ids["print-status"] = printLine
 	body.Add(printLine)
-	reprint := u.tile(ids, "reprint", u.t("In lại biên nhận", "Print the receipt again"), false, nil)
+	reprint := u.tile(ids, "reprint", tileReprint.In(u.lang), false, nil)
 	reprint.Hide()
 	body.Add(reprint)
 	print := func() {
@@ -100,7 +100,7 @@ func (u *UI) showReceipt() {
 			u.showSection(0)
 		}))
 	}
-	done := u.tile(ids, "done", u.t("Xong", "Finish"), true, u.reset)
+	done := u.tile(ids, "done", tileDone.In(u.lang), true, u.reset)
 	u.show(screen{
 		name:    "receipt",
 		title:   titleReceipt.In(u.lang),

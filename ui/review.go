@@ -34,7 +34,7 @@ func (u *UI) showReview() {
 			}
 			rows.Append(row.Label.In(u.lang), wrapped(v))
 		}
-		edit := u.tile(ids, "edit:"+rs.Section.Key, u.t("Sửa", "Change"), false, func() { u.showSection(si) })
+		edit := u.tile(ids, "edit:"+rs.Section.Key, tileChange.In(u.lang), false, func() { u.showSection(si) })
 		body.Add(container.NewBorder(nil, nil, nil, edit, title))
 		body.Add(rows)
 		body.Add(widget.NewSeparator())
@@ -58,7 +58,7 @@ func (u *UI) showReview() {
 		}
 		docs.Add(wrapped(it.Evidence.Label.In(u.lang) + ": " + state))
 	}
-	editDocs := u.tile(ids, "edit:evidence", u.t("Sửa", "Change"), false, u.showEvidence)
+	editDocs := u.tile(ids, "edit:evidence", tileChange.In(u.lang), false, u.showEvidence)
 	docsTitle := widget.NewLabel(u.t("Giấy tờ kèm theo", "Documents"))
 	docsTitle.TextStyle.Bold = true
 	body.Add(container.NewBorder(nil, nil, nil, editDocs, docsTitle))
@@ -74,7 +74,7 @@ func (u *UI) showReview() {
 		u.fromReview = false
 		u.showEvidence()
 	}
-	submit := u.tile(ids, "submit", u.t("Gửi hồ sơ", "Submit"), true, u.submit)
+	submit := u.tile(ids, "submit", tileSubmit.In(u.lang), true, u.submit)
 	u.show(screen{
 		name:    "review",
 		title:   titleReview.In(u.lang),

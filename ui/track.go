@@ -48,7 +48,7 @@ func (u *UI) showTrack(query string) {
 		})
 	}
 	code.OnSubmitted = func(string) { u.touch(); find() }
-	findT := u.tile(ids, "track:find", u.t("Tra cứu", "Look up"), true, find)
+	findT := u.tile(ids, "track:find", tileLookUp.In(u.lang), true, find)
 	hint := wrapped(u.t("Nhập mã hồ sơ, hoặc đưa mã QR trên biên nhận vào đầu đọc.",
 		"Type the file code, or show the receipt's QR code to the reader."))
 	back := u.tile(ids, "back", labelBack.In(u.lang), false, u.reset)

@@ -2,7 +2,9 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -61,6 +63,51 @@ var (
 	labelVideo    = i18n.T("Xem video hướng dẫn", "Watch the how-to video")
 )
 
+// The fixed texts of the citizen screens' tiles, spoken as a tile takes
+// the focus. The attract screen's are bilingual, in one text.
+var (
+	tileStart       = i18n.T("Bắt đầu không cần thẻ / Start without a card", "Bắt đầu không cần thẻ / Start without a card")
+	tileTrack       = i18n.T("Tra cứu hồ sơ / Track my file", "Tra cứu hồ sơ / Track my file")
+	tileSize        = i18n.T("A", "A")
+	tileContrast    = i18n.T("Tương phản cao / High contrast", "Tương phản cao / High contrast")
+	tileVoice       = i18n.T("Đọc to / Read aloud", "Đọc to / Read aloud")
+	tileVietnamese  = i18n.T("1. Tiếng Việt", "1. Tiếng Việt")
+	tileEnglish     = i18n.T("2. English", "2. English")
+	tileCardSkip    = i18n.T("Tiếp tục không dùng thẻ", "Continue without a card")
+	tileCardConfirm = i18n.T("Đúng, tiếp tục", "Correct, continue")
+	tileCardReject  = i18n.T("Không đúng, đọc lại thẻ", "Not right, read again")
+	tileRemove      = i18n.T("Bỏ bản này", "Remove this one")
+	tileScan        = i18n.T("Quét giấy tờ này", "Scan this document")
+	tileScanning    = i18n.T("Đang quét…", "Scanning…")
+	tileRetake      = i18n.T("Quét lại", "Retake")
+	tileScanAgain   = i18n.T("Quét lại từ đầu", "Scan again from the start")
+	tileScanMore    = i18n.T("Quét thêm trang", "Scan more pages")
+	tileChange      = i18n.T("Sửa", "Change") // the review's, and a person field's (ui/widgets)
+	tileSubmit      = i18n.T("Gửi hồ sơ", "Submit")
+	tileReprint     = i18n.T("In lại biên nhận", "Print the receipt again")
+	tileDone        = i18n.T("Xong", "Finish")
+	tileLookUp      = i18n.T("Tra cứu", "Look up")
+)
+
+// ticked is a setting's tile text once the setting is on.
+func ticked(t i18n.Text) i18n.Text { return i18n.T("✓ "+t.VI, "✓ "+t.EN) }
+
+// numbered is a tile's text with its digit key, as the procedures and
+// the choices show the first nine.
+func numbered(n int, t i18n.Text) i18n.Text {
+	return i18n.T(fmt.Sprintf("%d. %s", n, t.VI), fmt.Sprintf("%d. %s", n, t.EN))
+}
+
+// dateTiles are the date and year pickers' tiles (ui/widgets): the steps
+// and the days of a month.
+func dateTiles() []i18n.Text {
+	out := []i18n.Text{i18n.T("−", "−"), i18n.T("+", "+")}
+	for d := 1; d <= 31; d++ {
+		out = append(out, i18n.T(strconv.Itoa(d), strconv.Itoa(d)))
+	}
+	return out
+}
+
 // FixedPrompts lists every fixed text the citizen screens speak, in both
 // languages: the screens' titles and introductions, each section's title
 // and each procedure's name from the catalog, the choices' labels, the
@@ -74,18 +121,31 @@ func (u *UI) FixedPrompts() []i18n.Text {
 	out := []i18n.Text{introAttract, introLanguage, titleCardAsk, titleCardShown,
 		titleProcedures, titleEvidence, titleReview, titleReceipt, titleTrack,
 		labelBack, labelContinue, labelReplay, labelMute, labelUnmute, labelVideo,
-		u.idleQuestion(u.opts.IdleCountdown)}
+		u.idleQuestion(u.opts.IdleCountdown),
+		tileStart, tileTrack, tileSize, tileContrast, ticked(tileContrast), tileVoice, ticked(tileVoice),
+		tileVietnamese, tileEnglish, tileCardSkip, tileCardConfirm, tileCardReject, tileRemove, tileScan,
+		tileScanning, tileRetake, tileScanAgain, tileScanMore, tileChange, tileSubmit, tileReprint, tileDone,
+		tileLookUp}
+	out = append(out, dateTiles()...)
 	if cat := u.svc.Catalog(); cat != nil {
 		for _, p := range cat.Procedures {
 			out = append(out, p.Name)
+			// The list is ordered by use and filtered by the search, so
+			// a procedure may show under any of the nine digits.
+			for n := 1; n <= 9 && n <= len(cat.Procedures); n++ {
+				out = append(out, numbered(n, p.Name))
+			}
 			if p.Video != nil {
 				out = append(out, p.Video.Title)
 			}
 			for _, s := range p.Sections {
 				out = append(out, s.Title)
 				for _, f := range s.Fields {
-					for _, c := range f.Choices {
+					for i, c := range f.Choices {
 						out = append(out, c.Label)
+						if i < 9 {
+							out = append(out, numbered(i+1, c.Label))
+						}
 					}
 				}
 			}

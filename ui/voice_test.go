@@ -312,3 +312,111 @@ func TestVideoPlaysAndReturnsToTheSameStep(t *testing.T) {
 		t.Errorf("banner %q after a failed video", r.u.banner.Text)
 	}
 }
+
+// TestEveryTileSpokenIsFixedOrLive walks the citizen screens with the
+// voice on and focuses, on each, every widget in turn, as Tab does: each
+// tile says its text, which is either among FixedPrompts (rendered ahead,
+// so it plays at once) or on a tile marked Live, one that carries the
+// citizen's data or a count, never cached. Fixed tiles such as "Bắt đầu
+// không cần thẻ" were spoken live, rendered anew each time.
+func TestEveryTileSpokenIsFixedOrLive(t *testing.T) {
+	r, spk, c := newVoiceRig(t)
+	fixed := map[string]bool{}
+	for _, p := range r.u.FixedPrompts() {
+		fixed[p.VI], fixed[p.EN] = true, true
+	}
+	spoken := 0
+	sweep := func() {
+		t.Helper()
+		canvas := r.u.Window().Canvas()
+		seen := map[fyne.Focusable]bool{}
+		for range 1000 {
+			test.FocusNext(canvas)
+			f := canvas.Focused()
+			if f == nil || seen[f] {
+				break
+			}
+			seen[f] = true
+			tile, ok := f.(*widgets.Tile)
+			if !ok {
+				continue
+			}
+			p, _ := spk.last()
+			if p.Text.In(p.Lang) != tile.Text {
+				t.Errorf("screen %s: the tile %q said %q as it took the focus", r.u.Screen(), tile.Text, p.Text.In(p.Lang))
+				continue
+			}
+			spoken++
+			switch {
+			case tile.Live && !p.Live:
+				t.Errorf("screen %s: the tile %q is marked Live but was spoken as a fixed prompt", r.u.Screen(), tile.Text)
+			case !tile.Live && (p.Live || !fixed[tile.Text]):
+				t.Errorf("screen %s: the tile %q is fixed text but not in FixedPrompts (spoken live: %v)", r.u.Screen(), tile.Text, p.Live)
+			}
+		}
+	}
+	for _, lang := range []string{"vi", "en"} {
+		r.u.reset()
+		r.settle()
+		c.at("attract")
+		sweep()
+		c.tap("contrast") // the ticked texts
+		c.tap("voice")
+		c.tap("voice")
+		sweep()
+		c.tap("track")
+		sweep()
+		c.tap("back")
+		c.tap("start")
+		c.at("language")
+		sweep()
+		c.tap("lang:" + lang)
+		c.at("card")
+		sweep()
+		r.frame(cardEvent(t, cardDung))
+		sweep()
+		c.tap("card:confirm")
+		c.at("procedures")
+		sweep()
+		c.tap("proc:birth-registration")
+		c.at("form:requester")
+		sweep()
+		c.choose("requester_relationship", "mother")
+		c.keys("requester_phone", "0912345678")
+		c.tap("next")
+		c.at("form:child")
+		sweep()
+		c.chip("child_full_name", map[string]string{"vi": "Họ Phạm …", "en": "Surname Phạm …"}[lang])
+		c.keys("child_full_name", "minh an")
+		c.day("child_date_of_birth", 20)
+		c.choose("child_sex", "female")
+		c.tap("next")
+		c.tap("next") // incomplete: stays
+		r.u.showSection(2)
+		r.settle()
+		sweep()
+		r.u.showSection(3)
+		r.settle()
+		sweep()
+		r.u.showEvidence()
+		r.settle()
+		c.at("evidence")
+		sweep()
+		c.tap("scan:birth_certificate")
+		sweep()
+	}
+	// A complete application: its review and its receipt.
+	r.u.reset()
+	r.settle()
+	registerBirthOnScreen(t, r, c)
+	c.tap("scan:birth_certificate")
+	c.tap("next")
+	c.at("review")
+	sweep()
+	c.tap("submit")
+	c.at("receipt")
+	sweep()
+	if spoken < 100 {
+		t.Errorf("only %d tiles spoken: the walk missed the screens", spoken)
+	}
+}

@@ -75,6 +75,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		return exitFail
 	}
 	portalFromConfig(fs, up, cfg)
+	wf.fromConfig(fs, cfg)
 	if !up.check(e, "run") {
 		return exitUsage
 	}

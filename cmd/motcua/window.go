@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -29,6 +28,7 @@ import (
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/devices/printer"
 	"github.com/motcua/motcua/devices/scanner"
+	"github.com/motcua/motcua/internal/config"
 	_ "github.com/motcua/motcua/internal/langenv" // before Fyne's init: see the package
 	"github.com/motcua/motcua/sync/uplink"
 	"github.com/motcua/motcua/ui"
@@ -37,12 +37,9 @@ import (
 
 // The window's layouts.
 const (
-	modeKiosk   = "kiosk"   // the citizen screens, for a self-service kiosk
-	modeCounter = "counter" // the staff screens, for a desk
+	modeKiosk   = string(config.WindowKiosk)   // the citizen screens, for a self-service kiosk
+	modeCounter = string(config.WindowCounter) // the staff screens, for a desk
 )
-
-// errBadMode is a --mode that is neither kiosk nor counter.
-var errBadMode = errors.New("not kiosk or counter")
 
 // windowFlags are run's options for the window.
 type windowFlags struct {
@@ -54,16 +51,28 @@ type windowFlags struct {
 func addWindowFlags(fs *flag.FlagSet) *windowFlags {
 	w := &windowFlags{}
 	fs.BoolVar(&w.headless, "headless", false, "open no window even when a display is available")
-	fs.BoolVar(&w.kiosk, "kiosk", false, "fullscreen, and closing the window is refused (staff quit with Ctrl+Alt+Q, or from the counter)")
-	fs.StringVar(&w.mode, "mode", modeKiosk, "the window's layout: kiosk (the citizen screens) or counter (the staff screens)")
+	fs.BoolVar(&w.kiosk, "kiosk", false, "fullscreen, and closing the window is refused (staff quit with Ctrl+Alt+Q, or from the counter); default: [window] fullscreen in the config file")
+	fs.StringVar(&w.mode, "mode", modeKiosk, "the window's layout: kiosk (the citizen screens) or counter (the staff screens); default: [window] mode in the config file, else kiosk")
 	return w
 }
 
 func (w *windowFlags) check() error {
-	if w.mode != modeKiosk && w.mode != modeCounter {
-		return fmt.Errorf("--mode %q: %w", w.mode, errBadMode)
+	if _, err := config.ParseWindowMode(w.mode); err != nil {
+		return fmt.Errorf("--mode %q: %w", w.mode, config.ErrBadWindowMode)
 	}
 	return nil
+}
+
+// fromConfig takes the layout and fullscreen from the configuration's
+// [window] where the flags of fs did not set them.
+func (w *windowFlags) fromConfig(fs *flag.FlagSet, c *config.Config) {
+	set := setFlags(fs)
+	if !set["mode"] {
+		w.mode = string(c.Window.Mode)
+	}
+	if !set["kiosk"] {
+		w.kiosk = c.Window.Fullscreen
+	}
 }
 
 // display says which display a window would open on, "" when there is

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +106,28 @@ func TestRunOpensTheWindow(t *testing.T) {
 		if !strings.Contains(a.stdout, "window on X11 :") || strings.Contains(a.stdout, "HEADLESS") {
 			t.Errorf("run %v did not say it opened the window:\n%s", c.args, a.stdout)
 		}
+		a.waitLog(t, `msg="window shown"`, c.screen)
+		a.stop(t)
+	}
+}
+
+// [window] in the configuration file chooses the layout and fullscreen
+// when the flags do not: a counter PC is set up once, in its file, and
+// `motcua run` opens the counter; --mode still overrides the file.
+func TestRunOpensTheWindowTheConfigFileNames(t *testing.T) {
+	t.Setenv("DISPLAY", xvfb(t))
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(cfg, []byte("[window]\nmode = \"counter\"\nfullscreen = true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args   []string
+		screen string
+	}{
+		{[]string{"--config", cfg}, "mode=counter kiosk=true screen=counter:first-run"},
+		{[]string{"--config", cfg, "--mode", "kiosk", "--kiosk=false"}, "mode=kiosk kiosk=false screen=attract"},
+	} {
+		a := startAgent(t, t.TempDir(), c.args...)
 		a.waitLog(t, `msg="window shown"`, c.screen)
 		a.stop(t)
 	}

@@ -58,6 +58,17 @@ type Config struct {
 	Retention  Retention  `toml:"retention" json:"retention"`
 	Alerts     Alerts     `toml:"alerts" json:"alerts"`
 	Voice      Voice      `toml:"voice" json:"voice"`
+	Window     Window     `toml:"window" json:"window"`
+}
+
+// Window is how `motcua run` shows its window; its --mode and --kiosk
+// flags override it.
+type Window struct {
+	// Mode is the layout: the citizen screens or the staff's counter.
+	Mode WindowMode `toml:"mode" json:"mode"`
+	// Fullscreen fills the screen and refuses to close the window: staff
+	// quit with Ctrl+Alt+Q (--kiosk).
+	Fullscreen bool `toml:"fullscreen" json:"fullscreen"`
 }
 
 // Voice is how the kiosk reads its screens aloud (agent/speech).
@@ -150,6 +161,7 @@ func Default() *Config {
 		Scanner:    Scanner{Source: SourceAuto, Resolution: 200, Mode: ModeGray},
 		Retention:  Retention{Days: 90},
 		Voice:      Voice{Enabled: true, Voice: "vi", Rate: 4, Volume: 4},
+		Window:     Window{Mode: WindowKiosk},
 		Alerts: Alerts{SameIDCount: 3, SameIDMinutes: 60, KioskFloodCount: 30, KioskFloodMinutes: 10,
 			FailedPINCount: 5, FailedPINMinutes: 15},
 	}
@@ -364,6 +376,7 @@ func (c *Config) Validate() error {
 	check("scanner.resolution", c.Scanner.Resolution.check())
 	check("scanner.mode", c.Scanner.Mode.check())
 	check("portal.daily_budget", c.Portal.DailyBudget.check())
+	check("window.mode", c.Window.Mode.check())
 	if c.Retention.Days < 0 || c.Retention.Days > 3650 {
 		check("retention.days", fmt.Errorf("%d is not a number of days from 0 to 3650", c.Retention.Days))
 	}
@@ -444,6 +457,43 @@ func (m *DeviceMode) UnmarshalTOML(v any) error {
 		return err
 	}
 	*m = DeviceMode(s)
+	return m.check()
+}
+
+// WindowMode is the window's layout.
+type WindowMode string
+
+// The window's layouts.
+const (
+	// WindowKiosk shows the citizen screens, for a self-service kiosk.
+	WindowKiosk WindowMode = "kiosk"
+	// WindowCounter shows the staff screens, for a desk.
+	WindowCounter WindowMode = "counter"
+)
+
+// ErrBadWindowMode is a window mode that is neither kiosk nor counter.
+var ErrBadWindowMode = errors.New("not kiosk or counter")
+
+// ParseWindowMode parses "kiosk" or "counter".
+func ParseWindowMode(s string) (WindowMode, error) {
+	m := WindowMode(s)
+	return m, m.check()
+}
+
+func (m WindowMode) check() error {
+	if m == WindowKiosk || m == WindowCounter {
+		return nil
+	}
+	return fmt.Errorf("%q is %w", string(m), ErrBadWindowMode)
+}
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (m *WindowMode) UnmarshalTOML(v any) error {
+	s, err := tomlString(v)
+	if err != nil {
+		return err
+	}
+	*m = WindowMode(s)
 	return m.check()
 }
 
@@ -650,13 +700,14 @@ func hasPrefix(k, prefix toml.Key) bool {
 // knownKeys lists the keys allowed where k is.
 func knownKeys(k toml.Key) string {
 	tables := map[string][]string{
-		"":            {"devices", "card_reader", "printer", "scanner", "portal", "retention", "alerts", "voice"},
+		"":            {"devices", "card_reader", "printer", "scanner", "portal", "retention", "alerts", "voice", "window"},
 		"card_reader": {"port", "baud"},
 		"printer":     {"port", "baud", "paper_width_mm"},
 		"scanner":     {"device", "source", "resolution", "mode"},
 		"portal":      {"url", "insecure", "daily_budget", "ca"},
 		"retention":   {"days"},
 		"voice":       {"enabled", "voice", "rate", "volume"},
+		"window":      {"mode", "fullscreen"},
 		"alerts": {"same_id_count", "same_id_minutes", "kiosk_flood_count", "kiosk_flood_minutes",
 			"failed_pin_count", "failed_pin_minutes"},
 	}

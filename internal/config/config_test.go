@@ -34,6 +34,7 @@ func TestParseGoodFiles(t *testing.T) {
 		{"partial.toml", func(c *Config) { c.CardReader.Port = "/dev/ttyACM0" }},
 		{"dotted-keys.toml", func(c *Config) { c.Printer.Port = "/dev/ttyUSB1"; c.Printer.PaperWidth = 58 }},
 		{"plain-http-insecure.toml", func(c *Config) { c.Portal.URL = "http://10.0.0.5:8787"; c.Portal.Insecure = true }},
+		{"kiosk-fullscreen.toml", func(c *Config) { c.Window.Fullscreen = true }},
 		{"full.toml", func(c *Config) {
 			*c = Config{
 				Devices:    DevicesReal,
@@ -44,7 +45,8 @@ func TestParseGoodFiles(t *testing.T) {
 				Retention:  Retention{Days: 30},
 				Alerts: Alerts{SameIDCount: 2, SameIDMinutes: 30, KioskFloodCount: 50, KioskFloodMinutes: 5,
 					FailedPINCount: 4, FailedPINMinutes: 20},
-				Voice: Voice{Enabled: false, Voice: "vi-vn-x-south", Rate: 3, Volume: 5},
+				Voice:  Voice{Enabled: false, Voice: "vi-vn-x-south", Rate: 3, Volume: 5},
+				Window: Window{Mode: WindowCounter, Fullscreen: true},
 			}
 		}},
 	}
@@ -73,7 +75,10 @@ func TestParseBadFiles(t *testing.T) {
 		want string
 	}{
 		{"unknown-key.toml", 3, "printer.widht", "unknown key (allowed in [printer]: port, baud, paper_width_mm)"},
-		{"unknown-table.toml", 3, "scaner", "unknown key (allowed at the top: devices, card_reader, printer, scanner, portal, retention, alerts, voice)"},
+		{"unknown-table.toml", 3, "scaner", "unknown key (allowed at the top: devices, card_reader, printer, scanner, portal, retention, alerts, voice, window)"},
+		{"bad-window-mode.toml", 3, "window.mode", `"desk" is not kiosk or counter`},
+		{"unknown-window-key.toml", 3, "window.full_screen", "unknown key (allowed in [window]: mode, fullscreen)"},
+		{"window-fullscreen-not-bool.toml", 2, "window.fullscreen", "incompatible types"},
 		{"bad-retention.toml", 3, "retention.days", "-1 is not a number of days from 0 to 3650"},
 		{"bad-alert.toml", 2, "alerts.same_id_count", "0 is not a whole number from 1 to 100000"},
 		{"bad-voice.toml", 3, "voice.voice", `"south" is not one of vi, vi-vn-x-central, vi-vn-x-south`},

@@ -203,6 +203,7 @@ func suggestionChips(cfg Config, take func(Suggestion)) (fyne.CanvasObject, []*T
 	for _, s := range cfg.Suggestions {
 		chip := NewTile(s.Label, func() { take(s) })
 		chip.OnKey, chip.OnFocus = cfg.OnKey, cfg.OnFocus
+		chip.Live = true // a suggestion may be the citizen's own data
 		box.Add(chip)
 		chips = append(chips, chip)
 	}

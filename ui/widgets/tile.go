@@ -41,6 +41,11 @@ type Tile struct {
 	// out at its own width (a chip, a button beside an entry) keeps one
 	// line.
 	Wrap bool
+	// Live marks a tile whose text carries the citizen's data (a name
+	// from the card, a suggestion) or a count: it is spoken as it is,
+	// never kept in the kiosk's prompt cache. Other tiles' texts are
+	// fixed prompts, rendered ahead.
+	Live bool
 
 	focused, hovered bool
 }
@@ -308,6 +313,29 @@ func NewEntry() *Entry {
 	e := &Entry{}
 	e.ExtendBaseWidget(e)
 	return e
+}
+
+// TypedShortcut passes the window's shortcuts on to its canvas and
+// handles the others as an entry does. The driver gives every shortcut to
+// the focused entry, which kept them all: Ctrl+Alt+Q, with which staff
+// quit a fullscreen kiosk, did nothing while a field had the focus. An
+// entry's own shortcuts never hold Control and Alt together, so those are
+// the window's.
+func (e *Entry) TypedShortcut(s fyne.Shortcut) {
+	if cs, ok := s.(*desktop.CustomShortcut); ok && windowShortcut(cs) {
+		if c, ok := fyne.CurrentApp().Driver().CanvasForObject(e).(fyne.Shortcutable); ok {
+			c.TypedShortcut(s)
+		}
+		return
+	}
+	e.Entry.TypedShortcut(s)
+}
+
+// windowShortcut reports whether s is one the window handles, not an
+// entry: Control and Alt held together.
+func windowShortcut(s *desktop.CustomShortcut) bool {
+	both := fyne.KeyModifierControl | fyne.KeyModifierAlt
+	return s.Modifier&both == both
 }
 
 // TypedKey handles the key as an entry does, but gives Escape, and Enter
