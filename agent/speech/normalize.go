@@ -1,6 +1,7 @@
 package speech
 
 import (
+	"github.com/motcua/motcua/agent/numwords"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,7 +28,7 @@ func Normalize(text string, v Voice) string {
 		return normalizeEnglish(text)
 	}
 	d := v.dialect()
-	num := func(s string) string { return numberWords(parseGrouped(s), d) }
+	num := func(s string) string { return numwords.Words(parseGrouped(s), d) }
 	text = replace(reDMY, text, func(m []string, before string) string {
 		if m[2] != m[4] {
 			return m[0]
@@ -39,15 +40,15 @@ func Normalize(text string, v Voice) string {
 	})
 	text = replace(reTime, text, func(m []string, _ string) string {
 		h, _ := strconv.Atoi(m[1])
-		s := numberWords(uint64(h), d) + " giờ"
+		s := numwords.Words(uint64(h), d) + " giờ"
 		if mm, _ := strconv.Atoi(m[2]); mm > 0 {
-			s += " " + numberWords(uint64(mm), d) + " phút"
+			s += " " + numwords.Words(uint64(mm), d) + " phút"
 		}
 		return s
 	})
 	text = replace(reHour, text, func(m []string, _ string) string {
 		h, _ := strconv.Atoi(m[1])
-		return numberWords(uint64(h), d) + " giờ"
+		return numwords.Words(uint64(h), d) + " giờ"
 	})
 	text = replaceMoney(text, func(amount string) string { return num(amount) + " đồng" })
 	text = replace(rePhoneIntl, text, func(m []string, _ string) string {
@@ -71,7 +72,7 @@ func Normalize(text string, v Voice) string {
 		case n == 1 && strings.EqualFold(m[1], "thứ"):
 			return m[1] + " nhất"
 		}
-		return m[1] + " " + numberWords(uint64(n), d)
+		return m[1] + " " + numwords.Words(uint64(n), d)
 	})
 	text = replace(reGrouped, text, func(m []string, _ string) string { return num(m[0]) })
 	text = replace(reDecimal, text, func(m []string, _ string) string {
@@ -184,16 +185,16 @@ func replaceMoney(s string, f func(amount string) string) string {
 // dateVI reads a date in Vietnamese words, leaving out "ngày" when the
 // text before already says it. A day or month out of range is no date,
 // and is left for the number rules.
-func dateVI(match, day, month, year string, before string, d dialect) string {
+func dateVI(match, day, month, year string, before string, d numwords.Dialect) string {
 	dd, mm, yy, ok := checkDate(day, month, year)
 	if !ok {
 		return match
 	}
-	monthWords := numberWords(uint64(mm), d)
+	monthWords := numwords.Words(uint64(mm), d)
 	if mm == 4 {
 		monthWords = "tư"
 	}
-	s := numberWords(uint64(dd), d) + " tháng " + monthWords + " năm " + numberWords(uint64(yy), d)
+	s := numwords.Words(uint64(dd), d) + " tháng " + monthWords + " năm " + numwords.Words(uint64(yy), d)
 	words := strings.Fields(before)
 	if len(words) > 0 && strings.EqualFold(words[len(words)-1], "ngày") {
 		return s
@@ -221,14 +222,14 @@ func checkDate(day, month, year string) (dd, mm, yy int, ok bool) {
 
 // fraction reads the digits after a decimal comma: as a number when
 // short and without a leading zero ("ba phẩy mười lăm"), else one by one.
-func fraction(digits string, d dialect) string {
+func fraction(digits string, d numwords.Dialect) string {
 	if len(digits) <= 2 && digits[0] != '0' {
 		n, _ := strconv.Atoi(digits)
-		return numberWords(uint64(n), d)
+		return numwords.Words(uint64(n), d)
 	}
 	words := make([]string, len(digits))
 	for i := range len(digits) {
-		words[i] = digitWords[digits[i]-'0']
+		words[i] = numwords.Digit(int(digits[i] - '0'))
 	}
 	return strings.Join(words, " ")
 }

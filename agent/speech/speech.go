@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/motcua/motcua/agent/numwords"
 	"math"
 	"strconv"
 )
@@ -56,11 +57,11 @@ func (v Voice) Lang() string {
 
 // Dialect returns the voice's dialect for reading numbers: the south says
 // "lẻ" and "ngàn" where the north and centre say "linh" and "nghìn".
-func (v Voice) dialect() dialect {
+func (v Voice) dialect() numwords.Dialect {
 	if v == VoiceSouth {
-		return dialect{odd: "lẻ", thousand: "ngàn"}
+		return numwords.South
 	}
-	return dialect{odd: "linh", thousand: "nghìn"}
+	return numwords.North
 }
 
 // Rate is a speed step from 1 (slowest, half the normal speed) to 7
