@@ -73,7 +73,7 @@ func Render(r Receipt, width int) (*image.Gray, error) {
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
 	y := margin
 	text := func(face font.Face, s string) {
-		for _, line := range wrap(face, s, width-2*margin) {
+		for _, line := range Wrap(face, s, width-2*margin) {
 			m := face.Metrics()
 			y += m.Ascent.Ceil()
 			d := font.Drawer{Dst: img, Src: image.Black, Face: face, Dot: fixed.P(margin, y)}
@@ -132,8 +132,10 @@ func Render(r Receipt, width int) (*image.Gray, error) {
 	return img.SubImage(image.Rect(0, 0, width, y)).(*image.Gray), nil
 }
 
-// wrap breaks s into lines no wider than width.
-func wrap(face font.Face, s string, width int) []string {
+// Wrap breaks s into lines no wider than width in face, at spaces; a
+// word wider than width stands alone on its line. The sample video's
+// slides wrap their text with it too.
+func Wrap(face font.Face, s string, width int) []string {
 	var lines []string
 	line := ""
 	for _, w := range strings.Fields(s) {

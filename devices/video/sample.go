@@ -357,7 +357,7 @@ func drawSlide(fs faces, width, height int, s Slide, n, count int) *image.RGBA {
 	y := height / 6
 	write := func(face font.Face, c color.Color, s string, gap int) {
 		m := face.Metrics()
-		for _, line := range wrap(face, s, width-2*margin) {
+		for _, line := range printer.Wrap(face, s, width-2*margin) {
 			y += m.Ascent.Ceil()
 			d := font.Drawer{Dst: img, Src: image.NewUniform(c), Face: face, Dot: fixed.P(margin, y)}
 			d.DrawString(line)
@@ -375,28 +375,6 @@ func drawSlide(fs faces, width, height int, s Slide, n, count int) *image.RGBA {
 // footer is the line at the bottom of slide n of count.
 func footer(n, count int) string {
 	return fmt.Sprintf("%d / %d   ·   Chạm vào màn hình để quay lại", n, count)
-}
-
-// wrap breaks s into lines no wider than width.
-func wrap(face font.Face, s string, width int) []string {
-	var lines []string
-	line := ""
-	for _, w := range strings.Fields(s) {
-		try := w
-		if line != "" {
-			try = line + " " + w
-		}
-		if font.MeasureString(face, try).Ceil() <= width || line == "" {
-			line = try
-			continue
-		}
-		lines = append(lines, line)
-		line = w
-	}
-	if line != "" {
-		lines = append(lines, line)
-	}
-	return lines
 }
 
 func writePNG(path string, img image.Image) error {
