@@ -271,51 +271,23 @@ func (s *Server) sealClearRecords(ctx context.Context) (int, error) {
 	n := 0
 	err := sqlitedb.Tx(ctx, s.db, func(tx *sql.Tx) error {
 		n = 0
-		type form struct {
-			id   int64
-			form []byte
-		}
-		var forms []form
-		rows, err := tx.QueryContext(ctx, `SELECT id, form FROM submissions`)
+		forms, err := submissionForms(ctx, tx)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var f form
-			if err := rows.Scan(&f.id, &f.form); err != nil {
-				rows.Close()
-				return err
-			}
-			if !seal.Sealed(f.form) {
-				forms = append(forms, f)
-			}
-		}
-		rows.Close()
 		for _, f := range forms {
+			if seal.Sealed(f.form) {
+				continue
+			}
 			if _, err := tx.ExecContext(ctx, `UPDATE submissions SET form = ? WHERE id = ?`, s.keyring().Seal(f.form, formPlace(f.id)...), f.id); err != nil {
 				return err
 			}
 			n++
 		}
-		type name struct {
-			id      int64
-			ordinal int
-			name    string
-		}
-		var names []name
-		rows, err = tx.QueryContext(ctx, `SELECT submission_id, ordinal, name FROM submission_attachments WHERE name NOT LIKE 'sealed:%'`)
+		names, err := attachmentNames(ctx, tx, true)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var a name
-			if err := rows.Scan(&a.id, &a.ordinal, &a.name); err != nil {
-				rows.Close()
-				return err
-			}
-			names = append(names, a)
-		}
-		rows.Close()
 		for _, a := range names {
 			if _, err := tx.ExecContext(ctx, `UPDATE submission_attachments SET name = ? WHERE submission_id = ? AND ordinal = ?`,
 				s.sealText(a.name, namePlace(a.id, a.ordinal)...), a.id, a.ordinal); err != nil {
@@ -485,24 +457,10 @@ func (s *Server) RotateDataKey(ctx context.Context) (uint32, int, error) {
 			return err
 		}
 		n = 0
-		type rec struct {
-			id   int64
-			form []byte
-		}
-		var forms []rec
-		rows, err := tx.QueryContext(ctx, `SELECT id, form FROM submissions`)
+		forms, err := submissionForms(ctx, tx)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var r rec
-			if err := rows.Scan(&r.id, &r.form); err != nil {
-				rows.Close()
-				return err
-			}
-			forms = append(forms, r)
-		}
-		rows.Close()
 		for _, r := range forms {
 			plain := r.form
 			if seal.Sealed(r.form) {
@@ -515,25 +473,10 @@ func (s *Server) RotateDataKey(ctx context.Context) (uint32, int, error) {
 			}
 			n++
 		}
-		type name struct {
-			id      int64
-			ordinal int
-			name    string
-		}
-		var names []name
-		rows, err = tx.QueryContext(ctx, `SELECT submission_id, ordinal, name FROM submission_attachments`)
+		names, err := attachmentNames(ctx, tx, false)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var a name
-			if err := rows.Scan(&a.id, &a.ordinal, &a.name); err != nil {
-				rows.Close()
-				return err
-			}
-			names = append(names, a)
-		}
-		rows.Close()
 		s.keys.Store(keys)
 		for _, a := range names {
 			plain, err := s.openText(a.name, namePlace(a.id, a.ordinal)...)
@@ -644,4 +587,59 @@ func (s *Server) openSealed(b []byte, place ...string) ([]byte, error) {
 		}
 	}
 	return plain, err
+}
+
+// formRow is one submission's stored form, sealed or (before the
+// upgrade) in clear.
+type formRow struct {
+	id   int64
+	form []byte
+}
+
+// submissionForms reads every submission's stored form, in tx.
+func submissionForms(ctx context.Context, tx *sql.Tx) ([]formRow, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, form FROM submissions`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []formRow
+	for rows.Next() {
+		var f formRow
+		if err := rows.Scan(&f.id, &f.form); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// nameRow is one attachment's stored name.
+type nameRow struct {
+	id      int64
+	ordinal int
+	name    string
+}
+
+// attachmentNames reads the attachments' stored names, in tx; clearOnly
+// keeps those not sealed yet.
+func attachmentNames(ctx context.Context, tx *sql.Tx, clearOnly bool) ([]nameRow, error) {
+	q := `SELECT submission_id, ordinal, name FROM submission_attachments`
+	if clearOnly {
+		q += ` WHERE name NOT LIKE 'sealed:%'`
+	}
+	rows, err := tx.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []nameRow
+	for rows.Next() {
+		var a nameRow
+		if err := rows.Scan(&a.id, &a.ordinal, &a.name); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }
