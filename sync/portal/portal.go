@@ -50,6 +50,8 @@ var migrations, _ = fs.Sub(migrationFiles, "migrations")
 var (
 	ErrNotFound          = errors.New("not found")
 	ErrIllegalTransition = errors.New("illegal state change")
+	// ErrNotBuilt is returned for a back end this build does not have yet.
+	ErrNotBuilt = errors.New("this back end is not built yet")
 )
 
 // DefaultAgencyCode is the receiving agency's code used when none is
@@ -61,8 +63,17 @@ const MaxUploadSize = 50 << 20
 
 // Config configures a Server.
 type Config struct {
-	// DataDir holds portal.db and the uploads.
+	// DataDir holds portal.db and the uploads, and always the key that
+	// wraps the portal's data key (keys/kek).
 	DataDir string
+	// DatabaseURL, when set, keeps the records in PostgreSQL
+	// (postgres://user:password@host:5432/db?sslmode=...) instead of
+	// DataDir/portal.db, so that several portal processes share them.
+	DatabaseURL string
+	// UploadsURL, when set, keeps the uploads in S3-compatible object
+	// storage (s3://bucket?endpoint=http://host:8333&region=...) instead of
+	// DataDir/uploads.
+	UploadsURL string
 	// AgencyCode prefixes the file codes; DefaultAgencyCode if empty.
 	AgencyCode string
 	// BaseURL is the portal's external URL, used to build upload URLs; if
@@ -170,8 +181,22 @@ type Server struct {
 // Vietnam's time zone, for file codes and due dates.
 var vietnam = time.FixedZone("ICT", 7*3600)
 
+// testBackend, set only by the package's tests, fills in the back ends a
+// test run asks for (MOTCUA_TEST_PORTAL_DB, MOTCUA_TEST_PORTAL_UPLOADS), so
+// that the whole suite runs on each.
+var testBackend func(*Config)
+
 // Open opens the portal's records in cfg.DataDir.
 func Open(ctx context.Context, cfg Config) (*Server, error) {
+	if testBackend != nil {
+		testBackend(&cfg)
+	}
+	if cfg.DatabaseURL != "" {
+		return nil, fmt.Errorf("open portal: database %s: %w", cfg.DatabaseURL, ErrNotBuilt)
+	}
+	if cfg.UploadsURL != "" {
+		return nil, fmt.Errorf("open portal: uploads %s: %w", cfg.UploadsURL, ErrNotBuilt)
+	}
 	if cfg.AgencyCode == "" {
 		cfg.AgencyCode = DefaultAgencyCode
 	}
