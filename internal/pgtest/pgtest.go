@@ -2,7 +2,7 @@
 // a temporary directory (as a user other than root, which PostgreSQL
 // refuses to run as), listening on a free loopback port, with a fresh
 // database for each test that asks, and removed when stopped. It uses the
-// server binaries of the machine (Debian's postgresql-15 puts them in
+// server binaries (PostgreSQL 15 or later) of the machine (Debian's postgresql-15 puts them in
 // /usr/lib/postgresql/15/bin; packaging/install-deps.sh installs them).
 //
 // A test package calls Start once, usually from TestMain, and Stop at the
@@ -238,7 +238,10 @@ func (s *Server) NewDatabase(ctx context.Context) (string, error) {
 		return "", err
 	}
 	defer db.Close()
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+	// Copying the template's files is three times faster than writing
+	// them through the WAL (PostgreSQL 15's default) when nothing is
+	// synced.
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name+" STRATEGY = FILE_COPY"); err != nil {
 		return "", fmt.Errorf("pgtest: create database %s: %w", name, err)
 	}
 	return s.DatabaseURL(name), nil
