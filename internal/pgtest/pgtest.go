@@ -223,6 +223,10 @@ func (s *Server) kill() {
 	}
 }
 
+// DataDir is the server's data directory (its databases under base/, its
+// WAL under pg_wal/), for tests that look at what reached the disk.
+func (s *Server) DataDir() string { return filepath.Join(s.dir, "data") }
+
 // Stop stops the server at once and removes its directory.
 func (s *Server) Stop() {
 	s.kill()
