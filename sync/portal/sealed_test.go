@@ -19,8 +19,8 @@ import (
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
 
 	"github.com/motcua/motcua/agent/seal"
-	"github.com/motcua/motcua/internal/piiscan"
 	"github.com/motcua/motcua/internal/pgdb"
+	"github.com/motcua/motcua/internal/piiscan"
 	"github.com/motcua/motcua/internal/sqlitedb"
 	"github.com/motcua/motcua/sync/portalapi"
 )
