@@ -88,6 +88,9 @@ type Server struct {
 	done chan struct{}
 	n    atomic.Int64
 	log  string
+	// admin is a connection pool to the server's postgres database.
+	mu    sync.Mutex
+	admin *sql.DB
 }
 
 // Start initialises a cluster in a new temporary directory and starts a
@@ -229,6 +232,12 @@ func (s *Server) DataDir() string { return filepath.Join(s.dir, "data") }
 
 // Stop stops the server at once and removes its directory.
 func (s *Server) Stop() {
+	s.mu.Lock()
+	if s.admin != nil {
+		s.admin.Close()
+		s.admin = nil
+	}
+	s.mu.Unlock()
 	s.kill()
 	os.RemoveAll(s.dir)
 }
@@ -237,11 +246,10 @@ func (s *Server) Stop() {
 // URL.
 func (s *Server) NewDatabase(ctx context.Context) (string, error) {
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), s.n.Add(1))
-	db, err := pgdb.Connect(ctx, s.URL)
+	db, err := s.adminDB(ctx)
 	if err != nil {
 		return "", err
 	}
-	defer db.Close()
 	// Copying the template's files is three times faster than writing
 	// them through the WAL (PostgreSQL 15's default) when nothing is
 	// synced.
@@ -249,6 +257,20 @@ func (s *Server) NewDatabase(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("pgtest: create database %s: %w", name, err)
 	}
 	return s.DatabaseURL(name), nil
+}
+
+// adminDB returns the server's admin connection pool, opened on first use.
+func (s *Server) adminDB(ctx context.Context) (*sql.DB, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.admin == nil {
+		db, err := pgdb.Connect(ctx, s.URL)
+		if err != nil {
+			return nil, err
+		}
+		s.admin = db
+	}
+	return s.admin, nil
 }
 
 // DatabaseURL is the URL of database name on the server.
