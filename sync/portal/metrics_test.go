@@ -235,6 +235,11 @@ func TestHealthNamesWhatFailed(t *testing.T) {
 	}
 }
 
+// receivedBytes returns the request body bytes the portal has read.
+func receivedBytes(fams map[string]*dto.MetricFamily) float64 {
+	return fams["motcua_portal_received_bytes_total"].GetMetric()[0].GetCounter().GetValue()
+}
+
 // gauge returns the value of an unlabelled gauge.
 func gauge(fams map[string]*dto.MetricFamily, name string) float64 {
 	return fams[name].GetMetric()[0].GetGauge().GetValue()
@@ -249,6 +254,9 @@ func TestMetricsCountUploadsInFlight(t *testing.T) {
 	if !strings.HasPrefix(loc, "http") {
 		loc = p.url + loc
 	}
+	// Enrolling and creating the upload have read bytes already: the
+	// PATCH's are counted from here.
+	before := receivedBytes(p.scrape())
 	pr, pw := io.Pipe()
 	req, err := http.NewRequest("PATCH", loc, pr)
 	if err != nil {
@@ -273,16 +281,20 @@ func TestMetricsCountUploadsInFlight(t *testing.T) {
 	if _, err := pw.Write(content[:100]); err != nil {
 		t.Fatal(err)
 	}
-	// The portal has read the first bytes once they are counted; the
-	// request is still open, its last bytes not sent.
-	for {
-		fams := p.scrape()
-		if fams["motcua_portal_received_bytes_total"].GetMetric()[0].GetCounter().GetValue() >= 100 {
-			if got := gauge(fams, "motcua_portal_uploads_in_flight"); got != 1 {
-				t.Errorf("%v uploads in flight during a PATCH, want 1", got)
-			}
-			break
+	// The portal has read the PATCH's first bytes once they are counted,
+	// and so counted the PATCH in flight before; the request stays open
+	// while its last bytes are not sent. The gauge is read in a later
+	// scrape than the one that sees the bytes: within one scrape it may
+	// be read before the PATCH began.
+	for receivedBytes(p.scrape()) < before+100 {
+		select {
+		case code := <-done:
+			t.Fatalf("PATCH ended (%d) before the portal read its first bytes", code)
+		default:
 		}
+	}
+	if got := gauge(p.scrape(), "motcua_portal_uploads_in_flight"); got != 1 {
+		t.Errorf("%v uploads in flight during a PATCH, want 1", got)
 	}
 	pw.Write(content[100:])
 	pw.Close()
