@@ -546,6 +546,9 @@ func (s *Server) lockedUploads(next http.Handler) http.Handler {
 			}
 			sc.add(h)
 			ctx = context.WithValue(ctx, bodyInterruptKey{}, stop)
+			// The connection may carry the next request once this one
+			// returns: an interruption must not reach it.
+			defer stop.end()
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -557,6 +560,15 @@ type bodyInterrupt struct {
 	rc   *http.ResponseController
 	mu   sync.Mutex
 	stop bool
+	// ended is set when the request's handler returned.
+	ended bool
+}
+
+// end stops the interruptions: the request is over.
+func (b *bodyInterrupt) end() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.ended = true
 }
 
 type bodyInterruptKey struct{}
@@ -573,6 +585,9 @@ var errInterrupted = errors.New("interrupted: another request wants this upload"
 func (b *bodyInterrupt) interrupt() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.ended {
+		return
+	}
 	b.stop = true
 	b.rc.SetReadDeadline(time.Now())
 }

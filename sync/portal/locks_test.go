@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/motcua/motcua/internal/sqlitedb"
 )
 
 // lockers opens the records in a new directory and starts n lockers on
@@ -19,7 +16,11 @@ import (
 func lockers(t *testing.T, n int) []*uploadLocker {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlitedb.Open(ctx, filepath.Join(t.TempDir(), "portal.db"), migrations, nil)
+	cfg := Config{DataDir: t.TempDir()}
+	if testBackend != nil {
+		testBackend(&cfg) // PostgreSQL when the run asks for it
+	}
+	db, err := openRecords(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
