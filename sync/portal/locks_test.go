@@ -182,3 +182,29 @@ func TestLockPassesWithinAProcessAtOnce(t *testing.T) {
 		a.release(h)
 	})
 }
+
+// BenchmarkUploadLockTakeAndRelease measures what the shared lock adds to
+// each request on an upload: one write to take it and one to release it,
+// on the records the run uses (SQLite, or PostgreSQL with
+// MOTCUA_TEST_PORTAL_DB=postgres), as a portal opens them.
+func BenchmarkUploadLockTakeAndRelease(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, Config{DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	l := s.locks
+	b.RunParallel(func(pb *testing.PB) {
+		id := "dev-0000000000000001-bench-" + randomHex(4)
+		for pb.Next() {
+			h, err := l.acquire(ctx, id, nil, true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := l.release(h); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
