@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 )
@@ -27,14 +24,16 @@ func (s *Server) ExpireUploads(ctx context.Context) (int, error) {
 	if s.cfg.UploadExpiry < 0 {
 		return orphans, oerr
 	}
-	infos, err := filepath.Glob(filepath.Join(s.uploads.Path, "*.info"))
+	ups, err := s.uploads.Uploads(ctx)
 	if err != nil {
 		return orphans, errors.Join(oerr, fmt.Errorf("expire uploads: %w", err))
 	}
 	removed := orphans
 	errs := []error{oerr}
-	for _, p := range infos {
-		id := strings.TrimSuffix(filepath.Base(p), ".info")
+	for id, last := range ups {
+		if s.now().Sub(last) < s.cfg.UploadExpiry {
+			continue
+		}
 		ok, err := s.expireUpload(ctx, id)
 		if err != nil {
 			errs = append(errs, err)
@@ -51,7 +50,7 @@ func (s *Server) ExpireUploads(ctx context.Context) (int, error) {
 // application uses it, holding its lock so that no request writes to it
 // meanwhile.
 func (s *Server) expireUpload(ctx context.Context, id string) (bool, error) {
-	if s.uploadBusy(id) || !s.uploadStale(id) {
+	if s.uploadBusy(id) {
 		return false, nil
 	}
 	lock, err := s.locker.NewLock(id)
@@ -64,8 +63,8 @@ func (s *Server) expireUpload(ctx context.Context, id string) (bool, error) {
 		return false, nil // in use: not stale after all
 	}
 	defer lock.Unlock()
-	if !s.uploadStale(id) {
-		return false, nil
+	if stale, err := s.uploadStale(ctx, id); err != nil || !stale {
+		return false, err
 	}
 	// No filing is recorded while the upload is judged and removed: a
 	// manifest checked meanwhile finds it gone, and is answered so.
@@ -80,31 +79,25 @@ func (s *Server) expireUpload(ctx context.Context, id string) (bool, error) {
 	}
 	up, err := s.uploads.GetUpload(ctx, id)
 	if err != nil {
-		return s.removeHalfMade(ctx, id)
+		return s.removeHalfMade(ctx, id, err)
 	}
 	info, _ := up.GetInfo(ctx)
-	if err := s.uploads.AsTerminatableUpload(up).Terminate(ctx); err != nil {
+	if err := s.uploads.Remove(ctx, id); err != nil {
 		return false, fmt.Errorf("expire upload %s: %w", id, err)
 	}
-	s.removeSealed(id)
 	s.log.Info("unfiled upload expired: removed", "upload", id, "device", info.MetaData["device_id"],
 		"offset", info.Offset, "size", info.Size)
 	return true, nil
 }
 
-// uploadStale reports whether upload id received nothing for UploadExpiry,
-// judged by when its files last changed.
-func (s *Server) uploadStale(id string) bool {
-	last, ok := time.Time{}, false
-	for _, p := range []string{filepath.Join(s.uploads.Path, id), filepath.Join(s.uploads.Path, id+".info")} {
-		if st, err := os.Stat(p); err == nil {
-			ok = true
-			if st.ModTime().After(last) {
-				last = st.ModTime()
-			}
-		}
+// uploadStale reports whether upload id received nothing for
+// UploadExpiry.
+func (s *Server) uploadStale(ctx context.Context, id string) (bool, error) {
+	last, hasInfo, err := s.uploads.LastWrite(ctx, id)
+	if err != nil {
+		return false, fmt.Errorf("expire upload %s: %w", id, err)
 	}
-	return ok && s.now().Sub(last) >= s.cfg.UploadExpiry
+	return hasInfo && !last.IsZero() && s.now().Sub(last) >= s.cfg.UploadExpiry, nil
 }
 
 // expireUploadsEvery runs ExpireUploads every interval until ctx is done.

@@ -1,7 +1,8 @@
 // Package portal is the reference portal: a stand-in for the national public
 // service portal that implements motcua's protocol (sync/portalapi), so that
 // kiosks, tests and demos have a real HTTP peer. Attachments arrive as tus
-// 1.0 uploads (github.com/tus/tusd/v2); records live in SQLite.
+// 1.0 uploads (github.com/tus/tusd/v2), kept on local disk or in an
+// S3-compatible bucket (uploads.go); records live in SQLite.
 package portal
 
 import (
@@ -30,7 +31,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tus/tusd/v2/pkg/filestore"
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
 	"github.com/tus/tusd/v2/pkg/memorylocker"
 	expslog "golang.org/x/exp/slog"
@@ -142,7 +142,7 @@ type Server struct {
 	db      *sql.DB
 	log     *slog.Logger
 	now     func() time.Time
-	uploads filestore.FileStore
+	uploads uploadStore
 	locker  *memorylocker.MemoryLocker
 	// inFlight counts the requests in progress per upload, which the
 	// expiry sweeper leaves alone.
@@ -170,10 +170,8 @@ type Server struct {
 	instance string
 	// tls, if set, is what Serve answers TLS with.
 	tls *tls.Config
-	// keys seal what the portal keeps of citizens (sealed.go), and
-	// sealedDir holds the uploads' sealed bytes.
-	keys      atomic.Pointer[seal.Keyring]
-	sealedDir string
+	// keys seal what the portal keeps of citizens (sealed.go).
+	keys atomic.Pointer[seal.Keyring]
 	// metrics are served by MetricsHandler.
 	metrics *metrics
 }
@@ -193,9 +191,6 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.DatabaseURL != "" {
 		return nil, fmt.Errorf("open portal: database %s: %w", cfg.DatabaseURL, ErrNotBuilt)
-	}
-	if cfg.UploadsURL != "" {
-		return nil, fmt.Errorf("open portal: uploads %s: %w", cfg.UploadsURL, ErrNotBuilt)
 	}
 	if cfg.AgencyCode == "" {
 		cfg.AgencyCode = DefaultAgencyCode
@@ -251,8 +246,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("open portal: %w", err)
 	}
 	s := &Server{cfg: cfg, db: db, log: cfg.Logger, now: cfg.Now, catalog: catalogJSON,
-		uploads: filestore.New(filepath.Join(cfg.DataDir, "uploads")), spoolDir: filepath.Join(cfg.DataDir, "spool"),
-		sealedDir:    filepath.Join(cfg.DataDir, "uploads-sealed"),
+		spoolDir:     filepath.Join(cfg.DataDir, "spool"),
 		limits:       newFilingLimits(cfg.FilingInterval, cfg.FilingBurst),
 		tls:          tlsConfig,
 		metrics:      newMetrics(),
@@ -270,13 +264,15 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	s.keys.Store(keys)
 	// Chunks left in the spool by a crash were never accepted.
 	os.RemoveAll(s.spoolDir)
-	for _, dir := range []string{s.uploads.Path, s.spoolDir, s.sealedDir} {
-		if err := mkdir(dir); err != nil {
-			db.Close()
-			return nil, err
-		}
+	if err := mkdir(s.spoolDir); err != nil {
+		db.Close()
+		return nil, err
 	}
 	if err := s.sealClear(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open portal: %w", err)
+	}
+	if s.uploads, err = s.openUploads(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open portal: %w", err)
 	}
@@ -305,6 +301,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		NetworkTimeout:            cfg.NetworkTimeout,
 	})
 	if err != nil {
+		s.uploads.Close()
 		db.Close()
 		return nil, fmt.Errorf("open portal: tus handler: %w", err)
 	}
@@ -316,8 +313,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 // they were created, it changes only when they are made anew.
 func (s *Server) Instance() string { return s.instance }
 
-// Close closes the portal's records.
-func (s *Server) Close() error { return s.db.Close() }
+// Close closes the portal's records and uploads.
+func (s *Server) Close() error { return errors.Join(s.uploads.Close(), s.db.Close()) }
 
 // Handler returns the portal's HTTP handler, measured for MetricsHandler.
 func (s *Server) Handler() http.Handler { return s.instrumented(s.mux) }

@@ -25,7 +25,9 @@ import (
 // the signatures themselves send with rawClient.
 func TestMain(m *testing.M) {
 	http.DefaultClient.Transport = kiosks
-	os.Exit(m.Run())
+	code := m.Run()
+	stopS3Uploads()
+	os.Exit(code)
 }
 
 // rawClient sends requests as they are, unsigned.
