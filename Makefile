@@ -40,6 +40,7 @@ test: deps
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 12m ./...
+	MOTCUA_TEST_PORTAL_UPLOADS=s3 $(GO) test -count=1 -timeout 10m ./sync/portal/
 
 bench: deps
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./... | tee bench.out

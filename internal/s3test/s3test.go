@@ -82,6 +82,9 @@ func Wanted() bool { return os.Getenv(EnvUploads) == "s3" }
 // Weed returns the path of the weed binary, or ErrNoWeed.
 func Weed() (string, error) {
 	if p := os.Getenv(EnvWeed); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("%w: %s=%s: %w", ErrNoWeed, EnvWeed, p, err)
+		}
 		return p, nil
 	}
 	if p, err := exec.LookPath("weed"); err == nil {
