@@ -26,18 +26,25 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/motcua/motcua/internal/pgtest"
+	"github.com/motcua/motcua/internal/s3test"
 	"github.com/motcua/motcua/sync/portalapi"
 )
 
 // portalBackendArgs are the flags that put a test's portal processes on
-// the back ends the run asks for (MOTCUA_TEST_PORTAL_DB=postgres): a
-// fresh PostgreSQL database; none for SQLite in the data directory.
+// the back ends the run asks for, one for them all: a fresh PostgreSQL
+// database (MOTCUA_TEST_PORTAL_DB=postgres), a fresh bucket
+// (MOTCUA_TEST_PORTAL_UPLOADS=s3); none for SQLite and uploads in the
+// data directory.
 func portalBackendArgs(t *testing.T) []string {
 	t.Helper()
+	var args []string
 	if os.Getenv(pgtest.Env) == "postgres" {
-		return []string{"--db", pgtest.New(t)}
+		args = append(args, "--db", pgtest.New(t))
 	}
-	return nil
+	if s3test.Wanted() {
+		args = append(args, "--uploads", s3test.Bucket(t))
+	}
+	return args
 }
 
 // roundRobin is a small reverse proxy in front of several portal
@@ -132,8 +139,9 @@ type filedSub struct {
 
 // TestThreePortalProcessesBehindAProxyDeliverEachApplicationOnce runs
 // three `motcua portal` processes on one data directory (and one database
-// when the run asks for PostgreSQL) behind a round-robin proxy, so that
-// every request of an upload may reach another process than the last. Two
+// and one bucket when the run asks for PostgreSQL and S3) behind a
+// round-robin proxy, so that every request of an upload may reach another
+// process than the last. Two
 // kiosks deliver through a slow link that is cut, their syncs are killed,
 // and portal processes are killed with SIGKILL in the middle of uploads
 // and started again. Every application is then filed exactly once, with

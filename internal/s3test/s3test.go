@@ -82,6 +82,9 @@ func Wanted() bool { return os.Getenv(EnvUploads) == "s3" }
 // Weed returns the path of the weed binary, or ErrNoWeed.
 func Weed() (string, error) {
 	if p := os.Getenv(EnvWeed); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("%w: %s=%s: %w", ErrNoWeed, EnvWeed, p, err)
+		}
 		return p, nil
 	}
 	if p, err := exec.LookPath("weed"); err == nil {
@@ -170,6 +173,16 @@ func Start(ctx context.Context) (*Server, error) {
 	})
 	if err := s.waitReady(ctx); err != nil {
 		return fail(err)
+	}
+	// The first write grows the server's first volumes, which takes
+	// seconds: done here, a test's first write (a portal's health probe
+	// with its 2 s bound) is quick.
+	warm, err := s.NewBucket(ctx)
+	if err == nil {
+		_, err = s.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(warm), Key: aws.String("warm"), Body: strings.NewReader("warm")})
+	}
+	if err != nil {
+		return fail(fmt.Errorf("s3test: first write: %w; weed's log: %s", err, s.logTail()))
 	}
 	return s, nil
 }

@@ -136,7 +136,7 @@ func (d *diskUploads) Leftovers(context.Context) (map[string]time.Time, error) {
 	out := map[string]time.Time{}
 	for _, e := range entries {
 		id := e.Name()
-		if !e.Type().IsRegular() || strings.HasSuffix(id, ".info") || strings.HasPrefix(id, ".") {
+		if !e.Type().IsRegular() || strings.HasSuffix(id, ".info") {
 			continue
 		}
 		if _, err := os.Lstat(filepath.Join(d.dir, id+".info")); !errors.Is(err, fs.ErrNotExist) {

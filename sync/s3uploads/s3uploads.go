@@ -79,7 +79,8 @@ type Location struct {
 func ParseURL(raw string) (Location, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Location{}, fmt.Errorf("%w: %w", ErrURL, err)
+		// url's errors quote the URL, which may hold a secret.
+		return Location{}, fmt.Errorf("%w: not a URL", ErrURL)
 	}
 	if u.Scheme != "s3" {
 		return Location{}, fmt.Errorf("%w: %q: the scheme must be s3://", ErrURL, u.Redacted())
@@ -95,8 +96,11 @@ func ParseURL(raw string) (Location, error) {
 		switch k {
 		case "endpoint":
 			e, err := url.Parse(v[0])
-			if err != nil || (e.Scheme != "http" && e.Scheme != "https") || e.Host == "" || e.User != nil {
-				return Location{}, fmt.Errorf("%w: endpoint %q must be an http:// or https:// URL without credentials", ErrURL, v[0])
+			if err != nil {
+				return Location{}, fmt.Errorf("%w: the endpoint is not a URL", ErrURL)
+			}
+			if (e.Scheme != "http" && e.Scheme != "https") || e.Host == "" || e.User != nil {
+				return Location{}, fmt.Errorf("%w: endpoint %q must be an http:// or https:// URL without credentials", ErrURL, e.Redacted())
 			}
 			loc.Endpoint = v[0]
 		case "region":
