@@ -16,10 +16,12 @@ const DefaultUploadExpiry = 7 * 24 * time.Hour
 // missing) and that received nothing for Config.UploadExpiry. A kiosk that
 // comes back after that finds its upload gone (404 to HEAD) and creates it
 // again. An upload a filed application uses is never removed. It also
-// removes the orphan bytes of uploads without their .info (RemoveOrphans),
-// even when uploads never expire. It returns how many uploads it removed.
+// removes the orphan bytes of uploads without their .info (RemoveOrphans)
+// and the spools of portal processes no longer running, even when uploads
+// never expire. It returns how many uploads it removed.
 func (s *Server) ExpireUploads(ctx context.Context) (int, error) {
 	orphans, oerr := s.RemoveOrphans(ctx)
+	oerr = errors.Join(oerr, s.removeDeadSpools(ctx))
 	if s.cfg.UploadExpiry < 0 {
 		return orphans, oerr
 	}
@@ -29,9 +31,6 @@ func (s *Server) ExpireUploads(ctx context.Context) (int, error) {
 	}
 	removed := orphans
 	errs := []error{oerr}
-	if err := s.removeDeadSpools(ctx); err != nil {
-		errs = append(errs, err)
-	}
 	for id, last := range ups {
 		if s.now().Sub(last) < s.cfg.UploadExpiry {
 			continue
