@@ -36,6 +36,7 @@ func runWithBackends(m *testing.M) int {
 			return 1
 		}
 		setDatabase = postgresDatabases(srv)
+		testServer = srv
 	default:
 		fmt.Fprintf(os.Stderr, "%s=%q: want postgres, sqlite or nothing\n", pgtest.Env, db)
 		return 2
@@ -54,8 +55,11 @@ func runWithBackends(m *testing.M) int {
 }
 
 // setDatabase, when the run asks for PostgreSQL, gives a Config without a
-// DatabaseURL that of its DataDir's database.
-var setDatabase func(*Config)
+// DatabaseURL that of its DataDir's database, on testServer.
+var (
+	setDatabase func(*Config)
+	testServer  *pgtest.Server
+)
 
 // postgresDatabases gives each DataDir a database of its own on srv, made
 // on its first Open.

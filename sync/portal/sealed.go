@@ -220,10 +220,11 @@ func (d *diskUploads) openUpload(id string, size int64) (io.ReadCloser, error) {
 }
 
 // sealClear seals what the portal's records held in clear before sealing
-// (migration 0005): forms and attachment names. The WAL is truncated
-// after, and secure_delete has zeroed the pages the clear values were in.
-// The uploads on disk are sealed when they are opened
-// (diskUploads.sealClear); a bucket never held clear ones.
+// (migration 0005): forms and attachment names. On SQLite the WAL is
+// truncated after, and secure_delete has zeroed the pages the clear values
+// were in; PostgreSQL records were never kept in clear. The uploads on
+// disk are sealed when they are opened (diskUploads.sealClear); a bucket
+// never held clear ones.
 func (s *Server) sealClear(ctx context.Context) error {
 	n, err := s.sealClearRecords(ctx)
 	if err != nil {

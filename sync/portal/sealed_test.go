@@ -19,6 +19,7 @@ import (
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
 
 	"github.com/motcua/motcua/agent/seal"
+	"github.com/motcua/motcua/internal/pgdb"
 	"github.com/motcua/motcua/internal/piiscan"
 	"github.com/motcua/motcua/internal/sqlitedb"
 	"github.com/motcua/motcua/sync/portalapi"
@@ -48,12 +49,46 @@ var (
 
 func scanDir(t *testing.T, dir string) {
 	t.Helper()
-	hits, err := piiscan.Dir(dir, append([]string{string(scanBytes[:40]), scanName}, citizenValues...)...)
+	values := append([]string{string(scanBytes[:40]), scanName}, citizenValues...)
+	hits, err := piiscan.Dir(dir, values...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, h := range hits {
 		t.Errorf("personal data in clear: %s", h)
+	}
+	if onPostgres() {
+		scanPostgres(t, dir, values)
+	}
+}
+
+// scanPostgres scans the files of the PostgreSQL database that holds the
+// records of the portal in dir, and the server's WAL, once a checkpoint
+// has written out what the server held in memory.
+func scanPostgres(t *testing.T, dir string, values []string) {
+	t.Helper()
+	cfg := Config{DataDir: dir}
+	setDatabase(&cfg)
+	db, err := pgdb.Connect(t.Context(), cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var oid string
+	if err := db.QueryRow(`SELECT oid::text FROM pg_database WHERE datname = current_database()`).Scan(&oid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CHECKPOINT`); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{filepath.Join("base", oid), "pg_wal"} {
+		hits, err := piiscan.Dir(filepath.Join(testServer.DataDir(), sub), values...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hits {
+			t.Errorf("personal data in clear in PostgreSQL's files: %s", h)
+		}
 	}
 }
 
