@@ -2,24 +2,39 @@ package portal
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/motcua/motcua/sync/portalapi"
 )
 
-// lockers opens the records in a new directory and starts n lockers on
-// them, as n portal processes would, each with the real timings. Time is
-// the bubble's: call it inside synctest.Test.
-func lockers(t *testing.T, n int) []*uploadLocker {
+// backendConfig returns a Config for a new data directory on the back
+// ends the run asks for (PostgreSQL, S3), made outside any synctest
+// bubble: a database or bucket made inside one would tie the test
+// servers' shared connections to it.
+func backendConfig(t *testing.T) Config {
+	t.Helper()
+	cfg := Config{OpenEnrollment: true, DataDir: t.TempDir()}
+	if testBackend != nil {
+		testBackend(&cfg)
+	}
+	return cfg
+}
+
+// lockers opens the records of cfg and starts n lockers on them, as n
+// portal processes would, each with the real timings. Time is the
+// bubble's: call it inside synctest.Test.
+func lockers(t *testing.T, cfg Config, n int) []*uploadLocker {
 	t.Helper()
 	ctx := context.Background()
-	cfg := Config{DataDir: t.TempDir()}
-	if testBackend != nil {
-		testBackend(&cfg) // PostgreSQL when the run asks for it
-	}
 	db, err := openRecords(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -53,8 +68,9 @@ func (l *uploadLocker) kill() {
 // A process killed while it holds a lock never releases it: the lock is
 // taken over once its lease runs out, not before, and not never.
 func TestLockOfAKilledProcessIsTakenOverWhenItsLeaseRunsOut(t *testing.T) {
+	cfg := backendConfig(t)
 	synctest.Test(t, func(t *testing.T) {
-		ls := lockers(t, 2)
+		ls := lockers(t, cfg, 2)
 		a, b := ls[0], ls[1]
 		ctx := context.Background()
 		if _, err := a.acquire(ctx, "dev-0000000000000001-up-1", func() {}, true); err != nil {
@@ -81,8 +97,9 @@ func TestLockOfAKilledProcessIsTakenOverWhenItsLeaseRunsOut(t *testing.T) {
 // that process interrupts the request holding it within lockPoll, and the
 // lock passes on as soon as it is released.
 func TestWaiterInterruptsTheHolderInAnotherProcess(t *testing.T) {
+	cfg := backendConfig(t)
 	synctest.Test(t, func(t *testing.T) {
-		ls := lockers(t, 2)
+		ls := lockers(t, cfg, 2)
 		a, b := ls[0], ls[1]
 		ctx := context.Background()
 		var held *holding
@@ -119,8 +136,9 @@ func TestWaiterInterruptsTheHolderInAnotherProcess(t *testing.T) {
 // process or another; a polite waiter (a filing) waits for the release
 // without interrupting either.
 func TestSweeperAndFilingNeverInterruptAHolder(t *testing.T) {
+	cfg := backendConfig(t)
 	synctest.Test(t, func(t *testing.T) {
-		ls := lockers(t, 2)
+		ls := lockers(t, cfg, 2)
 		a, b := ls[0], ls[1]
 		ctx := context.Background()
 		var interrupts atomic.Int32
@@ -163,8 +181,9 @@ func TestSweeperAndFilingNeverInterruptAHolder(t *testing.T) {
 // Within one process, a second request for a lock interrupts the first
 // and gets the lock once it is released, without waiting for a poll.
 func TestLockPassesWithinAProcessAtOnce(t *testing.T) {
+	cfg := backendConfig(t)
 	synctest.Test(t, func(t *testing.T) {
-		a := lockers(t, 1)[0]
+		a := lockers(t, cfg, 1)[0]
 		ctx := context.Background()
 		var held *holding
 		held, err := a.acquire(ctx, "dev-0000000000000001-up-4", func() { go a.release(held) }, true)
@@ -213,12 +232,9 @@ func BenchmarkUploadLockTakeAndRelease(b *testing.B) {
 // the requests holding its locks before the lease runs out, since the
 // others may then take the locks; and they do, once it has.
 func TestProcessThatLosesItsDatabaseInterruptsItsUploads(t *testing.T) {
+	cfg := backendConfig(t)
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		cfg := Config{DataDir: t.TempDir()}
-		if testBackend != nil {
-			testBackend(&cfg)
-		}
 		shared, err := openRecords(ctx, cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -259,5 +275,73 @@ func TestProcessThatLosesItsDatabaseInterruptsItsUploads(t *testing.T) {
 			t.Fatalf("the lock was taken over %v after its process lost its database, and the holder was never interrupted", taken.Sub(lost))
 		}
 		b.release(h)
+	})
+}
+
+// serve sends req to s's handler, as from this machine, and returns the
+// answer. The request's context ends with it, as a server's does.
+func serve(s *Server, req *http.Request) *httptest.ResponseRecorder {
+	ctx, cancel := context.WithCancel(req.Context())
+	defer cancel()
+	req = req.WithContext(ctx)
+	req.RemoteAddr = "127.0.0.1:40000"
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	return rec
+}
+
+// A request whose upload's lock another process holds, and does not give
+// up, waits lockWait for it and is then answered 423 with Retry-After,
+// which the uplink retries: never a 500, which tusd answers for a lock it
+// could not get.
+func TestUploadLockedTooLongIsAnswered423(t *testing.T) {
+	cfg := backendConfig(t)
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		// tusd keeps each request's context for its graceful completion
+		// timeout (10 s) after the request.
+		defer time.Sleep(time.Minute)
+		var ss []*Server
+		for range 2 {
+			s, err := Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ss = append(ss, s)
+		}
+		a, b := ss[0], ss[1]
+		rec := serve(a, httptest.NewRequest("POST", portalapi.PathEnroll, strings.NewReader(enrollBody(t, a, "kiosk-locked"))))
+		var enrolled portalapi.EnrollResponse
+		if err := json.Unmarshal(rec.Body.Bytes(), &enrolled); rec.Code != http.StatusCreated || err != nil {
+			t.Fatalf("enroll: %d %s", rec.Code, rec.Body)
+		}
+		create := httptest.NewRequest("POST", portalapi.PathUploads, nil)
+		create.Header.Set("Tus-Resumable", "1.0.0")
+		create.Header.Set("Upload-Length", "3000")
+		create.Header.Set("Upload-Metadata", meta(portalapi.MetaIdempotencyKey, "key-locked-0001", portalapi.MetaUploadName, "key-locked-0001-1"))
+		create.Header.Set("Authorization", "Bearer "+enrolled.Token)
+		if rec := serve(a, create); rec.Code != http.StatusCreated {
+			t.Fatalf("create: %d %s", rec.Code, rec.Body)
+		}
+		id := enrolled.DeviceID + "-key-locked-0001-1"
+		// A request of the first process that never lets go.
+		h, err := a.locks.acquire(ctx, id, func() {}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := httptest.NewRequest("HEAD", portalapi.PathUploads+id, nil)
+		head.Header.Set("Tus-Resumable", "1.0.0")
+		head.Header.Set("Authorization", "Bearer "+enrolled.Token)
+		start := time.Now()
+		rec = serve(b, head)
+		if rec.Code != http.StatusLocked || rec.Header().Get("Retry-After") == "" || time.Since(start) != lockWait {
+			t.Errorf("HEAD of an upload locked elsewhere: %d Retry-After %q after %v; want 423 with Retry-After after %v",
+				rec.Code, rec.Header().Get("Retry-After"), time.Since(start), lockWait)
+		}
+		a.locks.release(h)
+		if rec := serve(b, head); rec.Code != http.StatusOK || rec.Header().Get("Upload-Offset") != "0" {
+			t.Errorf("HEAD once the lock is free: %d offset %q", rec.Code, rec.Header().Get("Upload-Offset"))
+		}
 	})
 }
