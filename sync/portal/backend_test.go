@@ -26,6 +26,7 @@ func runWithBackends(m *testing.M) int {
 	// The tests of shared PostgreSQL records (postgres_test.go) start the
 	// server in any run, when the machine has it.
 	defer pgtest.StopShared()
+	defer stopS3Uploads()
 	switch db := os.Getenv(pgtest.Env); db {
 	case "", "sqlite":
 	case "postgres":
@@ -40,9 +41,14 @@ func runWithBackends(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "%s=%q: want postgres, sqlite or nothing\n", pgtest.Env, db)
 		return 2
 	}
+	// The uploads' part (backend_s3_test.go) was set by its init.
+	uploads := testBackend
 	testBackend = func(cfg *Config) {
 		if setDatabase != nil {
 			setDatabase(cfg)
+		}
+		if uploads != nil {
+			uploads(cfg)
 		}
 	}
 	return m.Run()

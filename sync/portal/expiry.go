@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
-	"sync"
 	"time"
 )
 
@@ -20,21 +16,25 @@ const DefaultUploadExpiry = 7 * 24 * time.Hour
 // missing) and that received nothing for Config.UploadExpiry. A kiosk that
 // comes back after that finds its upload gone (404 to HEAD) and creates it
 // again. An upload a filed application uses is never removed. It also
-// removes the orphan bytes of uploads without their .info (RemoveOrphans),
-// even when uploads never expire. It returns how many uploads it removed.
+// removes the orphan bytes of uploads without their .info (RemoveOrphans)
+// and the spools of portal processes no longer running, even when uploads
+// never expire. It returns how many uploads it removed.
 func (s *Server) ExpireUploads(ctx context.Context) (int, error) {
 	orphans, oerr := s.RemoveOrphans(ctx)
+	oerr = errors.Join(oerr, s.removeDeadSpools(ctx))
 	if s.cfg.UploadExpiry < 0 {
 		return orphans, oerr
 	}
-	infos, err := filepath.Glob(filepath.Join(s.uploads.Path, "*.info"))
+	ups, err := s.uploads.Uploads(ctx)
 	if err != nil {
 		return orphans, errors.Join(oerr, fmt.Errorf("expire uploads: %w", err))
 	}
 	removed := orphans
 	errs := []error{oerr}
-	for _, p := range infos {
-		id := strings.TrimSuffix(filepath.Base(p), ".info")
+	for id, last := range ups {
+		if s.now().Sub(last) < s.cfg.UploadExpiry {
+			continue
+		}
 		ok, err := s.expireUpload(ctx, id)
 		if err != nil {
 			errs = append(errs, err)
@@ -46,31 +46,22 @@ func (s *Server) ExpireUploads(ctx context.Context) (int, error) {
 	return removed, errors.Join(errs...)
 }
 
-// expireUpload removes upload id if it is stale, no request is in progress
-// on it (taking tusd's lock would stop that request) and no filed
-// application uses it, holding its lock so that no request writes to it
-// meanwhile.
+// expireUpload removes upload id if it is stale, no request in any
+// process holds its lock (taking it from one would stop that request) and
+// no filed application uses it, holding its lock meanwhile: no request
+// writes to it, and no filing of it is recorded, in the meantime.
 func (s *Server) expireUpload(ctx context.Context, id string) (bool, error) {
-	if s.uploadBusy(id) || !s.uploadStale(id) {
-		return false, nil
+	h, err := s.locks.tryAcquire(ctx, id)
+	if errors.Is(err, errLockBusy) {
+		return false, nil // in use: not stale after all
 	}
-	lock, err := s.locker.NewLock(id)
 	if err != nil {
 		return false, fmt.Errorf("expire upload %s: %w", id, err)
 	}
-	lockCtx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	if err := lock.Lock(lockCtx, func() {}); err != nil {
-		return false, nil // in use: not stale after all
+	defer s.locks.release(h)
+	if stale, err := s.uploadStale(ctx, id); err != nil || !stale {
+		return false, err
 	}
-	defer lock.Unlock()
-	if !s.uploadStale(id) {
-		return false, nil
-	}
-	// No filing is recorded while the upload is judged and removed: a
-	// manifest checked meanwhile finds it gone, and is answered so.
-	s.filing.Lock()
-	defer s.filing.Unlock()
 	var filed int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM submission_attachments WHERE upload_id = ?`, id).Scan(&filed); err != nil {
 		return false, fmt.Errorf("expire upload %s: %w", id, err)
@@ -80,31 +71,25 @@ func (s *Server) expireUpload(ctx context.Context, id string) (bool, error) {
 	}
 	up, err := s.uploads.GetUpload(ctx, id)
 	if err != nil {
-		return s.removeHalfMade(ctx, id)
+		return s.removeHalfMade(ctx, id, err)
 	}
 	info, _ := up.GetInfo(ctx)
-	if err := s.uploads.AsTerminatableUpload(up).Terminate(ctx); err != nil {
+	if err := s.uploads.Remove(ctx, id); err != nil {
 		return false, fmt.Errorf("expire upload %s: %w", id, err)
 	}
-	s.removeSealed(id)
 	s.log.Info("unfiled upload expired: removed", "upload", id, "device", info.MetaData["device_id"],
 		"offset", info.Offset, "size", info.Size)
 	return true, nil
 }
 
-// uploadStale reports whether upload id received nothing for UploadExpiry,
-// judged by when its files last changed.
-func (s *Server) uploadStale(id string) bool {
-	last, ok := time.Time{}, false
-	for _, p := range []string{filepath.Join(s.uploads.Path, id), filepath.Join(s.uploads.Path, id+".info")} {
-		if st, err := os.Stat(p); err == nil {
-			ok = true
-			if st.ModTime().After(last) {
-				last = st.ModTime()
-			}
-		}
+// uploadStale reports whether upload id received nothing for
+// UploadExpiry.
+func (s *Server) uploadStale(ctx context.Context, id string) (bool, error) {
+	last, hasInfo, err := s.uploads.LastWrite(ctx, id)
+	if err != nil {
+		return false, fmt.Errorf("expire upload %s: %w", id, err)
 	}
-	return ok && s.now().Sub(last) >= s.cfg.UploadExpiry
+	return hasInfo && !last.IsZero() && s.now().Sub(last) >= s.cfg.UploadExpiry, nil
 }
 
 // expireUploadsEvery runs ExpireUploads every interval until ctx is done.
@@ -128,32 +113,6 @@ func (s *Server) expireUploadsEvery(ctx context.Context, interval time.Duration)
 	}
 }
 
-// uploadRequests counts the requests in progress per upload id.
-type uploadRequests struct {
-	mu   sync.Mutex
-	byID map[string]int
-}
-
-// enter records a request on upload id until the returned func is called.
-func (u *uploadRequests) enter(id string) (leave func()) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.byID == nil {
-		u.byID = map[string]int{}
-	}
-	u.byID[id]++
-	return func() {
-		u.mu.Lock()
-		defer u.mu.Unlock()
-		if u.byID[id]--; u.byID[id] <= 0 {
-			delete(u.byID, id)
-		}
-	}
-}
-
-// uploadBusy reports whether a request on upload id is in progress.
-func (s *Server) uploadBusy(id string) bool {
-	s.inFlight.mu.Lock()
-	defer s.inFlight.mu.Unlock()
-	return s.inFlight.byID[id] > 0
-}
+// uploadBusy reports whether a request of this process holds the lock of
+// upload id.
+func (s *Server) uploadBusy(id string) bool { return s.locks.heldHere(id) }

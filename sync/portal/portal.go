@@ -1,7 +1,8 @@
 // Package portal is the reference portal: a stand-in for the national public
 // service portal that implements motcua's protocol (sync/portalapi), so that
 // kiosks, tests and demos have a real HTTP peer. Attachments arrive as tus
-// 1.0 uploads (github.com/tus/tusd/v2); records live in SQLite, or in
+// 1.0 uploads (github.com/tus/tusd/v2), kept on local disk or in an
+// S3-compatible bucket (uploads.go); records live in SQLite, or in
 // PostgreSQL shared by several portal processes.
 package portal
 
@@ -27,13 +28,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/tus/tusd/v2/pkg/filestore"
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
-	"github.com/tus/tusd/v2/pkg/memorylocker"
 	expslog "golang.org/x/exp/slog"
 
 	"github.com/motcua/motcua/agent/procedure"
@@ -155,11 +153,10 @@ type Server struct {
 	pg      bool
 	log     *slog.Logger
 	now     func() time.Time
-	uploads filestore.FileStore
-	locker  *memorylocker.MemoryLocker
-	// inFlight counts the requests in progress per upload, which the
-	// expiry sweeper leaves alone.
-	inFlight uploadRequests
+	uploads uploadStore
+	// locks are the uploads' tus locks, kept in the records so that
+	// several processes share them (locks.go).
+	locks *uploadLocker
 	// spoolDir holds checksummed chunks while their checksum is verified.
 	spoolDir string
 	// refusedConns counts connections closed for being over a cap.
@@ -171,11 +168,6 @@ type Server struct {
 	// enrollLimits and authFails are per remote address.
 	enrollLimits *filingLimits
 	authFails    *filingLimits
-	// filing orders a filing against the expiry sweeper: an upload is
-	// removed only while no filing is being recorded, and a filing is
-	// recorded only for uploads still there, so no filed application
-	// loses its bytes.
-	filing sync.Mutex
 	// beforeFile, if set, runs after a manifest's checks and before it is
 	// filed (tests).
 	beforeFile func()
@@ -186,10 +178,8 @@ type Server struct {
 	instance string
 	// tls, if set, is what Serve answers TLS with.
 	tls *tls.Config
-	// keys seal what the portal keeps of citizens (sealed.go), and
-	// sealedDir holds the uploads' sealed bytes.
-	keys      atomic.Pointer[seal.Keyring]
-	sealedDir string
+	// keys seal what the portal keeps of citizens (sealed.go).
+	keys atomic.Pointer[seal.Keyring]
 	// metrics are served by MetricsHandler.
 	metrics *metrics
 }
@@ -207,9 +197,6 @@ var testBackend func(*Config)
 func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if testBackend != nil {
 		testBackend(&cfg)
-	}
-	if cfg.UploadsURL != "" {
-		return nil, fmt.Errorf("open portal: uploads %s: %w", cfg.UploadsURL, ErrNotBuilt)
 	}
 	if cfg.AgencyCode == "" {
 		cfg.AgencyCode = DefaultAgencyCode
@@ -265,8 +252,6 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("open portal: %w", err)
 	}
 	s := &Server{cfg: cfg, db: db, pg: cfg.DatabaseURL != "", log: cfg.Logger, now: cfg.Now, catalog: catalogJSON,
-		uploads: filestore.New(filepath.Join(cfg.DataDir, "uploads")), spoolDir: filepath.Join(cfg.DataDir, "spool"),
-		sealedDir:    filepath.Join(cfg.DataDir, "uploads-sealed"),
 		limits:       newFilingLimits(cfg.FilingInterval, cfg.FilingBurst),
 		tls:          tlsConfig,
 		metrics:      newMetrics(),
@@ -284,20 +269,43 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return err
 		}
 		s.keys.Store(keys)
-		// Chunks left in the spool by a crash were never accepted.
-		os.RemoveAll(s.spoolDir)
-		for _, dir := range []string{s.uploads.Path, s.spoolDir, s.sealedDir} {
-			if err := mkdir(dir); err != nil {
-				return err
-			}
+		if err := s.sealClear(ctx); err != nil {
+			return err
 		}
-		return s.sealClear(ctx)
+		s.uploads, err = s.openUploads(ctx)
+		return err
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open portal: %w", err)
 	}
-	s.locker = memorylocker.New()
+	lockDB := db
+	if !s.pg {
+		if lockDB, err = openLockRecords(filepath.Join(cfg.DataDir, "portal.db")); err != nil {
+			s.uploads.Close()
+			db.Close()
+			return nil, fmt.Errorf("open portal: %w", err)
+		}
+	}
+	if s.locks, err = newUploadLocker(ctx, lockDB, cfg.Logger, time.Now, processTTL, processBeat, lockPoll); err != nil {
+		if lockDB != db {
+			lockDB.Close()
+		}
+		s.uploads.Close()
+		db.Close()
+		return nil, fmt.Errorf("open portal: %w", err)
+	}
+	// Each process spools in a directory of its own: the others may be
+	// spooling beside it.
+	s.spoolDir = filepath.Join(cfg.DataDir, "spool", s.locks.process)
+	if err := mkdir(s.spoolDir); err != nil {
+		s.Close()
+		return nil, err
+	}
+	// Chunks a crashed process left in its spool were never accepted.
+	if err := s.removeDeadSpools(ctx); err != nil {
+		s.log.Error("remove the spools of portal processes no longer running", "err", err)
+	}
 	// Bytes a crash left without their .info are unreachable.
 	if n, err := s.RemoveOrphans(ctx); err != nil {
 		s.log.Error("remove orphan upload bytes", "err", err)
@@ -322,7 +330,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		NetworkTimeout:            cfg.NetworkTimeout,
 	})
 	if err != nil {
-		db.Close()
+		s.Close()
 		return nil, fmt.Errorf("open portal: tus handler: %w", err)
 	}
 	s.routes()
@@ -342,6 +350,26 @@ func openRecords(ctx context.Context, cfg Config) (*sql.DB, error) {
 	return db, nil
 }
 
+// openLockRecords opens the SQLite records at path a second time for the
+// upload locks (locks.go), with synchronous=NORMAL: a lock is taken and
+// released with each request on an upload, and waiting for the disk twice
+// a request cost six times what the lock does. Losing the last locks in a
+// power cut loses nothing: the processes that held them, all on this
+// machine, are gone too. An application crash loses no committed lock in
+// WAL mode.
+func openLockRecords(path string) (*sql.DB, error) {
+	dsn := sqlitedb.DSN(path)
+	lockDSN := strings.Replace(dsn, "_synchronous=FULL", "_synchronous=NORMAL", 1)
+	if lockDSN == dsn {
+		return nil, fmt.Errorf("upload locks: the records' connection string %q sets no synchronous=FULL to relax", dsn)
+	}
+	db, err := sql.Open("sqlite3", lockDSN)
+	if err != nil {
+		return nil, fmt.Errorf("upload locks: %w", err)
+	}
+	return db, nil
+}
+
 // startup runs fn, the part of Open that writes, one portal process at a
 // time when the records are shared (PostgreSQL); SQLite's transactions
 // already queue for its one writer.
@@ -356,8 +384,15 @@ func (s *Server) startup(ctx context.Context, fn func() error) error {
 // they were created, it changes only when they are made anew.
 func (s *Server) Instance() string { return s.instance }
 
-// Close closes the portal's records.
-func (s *Server) Close() error { return s.db.Close() }
+// Close gives up the upload locks this process holds and closes the
+// portal's records and uploads.
+func (s *Server) Close() error {
+	s.locks.close()
+	if s.locks.db != s.db {
+		s.locks.db.Close()
+	}
+	return errors.Join(s.uploads.Close(), s.db.Close())
+}
 
 // Handler returns the portal's HTTP handler, measured for MetricsHandler.
 func (s *Server) Handler() http.Handler { return s.instrumented(s.mux) }
@@ -366,7 +401,7 @@ func (s *Server) routes() {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET "+portalapi.PathHealth, s.handleHealth)
 	s.mux.HandleFunc("POST "+portalapi.PathEnroll, s.handleEnroll)
-	s.mux.Handle(portalapi.PathUploads, s.withTusProtocol(s.authenticated(s.ownUploads(s.withChecksum(http.StripPrefix(strings.TrimSuffix(portalapi.PathUploads, "/"), s.tus))))))
+	s.mux.Handle(portalapi.PathUploads, s.withTusProtocol(s.authenticated(s.ownUploads(s.lockedUploads(s.withChecksum(http.StripPrefix(strings.TrimSuffix(portalapi.PathUploads, "/"), s.tus)))))))
 	s.mux.Handle("POST "+portalapi.PathSubmissions, s.authenticated(http.HandlerFunc(s.handleSubmit)))
 	s.mux.Handle("GET "+portalapi.PathStatus, s.authenticated(http.HandlerFunc(s.handleStatus)))
 	s.mux.HandleFunc("GET "+portalapi.PathTrack+"{code}", s.handleTrack)
@@ -488,6 +523,19 @@ func (s *Server) preUploadCreate(hook tushandler.HookEvent) (tushandler.HTTPResp
 		}
 	}
 	id := device + "-" + name
+	// The upload is made under its lock: of two creations of one name
+	// through two processes at once, one makes it, the other is told it
+	// exists.
+	if sc := scopeFrom(hook.Context); sc != nil && sc.holding(id) == nil {
+		wait, cancel := context.WithTimeout(hook.Context, politeLockWait)
+		h, err := s.locks.acquire(wait, id, nil, false)
+		cancel()
+		if err != nil {
+			return tushandler.HTTPResponse{}, no, protocolError(http.StatusConflict, portalapi.CodeUploadExists,
+				"upload "+id+" exists and is in use: ask its offset with HEAD and resume", nil)
+		}
+		sc.add(h)
+	}
 	if _, err := s.uploads.GetUpload(hook.Context, id); err == nil {
 		return tushandler.HTTPResponse{}, no, protocolError(http.StatusConflict, portalapi.CodeUploadExists,
 			"upload "+id+" exists: ask its offset with HEAD and resume", nil)
