@@ -40,9 +40,10 @@ test: deps
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 12m ./...
-	MOTCUA_TEST_PORTAL_DB=postgres $(GO) test -count=1 -timeout 10m ./sync/portal/
-	MOTCUA_TEST_PORTAL_UPLOADS=s3 $(GO) test -count=1 -timeout 10m ./sync/portal/
-	MOTCUA_TEST_PORTAL_DB=postgres MOTCUA_TEST_PORTAL_UPLOADS=s3 $(GO) test -count=1 -timeout 10m -run 'TestThreePortalProcesses' ./cmd/motcua/
+	# The portal's whole suite again on the province back ends, PostgreSQL
+	# records and SeaweedFS uploads, and three portal processes on them.
+	MOTCUA_TEST_PORTAL_DB=postgres MOTCUA_TEST_PORTAL_UPLOADS=s3 $(GO) test -count=1 -timeout 10m ./sync/portal/
+	MOTCUA_TEST_PORTAL_DB=postgres MOTCUA_TEST_PORTAL_UPLOADS=s3 $(GO) test -count=1 -timeout 10m -run 'TestThreePortalProcesses|TestPortalKeepsUploadsInS3Bucket|TestPortalRecordsInPostgres' ./cmd/motcua/
 
 bench: deps
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./... | tee bench.out

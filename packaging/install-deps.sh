@@ -7,6 +7,18 @@
 #   packaging/install-deps.sh --check  # exit 1 listing what is missing
 set -euo pipefail
 
+# SeaweedFS's weed, the S3-compatible server the portal's uploads are
+# tested against (internal/s3test, MOTCUA_TEST_PORTAL_UPLOADS=s3) and a
+# province portal can keep them in, built from source at this pinned
+# version with the Go toolchain (its go.mod has replace directives, so
+# `go install` refuses it: it is built as its own main module). WEED_BIN
+# says where it goes; a stamp beside it records the version, so a second
+# run does nothing. Building it takes about 9 minutes on a 2-core machine.
+weed_module=github.com/seaweedfs/seaweedfs
+weed_version=v0.0.0-20261109003541-7506e5f91cd6
+weed_bin=${WEED_BIN:-/usr/local/bin/weed}
+weed_stamp="$weed_bin.version"
+
 # Build: gcc for cgo (mattn/go-sqlite3, Fyne), the GL and X11 headers Fyne's
 # driver compiles against. Test: sqlite3 CLI for inspection; tesseract with
 # its Vietnamese data and Noto Serif to measure that compressed scans stay
@@ -129,6 +141,45 @@ no_main_cluster() {
 	echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/motcua.conf >/dev/null
 }
 
+# weed_missing reports whether weed at the pinned version is not installed.
+weed_missing() {
+	[ ! -x "$weed_bin" ] || [ "$(cat "$weed_stamp" 2>/dev/null)" != "$weed_module@$weed_version" ]
+}
+
+# install_weed builds weed at the pinned version into $weed_bin.
+install_weed() {
+	weed_missing || return 0
+	local go=go
+	if ! command -v go >/dev/null 2>&1; then
+		go=/usr/local/go/bin/go
+	fi
+	if ! "$go" version >/dev/null 2>&1; then
+		echo "install-deps: weed is built with Go, which is not installed" >&2
+		return 1
+	fi
+	echo "install-deps: building weed $weed_version (SeaweedFS) into $weed_bin" >&2
+	local src dir
+	src=$(mktemp -d)
+	# The module cache is read-only: build a writable copy.
+	dir=$(cd / && GOFLAGS=-mod=mod "$go" mod download -json "$weed_module@$weed_version" |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
+	if [ -z "$dir" ] || [ ! -d "$dir" ]; then
+		rm -rf "$src"
+		echo "install-deps: could not download $weed_module@$weed_version" >&2
+		return 1
+	fi
+	cp -R "$dir/." "$src"
+	chmod -R u+w "$src"
+	if ! (cd "$src" && CGO_ENABLED=0 "$go" build -o "$src/weed.bin" ./weed); then
+		rm -rf "$src"
+		echo "install-deps: building weed failed" >&2
+		return 1
+	fi
+	$sudo install -D -m 0755 "$src/weed.bin" "$weed_bin"
+	echo "$weed_module@$weed_version" | $sudo tee "$weed_stamp" >/dev/null
+	rm -rf "$src"
+}
+
 missing=()
 for p in "${packages[@]}"; do
 	if has_command "$p"; then
@@ -147,6 +198,10 @@ if [ "${1:-}" = "--check" ]; then
 	fi
 	if command -v locale >/dev/null 2>&1; then
 		generate_locales --check || rc=1
+	fi
+	if weed_missing; then
+		echo "missing: weed $weed_version at $weed_bin" >&2
+		rc=1
 	fi
 	exit "$rc"
 fi
@@ -168,6 +223,7 @@ if [ "${#missing[@]}" -eq 0 ]; then
 		echo "install-deps: could not generate the locales ${locales_wanted[*]}" >&2
 		exit 1
 	}
+	install_weed
 	exit 0
 fi
 
@@ -180,3 +236,4 @@ if ! $sudo apt-get install -y --no-install-recommends "${missing[@]}"; then
 	$sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 generate_locales
+install_weed

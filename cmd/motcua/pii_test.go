@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,7 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/motcua/motcua/internal/piiscan"
+	"github.com/motcua/motcua/internal/s3test"
 )
 
 // The citizen of TestNoPersonalDataInClearInEitherDataDir: a name with
@@ -38,6 +44,45 @@ func scanForPII(t *testing.T, when string, dirs ...string) {
 	}
 }
 
+// bucketObjects reads every object of the bucket an uploads URL names, raw.
+func bucketObjects(t *testing.T, bucketURL string) map[string][]byte {
+	t.Helper()
+	srv := s3test.For(t)
+	bucket := strings.TrimPrefix(bucketURL[:strings.Index(bucketURL, "?")], "s3://")
+	ctx := context.Background()
+	list, err := srv.Client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for _, o := range list.Contents {
+		obj, err := srv.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: o.Key})
+		if err != nil {
+			continue // removed since the listing
+		}
+		b, _ := io.ReadAll(obj.Body)
+		obj.Body.Close()
+		out[aws.ToString(o.Key)] = b
+	}
+	return out
+}
+
+// scanBucketForPII is scanForPII for the objects of the bucket an uploads
+// URL names (none when it is empty), copied to a directory to scan.
+func scanBucketForPII(t *testing.T, when, bucketURL string) {
+	t.Helper()
+	if bucketURL == "" {
+		return
+	}
+	dir := t.TempDir()
+	for key, b := range bucketObjects(t, bucketURL) {
+		if err := os.WriteFile(filepath.Join(dir, strings.ReplaceAll(key, "/", "_")), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scanForPII(t, when+" (the uploads bucket)", dir)
+}
+
 // TestNoPersonalDataInClearInEitherDataDir submits an application for a
 // known citizen, its form filled from the ID card, with a scanned page, and
 // delivers it to a `motcua portal` process through a slow link. Neither the
@@ -47,7 +92,15 @@ func scanForPII(t *testing.T, when string, dirs ...string) {
 // uploads, temporary files).
 func TestNoPersonalDataInClearInEitherDataDir(t *testing.T) {
 	portalDir := t.TempDir()
-	portalURL, stopPortal := runPortal(t, "127.0.0.1:0", portalDir)
+	// On S3 (MOTCUA_TEST_PORTAL_UPLOADS=s3) the uploads are in a bucket,
+	// scanned too.
+	var bucketURL string
+	var portalArgs []string
+	if s3test.Wanted() {
+		bucketURL = s3test.Bucket(t)
+		portalArgs = []string{"--uploads", bucketURL}
+	}
+	portalURL, stopPortal := runPortal(t, "127.0.0.1:0", portalDir, portalArgs...)
 	data, dir := t.TempDir(), t.TempDir()
 
 	// The form, filled from the card as the kiosk does.
@@ -88,6 +141,17 @@ func TestNoPersonalDataInClearInEitherDataDir(t *testing.T) {
 			t.Fatalf("sync ended (%v) before the upload was seen in flight", err)
 		default:
 		}
+		if bucketURL != "" {
+			// Created (its sealed info is there), not finished (no object
+			// of its bytes yet): its bytes are on their way.
+			objects := bucketObjects(t, bucketURL)
+			for key := range objects {
+				id, isInfo := strings.CutSuffix(key, ".info")
+				if _, finished := objects[id]; isInfo && !finished {
+					inFlight = true
+				}
+			}
+		}
 		bins, _ := filepath.Glob(filepath.Join(portalDir, "uploads", "dev-*"))
 		for _, b := range bins {
 			if st, err := os.Stat(b); err == nil && !strings.HasSuffix(b, ".info") && st.Size() > 0 && st.Size() < int64(len(scan)) {
@@ -97,6 +161,7 @@ func TestNoPersonalDataInClearInEitherDataDir(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	scanForPII(t, "upload in flight", data, portalDir)
+	scanBucketForPII(t, "upload in flight", bucketURL)
 	if err := <-done; err != nil {
 		t.Fatalf("sync: %v", err)
 	}
@@ -107,6 +172,7 @@ func TestNoPersonalDataInClearInEitherDataDir(t *testing.T) {
 	}
 	stopPortal()
 	scanForPII(t, "after both processes exited", data, portalDir)
+	scanBucketForPII(t, "after both processes exited", bucketURL)
 
 	// And what was sealed reads back whole on both sides.
 	if r := cli(t, data, "", "show", "1"); r.code != 0 || !strings.Contains(r.stdout, piiName) {

@@ -36,7 +36,9 @@ import (
 // segments. A chunk sent with Upload-Checksum waits in DATADIR/spool sealed
 // under a key that lives only in the request's memory (spool.go). So no
 // clear byte of an upload reaches the disk, in progress or filed: only
-// what a request holds in memory while it runs is in clear.
+// what a request holds in memory while it runs is in clear. Uploads kept
+// in a bucket (Config.UploadsURL) are sealed by sync/s3uploads with the
+// same keys (portalSealer) before they leave the portal.
 
 // ErrSealed is wrapped by the errors of a sealed record or upload that does
 // not open.

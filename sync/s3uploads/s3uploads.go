@@ -16,7 +16,10 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -159,7 +162,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if _, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), MaxKeys: aws.Int32(1)}); err != nil {
 		return nil, fmt.Errorf("uploads bucket %s at %s: %w", loc.Bucket, endpointName(loc), err)
 	}
-	tmp, err := os.MkdirTemp(memoryDir(), "motcua-s3-")
+	mem := memoryDir()
+	if mem == "/dev/shm" {
+		removeStaleTemp(mem, cfg.Logger)
+	}
+	tmp, err := os.MkdirTemp(mem, tmpPrefix+strconv.Itoa(os.Getpid())+"-")
 	if err != nil {
 		return nil, fmt.Errorf("uploads bucket %s: temporary directory: %w", loc.Bucket, err)
 	}
@@ -190,6 +197,46 @@ func memoryDir() string {
 		return "/dev/shm"
 	}
 	return os.TempDir()
+}
+
+// tmpPrefix starts the name of a store's temporary directory:
+// motcua-s3-PID-RANDOM.
+const tmpPrefix = "motcua-s3-"
+
+// removeStaleTemp removes from dir the temporary directories of processes
+// that are gone: a portal killed or crashed leaves its directory, with the
+// clear bytes of the parts it was receiving.
+func removeStaleTemp(dir string, log *slog.Logger) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), tmpPrefix)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pidText, _, named := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !named || err != nil || pid == os.Getpid() || alive(pid) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			log.Warn("a dead portal's temporary directory could not be removed", "dir", e.Name(), "err", err)
+		} else {
+			log.Info("a dead portal's temporary directory was removed", "dir", e.Name())
+		}
+	}
+}
+
+// alive reports whether process pid exists.
+func alive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // Bucket returns the bucket's name.

@@ -6,8 +6,12 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -229,5 +233,38 @@ func TestS3UploadsFailedCreationLeavesNothing(t *testing.T) {
 	}
 	if _, err := st.GetUpload(ctx, "dev-1-c"); !errors.Is(err, tushandler.ErrNotFound) {
 		t.Fatalf("GetUpload after a failed creation: %v, want not found", err)
+	}
+}
+
+// A portal killed while receiving leaves its temporary directory, with
+// clear bytes of a part, in /dev/shm: the next store opened removes those
+// of processes that are gone, and leaves those of live ones.
+func TestTemporaryDirectoriesOfDeadPortalsAreRemoved(t *testing.T) {
+	dir := t.TempDir()
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dead := filepath.Join(dir, tmpPrefix+strconv.Itoa(gone.Process.Pid)+"-1")
+	live := filepath.Join(dir, tmpPrefix+strconv.Itoa(os.Getppid())+"-2")
+	mine := filepath.Join(dir, tmpPrefix+strconv.Itoa(os.Getpid())+"-3")
+	other := filepath.Join(dir, "other-1")
+	unnamed := filepath.Join(dir, tmpPrefix+"12345") // no pid in its name
+	for _, d := range []string{dead, live, mine, other, unnamed} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "tusd-s3-tmp-1"), []byte("clear bytes"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removeStaleTemp(dir, slog.New(slog.DiscardHandler))
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("the directory of a process that is gone is left: %v", err)
+	}
+	for _, d := range []string{live, mine, other, unnamed} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s was removed: %v", filepath.Base(d), err)
+		}
 	}
 }
