@@ -12,6 +12,11 @@ const (
 	// (enrollment, a submission's manifest): a larger one gets 413.
 	// Attachments travel as uploads, each bounded by MaxUploadSize.
 	MaxRequestBody = 256 << 10
+	// MaxDrainedBody bounds what the portal reads and discards of a body
+	// it refused with 413, so that a client still sending it reads the
+	// refusal instead of a reset. A body declared larger is not read: its
+	// client may see the connection reset.
+	MaxDrainedBody = 4 * MaxRequestBody
 
 	// DefaultReadHeaderTimeout bounds the time to read a request's headers.
 	DefaultReadHeaderTimeout = 30 * time.Second

@@ -76,7 +76,7 @@ func (s *Server) NewHTTPServer() *http.Server {
 
 // bounded bounds the bodies of requests outside the uploads, which tusd
 // and withChecksum bound: one declared larger than MaxRequestBody is
-// refused with 413 before it is read, one that turns out larger fails to
+// refused with 413 before it is read (see refuseDraining), one that turns out larger fails to
 // decode, and one that stops sending for NetworkTimeout is cut.
 func (s *Server) bounded(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -85,7 +85,7 @@ func (s *Server) bounded(next http.Handler) http.Handler {
 			return
 		}
 		if r.ContentLength > MaxRequestBody {
-			refuseUnread(w, http.StatusRequestEntityTooLarge, codeTooLarge,
+			s.refuseDraining(w, r, http.StatusRequestEntityTooLarge, codeTooLarge,
 				fmt.Sprintf("body of %d bytes is over the portal's %d bytes", r.ContentLength, MaxRequestBody))
 			return
 		}
@@ -101,3 +101,31 @@ func (s *Server) bounded(next http.Handler) http.Handler {
 // RefusedConns is the number of connections closed because they were over
 // a cap.
 func (s *Server) RefusedConns() int64 { return s.refusedConns.Load() }
+
+// refuseDraining answers r with the refusal, sends it at once, and only
+// then reads and discards r's body, so that the connection closes with
+// nothing unread. A portal that closed with the body unread would have the
+// kernel reset the connection, and a client still sending the body (a kiosk
+// on a weak link always is) would see a reset, which the uplink takes for a
+// cut and retries for ever, instead of the refusal it quarantines with its
+// reason. The reading is bounded: a body declared over MaxDrainedBody, or
+// one its client holds back until told to continue (Expect: 100-continue),
+// is not read at all, and one that stops sending for NetworkTimeout is cut.
+func (s *Server) refuseDraining(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	if r.ContentLength > MaxDrainedBody || strings.Contains(strings.ToLower(r.Header.Get("Expect")), "100-continue") {
+		refuseUnread(w, status, code, msg)
+		return
+	}
+	rc := http.NewResponseController(w)
+	// Without full duplex, net/http's HTTP/1 server stops the body's reads
+	// once the answer is sent.
+	if err := rc.EnableFullDuplex(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		s.log.Warn("refuse a request: read its body after the answer", "err", err)
+	}
+	refuseUnread(w, status, code, msg)
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	body := &progressReader{r: r.Body, rc: rc, timeout: s.cfg.NetworkTimeout}
+	io.Copy(io.Discard, io.LimitReader(body, MaxDrainedBody))
+}

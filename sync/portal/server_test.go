@@ -1,8 +1,12 @@
 package portal
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -150,5 +154,80 @@ func TestOversizedHeaderAndBodyAreRefused(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Fatalf("body over %d bytes: %d, want 413", MaxRequestBody, resp.StatusCode)
+	}
+}
+
+// TestOversizedBodyRefusalIsNotLostToAReset pins the flake of
+// TestOversizedHeaderAndBodyAreRefused: the portal answered 413 without
+// reading the body and closed the connection with the body unread, so the
+// kernel reset it, and a client still sending the body (a kiosk on a weak
+// link always is) saw a reset, which the uplink retries for ever, instead of
+// the refusal it quarantines. The client here sends the whole body before
+// it reads, as a slow one does: it must read the refusal, then a clean close.
+func TestOversizedBodyRefusalIsNotLostToAReset(t *testing.T) {
+	for _, size := range []int{MaxRequestBody + 1, MaxDrainedBody} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			_, addr := servedPortal(t, Config{OpenEnrollment: true})
+			c := dialFrom(t, "127.0.0.1", addr)
+			c.SetDeadline(time.Now().Add(30 * time.Second)) // only keeps a failing test from hanging
+			fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: portal\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+				portalapi.PathEnroll, size)
+			if _, err := c.Write(bytes.Repeat([]byte("a"), size)); err != nil {
+				t.Fatalf("send a body of %d bytes: %v, want it read", size, err)
+			}
+			br := bufio.NewReader(c)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("read the answer: %v", err)
+			}
+			answer, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatalf("read the answer's body: %v", err)
+			}
+			var perr portalapi.Error
+			if err := json.Unmarshal(answer, &perr); err != nil {
+				t.Fatalf("decode the answer %q: %v", answer, err)
+			}
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || perr.Code != codeTooLarge {
+				t.Fatalf("body of %d bytes: %d %q, want 413 %q", size, resp.StatusCode, perr.Code, codeTooLarge)
+			}
+			if rest, err := io.ReadAll(br); err != nil || len(rest) != 0 {
+				t.Fatalf("after the refusal: %q, %v; want the portal to close cleanly", rest, err)
+			}
+		})
+	}
+}
+
+// TestOversizedBodyRefusalDrainsOnlyWhatItMust pins the bounds on reading
+// a refused body: a client that waits for 100 Continue, or one that
+// declares more than MaxDrainedBody, is answered at once and the connection
+// closed, without the portal waiting for a body it will not read.
+func TestOversizedBodyRefusalDrainsOnlyWhatItMust(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		size   int
+		expect string
+	}{
+		{"100-continue", MaxRequestBody + 1, "Expect: 100-continue\r\n"},
+		{"over the drain", MaxDrainedBody + 1, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, addr := servedPortal(t, Config{OpenEnrollment: true})
+			c := dialFrom(t, "127.0.0.1", addr)
+			fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: portal\r\nContent-Length: %d\r\n%s\r\n",
+				portalapi.PathEnroll, tc.size, tc.expect)
+			c.SetReadDeadline(time.Now().Add(10 * time.Second)) // only keeps a failing test from hanging
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatalf("read the answer without sending the body: %v", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusRequestEntityTooLarge {
+				t.Fatalf("got %d, want 413", resp.StatusCode)
+			}
+			if !closedByPortal(t, c) {
+				t.Fatal("the portal waits for a body it refused")
+			}
+		})
 	}
 }
