@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -45,11 +47,14 @@ type proc struct {
 	cmd     *exec.Cmd
 	url     string
 	metrics string
-	done    chan struct{}
+	// pprof is the address of its Go profiles, when built with them.
+	pprof string
+	done  chan struct{}
 }
 
 func buildMotcua(ctx context.Context, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/motcua")
+	// The load tag adds the profiles (MOTCUA_LOAD_PPROF) and nothing else.
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "load", "-o", out, "./cmd/motcua")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("build motcua (run from the module's root, or give --motcua): %w", err)
@@ -80,13 +85,14 @@ func (c *cluster) backendArgs() []string {
 	return args
 }
 
-func (c *cluster) spawn(name string, args []string) (*proc, error) {
+func (c *cluster) spawn(name string, args []string, env ...string) (*proc, error) {
 	logf, err := os.Create(filepath.Join(c.work, name+".log"))
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append(os.Environ(), env...)
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
@@ -118,11 +124,15 @@ func (c *cluster) start(ctx context.Context, n int) error {
 			args = append(args, "--open-enrollment")
 		}
 		args = append(args, c.extra...)
-		p, err := c.spawn(fmt.Sprintf("portal-%d", i+1), args)
+		paddr, err := freeAddr()
 		if err != nil {
 			return err
 		}
-		p.url, p.metrics = "http://"+addr, "http://"+maddr
+		p, err := c.spawn(fmt.Sprintf("portal-%d", i+1), args, "MOTCUA_LOAD_PPROF="+paddr)
+		if err != nil {
+			return err
+		}
+		p.url, p.metrics, p.pprof = "http://"+addr, "http://"+maddr, "http://"+paddr
 		c.portals = append(c.portals, p)
 		c.log.Info("portal started", "name", p.name, "pid", p.cmd.Process.Pid, "args", strings.Join(args[1:], " "))
 		if err := waitHealthy(ctx, p); err != nil {
@@ -368,4 +378,59 @@ func (c *cluster) routes(ctx context.Context) []loadtest.Route {
 			Mean: time.Duration(sums[r] / float64(counts[r]) * float64(time.Second))})
 	}
 	return out
+}
+
+// profile takes a CPU profile of each portal for d, into the work
+// directory, and returns the files written. A portal built without the
+// profiles (--motcua a release binary) has none.
+func (c *cluster) profile(ctx context.Context, d time.Duration) []string {
+	files := make([]string, len(c.portals))
+	parallel(ctx, len(c.portals), len(c.portals), func(i int) error {
+		p := c.portals[i]
+		u := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", p.pprof, int(d.Seconds()))
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			c.log.Warn("no profile (a portal built without -tags load?)", "portal", p.name, "err", err)
+			return nil
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			c.log.Warn("no profile", "portal", p.name, "status", resp.Status)
+			return nil
+		}
+		name := filepath.Join(c.work, p.name+".cpu.pprof")
+		f, err := os.Create(name)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(f, resp.Body); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		files[i] = name
+		return nil
+	})
+	return slices.DeleteFunc(files, func(s string) bool { return s == "" })
+}
+
+// top writes `go tool pprof -top` of each profile beside it.
+func (c *cluster) top(ctx context.Context, files []string) {
+	for _, f := range files {
+		out, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=40", c.bin, f).Output()
+		if err != nil {
+			c.log.Warn("pprof -top", "profile", f, "err", err)
+			continue
+		}
+		txt := strings.TrimSuffix(f, ".pprof") + ".top.txt"
+		if err := os.WriteFile(txt, out, 0o644); err == nil {
+			c.log.Info("portal CPU profile", "top", txt)
+		}
+	}
 }

@@ -60,6 +60,7 @@ type options struct {
 	ramp               time.Duration
 	timeout            time.Duration
 	cpuProfile         string
+	profile            time.Duration
 	portalArgs         multiFlag
 	seed               uint64
 }
@@ -91,6 +92,7 @@ func main() {
 	fs.DurationVar(&o.ramp, "ramp", 0, "spread the kiosks' starts over this long (0: all at once, a province's backlog after an outage)")
 	fs.DurationVar(&o.timeout, "timeout", time.Hour, "give up after this long")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write this process's (the kiosks' and the test's) CPU profile to the file")
+	fs.DurationVar(&o.profile, "profile", 0, "take a CPU profile of each portal this long, from 2 s into the delivery, into the work directory (0: none)")
 	fs.Var(&o.portalArgs, "portal-arg", "one more argument for each portal process (repeatable)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the pages and page counts")
 	fs.Parse(os.Args[1:])
@@ -217,6 +219,18 @@ func run(ctx context.Context, o options, log *slog.Logger, command string) (*loa
 			results[i] = k.deliverAll(ctx, o.apps, o.minPages, o.maxPages)
 		})
 	}
+	profiled := make(chan []string, 1)
+	if o.profile > 0 {
+		go func() {
+			if sleep(ctx, 2*time.Second) != nil {
+				profiled <- nil
+				return
+			}
+			profiled <- cl.profile(ctx, o.profile)
+		}()
+	} else {
+		profiled <- nil
+	}
 	progress := make(chan struct{})
 	go reportProgress(ctx, log, progress, start)
 	wg.Wait()
@@ -234,9 +248,11 @@ func run(ctx context.Context, o options, log *slog.Logger, command string) (*loa
 		pprof.StopCPUProfile()
 	}
 	r.LoadAfter = loadavg()
+	profiles := <-profiled
 	r.Machine = m1.Sub(m0)
 	for i, u := range after {
 		u.Usage.CPU -= before[i].Usage.CPU
+		u.Usage.RunDelay -= before[i].Usage.RunDelay
 		r.Processes = append(r.Processes, u)
 	}
 	if ctx.Err() != nil {
@@ -284,6 +300,8 @@ func run(ctx context.Context, o options, log *slog.Logger, command string) (*loa
 	r.Status = loadtest.Reconcile(apps, events)
 	r.Routes = cl.routes(ctx)
 	r.DatabaseBytes, r.UploadsBytes = cl.sizes(ctx)
+
+	cl.top(ctx, profiles)
 
 	// What the portal's records say, read as an operator would.
 	cl.stop()

@@ -120,8 +120,28 @@ func TestParseProc(t *testing.T) {
 	if _, _, err := ParseStatus([]byte("Name:\tkthreadd\n")); !errors.Is(err, ErrProcFormat) {
 		t.Errorf("ParseStatus without VmHWM (a kernel thread): %v, want ErrProcFormat", err)
 	}
+	if d, err := ParseSchedstat([]byte("8123456789 2500000000 4242\n")); err != nil || d != 2500*time.Millisecond {
+		t.Errorf("ParseSchedstat = %v, %v; want 2.5s", d, err)
+	}
+	if _, err := ParseSchedstat([]byte("8123456789\n")); !errors.Is(err, ErrProcFormat) {
+		t.Errorf("ParseSchedstat of one field: %v, want ErrProcFormat", err)
+	}
 	m, err := ParseMachine([]byte("cpu  100 5 50 1000 40 3 2 1 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n"))
 	if err != nil || m != (Machine{Busy: 161, Idle: 1000, IOWait: 40}) {
 		t.Errorf("ParseMachine = %+v, %v", m, err)
+	}
+}
+
+func TestOtherCPU(t *testing.T) {
+	r := Report{Machine: Machine{Busy: 1000}, Processes: []Process{
+		{Name: "portal-1", Usage: Usage{CPU: 4 * time.Second}},
+		{Name: "kiosks", Usage: Usage{CPU: 1500 * time.Millisecond}},
+	}}
+	if got := r.OtherCPU(); got != 4500*time.Millisecond {
+		t.Errorf("OtherCPU = %v, want 4.5s (10 s busy less 5.5 s of the test's)", got)
+	}
+	r.Machine.Busy = 100
+	if got := r.OtherCPU(); got != 0 {
+		t.Errorf("OtherCPU = %v when the processes counted more than the machine, want 0", got)
 	}
 }

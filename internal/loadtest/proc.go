@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,47 @@ type Usage struct {
 	PeakRSS int64 `json:"peak_rss_bytes"`
 	// RSS is the resident set size now (VmRSS), in bytes.
 	RSS int64 `json:"rss_bytes"`
+	// RunDelay is how long the process's threads waited, runnable, for a
+	// CPU (the second field of each /proc/PID/task/TID/schedstat): the
+	// time a saturated machine took from it. Threads that ended are not
+	// counted.
+	RunDelay time.Duration `json:"run_delay_ns"`
+}
+
+// ParseSchedstat reads the time a thread waited on a run queue from the
+// contents of /proc/PID/task/TID/schedstat: "on-CPU ns, waiting ns,
+// timeslices".
+func ParseSchedstat(b []byte) (time.Duration, error) {
+	f := strings.Fields(string(b))
+	if len(f) != 3 {
+		return 0, fmt.Errorf("schedstat %q: %w", b, ErrProcFormat)
+	}
+	n, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("schedstat %q: %w", b, ErrProcFormat)
+	}
+	return time.Duration(n), nil
+}
+
+// runDelay adds up the run-queue waits of the process's live threads.
+func runDelay(pid int) (time.Duration, error) {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	if err != nil {
+		return 0, err
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue // the thread ended
+		}
+		d, err := ParseSchedstat(b)
+		if err != nil {
+			return 0, err
+		}
+		total += d
+	}
+	return total, nil
 }
 
 // ParseStat reads the user and system CPU time from the contents of
@@ -104,7 +146,11 @@ func ReadUsage(pid int) (Usage, error) {
 	if err != nil {
 		return Usage{}, fmt.Errorf("process %d: %w", pid, err)
 	}
-	return Usage{CPU: cpu, PeakRSS: hwm, RSS: rss}, nil
+	delay, err := runDelay(pid)
+	if err != nil {
+		return Usage{}, fmt.Errorf("process %d: %w", pid, err)
+	}
+	return Usage{CPU: cpu, PeakRSS: hwm, RSS: rss, RunDelay: delay}, nil
 }
 
 // Machine is the whole machine's CPU time, from the first line of

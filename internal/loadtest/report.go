@@ -70,6 +70,17 @@ type Report struct {
 // OK reports whether the run lost and doubled nothing.
 func (r *Report) OK() bool { return r.Records.OK() && r.Status.OK() && r.Receipts == r.Kiosks*r.Apps }
 
+// OtherCPU is the CPU time the machine spent during delivery on other
+// work than the test's own processes (other users of a shared machine,
+// the kernel's threads), never below zero.
+func (r *Report) OtherCPU() time.Duration {
+	other := time.Duration(r.Machine.Busy) * time.Second / ClockTicks
+	for _, p := range r.Processes {
+		other -= p.Usage.CPU
+	}
+	return max(other, 0)
+}
+
 // Markdown writes the report as a Markdown fragment for docs/benchmarks.md.
 func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "`%s`\n\n", r.Command)
@@ -84,12 +95,12 @@ func (r *Report) Markdown(w io.Writer) {
 		Round(r.Wall), r.Kiosks, Round(r.EnrollTime), r.Enroll, r.Receipts, float64(r.Bytes)/1e6)
 	wall := r.Wall.Seconds()
 	for _, p := range r.Processes {
-		fmt.Fprintf(w, "- %s (pid %d): %.1f CPU s (%.0f%% of one core over the delivery), peak RSS %.0f MB\n",
-			p.Name, p.PID, p.Usage.CPU.Seconds(), 100*p.Usage.CPU.Seconds()/wall, float64(p.Usage.PeakRSS)/1e6)
+		fmt.Fprintf(w, "- %s (pid %d): %.1f CPU s (%.0f%% of one core over the delivery), %.1f s runnable waiting for a CPU, peak RSS %.0f MB\n",
+			p.Name, p.PID, p.Usage.CPU.Seconds(), 100*p.Usage.CPU.Seconds()/wall, p.Usage.RunDelay.Seconds(), float64(p.Usage.PeakRSS)/1e6)
 	}
 	total := Seconds(r.Machine.Busy + r.Machine.Idle + r.Machine.IOWait)
-	fmt.Fprintf(w, "- the machine (%d cores) during delivery: %.1f CPU s busy of %.1f, %.1f s idle waiting for the disk; load average %s before, %s after\n",
-		r.Cores, Seconds(r.Machine.Busy), total, Seconds(r.Machine.IOWait), r.LoadBefore, r.LoadAfter)
+	fmt.Fprintf(w, "- the machine (%d cores) during delivery: %.1f CPU s busy of %.1f (%.1f s of it other work than this test's processes), %.1f s idle waiting for the disk; load average %s before, %s after\n",
+		r.Cores, Seconds(r.Machine.Busy), total, r.OtherCPU().Seconds(), Seconds(r.Machine.IOWait), r.LoadBefore, r.LoadAfter)
 	fmt.Fprintf(w, "- database %.1f MB, uploads %.1f MB\n", float64(r.DatabaseBytes)/1e6, float64(r.UploadsBytes)/1e6)
 	if len(r.Answers) > 0 {
 		var parts []string
