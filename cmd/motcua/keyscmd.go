@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/motcua/motcua/internal/pgdb"
 	"github.com/motcua/motcua/sync/portal"
 )
 
-const keysSynopsis = "rotate [--data] [--portal]"
+const keysSynopsis = "rotate [--data] [--portal [--db postgres://...]]"
 
 // cmdKeys manages the keys that seal personal data at rest: `keys rotate`
 // makes a new key-encryption key and wraps the data keys under it (the
@@ -20,6 +21,7 @@ func cmdKeys(ctx context.Context, e *env, args []string) int {
 	fs, setup := e.flags("keys", keysSynopsis, slog.LevelWarn)
 	data := fs.Bool("data", false, "also make a new data key and seal every record again under it")
 	forPortal := fs.Bool("portal", false, "rotate the reference portal's keys (its data directory, default "+defaultPortalDir()+")")
+	dbURL := fs.String("db", "", "with --portal: the portal's records are in PostgreSQL at this URL (as `motcua portal --db`); the key files stay in its data directory")
 	dataDirSet := false
 	pos, rc := e.parse(fs, setup, args)
 	if rc >= 0 {
@@ -30,12 +32,16 @@ func cmdKeys(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "motcua keys: usage: motcua keys "+keysSynopsis)
 		return exitUsage
 	}
+	if *dbURL != "" && (!*forPortal || !pgdb.IsURL(*dbURL)) {
+		fmt.Fprintf(e.stderr, "motcua keys: --db %q goes with --portal and is a postgres:// URL\n", pgdb.Redact(*dbURL))
+		return exitUsage
+	}
 	if *forPortal {
 		dir := e.dataDir
 		if !dataDirSet {
 			dir = defaultPortalDir()
 		}
-		p, err := portal.Open(ctx, portal.Config{DataDir: dir, Logger: e.log})
+		p, err := portal.Open(ctx, portal.Config{DataDir: dir, DatabaseURL: *dbURL, Logger: e.log})
 		if err != nil {
 			return e.fail("%v", err)
 		}

@@ -61,7 +61,7 @@ func init() {
 		{"card", "parse < payloads.txt", "parse ID card QR payloads, one per line, into JSON", cmdCard},
 		{"sync", "[--once] --portal URL [--insecure]", "deliver queued applications to the portal and pull their status", cmdSync},
 		{"enroll", "--portal URL --code CODE [--portal-ca FILE] [--insecure]", "enroll this kiosk with a portal, with a one-time code from its operator", cmdEnroll},
-		{"portal", "[--listen ADDR] [--tls-cert FILE --tls-key FILE] | list | advance [--officer NAME] [--office NAME] | enroll-code | devices | revoke DEVICE", "run the reference portal, list and advance its files, make enrollment codes, list and revoke devices", cmdPortal},
+		{"portal", "[--db postgres://...] [--listen ADDR] [--tls-cert FILE --tls-key FILE] | list | advance [--officer NAME] [--office NAME] | enroll-code | devices | revoke DEVICE", "run the reference portal, list and advance its files, make enrollment codes, list and revoke devices", cmdPortal},
 		{"keys", keysSynopsis, "rotate the keys that seal personal data at rest (--data: a new data key too)", cmdKeys},
 		{"say", saySynopsis, "speak text in the kiosk's voices (Vietnamese or English), or write it to a WAV file", cmdSay},
 		{"help", "[COMMAND]", "show help", nil},

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/motcua/motcua/internal/pgdb"
 	"github.com/motcua/motcua/internal/termtext"
 	"github.com/motcua/motcua/sync/portal"
 	"github.com/motcua/motcua/sync/portalapi"
@@ -21,7 +22,7 @@ func defaultPortalDir() string {
 	return filepath.Join(filepath.Dir(defaultDataDir()), "motcua-portal")
 }
 
-const portalSynopsis = "[--listen ADDR] [--metrics-listen ADDR] [--public-url URL] [--tls-cert FILE --tls-key FILE] [--open-enrollment] | list [--json] | advance FILECODE STATE [--note TEXT] [--officer NAME] [--office NAME] | enroll-code [--agency CODE] [--ttl DURATION] | devices [--json] | revoke DEVICE"
+const portalSynopsis = "[--db postgres://...] [--listen ADDR] [--metrics-listen ADDR] [--public-url URL] [--tls-cert FILE --tls-key FILE] [--open-enrollment] | list [--json] | advance FILECODE STATE [--note TEXT] [--officer NAME] [--office NAME] | enroll-code [--agency CODE] [--ttl DURATION] | devices [--json] | revoke DEVICE"
 
 // cmdPortal runs the reference portal, or lists and advances its files.
 func cmdPortal(ctx context.Context, e *env, args []string) int {
@@ -39,6 +40,7 @@ func cmdPortal(ctx context.Context, e *env, args []string) int {
 	expiry := fs.Duration("upload-expiry", portal.DefaultUploadExpiry, "remove an upload no filed application uses after this long without bytes (0: never)")
 	maxConns := fs.Int("max-conns", portal.DefaultMaxConns, "connections open at once, in all")
 	maxConnsPerAddr := fs.Int("max-conns-per-addr", portal.DefaultMaxConnsPerAddr, "connections open at once from one IP address (0: no cap, e.g. behind a proxy)")
+	dbURL := fs.String("db", "", "keep the records in PostgreSQL at this URL (postgres://user@host:5432/db?sslmode=verify-full), shared by several portal processes; the password is best left to PGPASSWORD or ~/.pgpass (default: DATA-DIR/portal.db, SQLite)")
 	asJSON := fs.Bool("json", false, "with list: print JSON")
 	note := fs.String("note", "", "with advance: the officer's note to the citizen")
 	officer := fs.String("officer", "", "with advance: the officer who makes the change, shown on the tracking page (default: this system user)")
@@ -65,11 +67,15 @@ func cmdPortal(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "motcua portal: --open-enrollment lets anyone who reaches the portal enroll a kiosk: it is for a portal on this machine only, and --listen %s is not a loopback address\n", *listen)
 		return exitUsage
 	}
+	if *dbURL != "" && !pgdb.IsURL(*dbURL) {
+		fmt.Fprintf(e.stderr, "motcua portal: --db %q is not a PostgreSQL URL: it starts with postgres:// or postgresql://\n", pgdb.Redact(*dbURL))
+		return exitUsage
+	}
 	if *ttl <= 0 {
 		fmt.Fprintln(e.stderr, "motcua portal: --ttl must be positive")
 		return exitUsage
 	}
-	cfg := portal.Config{DataDir: e.dataDir, AgencyCode: *agency, Logger: e.log, BaseURL: *publicURL,
+	cfg := portal.Config{DataDir: e.dataDir, DatabaseURL: *dbURL, AgencyCode: *agency, Logger: e.log, BaseURL: *publicURL,
 		UploadExpiry: *expiry, MaxConns: *maxConns, MaxConnsPerAddr: *maxConnsPerAddr,
 		OpenEnrollment: *openEnrollment, TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey}
 	if *expiry == 0 {
@@ -188,8 +194,12 @@ func servePortal(ctx context.Context, e *env, cfg portal.Config, listen, metrics
 		return e.fail("%v", err)
 	}
 	defer p.Close()
+	records := cfg.DataDir
+	if cfg.DatabaseURL != "" {
+		records = "PostgreSQL " + pgdb.Redact(cfg.DatabaseURL) + ", keys in " + cfg.DataDir
+	}
 	fmt.Fprintf(e.stdout, "Reference portal listening on %s (records in %s)\nTrack a file at %s%sDEVICEID/KEY (the receipt's QR code)\n",
-		base, cfg.DataDir, public, portalapi.PathTrack)
+		base, records, public, portalapi.PathTrack)
 	if cfg.OpenEnrollment {
 		fmt.Fprintln(e.stdout, "Open enrollment: kiosks on this machine enroll without a code")
 	}

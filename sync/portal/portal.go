@@ -1,7 +1,8 @@
 // Package portal is the reference portal: a stand-in for the national public
 // service portal that implements motcua's protocol (sync/portalapi), so that
 // kiosks, tests and demos have a real HTTP peer. Attachments arrive as tus
-// 1.0 uploads (github.com/tus/tusd/v2); records live in SQLite.
+// 1.0 uploads (github.com/tus/tusd/v2); records live in SQLite, or in
+// PostgreSQL shared by several portal processes.
 package portal
 
 import (
@@ -37,6 +38,7 @@ import (
 
 	"github.com/motcua/motcua/agent/procedure"
 	"github.com/motcua/motcua/agent/seal"
+	"github.com/motcua/motcua/internal/pgdb"
 	"github.com/motcua/motcua/internal/sqlitedb"
 	"github.com/motcua/motcua/sync/portalapi"
 )
@@ -45,6 +47,14 @@ import (
 var migrationFiles embed.FS
 
 var migrations, _ = fs.Sub(migrationFiles, "migrations")
+
+// pgMigrations are migrations translated for PostgreSQL (Config.DatabaseURL),
+// numbered alike: migration N of one set makes the schema of the other's N.
+//
+//go:embed pgmigrations/*.sql
+var pgMigrationFiles embed.FS
+
+var pgMigrations, _ = fs.Sub(pgMigrationFiles, "pgmigrations")
 
 // Sentinel errors.
 var (
@@ -138,8 +148,11 @@ const (
 
 // Server is the reference portal.
 type Server struct {
-	cfg     Config
-	db      *sql.DB
+	cfg Config
+	db  *sql.DB
+	// pg is true when the records are in PostgreSQL (Config.DatabaseURL),
+	// shared with other portal processes; false for SQLite.
+	pg      bool
 	log     *slog.Logger
 	now     func() time.Time
 	uploads filestore.FileStore
@@ -186,13 +199,11 @@ var vietnam = time.FixedZone("ICT", 7*3600)
 // that the whole suite runs on each.
 var testBackend func(*Config)
 
-// Open opens the portal's records in cfg.DataDir.
+// Open opens the portal's records: in PostgreSQL at cfg.DatabaseURL if it
+// is set, else in cfg.DataDir/portal.db.
 func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if testBackend != nil {
 		testBackend(&cfg)
-	}
-	if cfg.DatabaseURL != "" {
-		return nil, fmt.Errorf("open portal: database %s: %w", cfg.DatabaseURL, ErrNotBuilt)
 	}
 	if cfg.UploadsURL != "" {
 		return nil, fmt.Errorf("open portal: uploads %s: %w", cfg.UploadsURL, ErrNotBuilt)
@@ -246,11 +257,11 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open portal: catalog: %w", err)
 	}
-	db, err := sqlitedb.Open(ctx, filepath.Join(cfg.DataDir, "portal.db"), migrations, cfg.Logger)
+	db, err := openRecords(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open portal: %w", err)
 	}
-	s := &Server{cfg: cfg, db: db, log: cfg.Logger, now: cfg.Now, catalog: catalogJSON,
+	s := &Server{cfg: cfg, db: db, pg: cfg.DatabaseURL != "", log: cfg.Logger, now: cfg.Now, catalog: catalogJSON,
 		uploads: filestore.New(filepath.Join(cfg.DataDir, "uploads")), spoolDir: filepath.Join(cfg.DataDir, "spool"),
 		sealedDir:    filepath.Join(cfg.DataDir, "uploads-sealed"),
 		limits:       newFilingLimits(cfg.FilingInterval, cfg.FilingBurst),
@@ -262,21 +273,24 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("open portal: instance id: %w", err)
 	}
-	keys, _, err := seal.Load(ctx, db, seal.KEKPath(cfg.DataDir), true)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open portal: %w", err)
-	}
-	s.keys.Store(keys)
-	// Chunks left in the spool by a crash were never accepted.
-	os.RemoveAll(s.spoolDir)
-	for _, dir := range []string{s.uploads.Path, s.spoolDir, s.sealedDir} {
-		if err := mkdir(dir); err != nil {
-			db.Close()
-			return nil, err
+	// Portal processes sharing PostgreSQL records start one at a time: the
+	// first makes the data key, the others load it.
+	err = s.startup(ctx, func() error {
+		keys, _, err := seal.Load(ctx, db, seal.KEKPath(cfg.DataDir), true)
+		if err != nil {
+			return err
 		}
-	}
-	if err := s.sealClear(ctx); err != nil {
+		s.keys.Store(keys)
+		// Chunks left in the spool by a crash were never accepted.
+		os.RemoveAll(s.spoolDir)
+		for _, dir := range []string{s.uploads.Path, s.spoolDir, s.sealedDir} {
+			if err := mkdir(dir); err != nil {
+				return err
+			}
+		}
+		return s.sealClear(ctx)
+	})
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open portal: %w", err)
 	}
@@ -310,6 +324,29 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.routes()
 	return s, nil
+}
+
+// openRecords opens the portal's records in PostgreSQL or SQLite, and
+// brings their schema up to date.
+func openRecords(ctx context.Context, cfg Config) (*sql.DB, error) {
+	if cfg.DatabaseURL == "" {
+		return sqlitedb.Open(ctx, filepath.Join(cfg.DataDir, "portal.db"), migrations, cfg.Logger)
+	}
+	db, err := pgdb.Open(ctx, cfg.DatabaseURL, pgMigrations, cfg.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("records: %w", err)
+	}
+	return db, nil
+}
+
+// startup runs fn, the part of Open that writes, one portal process at a
+// time when the records are shared (PostgreSQL); SQLite's transactions
+// already queue for its one writer.
+func (s *Server) startup(ctx context.Context, fn func() error) error {
+	if !s.pg {
+		return fn()
+	}
+	return pgdb.WithLock(ctx, s.db, "portal-startup", fn)
 }
 
 // Instance returns the instance id of the portal's records: made once when

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/agent/seal"
+	"github.com/motcua/motcua/internal/pgdb"
 	"github.com/motcua/motcua/internal/sqlitedb"
 	"github.com/motcua/motcua/sync/portalapi"
 )
@@ -243,6 +244,11 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 		auditSeq, auditHash = m.AuditHead.Seq, m.AuditHead.Hash
 	}
 	err := sqlitedb.Tx(ctx, s.db, func(tx *sql.Tx) error {
+		// Held first, so that the key is looked for after any filing of
+		// the same device by another process has committed.
+		if err := s.lockDevice(ctx, tx, device); err != nil {
+			return err
+		}
 		var code string
 		err := tx.QueryRowContext(ctx, `SELECT file_code FROM submissions WHERE device_id = ? AND idempotency_key = ?`,
 			device, m.IdempotencyKey).Scan(&code)
@@ -258,8 +264,11 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 			return err
 		}
 		var seq int
+		// The counter's row is held until the filing commits, so codes
+		// are issued one at a time and, with a rollback, not at all: no
+		// gap, no code twice, across processes.
 		err = tx.QueryRowContext(ctx, `INSERT INTO day_counters (agency, day, seq) VALUES (?, ?, 1)
-			ON CONFLICT (agency, day) DO UPDATE SET seq = seq + 1 RETURNING seq`, agency, day).Scan(&seq)
+			ON CONFLICT (agency, day) DO UPDATE SET seq = day_counters.seq + 1 RETURNING seq`, agency, day).Scan(&seq)
 		if err != nil {
 			return err
 		}
@@ -269,11 +278,11 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 		}
 		rc = portalapi.Receipt{FileCode: portalapi.FormatFileCode(agency, local, seq), State: portalapi.Received,
 			ReceivedAt: now.UTC(), DueAt: due.UTC(), Instance: s.instance}
-		// The row's id is chosen here, inside the write lock, so that the
-		// form is sealed to it before it is written: no clear byte of it
-		// reaches the database or its WAL.
-		var id int64
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM submissions`).Scan(&id); err != nil {
+		// The row's id is chosen before it is written, so that the form
+		// is sealed to it: no clear byte of it reaches the database or its
+		// WAL.
+		id, err := s.newSubmissionID(ctx, tx)
+		if err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO submissions (id, device_id, idempotency_key, file_code, procedure_code,
@@ -292,14 +301,18 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO events (submission_id, device_id, state, at) VALUES (?, ?, ?, ?)`,
-			id, device, string(portalapi.Received), formatTime(now))
-		if err != nil {
-			return err
-		}
-		rc.Seq, err = res.LastInsertId()
-		return err
+		return tx.QueryRowContext(ctx, `INSERT INTO events (submission_id, device_id, state, at) VALUES (?, ?, ?, ?) RETURNING seq`,
+			id, device, string(portalapi.Received), formatTime(now)).Scan(&rc.Seq)
 	})
+	if pgdb.IsUniqueViolation(err) {
+		// Not expected while the device's row is held; if another
+		// process filed the key all the same, that filing is the one.
+		if dup, derr := s.receiptByKey(ctx, device, m.IdempotencyKey); derr == nil {
+			s.log.Warn("key filed concurrently by another process", "key", m.IdempotencyKey, "err", err)
+			dup.Duplicate = true
+			return dup, nil
+		}
+	}
 	if err != nil {
 		return rc, err
 	}
@@ -310,6 +323,39 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 	}
 	s.log.Info("submission filed", "file_code", rc.FileCode, "key", m.IdempotencyKey, "attachments", len(m.Attachments))
 	return rc, nil
+}
+
+// lockDevice holds device's row until tx ends, on PostgreSQL: a device's
+// filings and status changes then commit one at a time, each drawing its
+// event seq while it holds the row, so the device's events commit in the
+// order of their seq and a status cursor never passes one not committed
+// yet. Other devices' transactions go on meanwhile. On SQLite every write
+// transaction holds the database's one write lock already.
+func (s *Server) lockDevice(ctx context.Context, tx *sql.Tx, device string) error {
+	if !s.pg {
+		return nil
+	}
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM devices WHERE id = ? FOR UPDATE`, device).Scan(&one)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("lock device %s: %w", device, err)
+	}
+	return nil
+}
+
+// newSubmissionID draws the id of a new submission in tx: from its
+// sequence on PostgreSQL, where other processes file at the same time;
+// one past the greatest on SQLite, whose write lock tx holds.
+func (s *Server) newSubmissionID(ctx context.Context, tx *sql.Tx) (int64, error) {
+	q := `SELECT COALESCE(MAX(id), 0) + 1 FROM submissions`
+	if s.pg {
+		q = `SELECT nextval(pg_get_serial_sequence('submissions', 'id'))`
+	}
+	var id int64
+	if err := tx.QueryRowContext(ctx, q).Scan(&id); err != nil {
+		return 0, fmt.Errorf("new submission id: %w", err)
+	}
+	return id, nil
 }
 
 // addWorkingDays adds n working days (Monday to Friday) to t.
@@ -514,12 +560,25 @@ func (s *Server) AdvanceBy(ctx context.Context, fileCode string, to portalapi.St
 	return sqlitedb.Tx(ctx, s.db, func(tx *sql.Tx) error {
 		var id int64
 		var device, from string
-		err := tx.QueryRowContext(ctx, `SELECT id, device_id, state FROM submissions WHERE file_code = ?`, fileCode).Scan(&id, &device, &from)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("file %s: %w", fileCode, ErrNotFound)
-		}
-		if err != nil {
+		read := func() error {
+			err := tx.QueryRowContext(ctx, `SELECT id, device_id, state FROM submissions WHERE file_code = ?`, fileCode).Scan(&id, &device, &from)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("file %s: %w", fileCode, ErrNotFound)
+			}
 			return err
+		}
+		if err := read(); err != nil {
+			return err
+		}
+		if s.pg {
+			// With the device's row held, the state is read again: an
+			// officer in another process may have just changed it.
+			if err := s.lockDevice(ctx, tx, device); err != nil {
+				return err
+			}
+			if err := read(); err != nil {
+				return err
+			}
 		}
 		allowed := false
 		for _, st := range portalMoves[portalapi.State(from)] {
@@ -533,7 +592,7 @@ func (s *Server) AdvanceBy(ctx context.Context, fileCode string, to portalapi.St
 			string(to), note, now, id); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO events (submission_id, device_id, state, note, at, officer, agency)
+		_, err := tx.ExecContext(ctx, `INSERT INTO events (submission_id, device_id, state, note, at, officer, agency)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, device, string(to), note, now, by.Officer, by.Agency)
 		return err
 	})

@@ -240,7 +240,7 @@ func (s *Server) sealClear(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("seal the records kept in clear: %w", err)
 	}
-	if n > 0 {
+	if n > 0 && !s.pg {
 		if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 			return fmt.Errorf("seal the records kept in clear: checkpoint: %w", err)
 		}
@@ -268,6 +268,12 @@ func (s *Server) sealClear(ctx context.Context) error {
 }
 
 func (s *Server) sealClearRecords(ctx context.Context) (int, error) {
+	if s.pg {
+		// PostgreSQL records are sealed from their first row: there is
+		// nothing to look for, and reading every form at each start would
+		// be slow at a province's scale.
+		return 0, nil
+	}
 	n := 0
 	err := sqlitedb.Tx(ctx, s.db, func(tx *sql.Tx) error {
 		n = 0

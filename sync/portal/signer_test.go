@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,13 +18,12 @@ import (
 	"github.com/motcua/motcua/sync/portalapi"
 )
 
-// TestMain makes the tests' requests (through http.DefaultClient) those of
-// a kiosk with a key: an enrollment registers a key made for the device,
+// signAsKiosks makes the tests' requests (through http.DefaultClient) those
+// of a kiosk with a key: an enrollment registers a key made for the device,
 // and each manifest is signed by its device, as sync/uplink does. Tests of
-// the signatures themselves send with rawClient.
-func TestMain(m *testing.M) {
+// the signatures themselves send with rawClient. TestMain calls it.
+func signAsKiosks() {
 	http.DefaultClient.Transport = kiosks
-	os.Exit(m.Run())
 }
 
 // rawClient sends requests as they are, unsigned.
