@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/internal/loadtest"
+	"github.com/motcua/motcua/internal/pgdb"
 	"github.com/motcua/motcua/sync/portalapi"
 )
 
@@ -39,6 +40,14 @@ type cluster struct {
 	url     string
 	portals []*proc
 	proxy   *proc
+	// groups are servers of several processes (PostgreSQL), by name and
+	// process group, whose usage is counted too.
+	groups []group
+}
+
+type group struct {
+	name string
+	pid  int
 }
 
 // proc is one process the test started.
@@ -221,6 +230,13 @@ func (c *cluster) usages() ([]loadtest.Process, error) {
 		}
 		out = append(out, loadtest.Process{Name: p.name, PID: p.cmd.Process.Pid, Usage: u})
 	}
+	for _, g := range c.groups {
+		u, err := loadtest.ReadServerUsage(g.pid)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", g.name, err)
+		}
+		out = append(out, loadtest.Process{Name: g.name, PID: g.pid, Usage: u})
+	}
 	u, err := loadtest.ReadUsage(os.Getpid())
 	if err != nil {
 		return nil, err
@@ -292,19 +308,15 @@ func (c *cluster) sizes(ctx context.Context) (db, uploads int64) {
 	return db, uploads
 }
 
-// pgSize asks PostgreSQL the size of the database with psql, -1 if it
-// cannot.
+// pgSize asks PostgreSQL the size of the database, -1 if it cannot.
 func pgSize(ctx context.Context, url string) int64 {
-	psql := "psql"
-	if _, err := exec.LookPath(psql); err != nil {
-		psql = "/usr/lib/postgresql/15/bin/psql"
-	}
-	out, err := exec.CommandContext(ctx, psql, url, "-Atc", "SELECT pg_database_size(current_database())").Output()
+	db, err := pgdb.Connect(ctx, url)
 	if err != nil {
 		return -1
 	}
-	n, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
-	if err != nil {
+	defer db.Close()
+	var n int64
+	if err := db.QueryRowContext(ctx, "SELECT pg_database_size(current_database())").Scan(&n); err != nil {
 		return -1
 	}
 	return n

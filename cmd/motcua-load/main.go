@@ -52,6 +52,7 @@ type options struct {
 	pageSize           int
 	procs              int
 	db, uploads        string
+	pg                 bool
 	motcua             string
 	work               string
 	keep               bool
@@ -84,6 +85,7 @@ func main() {
 	fs.IntVar(&o.procs, "procs", 1, "portal processes; more than one are put behind a round-robin proxy")
 	fs.StringVar(&o.db, "db", "", "passed to each portal as --db (e.g. postgres://...); empty: SQLite in the data directory")
 	fs.StringVar(&o.uploads, "uploads", "", "passed to each portal as --uploads (e.g. s3://bucket?endpoint=...); empty: the data directory")
+	fs.BoolVar(&o.pg, "pg", false, "start a PostgreSQL server (durable settings) in the work directory for the records, and pass it as --db")
 	fs.StringVar(&o.motcua, "motcua", "", "the motcua binary to run; empty: built from ./cmd/motcua into the work directory")
 	fs.StringVar(&o.work, "work", "", "work directory (portal data, logs, binary); empty: a new temporary one, removed unless --keep")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory")
@@ -140,7 +142,21 @@ func run(ctx context.Context, o options, log *slog.Logger, command string) (*loa
 			return nil, err
 		}
 	}
-	cl := &cluster{bin: bin, dataDir: filepath.Join(work, "portal"), work: work, db: o.db, uploads: o.uploads,
+	var groups []group
+	if o.pg {
+		if o.db != "" {
+			return nil, fmt.Errorf("--pg and --db %s: one or the other", o.db)
+		}
+		srv, err := startPostgres(ctx, filepath.Join(work, "pg"), 50*o.procs+20)
+		if err != nil {
+			return nil, err
+		}
+		defer srv.stop()
+		o.db = srv.url
+		groups = append(groups, group{name: "postgres (all its processes)", pid: srv.pid()})
+		log.Info("postgres started", "url", srv.url, "pid", srv.pid())
+	}
+	cl := &cluster{groups: groups, bin: bin, dataDir: filepath.Join(work, "portal"), work: work, db: o.db, uploads: o.uploads,
 		extra: o.portalArgs, open: o.enroll == "open", maxConns: 2*o.kiosks + 64, log: log}
 	if err := cl.start(ctx, o.procs); err != nil {
 		cl.stop()

@@ -109,6 +109,14 @@ func TestParseProc(t *testing.T) {
 	if err != nil || cpu != 3800*time.Millisecond {
 		t.Errorf("ParseStat = %v, %v; want 3.8s (250 + 130 ticks)", cpu, err)
 	}
+	st, err := parseStat(stat)
+	if err != nil || st.ppid != 1 || st.children != 0 {
+		t.Errorf("parseStat = %+v, %v; want parent 1, no children's time", st, err)
+	}
+	st, err = parseStat([]byte("77 (postgres) S 1 77 77 0 -1 0 0 0 0 0 10 20 300 400 20 0 1 0 100 0 0\n"))
+	if err != nil || st.ppid != 1 || st.cpu != 300*time.Millisecond || st.children != 7*time.Second {
+		t.Errorf("parseStat of a postmaster = %+v, %v; want parent 1, 0.3 s own, 7 s of its ended children", st, err)
+	}
 	if _, err := ParseStat([]byte("4242 motcua S 1")); !errors.Is(err, ErrProcFormat) {
 		t.Errorf("ParseStat of a line without a command name: %v, want ErrProcFormat", err)
 	}

@@ -72,29 +72,45 @@ func runDelay(pid int) (time.Duration, error) {
 }
 
 // ParseStat reads the user and system CPU time from the contents of
-// /proc/PID/stat. The command name (field 2) is in parentheses and may
-// hold spaces and parentheses itself, so the fields are counted from the
-// last ')'.
+// /proc/PID/stat.
 func ParseStat(b []byte) (time.Duration, error) {
+	st, err := parseStat(b)
+	return st.cpu, err
+}
+
+// stat is what the load test reads of /proc/PID/stat.
+type stat struct {
+	ppid int
+	// cpu is the process's own user and system time, children that of
+	// its children that ended and were waited for.
+	cpu, children time.Duration
+}
+
+// parseStat reads /proc/PID/stat. The command name (field 2) is in
+// parentheses and may hold spaces and parentheses itself, so the fields
+// are counted from the last ')'.
+func parseStat(b []byte) (stat, error) {
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("stat: no command name: %w", ErrProcFormat)
+		return stat{}, fmt.Errorf("stat: no command name: %w", ErrProcFormat)
 	}
-	// After ')': field 3 (state) is index 0, so utime (field 14) is 11 and
-	// stime (field 15) is 12.
+	// After ')': field 3 (state) is index 0, so ppid (field 4) is 1,
+	// utime and stime (14, 15) are 11 and 12, cutime and cstime (16, 17)
+	// 13 and 14.
 	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("stat: %d fields after the command name: %w", len(f), ErrProcFormat)
+	if len(f) < 15 {
+		return stat{}, fmt.Errorf("stat: %d fields after the command name: %w", len(f), ErrProcFormat)
 	}
-	var ticks int64
-	for _, s := range f[11:13] {
-		n, err := strconv.ParseInt(s, 10, 64)
+	var v [5]int64
+	for j, k := range []int{1, 11, 12, 13, 14} {
+		n, err := strconv.ParseInt(f[k], 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("stat: cpu time %q: %w", s, ErrProcFormat)
+			return stat{}, fmt.Errorf("stat: field %d %q: %w", k+3, f[k], ErrProcFormat)
 		}
-		ticks += n
+		v[j] = n
 	}
-	return time.Duration(ticks) * time.Second / ClockTicks, nil
+	tick := time.Second / ClockTicks
+	return stat{ppid: int(v[0]), cpu: time.Duration(v[1]+v[2]) * tick, children: time.Duration(v[3]+v[4]) * tick}, nil
 }
 
 // ParseStatus reads VmHWM and VmRSS, in bytes, from the contents of
@@ -151,6 +167,51 @@ func ReadUsage(pid int) (Usage, error) {
 		return Usage{}, fmt.Errorf("process %d: %w", pid, err)
 	}
 	return Usage{CPU: cpu, PeakRSS: hwm, RSS: rss, RunDelay: delay}, nil
+}
+
+// ReadServerUsage reads the usage of a server of several processes, such
+// as PostgreSQL's postmaster and its backends (each in a session of its
+// own): the CPU time of the leader and its live children, and of the
+// children it waited for (backends that ended), their run-queue waits,
+// and the largest peak resident set of one of them (they share memory, so
+// their sum would count it many times).
+func ReadServerUsage(leader int) (Usage, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return Usage{}, err
+	}
+	var total Usage
+	found := false
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue // it ended
+		}
+		st, err := parseStat(b)
+		if err != nil || (pid != leader && st.ppid != leader) {
+			continue
+		}
+		u, err := ReadUsage(pid)
+		if err != nil {
+			continue
+		}
+		found = true
+		total.CPU += u.CPU
+		total.RunDelay += u.RunDelay
+		total.RSS += u.RSS
+		total.PeakRSS = max(total.PeakRSS, u.PeakRSS)
+		if pid == leader {
+			total.CPU += st.children
+		}
+	}
+	if !found {
+		return Usage{}, fmt.Errorf("process %d: %w", leader, os.ErrNotExist)
+	}
+	return total, nil
 }
 
 // Machine is the whole machine's CPU time, from the first line of
