@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"compress/flate"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -235,41 +236,71 @@ type result struct {
 	err     error
 }
 
-// deliverAll delivers n applications one after the other, as a kiosk's
-// outbox worker delivers its queue, until each has its receipt or failed
-// for good.
-func (k *kiosk) deliverAll(ctx context.Context, n, minPages, maxPages int) []result {
+// app is one captured application: its manifest (attachments at offsets
+// from 0) and its pages back to back.
+type app struct {
+	m       portalapi.Manifest
+	content []byte
+}
+
+// capture makes an application of npages pages, each drawn from the pool,
+// with a new idempotency key.
+func (k *kiosk) capture(npages int) app {
+	var kb [16]byte
+	rand.Read(kb[:])
+	a := app{m: portalapi.Manifest{IdempotencyKey: hex.EncodeToString(kb[:]), ProcedureCode: birth.Code, ProcedureID: birth.ID,
+		CatalogVersion: catalogVersion, CapturedAt: time.Now().UTC().Truncate(time.Second), Form: form}}
+	for i := range npages {
+		p := k.rng.IntN(len(k.pages.data))
+		a.m.Attachments = append(a.m.Attachments, portalapi.AttachmentRef{EvidenceKey: birth.Evidence[0].Key,
+			Name: fmt.Sprintf("page-%d.jpg", i+1), MediaType: "image/jpeg", Size: int64(len(k.pages.data[p])),
+			SHA256: k.pages.sum[p], Offset: int64(len(a.content))})
+		a.content = append(a.content, k.pages.data[p]...)
+	}
+	return a
+}
+
+// deliverAll delivers n applications, as a kiosk's outbox worker delivers
+// its queue, until each has its receipt or failed for good: one after the
+// other in an upload each (batch <= 1), or captured first and sent in
+// uploads of up to batch applications and 2 MB, as the uplink sends a
+// backlog of small applications.
+func (k *kiosk) deliverAll(ctx context.Context, n, minPages, maxPages, batch int) []result {
 	out := make([]result, 0, n)
-	for range n {
-		if ctx.Err() != nil {
-			break
+	if batch <= 1 {
+		for range n {
+			if ctx.Err() != nil {
+				break
+			}
+			out = append(out, k.deliver(ctx, k.capture(minPages+k.rng.IntN(maxPages-minPages+1))))
 		}
-		out = append(out, k.deliver(ctx, minPages+k.rng.IntN(maxPages-minPages+1)))
+		return out
+	}
+	queue := make([]app, n)
+	for i := range queue {
+		queue[i] = k.capture(minPages + k.rng.IntN(maxPages-minPages+1))
+	}
+	for len(queue) > 0 && ctx.Err() == nil {
+		size, i := 0, 0
+		for i < len(queue) && i < batch && (i == 0 || size+len(queue[i].content) <= maxBatchBytes) {
+			size += len(queue[i].content)
+			i++
+		}
+		out = append(out, k.deliverBatch(ctx, queue[:i])...)
+		queue = queue[i:]
 	}
 	return out
 }
 
-// deliver captures an application of npages pages and delivers it in one
-// upload that carries its signed manifest: created with all its bytes,
-// resumed from the portal's offset after a failure, its manifest posted
-// alone when the answer with the receipt was lost. It waits as the
-// portal's 429 and 503 ask.
-func (k *kiosk) deliver(ctx context.Context, npages int) result {
-	var kb [16]byte
-	rand.Read(kb[:])
-	res := result{key: hex.EncodeToString(kb[:]), answers: map[string]int{}}
-	m := portalapi.Manifest{IdempotencyKey: res.key, ProcedureCode: birth.Code, ProcedureID: birth.ID,
-		CatalogVersion: catalogVersion, CapturedAt: time.Now().UTC().Truncate(time.Second), Form: form}
-	var content []byte
-	for i := range npages {
-		p := k.rng.IntN(len(k.pages.data))
-		m.Attachments = append(m.Attachments, portalapi.AttachmentRef{EvidenceKey: birth.Evidence[0].Key,
-			Name: fmt.Sprintf("page-%d.jpg", i+1), MediaType: "image/jpeg", Size: int64(len(k.pages.data[p])),
-			SHA256: k.pages.sum[p], Offset: int64(len(content))})
-		content = append(content, k.pages.data[p]...)
-	}
-	res.bytes = int64(len(content))
-	manifest, err := json.Marshal(m)
+// maxBatchBytes bounds the attachments of one upload of several
+// applications, as the uplink does.
+const maxBatchBytes = 2 << 20
+
+// deliver delivers one application in an upload that carries its signed
+// manifest.
+func (k *kiosk) deliver(ctx context.Context, a app) result {
+	res := result{key: a.m.IdempotencyKey, answers: map[string]int{}, bytes: int64(len(a.content))}
+	manifest, err := json.Marshal(a.m)
 	if err != nil {
 		res.err = err
 		return res
@@ -282,20 +313,144 @@ func (k *kiosk) deliver(ctx context.Context, npages int) result {
 		portalapi.MetaManifest:       string(manifest),
 		portalapi.MetaSignature:      portalapi.Sign(k.key, portalapi.ManifestMessage(k.deviceID, res.key, manifest)),
 	})
+	start := time.Now()
+	h, err := k.upload(ctx, path, a.content, meta, res.answers)
+	if err != nil {
+		res.err = err
+		return res
+	}
+	if r := h.Get(portalapi.HeaderReceipt); r != "" {
+		var rc portalapi.Receipt
+		if err := json.Unmarshal([]byte(r), &rc); err == nil {
+			return k.received(res, rc, start)
+		}
+	}
+	// Complete, but the answer with the receipt was lost: the manifest
+	// alone gets it.
+	res.answers["manifest_after_lost_receipt"]++
+	rc, err := k.fileManifest(ctx, a.m, path, 0, res.answers)
+	if err != nil {
+		res.err = err
+		return res
+	}
+	return k.received(res, rc, start)
+}
+
+// deliverBatch delivers apps in one upload that starts with their
+// manifests, compressed together, and files alone each application the
+// portal did not file with the others.
+func (k *kiosk) deliverBatch(ctx context.Context, apps []app) []result {
+	out := make([]result, len(apps))
+	ms := make([]portalapi.Manifest, len(apps))
+	var attached []byte
+	naming := sha256.New()
+	for i, a := range apps {
+		out[i] = result{key: a.m.IdempotencyKey, answers: map[string]int{}, bytes: int64(len(a.content))}
+		ms[i] = a.m
+		ms[i].Attachments = append([]portalapi.AttachmentRef(nil), a.m.Attachments...)
+		for j := range ms[i].Attachments {
+			ms[i].Attachments[j].Offset += int64(len(attached))
+			naming.Write([]byte(ms[i].Attachments[j].SHA256))
+		}
+		naming.Write([]byte(a.m.IdempotencyKey))
+		attached = append(attached, a.content...)
+	}
+	fail := func(err error) []result {
+		for i := range out {
+			out[i].err = err
+		}
+		return out
+	}
+	block, err := manifestBlock(ms)
+	if err != nil {
+		return fail(err)
+	}
+	first := ms[0].IdempotencyKey
+	name := "batch-" + hex.EncodeToString(naming.Sum(nil))[:40]
+	path := portalapi.PathUploads + k.deviceID + "-" + name
+	meta := encodeMeta(map[string]string{
+		portalapi.MetaIdempotencyKey: first,
+		portalapi.MetaUploadName:     name,
+		portalapi.MetaManifests:      strconv.Itoa(len(block)),
+		portalapi.MetaSignature:      portalapi.Sign(k.key, portalapi.ManifestMessage(k.deviceID, first, block)),
+	})
+	start := time.Now()
+	h, err := k.upload(ctx, path, append(block, attached...), meta, out[0].answers)
+	if err != nil {
+		return fail(err)
+	}
+	var filings []portalapi.Filing
+	if r := h.Get(portalapi.HeaderReceipts); r != "" {
+		if json.Unmarshal([]byte(r), &filings) != nil || len(filings) != len(apps) {
+			filings = nil
+		}
+	}
+	if filings == nil {
+		out[0].answers["manifests_after_lost_receipts"]++
+	}
+	for i := range out {
+		if filings != nil && filings[i].Receipt != nil {
+			out[i] = k.received(out[i], *filings[i].Receipt, start)
+			continue
+		}
+		if filings != nil {
+			// Filed alone: its bytes are at the portal, after the block.
+			out[i].answers[fmt.Sprintf("filed_alone_after_%d", filings[i].Status)]++
+			if filings[i].RetryAfter > 0 && sleep(ctx, time.Duration(filings[i].RetryAfter)*time.Second) != nil {
+				out[i].err = ctx.Err()
+				continue
+			}
+		}
+		rc, err := k.fileManifest(ctx, ms[i], path, int64(len(block)), out[i].answers)
+		if err != nil {
+			out[i].err = err
+			continue
+		}
+		out[i] = k.received(out[i], rc, start)
+	}
+	return out
+}
+
+// manifestBlock is the manifests as a DEFLATE-compressed JSON array.
+func manifestBlock(ms []portalapi.Manifest) ([]byte, error) {
+	raw, err := json.Marshal(ms)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	zw, err := flate.NewWriter(&b, flate.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(raw); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// upload sends content as the tus upload at path, created with meta and
+// all its bytes, resumed from the portal's offset (HEAD, then PATCH) after
+// a failure, waiting as 429 and 503 ask. It returns the headers of the
+// answer that completed it, or none when it found the upload complete
+// without that answer (lost, or refused with 429 or 503 after the portal
+// kept the bytes): the manifests must then be posted alone.
+func (k *kiosk) upload(ctx context.Context, path string, content []byte, meta string, answers map[string]int) (http.Header, error) {
 	size := int64(len(content))
 	tus := map[string]string{"Tus-Resumable": "1.0.0"}
-	start := time.Now()
 	// created is false until the portal is known to have the upload.
 	created := false
+	var last error
 	for range maxRequests {
 		var a answer
 		var err error
-		switch {
-		case !created:
+		if !created {
 			a, err = k.do(ctx, http.MethodPost, portalapi.PathUploads, content, map[string]string{"Tus-Resumable": "1.0.0",
 				"Upload-Length": strconv.FormatInt(size, 10), "Upload-Metadata": meta,
 				"Content-Type": "application/offset+octet-stream"})
-		default:
+		} else {
 			var off int64
 			off, err = k.offset(ctx, path, tus)
 			switch {
@@ -304,62 +459,48 @@ func (k *kiosk) deliver(ctx context.Context, npages int) result {
 				continue
 			case err != nil:
 			case off == size:
-				// Complete, but its receipt was lost: the manifest alone
-				// gets it.
-				res.answers["manifest_after_lost_receipt"]++
-				rc, err := k.fileManifest(ctx, m, path, res.answers)
-				if err != nil {
-					res.err = err
-					return res
-				}
-				return k.received(res, rc, start)
+				return http.Header{}, nil
 			default:
-				res.answers["resumed"]++
+				answers["resumed"]++
 				a, err = k.do(ctx, http.MethodPatch, path, content[off:], map[string]string{"Tus-Resumable": "1.0.0",
 					"Upload-Offset": strconv.FormatInt(off, 10), "Content-Type": "application/offset+octet-stream"})
 			}
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				res.err = ctx.Err()
-				return res
+				return nil, ctx.Err()
 			}
-			res.answers["link_error"]++
-			res.err = err
-			created = true
+			answers["link_error"]++
+			last, created = err, true
 			sleep(ctx, 200*time.Millisecond)
 			continue
 		}
-		if h := a.header.Get(portalapi.HeaderReceipt); h != "" && (a.status == http.StatusCreated || a.status == http.StatusNoContent) {
-			var rc portalapi.Receipt
-			if err := json.Unmarshal([]byte(h), &rc); err != nil {
-				res.err = fmt.Errorf("unreadable receipt %q: %w", h, err)
-				created = true
-				continue
-			}
-			return k.received(res, rc, start)
-		}
 		created = true
-		res.err = fmt.Errorf("upload: %s", a)
+		if a.status == http.StatusCreated || a.status == http.StatusNoContent {
+			if off, err := strconv.ParseInt(a.header.Get("Upload-Offset"), 10, 64); err == nil && off == size {
+				return a.header, nil
+			}
+			// Bytes kept, not all: the HEAD says how far.
+			continue
+		}
+		last = fmt.Errorf("upload: %s", a)
 		switch {
-		case a.status == http.StatusCreated || a.status == http.StatusNoContent:
-			// Bytes kept but no receipt: the HEAD says how far.
 		case a.status == http.StatusConflict && a.perr() != nil && a.perr().Code == portalapi.CodeUploadExists:
-			res.answers["upload_exists"]++
+			answers["upload_exists"]++
 		case a.status == http.StatusTooManyRequests, a.status == http.StatusServiceUnavailable:
-			res.answers[strconv.Itoa(a.status)]++
-			if sleep(ctx, a.retryAfter()) != nil {
-				return res
+			answers[strconv.Itoa(a.status)]++
+			if err := sleep(ctx, a.retryAfter()); err != nil {
+				return nil, err
 			}
 		case a.status == http.StatusBadRequest, a.status == http.StatusRequestTimeout, a.status >= 500:
-			res.answers[strconv.Itoa(a.status)]++
+			answers[strconv.Itoa(a.status)]++
 			sleep(ctx, 200*time.Millisecond)
 		default:
-			res.answers[strconv.Itoa(a.status)]++
-			return res
+			answers[strconv.Itoa(a.status)]++
+			return nil, last
 		}
 	}
-	return res
+	return nil, fmt.Errorf("no receipt after %d requests: %w", maxRequests, last)
 }
 
 func (k *kiosk) received(res result, rc portalapi.Receipt, start time.Time) result {
@@ -393,10 +534,13 @@ func (k *kiosk) offset(ctx context.Context, path string, h map[string]string) (i
 	return 0, fmt.Errorf("head: %s", a)
 }
 
-// fileManifest posts the manifest of a complete upload to get its receipt.
-func (k *kiosk) fileManifest(ctx context.Context, m portalapi.Manifest, path string, answers map[string]int) (portalapi.Receipt, error) {
+// fileManifest posts the manifest of an application whose bytes are all
+// in the upload at path, from base on, to get its receipt.
+func (k *kiosk) fileManifest(ctx context.Context, m portalapi.Manifest, path string, base int64, answers map[string]int) (portalapi.Receipt, error) {
+	m.Attachments = append([]portalapi.AttachmentRef(nil), m.Attachments...)
 	for i := range m.Attachments {
 		m.Attachments[i].UploadURL = k.base + path
+		m.Attachments[i].Offset += base
 	}
 	body, err := json.Marshal(m)
 	if err != nil {

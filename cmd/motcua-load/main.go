@@ -43,6 +43,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/internal/loadtest"
+	"github.com/motcua/motcua/sync/portalapi"
 )
 
 // options are the command line's.
@@ -53,6 +54,7 @@ type options struct {
 	procs              int
 	db, uploads        string
 	pg                 bool
+	batch              int
 	motcua             string
 	work               string
 	keep               bool
@@ -82,6 +84,7 @@ func main() {
 	fs.IntVar(&o.minPages, "min-pages", 1, "fewest scanned pages of an application")
 	fs.IntVar(&o.maxPages, "max-pages", 3, "most scanned pages of an application")
 	fs.IntVar(&o.pageSize, "page-size", 30<<10, "bytes of a scanned page (random, like a JPEG)")
+	fs.IntVar(&o.batch, "batch", 1, "applications per upload: 1 sends each alone as it is captured; more captures them all first and sends them in uploads of up to this many (at most 32) and 2 MB, as the uplink sends a backlog")
 	fs.IntVar(&o.procs, "procs", 1, "portal processes; more than one are put behind a round-robin proxy")
 	fs.StringVar(&o.db, "db", "", "passed to each portal as --db (e.g. postgres://...); empty: SQLite in the data directory")
 	fs.StringVar(&o.uploads, "uploads", "", "passed to each portal as --uploads (e.g. s3://bucket?endpoint=...); empty: the data directory")
@@ -99,8 +102,8 @@ func main() {
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the pages and page counts")
 	fs.Parse(os.Args[1:])
 	if o.kiosks < 1 || o.apps < 1 || o.minPages < 1 || o.maxPages < o.minPages || o.pageSize < 1 || o.procs < 1 ||
-		o.kiosks > 60000 || (o.enroll != "open" && o.enroll != "codes") {
-		fmt.Fprintln(os.Stderr, "motcua-load: --kiosks 1..60000, --apps, --min-pages, --page-size and --procs at least 1, --max-pages at least --min-pages, --enroll open or codes")
+		o.kiosks > 60000 || o.batch < 1 || o.batch > portalapi.MaxBatch || (o.enroll != "open" && o.enroll != "codes") {
+		fmt.Fprintln(os.Stderr, "motcua-load: --kiosks 1..60000, --apps, --min-pages, --page-size and --procs at least 1, --max-pages at least --min-pages, --enroll open or codes, --batch 1..32")
 		os.Exit(2)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -165,7 +168,7 @@ func run(ctx context.Context, o options, log *slog.Logger, command string) (*loa
 	defer cl.stop()
 
 	r := &loadtest.Report{Command: command, Started: time.Now().UTC(), Kiosks: o.kiosks, Apps: o.apps, PageSize: o.pageSize,
-		Portals: o.procs, Database: backendName(o.db, "sqlite"), Uploads: backendName(o.uploads, "disk"), Enroll: o.enroll,
+		Batch: o.batch, Portals: o.procs, Database: backendName(o.db, "sqlite"), Uploads: backendName(o.uploads, "disk"), Enroll: o.enroll,
 		Cores: runtime.NumCPU(), Answers: map[string]int{}}
 
 	// Enroll every kiosk before any delivers: enrollment is set-up, not
@@ -232,7 +235,7 @@ func run(ctx context.Context, o options, log *slog.Logger, command string) (*loa
 					return
 				}
 			}
-			results[i] = k.deliverAll(ctx, o.apps, o.minPages, o.maxPages)
+			results[i] = k.deliverAll(ctx, o.apps, o.minPages, o.maxPages, o.batch)
 		})
 	}
 	profiled := make(chan []string, 1)
