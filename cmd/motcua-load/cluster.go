@@ -43,6 +43,8 @@ type cluster struct {
 	// groups are servers of several processes (PostgreSQL), by name and
 	// process group, whose usage is counted too.
 	groups []group
+	// bucket, when set, measures the uploads' bucket.
+	bucket func(context.Context) int64
 }
 
 type group struct {
@@ -300,10 +302,13 @@ func (c *cluster) sizes(ctx context.Context) (db, uploads int64) {
 	} else {
 		db = pgSize(ctx, c.db)
 	}
-	if c.uploads == "" {
+	switch {
+	case c.uploads == "":
 		uploads = dirSize(filepath.Join(c.dataDir, "uploads"))
-	} else {
-		uploads = bucketSize(ctx, c.uploads)
+	case c.bucket != nil:
+		uploads = c.bucket(ctx)
+	default:
+		uploads = -1
 	}
 	return db, uploads
 }

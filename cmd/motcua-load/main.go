@@ -53,7 +53,7 @@ type options struct {
 	pageSize           int
 	procs              int
 	db, uploads        string
-	pg                 bool
+	pg, s3             bool
 	batch              int
 	motcua             string
 	work               string
@@ -89,6 +89,7 @@ func main() {
 	fs.StringVar(&o.db, "db", "", "passed to each portal as --db (e.g. postgres://...); empty: SQLite in the data directory")
 	fs.StringVar(&o.uploads, "uploads", "", "passed to each portal as --uploads (e.g. s3://bucket?endpoint=...); empty: the data directory")
 	fs.BoolVar(&o.pg, "pg", false, "start a PostgreSQL server (durable settings) in the work directory for the records, and pass it as --db")
+	fs.BoolVar(&o.s3, "s3", false, "start a SeaweedFS S3 server (internal/s3test; weed on PATH, /usr/local/bin/weed or $MOTCUA_TEST_WEED) with a fresh bucket for the uploads, and pass it as --uploads")
 	fs.StringVar(&o.motcua, "motcua", "", "the motcua binary to run; empty: built from ./cmd/motcua into the work directory")
 	fs.StringVar(&o.work, "work", "", "work directory (portal data, logs, binary); empty: a new temporary one, removed unless --keep")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory")
@@ -159,7 +160,22 @@ func run(ctx context.Context, o options, log *slog.Logger, command string) (*loa
 		groups = append(groups, group{name: "postgres (all its processes)", pid: srv.pid()})
 		log.Info("postgres started", "url", srv.url, "pid", srv.pid())
 	}
-	cl := &cluster{groups: groups, bin: bin, dataDir: filepath.Join(work, "portal"), work: work, db: o.db, uploads: o.uploads,
+	var bucket func(context.Context) int64
+	if o.s3 {
+		if o.uploads != "" {
+			return nil, fmt.Errorf("--s3 and --uploads %s: one or the other", o.uploads)
+		}
+		srv, name, uploads, pid, err := startS3(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer srv.Stop()
+		o.uploads = uploads
+		bucket = func(ctx context.Context) int64 { return bucketSize(ctx, srv, name) }
+		groups = append(groups, group{name: "seaweedfs (weed server)", pid: pid})
+		log.Info("seaweedfs started", "uploads", uploads, "pid", pid)
+	}
+	cl := &cluster{groups: groups, bucket: bucket, bin: bin, dataDir: filepath.Join(work, "portal"), work: work, db: o.db, uploads: o.uploads,
 		extra: o.portalArgs, open: o.enroll == "open", maxConns: 2*o.kiosks + 64, log: log}
 	if err := cl.start(ctx, o.procs); err != nil {
 		cl.stop()
