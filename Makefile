@@ -41,6 +41,7 @@ test: deps
 	$(GO) vet ./...
 	$(GO) vet -tags load ./cmd/motcua-load/ ./cmd/motcua/
 	$(GO) test -count=1 -timeout 12m ./...
+	MOTCUA_TEST_PORTAL_DB=postgres $(GO) test -count=1 -timeout 10m ./sync/portal/
 
 bench: deps
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./... | tee bench.out

@@ -24,6 +24,11 @@ set -euo pipefail
 # to take Vietnamese from the keyboard); xvfb, x11-apps (xwd), imagemagick
 # (convert) and xdotool run, drive and photograph the window without a
 # screen (packaging/screenshots.sh, the window benchmark, mpv's window test).
+# The portal's PostgreSQL back end: postgresql-15's initdb and postgres
+# (in /usr/lib/postgresql/15/bin) run a throwaway server for its tests
+# (internal/pgtest), as the user motcua-test made below, since PostgreSQL
+# refuses to run as root. To keep the install from also starting a server
+# of its own, no main cluster is made when this script installs it.
 packages=(
 	gcc
 	libc6-dev
@@ -53,6 +58,7 @@ packages=(
 	x11-apps
 	imagemagick
 	xdotool
+	postgresql-15
 )
 
 # has_command reports whether package p's program is already installed from
@@ -96,6 +102,33 @@ generate_locales() {
 	$sudo locale-gen
 }
 
+# test_user is the unprivileged user internal/pgtest runs PostgreSQL as
+# when the tests run as root.
+test_user=motcua-test
+
+# make_test_user creates test_user if it does not exist and this script
+# can (root, or sudo); without it, tests run as root use nobody.
+make_test_user() {
+	if id "$test_user" >/dev/null 2>&1; then
+		return 0
+	fi
+	if [ "$(id -u)" -ne 0 ] && [ -z "$sudo" ]; then
+		return 0
+	fi
+	echo "install-deps: creating the user $test_user (runs PostgreSQL in tests)" >&2
+	$sudo useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$test_user"
+}
+
+# no_main_cluster tells postgresql-common, before it is installed, not to
+# make and start a cluster of its own.
+no_main_cluster() {
+	if dpkg-query -W -f='${Status}' postgresql-common 2>/dev/null | grep -q 'install ok installed'; then
+		return 0
+	fi
+	$sudo mkdir -p /etc/postgresql-common/createcluster.d
+	echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/motcua.conf >/dev/null
+}
+
 missing=()
 for p in "${packages[@]}"; do
 	if has_command "$p"; then
@@ -128,6 +161,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	fi
 fi
 
+make_test_user
+
 if [ "${#missing[@]}" -eq 0 ]; then
 	generate_locales || {
 		echo "install-deps: could not generate the locales ${locales_wanted[*]}" >&2
@@ -138,6 +173,7 @@ fi
 
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+no_main_cluster
 # A fresh machine has no package lists; refresh them once if the install fails.
 if ! $sudo apt-get install -y --no-install-recommends "${missing[@]}"; then
 	$sudo apt-get update

@@ -19,6 +19,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/motcua/motcua/agent/store"
+	"github.com/motcua/motcua/internal/pgtest"
 )
 
 // motcua is the path of the binary built for these tests: the CLI is tested
@@ -42,6 +43,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	pgtest.StopShared()
 	os.RemoveAll(dir)
 	if queueDataDir != "" {
 		os.RemoveAll(queueDataDir)

@@ -23,6 +23,9 @@ func TestMain(m *testing.M) {
 }
 
 func runWithBackends(m *testing.M) int {
+	// The tests of shared PostgreSQL records (postgres_test.go) start the
+	// server in any run, when the machine has it.
+	defer pgtest.StopShared()
 	switch db := os.Getenv(pgtest.Env); db {
 	case "", "sqlite":
 	case "postgres":
@@ -31,7 +34,6 @@ func runWithBackends(m *testing.M) int {
 			fmt.Fprintf(os.Stderr, "%s=postgres, but PostgreSQL does not start: %v\n", pgtest.Env, err)
 			return 1
 		}
-		defer pgtest.StopShared()
 		setDatabase = postgresDatabases(srv)
 	default:
 		fmt.Fprintf(os.Stderr, "%s=%q: want postgres, sqlite or nothing\n", pgtest.Env, db)

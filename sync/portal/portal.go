@@ -179,6 +179,9 @@ type Server struct {
 	// beforeFile, if set, runs after a manifest's checks and before it is
 	// filed (tests).
 	beforeFile func()
+	// beforeCommit, if set, runs inside a filing's transaction, its rows
+	// written, before it commits (tests).
+	beforeCommit func(key string)
 	// instance is the records' instance id (portalapi.Health).
 	instance string
 	// tls, if set, is what Serve answers TLS with.

@@ -301,8 +301,14 @@ func (s *Server) file(ctx context.Context, device string, m *portalapi.Manifest,
 				return err
 			}
 		}
-		return tx.QueryRowContext(ctx, `INSERT INTO events (submission_id, device_id, state, at) VALUES (?, ?, ?, ?) RETURNING seq`,
-			id, device, string(portalapi.Received), formatTime(now)).Scan(&rc.Seq)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO events (submission_id, device_id, state, at) VALUES (?, ?, ?, ?) RETURNING seq`,
+			id, device, string(portalapi.Received), formatTime(now)).Scan(&rc.Seq); err != nil {
+			return err
+		}
+		if s.beforeCommit != nil {
+			s.beforeCommit(m.IdempotencyKey)
+		}
+		return nil
 	})
 	if pgdb.IsUniqueViolation(err) {
 		// Not expected while the device's row is held; if another
