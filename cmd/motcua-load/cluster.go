@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -397,14 +398,16 @@ func (c *cluster) routes(ctx context.Context) []loadtest.Route {
 	return out
 }
 
-// profile takes a CPU profile of each portal for d, into the work
-// directory, and returns the files written. A portal built without the
-// profiles (--motcua a release binary) has none.
+// profile takes a CPU profile and a lock contention profile of each
+// portal for d, into the work directory, and returns the files written. A
+// portal built without the profiles (--motcua a release binary) has none.
 func (c *cluster) profile(ctx context.Context, d time.Duration) []string {
-	files := make([]string, len(c.portals))
-	parallel(ctx, len(c.portals), len(c.portals), func(i int) error {
-		p := c.portals[i]
-		u := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", p.pprof, int(d.Seconds()))
+	var mu sync.Mutex
+	var files []string
+	kinds := []string{"profile", "mutex"}
+	parallel(ctx, len(c.portals)*len(kinds), len(c.portals)*len(kinds), func(i int) error {
+		p, kind := c.portals[i/len(kinds)], kinds[i%len(kinds)]
+		u := fmt.Sprintf("%s/debug/pprof/%s?seconds=%d", p.pprof, kind, int(d.Seconds()))
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
 			return err
@@ -416,10 +419,10 @@ func (c *cluster) profile(ctx context.Context, d time.Duration) []string {
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			c.log.Warn("no profile", "portal", p.name, "status", resp.Status)
+			c.log.Warn("no profile", "portal", p.name, "kind", kind, "status", resp.Status)
 			return nil
 		}
-		name := filepath.Join(c.work, p.name+".cpu.pprof")
+		name := filepath.Join(c.work, p.name+"."+map[string]string{"profile": "cpu", "mutex": "mutex"}[kind]+".pprof")
 		f, err := os.Create(name)
 		if err != nil {
 			return err
@@ -431,10 +434,13 @@ func (c *cluster) profile(ctx context.Context, d time.Duration) []string {
 		if err := f.Close(); err != nil {
 			return err
 		}
-		files[i] = name
+		mu.Lock()
+		files = append(files, name)
+		mu.Unlock()
 		return nil
 	})
-	return slices.DeleteFunc(files, func(s string) bool { return s == "" })
+	slices.Sort(files)
+	return files
 }
 
 // top writes `go tool pprof -top` of each profile beside it.
