@@ -250,7 +250,13 @@ func WithLock(ctx context.Context, db *sql.DB, name string, fn func() error) err
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, lockKey(name)); err != nil {
 		return fmt.Errorf("lock %s: %w", name, err)
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKey(name))
+	defer func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKey(name)); err != nil {
+			// A connection that may still hold the lock is not put back
+			// in the pool: closing it releases the lock.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
 	return fn()
 }
 

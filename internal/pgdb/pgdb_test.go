@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/motcua/motcua/internal/pgdb"
 	"github.com/motcua/motcua/internal/pgtest"
@@ -151,5 +152,52 @@ func TestOpenSchemaTooNew(t *testing.T) {
 	older := fstest.MapFS{"0001_init.sql": testMigrations["0001_init.sql"]}
 	if _, err := pgdb.Open(context.Background(), url, older, nil); !errors.Is(err, pgdb.ErrSchemaTooNew) {
 		t.Fatalf("open with fewer migrations = %v, want ErrSchemaTooNew", err)
+	}
+}
+
+// WithLock runs one holder at a time across connections (as across
+// processes), and a holder that fails releases the lock.
+func TestWithLockExcludes(t *testing.T) {
+	db, _ := pgtest.Open(t)
+	ctx := context.Background()
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- pgdb.WithLock(ctx, db, "test", func() error {
+			close(entered)
+			<-release
+			return errors.New("first fails")
+		})
+	}()
+	<-entered
+	second := make(chan error, 1)
+	inSecond := false
+	go func() {
+		second <- pgdb.WithLock(ctx, db, "test", func() error { inSecond = true; return nil })
+	}()
+	// The second waits for the advisory lock the first holds.
+	for {
+		var waiting int
+		if err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock' AND wait_event = 'advisory'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 1 {
+			break
+		}
+		select {
+		case err := <-second:
+			t.Fatalf("the second holder ran while the first held the lock: %v", err)
+		default:
+		}
+		time.Sleep(time.Millisecond) // polls a condition; nothing is timed
+	}
+	close(release)
+	if err := <-first; err == nil || err.Error() != "first fails" {
+		t.Fatalf("first = %v", err)
+	}
+	if err := <-second; err != nil || !inSecond {
+		t.Fatalf("second = %v, ran %v", err, inSecond)
 	}
 }

@@ -420,3 +420,35 @@ func queryStrings(t *testing.T, db *sql.DB, q string) []string {
 	}
 	return out
 }
+
+// A portal whose PostgreSQL server goes away says so in its health check
+// (503, "database" failed, its instance id kept) instead of answering ok.
+// The server is one of the test's own.
+func TestHealthSaysDatabaseWhenPostgresStops(t *testing.T) {
+	srv, err := pgtest.Start(t.Context())
+	if errors.Is(err, pgtest.ErrNoPostgres) && !pgtest.Wanted() {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	url, err := srv.NewDatabase(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(context.Background(), Config{OpenEnrollment: true, DataDir: t.TempDir(), DatabaseURL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &testPortal{Server: s, url: newServer(t, s), t: t}
+	var h portalapi.Health
+	if code := p.do("GET", portalapi.PathHealth, nil, "", &h); code != 200 || h.Status != "ok" {
+		t.Fatalf("health with PostgreSQL up: %d %+v", code, h)
+	}
+	srv.Stop()
+	h = portalapi.Health{}
+	if code := p.do("GET", portalapi.PathHealth, nil, "", &h); code != 503 || !slices.Equal(h.Failed, []string{healthDatabase}) || h.Instance != s.Instance() {
+		t.Fatalf("health with PostgreSQL stopped: %d %+v, want 503 naming the database", code, h)
+	}
+}

@@ -233,8 +233,9 @@ func (s *Server) getUpload(ctx context.Context, id string) (tushandler.Upload, e
 
 // sealClear seals what the portal's records and uploads held in clear
 // before sealing (migration 0005): forms, attachment names, the manifests
-// in uploads' metadata and the uploads' bytes. The WAL is truncated after,
-// and secure_delete has zeroed the pages the clear values were in.
+// in uploads' metadata and the uploads' bytes. On SQLite the WAL is
+// truncated after, and secure_delete has zeroed the pages the clear values
+// were in; PostgreSQL records were never kept in clear.
 func (s *Server) sealClear(ctx context.Context) error {
 	n, err := s.sealClearRecords(ctx)
 	if err != nil {
