@@ -64,7 +64,7 @@ func (s *Server) withChecksum(next http.Handler) http.Handler {
 				fmt.Sprintf("chunk of %d bytes is larger than the %d bytes left of the upload", r.ContentLength, limit))
 			return
 		}
-		spool, err := os.CreateTemp(s.spoolDir, "chunk-*")
+		spool, err := s.createSpool()
 		if err != nil {
 			s.log.Error("checksum: spool a chunk", "err", err)
 			refuseUnread(w, http.StatusInternalServerError, "internal", "cannot take the chunk now")
@@ -75,7 +75,8 @@ func (s *Server) withChecksum(next http.Handler) http.Handler {
 			os.Remove(spool.Name())
 		}()
 		h := newHash()
-		body := &progressReader{r: r.Body, rc: http.NewResponseController(w), timeout: s.cfg.NetworkTimeout}
+		body := &progressReader{r: r.Body, rc: http.NewResponseController(w), timeout: s.cfg.NetworkTimeout,
+			stop: bodyInterruptFrom(r.Context())}
 		sealed := newSpoolWriter(spool)
 		n, err := io.Copy(io.MultiWriter(sealed, h), io.LimitReader(body, limit+1))
 		switch {
@@ -153,13 +154,24 @@ type progressReader struct {
 	r       io.Reader
 	rc      *http.ResponseController
 	timeout time.Duration
+	// stop, if set, interrupts the reads when another request wants the
+	// upload's lock.
+	stop *bodyInterrupt
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
 	if p.timeout > 0 {
-		if err := p.rc.SetReadDeadline(time.Now().Add(p.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		var err error
+		if p.stop != nil {
+			err = p.stop.setDeadline(time.Now().Add(p.timeout))
+		} else {
+			err = p.rc.SetReadDeadline(time.Now().Add(p.timeout))
+		}
+		if err != nil && !errors.Is(err, http.ErrNotSupported) {
 			return 0, err
 		}
+	} else if p.stop != nil && p.stop.interrupted() {
+		return 0, errInterrupted
 	}
 	return p.r.Read(b)
 }

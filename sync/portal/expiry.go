@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -33,6 +32,9 @@ func (s *Server) ExpireUploads(ctx context.Context) (int, error) {
 	}
 	removed := orphans
 	errs := []error{oerr}
+	if err := s.removeDeadSpools(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	for _, p := range infos {
 		id := strings.TrimSuffix(filepath.Base(p), ".info")
 		ok, err := s.expireUpload(ctx, id)
@@ -46,31 +48,25 @@ func (s *Server) ExpireUploads(ctx context.Context) (int, error) {
 	return removed, errors.Join(errs...)
 }
 
-// expireUpload removes upload id if it is stale, no request is in progress
-// on it (taking tusd's lock would stop that request) and no filed
-// application uses it, holding its lock so that no request writes to it
-// meanwhile.
+// expireUpload removes upload id if it is stale, no request in any
+// process holds its lock (taking it from one would stop that request) and
+// no filed application uses it, holding its lock meanwhile: no request
+// writes to it, and no filing of it is recorded, in the meantime.
 func (s *Server) expireUpload(ctx context.Context, id string) (bool, error) {
-	if s.uploadBusy(id) || !s.uploadStale(id) {
-		return false, nil
-	}
-	lock, err := s.locker.NewLock(id)
-	if err != nil {
-		return false, fmt.Errorf("expire upload %s: %w", id, err)
-	}
-	lockCtx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	if err := lock.Lock(lockCtx, func() {}); err != nil {
-		return false, nil // in use: not stale after all
-	}
-	defer lock.Unlock()
 	if !s.uploadStale(id) {
 		return false, nil
 	}
-	// No filing is recorded while the upload is judged and removed: a
-	// manifest checked meanwhile finds it gone, and is answered so.
-	s.filing.Lock()
-	defer s.filing.Unlock()
+	h, err := s.locks.tryAcquire(ctx, id)
+	if errors.Is(err, errLockBusy) {
+		return false, nil // in use: not stale after all
+	}
+	if err != nil {
+		return false, fmt.Errorf("expire upload %s: %w", id, err)
+	}
+	defer s.locks.release(h)
+	if !s.uploadStale(id) {
+		return false, nil
+	}
 	var filed int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM submission_attachments WHERE upload_id = ?`, id).Scan(&filed); err != nil {
 		return false, fmt.Errorf("expire upload %s: %w", id, err)
@@ -128,32 +124,6 @@ func (s *Server) expireUploadsEvery(ctx context.Context, interval time.Duration)
 	}
 }
 
-// uploadRequests counts the requests in progress per upload id.
-type uploadRequests struct {
-	mu   sync.Mutex
-	byID map[string]int
-}
-
-// enter records a request on upload id until the returned func is called.
-func (u *uploadRequests) enter(id string) (leave func()) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.byID == nil {
-		u.byID = map[string]int{}
-	}
-	u.byID[id]++
-	return func() {
-		u.mu.Lock()
-		defer u.mu.Unlock()
-		if u.byID[id]--; u.byID[id] <= 0 {
-			delete(u.byID, id)
-		}
-	}
-}
-
-// uploadBusy reports whether a request on upload id is in progress.
-func (s *Server) uploadBusy(id string) bool {
-	s.inFlight.mu.Lock()
-	defer s.inFlight.mu.Unlock()
-	return s.inFlight.byID[id] > 0
-}
+// uploadBusy reports whether a request of this process holds the lock of
+// upload id.
+func (s *Server) uploadBusy(id string) bool { return s.locks.heldHere(id) }

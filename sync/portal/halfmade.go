@@ -118,24 +118,20 @@ func (s *Server) RemoveOrphans(ctx context.Context) (int, error) {
 }
 
 // removeOrphan removes the bytes of upload id if they have no .info, are
-// older than orphanGrace, no request is in progress on them and no filed
+// older than orphanGrace, no request in any process holds their lock and no filed
 // application uses them, holding the upload's lock meanwhile.
 func (s *Server) removeOrphan(ctx context.Context, id string) (bool, error) {
-	if s.uploadBusy(id) || !s.orphaned(id) {
+	if !s.orphaned(id) {
 		return false, nil
 	}
-	lock, err := s.locker.NewLock(id)
+	h, err := s.locks.tryAcquire(ctx, id)
+	if errors.Is(err, errLockBusy) {
+		return false, nil // in use: not an orphan after all
+	}
 	if err != nil {
 		return false, fmt.Errorf("remove orphan upload bytes %s: %w", id, err)
 	}
-	lockCtx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	if err := lock.Lock(lockCtx, func() {}); err != nil {
-		return false, nil // in use: not an orphan after all
-	}
-	defer lock.Unlock()
-	s.filing.Lock()
-	defer s.filing.Unlock()
+	defer s.locks.release(h)
 	if !s.orphaned(id) {
 		return false, nil
 	}

@@ -27,13 +27,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/tus/tusd/v2/pkg/filestore"
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
-	"github.com/tus/tusd/v2/pkg/memorylocker"
 	expslog "golang.org/x/exp/slog"
 
 	"github.com/motcua/motcua/agent/procedure"
@@ -156,10 +154,9 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	uploads filestore.FileStore
-	locker  *memorylocker.MemoryLocker
-	// inFlight counts the requests in progress per upload, which the
-	// expiry sweeper leaves alone.
-	inFlight uploadRequests
+	// locks are the uploads' tus locks, kept in the records so that
+	// several processes share them (locks.go).
+	locks *uploadLocker
 	// spoolDir holds checksummed chunks while their checksum is verified.
 	spoolDir string
 	// refusedConns counts connections closed for being over a cap.
@@ -171,11 +168,6 @@ type Server struct {
 	// enrollLimits and authFails are per remote address.
 	enrollLimits *filingLimits
 	authFails    *filingLimits
-	// filing orders a filing against the expiry sweeper: an upload is
-	// removed only while no filing is being recorded, and a filing is
-	// recorded only for uploads still there, so no filed application
-	// loses its bytes.
-	filing sync.Mutex
 	// beforeFile, if set, runs after a manifest's checks and before it is
 	// filed (tests).
 	beforeFile func()
@@ -265,7 +257,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("open portal: %w", err)
 	}
 	s := &Server{cfg: cfg, db: db, pg: cfg.DatabaseURL != "", log: cfg.Logger, now: cfg.Now, catalog: catalogJSON,
-		uploads: filestore.New(filepath.Join(cfg.DataDir, "uploads")), spoolDir: filepath.Join(cfg.DataDir, "spool"),
+		uploads:      filestore.New(filepath.Join(cfg.DataDir, "uploads")),
 		sealedDir:    filepath.Join(cfg.DataDir, "uploads-sealed"),
 		limits:       newFilingLimits(cfg.FilingInterval, cfg.FilingBurst),
 		tls:          tlsConfig,
@@ -284,9 +276,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return err
 		}
 		s.keys.Store(keys)
-		// Chunks left in the spool by a crash were never accepted.
-		os.RemoveAll(s.spoolDir)
-		for _, dir := range []string{s.uploads.Path, s.spoolDir, s.sealedDir} {
+		for _, dir := range []string{s.uploads.Path, s.sealedDir} {
 			if err := mkdir(dir); err != nil {
 				return err
 			}
@@ -297,7 +287,21 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("open portal: %w", err)
 	}
-	s.locker = memorylocker.New()
+	if s.locks, err = newUploadLocker(ctx, db, cfg.Logger, time.Now, processTTL, processBeat, lockPoll); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open portal: %w", err)
+	}
+	// Each process spools in a directory of its own: the others may be
+	// spooling beside it.
+	s.spoolDir = filepath.Join(cfg.DataDir, "spool", s.locks.process)
+	if err := mkdir(s.spoolDir); err != nil {
+		s.Close()
+		return nil, err
+	}
+	// Chunks a crashed process left in its spool were never accepted.
+	if err := s.removeDeadSpools(ctx); err != nil {
+		s.log.Error("remove the spools of portal processes no longer running", "err", err)
+	}
 	// Bytes a crash left without their .info are unreachable.
 	if n, err := s.RemoveOrphans(ctx); err != nil {
 		s.log.Error("remove orphan upload bytes", "err", err)
@@ -322,7 +326,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		NetworkTimeout:            cfg.NetworkTimeout,
 	})
 	if err != nil {
-		db.Close()
+		s.Close()
 		return nil, fmt.Errorf("open portal: tus handler: %w", err)
 	}
 	s.routes()
@@ -356,8 +360,12 @@ func (s *Server) startup(ctx context.Context, fn func() error) error {
 // they were created, it changes only when they are made anew.
 func (s *Server) Instance() string { return s.instance }
 
-// Close closes the portal's records.
-func (s *Server) Close() error { return s.db.Close() }
+// Close gives up the upload locks this process holds and closes the
+// portal's records.
+func (s *Server) Close() error {
+	s.locks.close()
+	return s.db.Close()
+}
 
 // Handler returns the portal's HTTP handler, measured for MetricsHandler.
 func (s *Server) Handler() http.Handler { return s.instrumented(s.mux) }
@@ -366,7 +374,7 @@ func (s *Server) routes() {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET "+portalapi.PathHealth, s.handleHealth)
 	s.mux.HandleFunc("POST "+portalapi.PathEnroll, s.handleEnroll)
-	s.mux.Handle(portalapi.PathUploads, s.withTusProtocol(s.authenticated(s.ownUploads(s.withChecksum(http.StripPrefix(strings.TrimSuffix(portalapi.PathUploads, "/"), s.tus))))))
+	s.mux.Handle(portalapi.PathUploads, s.withTusProtocol(s.authenticated(s.ownUploads(s.lockedUploads(s.withChecksum(http.StripPrefix(strings.TrimSuffix(portalapi.PathUploads, "/"), s.tus)))))))
 	s.mux.Handle("POST "+portalapi.PathSubmissions, s.authenticated(http.HandlerFunc(s.handleSubmit)))
 	s.mux.Handle("GET "+portalapi.PathStatus, s.authenticated(http.HandlerFunc(s.handleStatus)))
 	s.mux.HandleFunc("GET "+portalapi.PathTrack+"{code}", s.handleTrack)
@@ -488,6 +496,19 @@ func (s *Server) preUploadCreate(hook tushandler.HookEvent) (tushandler.HTTPResp
 		}
 	}
 	id := device + "-" + name
+	// The upload is made under its lock: of two creations of one name
+	// through two processes at once, one makes it, the other is told it
+	// exists.
+	if sc := scopeFrom(hook.Context); sc != nil && sc.holding(id) == nil {
+		wait, cancel := context.WithTimeout(hook.Context, politeLockWait)
+		h, err := s.locks.acquire(wait, id, nil, false)
+		cancel()
+		if err != nil {
+			return tushandler.HTTPResponse{}, no, protocolError(http.StatusConflict, portalapi.CodeUploadExists,
+				"upload "+id+" exists and is in use: ask its offset with HEAD and resume", nil)
+		}
+		sc.add(h)
+	}
 	if _, err := s.uploads.GetUpload(hook.Context, id); err == nil {
 		return tushandler.HTTPResponse{}, no, protocolError(http.StatusConflict, portalapi.CodeUploadExists,
 			"upload "+id+" exists: ask its offset with HEAD and resume", nil)

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -155,6 +156,29 @@ func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifes
 	if errs := s.checkManifest(m); len(errs) > 0 {
 		return malformed(errs)
 	}
+	// The uploads stay locked until the filing is recorded: no sweeper,
+	// in this process or another, removes one in between.
+	ids := make([]string, len(m.Attachments))
+	for i, a := range m.Attachments {
+		ids[i] = uploadID(a.UploadURL)
+	}
+	unlock, busy, err := s.lockUploads(ctx, ids)
+	if err != nil {
+		s.log.Error("file submission: lock its uploads", "key", m.IdempotencyKey, "err", err)
+		return portalapi.Receipt{}, http.StatusServiceUnavailable, &portalapi.Error{Code: portalapi.CodeUnavailable,
+			Message: "the portal cannot reach its records: retry later"}, authRetryAfter
+	}
+	defer unlock()
+	if len(busy) > 0 {
+		var fields []portalapi.FieldError
+		for i, id := range ids {
+			if slices.Contains(busy, id) {
+				fields = append(fields, portalapi.FieldError{Field: fmt.Sprintf("attachments[%d]", i), Message: "upload is in use by another request"})
+			}
+		}
+		return portalapi.Receipt{}, http.StatusConflict, &portalapi.Error{Code: portalapi.CodeUploadIncomplete,
+			Message: "attachments are not fully uploaded", Fields: fields}, 0
+	}
 	sums := make([]string, len(m.Attachments))
 	var incomplete, corrupt []portalapi.FieldError
 	for i, a := range m.Attachments {
@@ -182,16 +206,7 @@ func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifes
 	if s.beforeFile != nil {
 		s.beforeFile()
 	}
-	// The sweeper may have removed a stale upload since it was checked:
-	// look again, with the sweeper held off until the filing is recorded.
-	s.filing.Lock()
-	if gone := s.goneUploads(ctx, m); len(gone) > 0 {
-		s.filing.Unlock()
-		return portalapi.Receipt{}, http.StatusConflict, &portalapi.Error{Code: portalapi.CodeUploadIncomplete,
-			Message: "attachments are not fully uploaded", Fields: gone}, 0
-	}
 	rc, err := s.file(ctx, device, m, sums)
-	s.filing.Unlock()
 	if errors.Is(err, errDaySpent) {
 		s.log.Error("file submission", "key", m.IdempotencyKey, "err", err)
 		return portalapi.Receipt{}, http.StatusServiceUnavailable, &portalapi.Error{Code: portalapi.CodeUnavailable,
@@ -205,19 +220,6 @@ func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifes
 		return rc, http.StatusOK, nil, 0
 	}
 	return rc, http.StatusCreated, nil, 0
-}
-
-// goneUploads lists the attachments of m whose upload is no longer there,
-// removed by the expiry sweeper since it was checked. The caller holds
-// s.filing.
-func (s *Server) goneUploads(ctx context.Context, m *portalapi.Manifest) []portalapi.FieldError {
-	var gone []portalapi.FieldError
-	for i, a := range m.Attachments {
-		if _, err := s.uploads.GetUpload(ctx, uploadID(a.UploadURL)); err != nil {
-			gone = append(gone, portalapi.FieldError{Field: fmt.Sprintf("attachments[%d]", i), Message: "no such upload"})
-		}
-	}
-	return gone
 }
 
 // rateLimited is submit's answer to a device that files too fast.

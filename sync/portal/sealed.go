@@ -520,14 +520,11 @@ func (s *Server) RotateDataKey(ctx context.Context) (uint32, int, error) {
 // resealUpload seals upload id's metadata manifest and, once complete, its
 // bytes again under the current data key, holding its lock.
 func (s *Server) resealUpload(ctx context.Context, id string) error {
-	lock, err := s.locker.NewLock(id)
+	h, err := s.locks.acquire(ctx, id, nil, true)
 	if err != nil {
 		return err
 	}
-	if err := lock.Lock(ctx, func() {}); err != nil {
-		return err
-	}
-	defer lock.Unlock()
+	defer s.locks.release(h)
 	infoPath := filepath.Join(s.uploads.Path, id+".info")
 	raw, err := os.ReadFile(infoPath)
 	if err != nil {
@@ -553,8 +550,8 @@ func (s *Server) resealUpload(ctx context.Context, id string) error {
 		return nil
 	}
 	// An upload still receiving keeps its segments under the old key, which
-	// still opens them: another process (a portal serving while this runs)
-	// may be appending to it, beyond this process's lock.
+	// still opens them: its kiosk goes on appending to it once the lock is
+	// released.
 	if info, err := up.GetInfo(ctx); err != nil || info.Offset < info.Size {
 		return nil
 	}

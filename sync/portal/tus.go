@@ -3,7 +3,6 @@ package portal
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
 
@@ -19,8 +18,7 @@ const tusVersion = "1.0.0"
 // Tus-Resumable 1.0.0 gets 412 with Tus-Version; a PATCH that is not
 // application/offset+octet-stream gets 415 (tusd answers 400); and the
 // answers to a creation and a PATCH carry Upload-Expires (the expiration
-// extension) unless uploads never expire. It also counts the requests in
-// progress per upload, which the expiry sweeper leaves alone.
+// extension) unless uploads never expire.
 func (s *Server) withTusProtocol(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Tus-Resumable", tusVersion)
@@ -37,9 +35,6 @@ func (s *Server) withTusProtocol(next http.Handler) http.Handler {
 			refuseUnread(w, http.StatusUnsupportedMediaType, portalapi.CodeMalformed,
 				"a PATCH must have Content-Type application/offset+octet-stream")
 			return
-		}
-		if id := strings.TrimPrefix(r.URL.Path, portalapi.PathUploads); id != "" {
-			defer s.inFlight.enter(id)()
 		}
 		if s.cfg.UploadExpiry > 0 && (r.Method == http.MethodPost || r.Method == http.MethodPatch) {
 			w = &expiresWriter{ResponseWriter: w, s: s}
@@ -95,13 +90,13 @@ func filedAny(receipts string) bool {
 func (e *expiresWriter) Unwrap() http.ResponseWriter { return e.ResponseWriter }
 
 // tusComposer composes the portal's tus store from what it implements: the
-// file store's core and an in-memory lock. Termination, concatenation and
+// file store's core and the locks kept in the records (locks.go). Termination, concatenation and
 // deferred lengths are left out, so tusd neither advertises nor accepts
 // them: no device deletes an upload (see ownUploads), and only the expiry
 // sweeper removes unfiled ones, through the file store directly.
 func (s *Server) tusComposer() *tushandler.StoreComposer {
 	composer := tushandler.NewStoreComposer()
 	composer.UseCore(uploadStore{FileStore: s.uploads, log: s.log, s: s})
-	s.locker.UseIn(composer)
+	s.locks.UseIn(composer)
 	return composer
 }

@@ -1,0 +1,610 @@
+package portal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	tushandler "github.com/tus/tusd/v2/pkg/handler"
+
+	"github.com/motcua/motcua/sync/portalapi"
+)
+
+// Several portal processes may share the records and the uploads (one
+// SQLite file or one PostgreSQL database; one uploads directory or
+// bucket). An upload is then written, read and removed by whichever
+// process a request reaches, so its tus lock is kept where they all look:
+// in the records (migration 0008). Each process keeps a row in
+// portal_processes whose lease it renews every processBeat; a lock names
+// the process that holds it, and is free once that process's lease has
+// run out (it was killed, or lost its database). So a lock costs no
+// connection while it is held, whatever the number of uploads in
+// progress, and one write to take and one to release.
+//
+// A request that wants a lock another holds marks it wanted; the holding
+// process sees the mark within lockPoll and interrupts the request that
+// holds it (tusd's requestUnlock), which is how a kiosk that reconnects
+// through another process after a cut gets its upload back at once while
+// the first process still reads the dead connection.
+
+// The lock timings. A process renews its lease every processBeat for
+// processTTL ahead; its locks are taken over processTTL after it died. The
+// clocks of the processes sharing the records must agree to well within
+// processTTL - processBeat.
+const (
+	processTTL  = 10 * time.Second
+	processBeat = 2 * time.Second
+	// lockPoll is how often a holding process looks for its locks
+	// wanted, and the longest a waiter waits between two tries.
+	lockPoll = 250 * time.Millisecond
+	// lockWait is how long a request waits for its upload's lock (tusd's
+	// AcquireLockTimeout).
+	lockWait = 20 * time.Second
+	// politeLockWait is how long a filing waits for the locks of its
+	// uploads, without interrupting their holders.
+	politeLockWait = 5 * time.Second
+)
+
+// errLockBusy is returned (wrapped) when a lock is held by another request.
+var errLockBusy = errors.New("the upload is in use by another request")
+
+// uploadLocker is the portal's tus Locker, kept in the records.
+type uploadLocker struct {
+	db      *sql.DB
+	process string
+	log     *slog.Logger
+	// now is the leases' clock: the wall clock, not Config.Now, which
+	// tests move by days.
+	now               func() time.Time
+	ttl, beat, poll   time.Duration
+	mu                sync.Mutex
+	held              map[string]*holding
+	leaked            []*holding // released here, their rows not yet deleted
+	lastBeat          time.Time
+	stop              chan struct{}
+	done              chan struct{}
+	closeOnce         sync.Once
+	interruptedForAge bool
+}
+
+// holding is one lock held, or being taken, by this process.
+type holding struct {
+	id, token string
+	// released is closed when the holding ends.
+	released chan struct{}
+	// interrupts stop the request that holds the lock; asked is set
+	// once they were called.
+	interrupts []func()
+	asked      bool
+	// inner is tusd's requestUnlock while tusd holds the lock inside a
+	// request that took it first (see lockScope).
+	inner func()
+}
+
+// newUploadLocker registers this process in db and starts renewing its
+// lease and watching its locks until close.
+func newUploadLocker(ctx context.Context, db *sql.DB, log *slog.Logger, now func() time.Time, ttl, beat, poll time.Duration) (*uploadLocker, error) {
+	l := &uploadLocker{db: db, process: "proc-" + randomHex(8), log: log, now: now, ttl: ttl, beat: beat, poll: poll,
+		held: map[string]*holding{}, stop: make(chan struct{}), done: make(chan struct{})}
+	host, _ := os.Hostname()
+	t := now()
+	if _, err := db.ExecContext(ctx, `INSERT INTO portal_processes (id, host, pid, started_at, alive_until) VALUES (?, ?, ?, ?, ?)`,
+		l.process, host, os.Getpid(), t.UnixMilli(), t.Add(ttl).UnixMilli()); err != nil {
+		return nil, fmt.Errorf("register this portal process: %w", err)
+	}
+	l.lastBeat = t
+	go l.run()
+	return l, nil
+}
+
+// close stops the lease and releases whatever this process still holds,
+// so that the others need not wait for the lease to run out.
+func (l *uploadLocker) close() {
+	l.closeOnce.Do(func() {
+		close(l.stop)
+		<-l.done
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		l.db.ExecContext(ctx, `DELETE FROM upload_locks WHERE process = ?`, l.process)
+		l.db.ExecContext(ctx, `DELETE FROM portal_processes WHERE id = ?`, l.process)
+	})
+}
+
+// run renews the lease every beat and, every poll, interrupts the
+// requests holding locks that others want.
+func (l *uploadLocker) run() {
+	defer close(l.done)
+	t := time.NewTicker(l.poll)
+	defer t.Stop()
+	next := l.now().Add(l.beat)
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), l.ttl)
+		if !l.now().Before(next) {
+			l.renew(ctx)
+			next = l.now().Add(l.beat)
+		}
+		l.answerWaiters(ctx)
+		l.retryLeaked(ctx)
+		cancel()
+	}
+}
+
+// renew extends this process's lease. A lease that could not be renewed
+// in time is lost: the others may take its locks, so the requests holding
+// them here are interrupted.
+func (l *uploadLocker) renew(ctx context.Context) {
+	t := l.now()
+	res, err := l.db.ExecContext(ctx, `UPDATE portal_processes SET alive_until = ? WHERE id = ?`, t.Add(l.ttl).UnixMilli(), l.process)
+	var n int64
+	if err == nil {
+		n, err = res.RowsAffected()
+	}
+	if err == nil && n == 0 {
+		// Taken for dead and removed by another process: back again.
+		host, _ := os.Hostname()
+		_, err = l.db.ExecContext(ctx, `INSERT INTO portal_processes (id, host, pid, started_at, alive_until) VALUES (?, ?, ?, ?, ?)`,
+			l.process, host, os.Getpid(), t.UnixMilli(), t.Add(l.ttl).UnixMilli())
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err == nil {
+		l.lastBeat = t
+		l.interruptedForAge = false
+		return
+	}
+	l.log.Error("renew this portal process's lease", "process", l.process, "err", err)
+	if t.Sub(l.lastBeat) >= l.ttl-l.beat && !l.interruptedForAge {
+		l.interruptedForAge = true
+		l.log.Error("this portal process's lease ran out: the uploads it was receiving are interrupted", "process", l.process,
+			"uploads", len(l.held))
+		for _, h := range l.held {
+			h.interrupt()
+		}
+	}
+}
+
+// answerWaiters interrupts the requests holding locks that another
+// process marked wanted.
+func (l *uploadLocker) answerWaiters(ctx context.Context) {
+	l.mu.Lock()
+	n := len(l.held)
+	l.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	rows, err := l.db.QueryContext(ctx, `SELECT upload_id, token FROM upload_locks WHERE process = ? AND wanted = 1`, l.process)
+	if err != nil {
+		l.log.Error("look for wanted upload locks", "err", err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, token string
+		if rows.Scan(&id, &token) != nil {
+			return
+		}
+		l.mu.Lock()
+		if h := l.held[id]; h != nil && h.token == token {
+			h.interrupt()
+		}
+		l.mu.Unlock()
+	}
+}
+
+// retryLeaked deletes the rows of locks released here whose deletion
+// failed.
+func (l *uploadLocker) retryLeaked(ctx context.Context) {
+	l.mu.Lock()
+	leaked := l.leaked
+	l.leaked = nil
+	l.mu.Unlock()
+	for _, h := range leaked {
+		if err := l.deleteRow(ctx, h); err != nil {
+			l.mu.Lock()
+			l.leaked = append(l.leaked, h)
+			l.mu.Unlock()
+		}
+	}
+}
+
+// interrupt asks the request holding h to stop, once. The caller holds
+// l.mu.
+func (h *holding) interrupt() {
+	if h.asked {
+		return
+	}
+	h.asked = true
+	for _, f := range h.interrupts {
+		f()
+	}
+	if h.inner != nil {
+		h.inner()
+	}
+}
+
+// acquire takes the lock of upload id, waiting until ctx is done. While
+// it waits, want marks the lock wanted, so that its holder is interrupted;
+// without want it waits for the holder to finish. interrupt, if not nil,
+// is called when another request wants the lock taken.
+func (l *uploadLocker) acquire(ctx context.Context, id string, interrupt func(), want bool) (*holding, error) {
+	return l.take(ctx, id, interrupt, want, true)
+}
+
+// tryAcquire takes the lock of upload id if no request holds it, without
+// waiting or disturbing the holder: the sweepers' way.
+func (l *uploadLocker) tryAcquire(ctx context.Context, id string) (*holding, error) {
+	return l.take(ctx, id, nil, false, false)
+}
+
+func (l *uploadLocker) take(ctx context.Context, id string, interrupt func(), want, wait bool) (*holding, error) {
+	var h *holding
+	for h == nil {
+		l.mu.Lock()
+		if other := l.held[id]; other != nil {
+			if !wait {
+				l.mu.Unlock()
+				return nil, fmt.Errorf("upload %s: %w", id, errLockBusy)
+			}
+			if want {
+				other.interrupt()
+			}
+			released := other.released
+			l.mu.Unlock()
+			select {
+			case <-released:
+				continue
+			case <-ctx.Done():
+				return nil, tushandler.ErrLockTimeout
+			}
+		}
+		h = &holding{id: id, token: randomHex(8), released: make(chan struct{})}
+		if interrupt != nil {
+			h.interrupts = append(h.interrupts, interrupt)
+		}
+		l.held[id] = h
+		l.mu.Unlock()
+	}
+	pause := 5 * time.Millisecond
+	for {
+		ok, err := l.insertRow(ctx, h)
+		if err == nil && ok {
+			return h, nil
+		}
+		if err != nil && ctx.Err() == nil {
+			l.log.Error("take an upload's lock", "upload", id, "err", err)
+		}
+		if !wait {
+			l.forget(h)
+			if err != nil {
+				return nil, fmt.Errorf("upload %s: lock: %w", id, err)
+			}
+			return nil, fmt.Errorf("upload %s: %w", id, errLockBusy)
+		}
+		if want && err == nil {
+			if _, err := l.db.ExecContext(ctx, `UPDATE upload_locks SET wanted = 1 WHERE upload_id = ? AND wanted = 0`, id); err != nil && ctx.Err() == nil {
+				l.log.Error("mark an upload's lock wanted", "upload", id, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			l.forget(h)
+			return nil, tushandler.ErrLockTimeout
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, l.poll)
+	}
+}
+
+// insertRow takes h's lock in the records if it is free: no row, a row
+// of this process (whose holdings l.held tells apart), or a row of a
+// process whose lease ran out.
+func (l *uploadLocker) insertRow(ctx context.Context, h *holding) (bool, error) {
+	res, err := l.db.ExecContext(ctx, `INSERT INTO upload_locks (upload_id, process, token, wanted) VALUES (?, ?, ?, 0)
+		ON CONFLICT (upload_id) DO UPDATE SET process = excluded.process, token = excluded.token, wanted = 0
+		WHERE upload_locks.process = ? OR NOT EXISTS (SELECT 1 FROM portal_processes p
+			WHERE p.id = upload_locks.process AND p.alive_until > ?)`,
+		h.id, l.process, h.token, l.process, l.now().UnixMilli())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// forget drops h, never taken, and wakes those waiting for it.
+func (l *uploadLocker) forget(h *holding) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held[h.id] == h {
+		delete(l.held, h.id)
+	}
+	close(h.released)
+}
+
+// release gives up h.
+func (l *uploadLocker) release(h *holding) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := l.deleteRow(ctx, h)
+	l.mu.Lock()
+	if err != nil {
+		l.leaked = append(l.leaked, h)
+	}
+	l.mu.Unlock()
+	l.forget(h)
+	if err != nil {
+		return fmt.Errorf("upload %s: release its lock: %w", h.id, err)
+	}
+	return nil
+}
+
+func (l *uploadLocker) deleteRow(ctx context.Context, h *holding) error {
+	_, err := l.db.ExecContext(ctx, `DELETE FROM upload_locks WHERE upload_id = ? AND token = ?`, h.id, h.token)
+	return err
+}
+
+// heldHere reports whether a request of this process holds, or is taking,
+// the lock of upload id.
+func (l *uploadLocker) heldHere(id string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.held[id] != nil
+}
+
+// NewLock returns upload id's lock for tusd.
+func (l *uploadLocker) NewLock(id string) (tushandler.Lock, error) {
+	return &uploadLock{l: l, id: id}, nil
+}
+
+// UseIn adds the locker to a tus store composer.
+func (l *uploadLocker) UseIn(c *tushandler.StoreComposer) { c.UseLocker(l) }
+
+// uploadLock is one upload's lock as tusd takes it.
+type uploadLock struct {
+	l  *uploadLocker
+	id string
+	h  *holding
+	// inner is set when the request holds the lock already (lockScope):
+	// tusd takes it again, and Unlock leaves it to the request.
+	inner *holding
+}
+
+// Lock takes the lock for tusd. A request that took it first (lockScope)
+// has it already: tusd's requestUnlock is then added to what interrupts
+// that request.
+func (k *uploadLock) Lock(ctx context.Context, requestUnlock func()) error {
+	if h := scopeFrom(ctx).holding(k.id); h != nil {
+		k.l.mu.Lock()
+		h.inner = requestUnlock
+		asked := h.asked
+		k.l.mu.Unlock()
+		if asked {
+			requestUnlock()
+		}
+		k.inner = h
+		return nil
+	}
+	h, err := k.l.acquire(ctx, k.id, requestUnlock, true)
+	if err != nil {
+		return err
+	}
+	k.h = h
+	return nil
+}
+
+// Unlock releases the lock tusd took.
+func (k *uploadLock) Unlock() error {
+	if k.inner != nil {
+		k.l.mu.Lock()
+		k.inner.inner = nil
+		k.l.mu.Unlock()
+		k.inner = nil
+		return nil
+	}
+	if k.h == nil {
+		return nil
+	}
+	h := k.h
+	k.h = nil
+	return k.l.release(h)
+}
+
+// lockScope holds the upload locks a request took before tusd runs (the
+// whole request is under the lock, the spooling of a checksummed chunk
+// included) and releases them when the request ends.
+type lockScope struct {
+	mu    sync.Mutex
+	locks map[string]*holding
+}
+
+type lockScopeKey struct{}
+
+// withLockScope returns ctx carrying a new, empty lock scope.
+func withLockScope(ctx context.Context) (context.Context, *lockScope) {
+	sc := &lockScope{locks: map[string]*holding{}}
+	return context.WithValue(ctx, lockScopeKey{}, sc), sc
+}
+
+func scopeFrom(ctx context.Context) *lockScope {
+	sc, _ := ctx.Value(lockScopeKey{}).(*lockScope)
+	return sc
+}
+
+// holding returns the scope's holding of upload id, if any.
+func (sc *lockScope) holding(id string) *holding {
+	if sc == nil {
+		return nil
+	}
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return sc.locks[id]
+}
+
+func (sc *lockScope) add(h *holding) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	sc.locks[h.id] = h
+}
+
+// releaseAll releases every lock of the scope.
+func (sc *lockScope) releaseAll(l *uploadLocker) error {
+	sc.mu.Lock()
+	locks := sc.locks
+	sc.locks = map[string]*holding{}
+	sc.mu.Unlock()
+	var errs []error
+	for _, h := range locks {
+		errs = append(errs, l.release(h))
+	}
+	return errors.Join(errs...)
+}
+
+// lockUploads takes, politely (without interrupting their holders), the
+// locks of the uploads ids that ctx's request does not hold already, for
+// a filing: no sweeper removes them while the filing is checked and
+// recorded. It returns the function that releases them, and the ids whose
+// lock stayed busy for politeLockWait.
+func (s *Server) lockUploads(ctx context.Context, ids []string) (release func(), busy []string, err error) {
+	ids = append([]string(nil), ids...)
+	sort.Strings(ids)
+	sc := scopeFrom(ctx)
+	var taken []*holding
+	release = func() {
+		for _, h := range taken {
+			if err := s.locks.release(h); err != nil {
+				s.log.Error("release an upload's lock", "err", err)
+			}
+		}
+	}
+	wait, cancel := context.WithTimeout(ctx, politeLockWait)
+	defer cancel()
+	for i, id := range ids {
+		if id == "" || (i > 0 && ids[i-1] == id) || sc.holding(id) != nil {
+			continue
+		}
+		h, err := s.locks.acquire(wait, id, nil, false)
+		if errors.Is(err, tushandler.ErrLockTimeout) && ctx.Err() == nil {
+			busy = append(busy, id)
+			continue
+		}
+		if err != nil {
+			release()
+			return func() {}, nil, err
+		}
+		taken = append(taken, h)
+	}
+	return release, busy, nil
+}
+
+// lockedUploads holds a request on an upload (HEAD, PATCH) under the
+// upload's lock from the moment its device and ownership are checked to
+// its end: the spooling of a checksummed chunk, before tusd sees a byte,
+// is under it too, so no sweeper in any process removes an upload a
+// request is working on. A request that waits for the lock longer than
+// lockWait is answered 423 with Retry-After. Every request gets a lock
+// scope, in which a creation takes the lock of the upload it names
+// (preUploadCreate) and a filing those of its uploads (submit).
+func (s *Server) lockedUploads(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, sc := withLockScope(r.Context())
+		defer func() {
+			if err := sc.releaseAll(s.locks); err != nil {
+				s.log.Error("release an upload's lock", "err", err)
+			}
+		}()
+		if id := strings.Trim(strings.TrimPrefix(r.URL.Path, strings.TrimSuffix(portalapi.PathUploads, "/")), "/"); id != "" {
+			stop := &bodyInterrupt{rc: http.NewResponseController(w)}
+			wait, cancel := context.WithTimeout(ctx, lockWait)
+			h, err := s.locks.acquire(wait, id, stop.interrupt, true)
+			cancel()
+			if err != nil {
+				if r.Context().Err() != nil {
+					return
+				}
+				s.log.Warn("an upload's lock stayed busy", "upload", id, "method", r.Method, "waited", lockWait)
+				w.Header().Set("Retry-After", "1")
+				refuseUnread(w, http.StatusLocked, portalapi.CodeConflict,
+					"upload "+id+" is in use by another request: retry")
+				return
+			}
+			sc.add(h)
+			ctx = context.WithValue(ctx, bodyInterruptKey{}, stop)
+			// The connection may carry the next request once this one
+			// returns: an interruption must not reach it.
+			defer stop.end()
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// bodyInterrupt cuts the reads of a request's body when another request
+// wants its upload's lock, until tusd takes over (it has its own way).
+type bodyInterrupt struct {
+	rc   *http.ResponseController
+	mu   sync.Mutex
+	stop bool
+	// ended is set when the request's handler returned.
+	ended bool
+}
+
+// end stops the interruptions: the request is over.
+func (b *bodyInterrupt) end() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.ended = true
+}
+
+type bodyInterruptKey struct{}
+
+func bodyInterruptFrom(ctx context.Context) *bodyInterrupt {
+	b, _ := ctx.Value(bodyInterruptKey{}).(*bodyInterrupt)
+	return b
+}
+
+// errInterrupted is a body read cut for another request.
+var errInterrupted = errors.New("interrupted: another request wants this upload")
+
+// interrupt cuts the read in progress, and those to come.
+func (b *bodyInterrupt) interrupt() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ended {
+		return
+	}
+	b.stop = true
+	b.rc.SetReadDeadline(time.Now())
+}
+
+func (b *bodyInterrupt) interrupted() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.stop
+}
+
+// setDeadline moves the read deadline on to t, unless the reads were
+// interrupted.
+func (b *bodyInterrupt) setDeadline(t time.Time) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stop {
+		return errInterrupted
+	}
+	return b.rc.SetReadDeadline(t)
+}

@@ -1,0 +1,184 @@
+package portal
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// lockers opens the records in a new directory and starts n lockers on
+// them, as n portal processes would, each with the real timings. Time is
+// the bubble's: call it inside synctest.Test.
+func lockers(t *testing.T, n int) []*uploadLocker {
+	t.Helper()
+	ctx := context.Background()
+	cfg := Config{DataDir: t.TempDir()}
+	if testBackend != nil {
+		testBackend(&cfg) // PostgreSQL when the run asks for it
+	}
+	db, err := openRecords(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ls []*uploadLocker
+	for range n {
+		l, err := newUploadLocker(ctx, db, slog.New(slog.DiscardHandler), time.Now, processTTL, processBeat, lockPoll)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+	}
+	t.Cleanup(func() {
+		for _, l := range ls {
+			l.close()
+		}
+		db.Close()
+	})
+	return ls
+}
+
+// kill stops l as SIGKILL would: its lease is no longer renewed, and
+// nothing it holds is released.
+func (l *uploadLocker) kill() {
+	l.closeOnce.Do(func() {
+		close(l.stop)
+		<-l.done
+	})
+}
+
+// A process killed while it holds a lock never releases it: the lock is
+// taken over once its lease runs out, not before, and not never.
+func TestLockOfAKilledProcessIsTakenOverWhenItsLeaseRunsOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ls := lockers(t, 2)
+		a, b := ls[0], ls[1]
+		ctx := context.Background()
+		if _, err := a.acquire(ctx, "dev-0000000000000001-up-1", func() {}, true); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * processBeat) // a few renewals
+		a.kill()
+		killed := time.Now()
+		h, err := b.acquire(ctx, "dev-0000000000000001-up-1", nil, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waited := time.Since(killed)
+		if waited < processTTL-processBeat || waited > processTTL+lockPoll {
+			t.Errorf("the lock of a killed process was taken over after %v; want its lease, %v, give or take a beat", waited, processTTL)
+		}
+		if err := b.release(h); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// A request that waits for a lock another process holds marks it wanted;
+// that process interrupts the request holding it within lockPoll, and the
+// lock passes on as soon as it is released.
+func TestWaiterInterruptsTheHolderInAnotherProcess(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ls := lockers(t, 2)
+		a, b := ls[0], ls[1]
+		ctx := context.Background()
+		var held *holding
+		interrupted := make(chan time.Time, 1)
+		held, err := a.acquire(ctx, "dev-0000000000000001-up-2", func() {
+			interrupted <- time.Now()
+			go a.release(held) // as tusd does once its request stops
+		}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Minute) // held for long, renewed
+		start := time.Now()
+		h, err := b.acquire(ctx, "dev-0000000000000001-up-2", nil, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case at := <-interrupted:
+			if at.Sub(start) > 2*lockPoll {
+				t.Errorf("the holder was interrupted %v after the waiter came; want within %v", at.Sub(start), 2*lockPoll)
+			}
+		default:
+			t.Fatal("the waiter got the lock without the holder being interrupted")
+		}
+		if waited := time.Since(start); waited > 3*lockPoll {
+			t.Errorf("the waiter waited %v", waited)
+		}
+		b.release(h)
+	})
+}
+
+// A sweeper's try never waits and never interrupts the holder, in its own
+// process or another; a polite waiter (a filing) waits for the release
+// without interrupting either.
+func TestSweeperAndFilingNeverInterruptAHolder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ls := lockers(t, 2)
+		a, b := ls[0], ls[1]
+		ctx := context.Background()
+		var interrupts atomic.Int32
+		held, err := a.acquire(ctx, "dev-0000000000000001-up-3", func() { interrupts.Add(1) }, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range []*uploadLocker{a, b} {
+			if _, err := l.tryAcquire(ctx, "dev-0000000000000001-up-3"); !errors.Is(err, errLockBusy) {
+				t.Fatalf("a sweeper took a lock in use: %v", err)
+			}
+		}
+		released := make(chan struct{})
+		go func() {
+			time.Sleep(30 * time.Second)
+			a.release(held)
+			close(released)
+		}()
+		start := time.Now()
+		h, err := b.acquire(ctx, "dev-0000000000000001-up-3", nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-released
+		if waited := time.Since(start); waited < 30*time.Second || waited > 30*time.Second+lockPoll {
+			t.Errorf("the polite waiter got the lock after %v; want when it was released, 30s", waited)
+		}
+		if n := interrupts.Load(); n != 0 {
+			t.Errorf("the holder was interrupted %d times", n)
+		}
+		b.release(h)
+		h, err = a.tryAcquire(ctx, "dev-0000000000000001-up-3")
+		if err != nil {
+			t.Fatalf("a sweeper could not take a free lock: %v", err)
+		}
+		a.release(h)
+	})
+}
+
+// Within one process, a second request for a lock interrupts the first
+// and gets the lock once it is released, without waiting for a poll.
+func TestLockPassesWithinAProcessAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := lockers(t, 1)[0]
+		ctx := context.Background()
+		var held *holding
+		held, err := a.acquire(ctx, "dev-0000000000000001-up-4", func() { go a.release(held) }, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		h, err := a.acquire(ctx, "dev-0000000000000001-up-4", nil, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waited := time.Since(start); waited > 10*time.Millisecond {
+			t.Errorf("the second request waited %v", waited)
+		}
+		a.release(h)
+	})
+}
