@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -28,6 +29,9 @@ import (
 	"github.com/motcua/motcua/internal/loadtest"
 	"github.com/motcua/motcua/sync/portalapi"
 )
+
+// traceRequests logs every request and its answer (MOTCUA_LOAD_TRACE=1).
+var traceRequests = os.Getenv("MOTCUA_LOAD_TRACE") == "1"
 
 // receiptsSoFar counts receipts across kiosks, for the progress log.
 var receiptsSoFar atomic.Int64
@@ -161,7 +165,15 @@ func (k *kiosk) do(ctx context.Context, method, path string, body []byte, h map[
 	for name, v := range h {
 		req.Header.Set(name, v)
 	}
+	t0 := time.Now()
 	resp, err := k.client.Do(req)
+	if traceRequests {
+		status := "error"
+		if err == nil {
+			status = resp.Status
+		}
+		fmt.Fprintf(os.Stderr, "trace kiosk=%d %s %s -> %s in %s (err %v)\n", k.n, method, path, status, time.Since(t0), err)
+	}
 	if err != nil {
 		return answer{}, err
 	}
@@ -455,6 +467,7 @@ func (k *kiosk) upload(ctx context.Context, path string, content []byte, meta st
 			off, err = k.offset(ctx, path, tus)
 			switch {
 			case errors.Is(err, errNoUpload):
+				answers["head_404"]++
 				created = false
 				continue
 			case err != nil:
@@ -481,13 +494,14 @@ func (k *kiosk) upload(ctx context.Context, path string, content []byte, meta st
 				return a.header, nil
 			}
 			// Bytes kept, not all: the HEAD says how far.
+			answers[fmt.Sprintf("%d_short", a.status)]++
 			continue
 		}
 		last = fmt.Errorf("upload: %s", a)
 		switch {
 		case a.status == http.StatusConflict && a.perr() != nil && a.perr().Code == portalapi.CodeUploadExists:
 			answers["upload_exists"]++
-		case a.status == http.StatusTooManyRequests, a.status == http.StatusServiceUnavailable:
+		case a.status == http.StatusTooManyRequests, a.status == http.StatusServiceUnavailable, a.status == http.StatusLocked:
 			answers[strconv.Itoa(a.status)]++
 			if err := sleep(ctx, a.retryAfter()); err != nil {
 				return nil, err
@@ -565,7 +579,7 @@ func (k *kiosk) fileManifest(ctx context.Context, m portalapi.Manifest, path str
 				return portalapi.Receipt{}, fmt.Errorf("unreadable receipt: %w", err)
 			}
 			return rc, nil
-		case a.status == http.StatusTooManyRequests, a.status == http.StatusServiceUnavailable:
+		case a.status == http.StatusTooManyRequests, a.status == http.StatusServiceUnavailable, a.status == http.StatusLocked:
 			answers[strconv.Itoa(a.status)]++
 			if err := sleep(ctx, a.retryAfter()); err != nil {
 				return portalapi.Receipt{}, err
