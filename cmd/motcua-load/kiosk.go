@@ -172,7 +172,16 @@ func (k *kiosk) do(ctx context.Context, method, path string, body []byte, h map[
 		if err == nil {
 			status = resp.Status
 		}
-		fmt.Fprintf(os.Stderr, "trace kiosk=%d %s %s -> %s in %s (err %v)\n", k.n, method, path, status, time.Since(t0), err)
+		var body []byte
+		if err == nil && resp.StatusCode >= 300 {
+			body, _ = io.ReadAll(io.LimitReader(resp.Body, 512))
+			resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), resp.Body))
+		}
+		ra := ""
+		if err == nil {
+			ra = resp.Header.Get("Retry-After")
+		}
+		fmt.Fprintf(os.Stderr, "trace kiosk=%d %s %s -> %s in %s (err %v) retry-after=%q %s\n", k.n, method, path, status, time.Since(t0), err, ra, body)
 	}
 	if err != nil {
 		return answer{}, err
@@ -464,8 +473,17 @@ func (k *kiosk) upload(ctx context.Context, path string, content []byte, meta st
 				"Content-Type": "application/offset+octet-stream"})
 		} else {
 			var off int64
-			off, err = k.offset(ctx, path, tus)
+			var wait time.Duration
+			off, wait, err = k.offset(ctx, path, tus)
 			switch {
+			case wait > 0:
+				// The portal asks to wait (429, 503, 423): as the uplink,
+				// the kiosk waits that long.
+				answers["head_wait"]++
+				if err := sleep(ctx, wait); err != nil {
+					return nil, err
+				}
+				continue
 			case errors.Is(err, errNoUpload):
 				answers["head_404"]++
 				created = false
@@ -533,19 +551,23 @@ func (k *kiosk) received(res result, rc portalapi.Receipt, start time.Time) resu
 
 var errNoUpload = errors.New("no such upload")
 
-// offset asks the portal how many bytes of the upload it holds.
-func (k *kiosk) offset(ctx context.Context, path string, h map[string]string) (int64, error) {
+// offset asks the portal how many bytes of the upload it holds, or how
+// long it asks the kiosk to wait (a 429, 503 or 423 to the HEAD).
+func (k *kiosk) offset(ctx context.Context, path string, h map[string]string) (int64, time.Duration, error) {
 	a, err := k.do(ctx, http.MethodHead, path, nil, h)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	switch a.status {
 	case http.StatusOK, http.StatusNoContent:
-		return strconv.ParseInt(a.header.Get("Upload-Offset"), 10, 64)
+		off, err := strconv.ParseInt(a.header.Get("Upload-Offset"), 10, 64)
+		return off, 0, err
 	case http.StatusNotFound, http.StatusGone:
-		return 0, errNoUpload
+		return 0, 0, errNoUpload
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusLocked:
+		return 0, a.retryAfter(), fmt.Errorf("head: %s", a)
 	}
-	return 0, fmt.Errorf("head: %s", a)
+	return 0, 0, fmt.Errorf("head: %s", a)
 }
 
 // fileManifest posts the manifest of an application whose bytes are all

@@ -290,8 +290,14 @@ func run(ctx context.Context, o options, log *slog.Logger, command string) (*loa
 		u.Usage.RunDelay -= before[i].Usage.RunDelay
 		r.Processes = append(r.Processes, u)
 	}
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("delivery stopped after %s: %w", r.Wall, ctx.Err())
+	if err := ctx.Err(); err != nil {
+		// Stopped (--timeout, or interrupted): what was delivered so far
+		// is still checked and reported, with a fresh deadline.
+		r.Stopped = fmt.Sprintf("delivery stopped after %s: %v", loadtest.Round(r.Wall), err)
+		log.Error("delivery stopped: checking what was delivered", "after", r.Wall, "err", err)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
 	}
 
 	var apps []loadtest.App

@@ -67,6 +67,9 @@ type Report struct {
 	// with the "received" events each kiosk pulled from its status.
 	Records Tally `json:"records"`
 	Status  Tally `json:"status"`
+	// Stopped says why delivery stopped before every receipt came, if it
+	// did.
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // OK reports whether the run lost and doubled nothing.
@@ -93,6 +96,9 @@ func (r *Report) Markdown(w io.Writer) {
 		r.Kiosks, r.Apps, max(r.Batch, 1), r.Portals, r.Database, r.Uploads, r.AppsPerSec, r.MBPerSec,
 		Round(r.Latency.P50), Round(r.Latency.P99), Round(r.Latency.Max),
 		tally.Lost+tally.NoReceipt+r.Status.Lost, tally.Doubled+r.Status.Doubled)
+	if r.Stopped != "" {
+		fmt.Fprintf(w, "- **%s**: %d of %d applications have their receipt\n", r.Stopped, r.Receipts, r.Kiosks*r.Apps)
+	}
 	fmt.Fprintf(w, "- delivery %s (enrollment of the %d kiosks before it: %s, %s); %d receipts, %.1f MB of pages\n",
 		Round(r.Wall), r.Kiosks, Round(r.EnrollTime), r.Enroll, r.Receipts, float64(r.Bytes)/1e6)
 	wall := r.Wall.Seconds()
