@@ -138,6 +138,9 @@ func run(ctx context.Context, o options, log *slog.Logger, command string) (*loa
 	} else if err := os.MkdirAll(work, 0o755); err != nil {
 		return nil, err
 	}
+	if _, err := os.Stat(filepath.Join(work, "portal")); err == nil {
+		return nil, fmt.Errorf("%s already holds a portal's records from an earlier run: give a new --work", work)
+	}
 	log.Info("work directory", "dir", work)
 	bin := o.motcua
 	if bin == "" {

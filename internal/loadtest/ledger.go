@@ -35,8 +35,11 @@ type Tally struct {
 	Filed     int `json:"filed"`
 	// NoReceipt counts applications whose kiosk never got a receipt.
 	NoReceipt int `json:"no_receipt"`
-	// Lost counts applications the portal has no filing of.
-	Lost int `json:"lost"`
+	// Lost counts applications whose kiosk holds a receipt but of which
+	// the portal has no filing; Pending those with neither (the kiosk
+	// still has them to deliver).
+	Lost    int `json:"lost"`
+	Pending int `json:"pending"`
 	// Doubled counts applications filed more than once, and file codes
 	// given to more than one filing.
 	Doubled int `json:"doubled"`
@@ -51,7 +54,7 @@ type Tally struct {
 
 // OK reports whether nothing was lost, doubled or mismatched.
 func (t Tally) OK() bool {
-	return t.NoReceipt == 0 && t.Lost == 0 && t.Doubled == 0 && t.Mismatched == 0 && t.Unknown == 0 &&
+	return t.NoReceipt == 0 && t.Pending == 0 && t.Lost == 0 && t.Doubled == 0 && t.Mismatched == 0 && t.Unknown == 0 &&
 		t.Filed == t.Delivered
 }
 
@@ -87,9 +90,11 @@ func Reconcile(apps []App, filed []Filed) Tally {
 		}
 		codes := byApp[k]
 		switch {
+		case len(codes) == 0 && a.FileCode == "":
+			t.Pending++
 		case len(codes) == 0:
 			t.Lost++
-			t.problem("application %s/%s is not filed", a.Device, a.Key)
+			t.problem("application %s/%s got receipt %s but is not filed", a.Device, a.Key, a.FileCode)
 		case len(codes) > 1:
 			t.Doubled++
 			t.problem("application %s/%s is filed %d times: %v", a.Device, a.Key, len(codes), codes)

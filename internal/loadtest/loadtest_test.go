@@ -69,6 +69,9 @@ func TestReconcile(t *testing.T) {
 		{"filed under another code than the receipt's", apps, []Filed{{"d1", "k1", "A-1"}, {"d1", "k2", "A-9"}, {"d2", "k1", "A-3"}},
 			Tally{Delivered: 3, Filed: 3, Mismatched: 1}, false},
 		{"no receipt though filed", []App{{"d1", "k1", ""}}, filed[:1], Tally{Delivered: 1, Filed: 1, NoReceipt: 1}, false},
+		// Without a receipt or a filing the kiosk still has it to send:
+		// pending, not lost.
+		{"neither receipt nor filing", []App{{"d1", "k1", ""}}, nil, Tally{Delivered: 1, NoReceipt: 1, Pending: 1}, false},
 		{"a filing nobody delivered", apps[:2], filed, Tally{Delivered: 2, Filed: 3, Unknown: 1}, false},
 	}
 	for _, tt := range tests {
@@ -83,7 +86,7 @@ func TestReconcile(t *testing.T) {
 			got.Problems = nil
 			if got.Delivered != tt.want.Delivered || got.Filed != tt.want.Filed || got.Lost != tt.want.Lost ||
 				got.Doubled != tt.want.Doubled || got.Mismatched != tt.want.Mismatched || got.Unknown != tt.want.Unknown ||
-				got.NoReceipt != tt.want.NoReceipt {
+				got.NoReceipt != tt.want.NoReceipt || got.Pending != tt.want.Pending {
 				t.Errorf("Reconcile = %+v, want %+v", got, tt.want)
 			}
 		})
@@ -98,6 +101,13 @@ func TestReconcileNamesAtMostTwentyProblems(t *testing.T) {
 	got := Reconcile(apps, nil)
 	if got.Lost != 50 || len(got.Problems) != maxProblems {
 		t.Errorf("lost %d with %d problems named, want 50 and %d", got.Lost, len(got.Problems), maxProblems)
+	}
+	for i := range apps {
+		apps[i].FileCode = ""
+	}
+	got = Reconcile(apps, nil)
+	if got.Pending != 50 || got.NoReceipt != 50 || len(got.Problems) != maxProblems {
+		t.Errorf("pending %d, no receipt %d, with %d problems named, want 50, 50 and %d", got.Pending, got.NoReceipt, len(got.Problems), maxProblems)
 	}
 }
 

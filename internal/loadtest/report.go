@@ -95,7 +95,7 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "| %d × %d | %d | %d | %s / %s | **%.1f** | %.1f | %s | %s | %s | %d | %d |\n\n",
 		r.Kiosks, r.Apps, max(r.Batch, 1), r.Portals, r.Database, r.Uploads, r.AppsPerSec, r.MBPerSec,
 		Round(r.Latency.P50), Round(r.Latency.P99), Round(r.Latency.Max),
-		tally.Lost+tally.NoReceipt+r.Status.Lost, tally.Doubled+r.Status.Doubled)
+		tally.Lost+r.Status.Lost, tally.Doubled+r.Status.Doubled)
 	if r.Stopped != "" {
 		fmt.Fprintf(w, "- **%s**: %d of %d applications have their receipt\n", r.Stopped, r.Receipts, r.Kiosks*r.Apps)
 	}
@@ -124,8 +124,8 @@ func (r *Report) Markdown(w io.Writer) {
 		}
 		fmt.Fprintf(w, "- the portals' own time per request (metrics, mean): %s\n", strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(w, "- records: %d filed for %d delivered, %d lost, %d doubled, %d mismatched, %d unknown; status pulled by the kiosks: %d received events, %d lost, %d doubled\n",
-		r.Records.Filed, r.Records.Delivered, r.Records.Lost, r.Records.Doubled, r.Records.Mismatched, r.Records.Unknown,
+	fmt.Fprintf(w, "- records: %d filed for %d delivered (%d without a receipt, %d of them not filed), %d lost, %d doubled, %d mismatched, %d unknown; status pulled by the kiosks: %d received events, %d lost, %d doubled\n",
+		r.Records.Filed, r.Records.Delivered, r.Records.NoReceipt, r.Records.Pending, r.Records.Lost, r.Records.Doubled, r.Records.Mismatched, r.Records.Unknown,
 		r.Status.Filed, r.Status.Lost, r.Status.Doubled)
 	for _, p := range append(r.Records.Problems, r.Status.Problems...) {
 		fmt.Fprintf(w, "  - %s\n", p)
