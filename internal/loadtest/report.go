@@ -67,13 +67,18 @@ type Report struct {
 	// with the "received" events each kiosk pulled from its status.
 	Records Tally `json:"records"`
 	Status  Tally `json:"status"`
+	// StatusUnpulled counts the kiosks whose status pull failed, left
+	// out of Status.
+	StatusUnpulled int `json:"status_unpulled,omitempty"`
 	// Stopped says why delivery stopped before every receipt came, if it
 	// did.
 	Stopped string `json:"stopped,omitempty"`
 }
 
 // OK reports whether the run lost and doubled nothing.
-func (r *Report) OK() bool { return r.Records.OK() && r.Status.OK() && r.Receipts == r.Kiosks*r.Apps }
+func (r *Report) OK() bool {
+	return r.Records.OK() && r.Status.OK() && r.StatusUnpulled == 0 && r.Receipts == r.Kiosks*r.Apps
+}
 
 // OtherCPU is the CPU time the machine spent during delivery on other
 // work than the test's own processes (other users of a shared machine,
@@ -127,6 +132,9 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "- records: %d filed for %d delivered (%d without a receipt, %d of them not filed), %d lost, %d doubled, %d mismatched, %d unknown; status pulled by the kiosks: %d received events, %d lost, %d doubled\n",
 		r.Records.Filed, r.Records.Delivered, r.Records.NoReceipt, r.Records.Pending, r.Records.Lost, r.Records.Doubled, r.Records.Mismatched, r.Records.Unknown,
 		r.Status.Filed, r.Status.Lost, r.Status.Doubled)
+	if r.StatusUnpulled > 0 {
+		fmt.Fprintf(w, "- **the status pull failed for %d kiosks**, left out of the status check\n", r.StatusUnpulled)
+	}
 	for _, p := range append(r.Records.Problems, r.Status.Problems...) {
 		fmt.Fprintf(w, "  - %s\n", p)
 	}
