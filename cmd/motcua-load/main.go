@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/internal/loadtest"
+	"github.com/motcua/motcua/internal/pgdb"
 	"github.com/motcua/motcua/sync/portalapi"
 )
 
@@ -99,7 +100,7 @@ func main() {
 	fs.DurationVar(&o.ramp, "ramp", 0, "spread the kiosks' starts over this long (0: all at once, a province's backlog after an outage)")
 	fs.DurationVar(&o.timeout, "timeout", time.Hour, "give up after this long")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write this process's (the kiosks' and the test's) CPU profile to the file")
-	fs.DurationVar(&o.profile, "profile", 0, "take a CPU profile of each portal this long, from 2 s into the delivery, into the work directory (0: none)")
+	fs.DurationVar(&o.profile, "profile", 0, "take a CPU profile and a lock contention profile of each portal this long, from 2 s into the delivery, into the work directory, with pprof -top beside them (0: none)")
 	fs.Var(&o.portalArgs, "portal-arg", "one more argument for each portal process (repeatable)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the pages and page counts")
 	fs.Parse(os.Args[1:])
@@ -113,14 +114,19 @@ func main() {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	o.portalArgs = append(multiFlag(nil), o.portalArgs...)
-	r, err := run(ctx, o, log, strings.Join(os.Args, " "))
+	// The report names the command, but not a password in --db.
+	command := strings.Join(os.Args, " ")
+	if o.db != "" {
+		command = strings.ReplaceAll(command, o.db, pgdb.Redact(o.db))
+	}
+	r, err := run(ctx, o, log, command)
 	if err != nil {
 		log.Error("load test failed", "err", err)
 		os.Exit(1)
 	}
 	if !r.OK() {
-		log.Error("applications were lost or doubled", "records", r.Records, "status", r.Status)
+		log.Error("not every application was delivered and filed exactly once", "receipts", r.Receipts,
+			"records", r.Records, "status", r.Status, "stopped", r.Stopped)
 		os.Exit(1)
 	}
 }
