@@ -42,6 +42,8 @@ test: deps
 	$(GO) vet -tags load ./cmd/motcua-load/ ./cmd/motcua/
 	$(GO) test -count=1 -timeout 12m ./...
 	MOTCUA_TEST_PORTAL_DB=postgres $(GO) test -count=1 -timeout 10m ./sync/portal/
+	MOTCUA_TEST_PORTAL_UPLOADS=s3 $(GO) test -count=1 -timeout 10m ./sync/portal/
+	MOTCUA_TEST_PORTAL_DB=postgres MOTCUA_TEST_PORTAL_UPLOADS=s3 $(GO) test -count=1 -timeout 10m -run 'TestThreePortalProcesses' ./cmd/motcua/
 
 bench: deps
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./... | tee bench.out

@@ -6,9 +6,12 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/motcua/motcua/internal/s3test"
 )
 
 // runPortal runs `motcua portal` with args on listen with its records in
@@ -23,6 +26,10 @@ func runPortal(t *testing.T, listen, dir string, args ...string) (string, func()
 // runClosedPortal is runPortal for a portal that asks kiosks for a code.
 func runClosedPortal(t *testing.T, listen, dir string, args ...string) (string, func()) {
 	t.Helper()
+	if s3test.Wanted() && !slices.Contains(args, "--uploads") {
+		// The run keeps the portals' uploads in S3 (MOTCUA_TEST_PORTAL_UPLOADS=s3).
+		args = append(args, "--uploads", s3test.Bucket(t))
+	}
 	cmd := exec.Command(motcua, append([]string{"portal", "--listen", listen, "--data-dir", dir}, args...)...)
 	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
 	out, err := cmd.StdoutPipe()

@@ -20,6 +20,7 @@ import (
 
 	"github.com/motcua/motcua/agent/store"
 	"github.com/motcua/motcua/internal/pgtest"
+	"github.com/motcua/motcua/internal/s3test"
 )
 
 // motcua is the path of the binary built for these tests: the CLI is tested
@@ -44,6 +45,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	pgtest.StopShared()
+	s3test.StopShared()
 	os.RemoveAll(dir)
 	if queueDataDir != "" {
 		os.RemoveAll(queueDataDir)

@@ -15,6 +15,7 @@ import (
 	"github.com/motcua/motcua/internal/termtext"
 	"github.com/motcua/motcua/sync/portal"
 	"github.com/motcua/motcua/sync/portalapi"
+	"github.com/motcua/motcua/sync/s3uploads"
 )
 
 // defaultPortalDir is where `motcua portal` keeps its records by default.
@@ -22,7 +23,7 @@ func defaultPortalDir() string {
 	return filepath.Join(filepath.Dir(defaultDataDir()), "motcua-portal")
 }
 
-const portalSynopsis = "[--db postgres://...] [--listen ADDR] [--metrics-listen ADDR] [--public-url URL] [--tls-cert FILE --tls-key FILE] [--open-enrollment] | list [--json] | advance FILECODE STATE [--note TEXT] [--officer NAME] [--office NAME] | enroll-code [--agency CODE] [--ttl DURATION] | devices [--json] | revoke DEVICE"
+const portalSynopsis = "[--db postgres://...] [--listen ADDR] [--uploads s3://BUCKET?endpoint=URL&region=REGION] [--metrics-listen ADDR] [--public-url URL] [--tls-cert FILE --tls-key FILE] [--open-enrollment] | list [--json] | advance FILECODE STATE [--note TEXT] [--officer NAME] [--office NAME] | enroll-code [--agency CODE] [--ttl DURATION] | devices [--json] | revoke DEVICE"
 
 // cmdPortal runs the reference portal, or lists and advances its files.
 func cmdPortal(ctx context.Context, e *env, args []string) int {
@@ -37,6 +38,7 @@ func cmdPortal(ctx context.Context, e *env, args []string) int {
 	openEnrollment := fs.Bool("open-enrollment", false, "let kiosks on this machine (loopback) enroll without a code, for tests and demos; refused unless --listen is a loopback address")
 	ttl := fs.Duration("ttl", portal.DefaultEnrollCodeTTL, "with enroll-code: how long the code is valid")
 	publicURL := fs.String("public-url", "", "the portal's URL as kiosks reach it, e.g. https://portal.example.vn behind a TLS proxy; upload URLs are built from it (default: from each request's Host)")
+	uploads := fs.String("uploads", "", "keep the uploads in an S3-compatible bucket, sealed: s3://BUCKET?endpoint=http://HOST:8333&region=REGION (endpoint and region optional); credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the AWS configuration files, never from the URL (default: in DATADIR/uploads)")
 	expiry := fs.Duration("upload-expiry", portal.DefaultUploadExpiry, "remove an upload no filed application uses after this long without bytes (0: never)")
 	maxConns := fs.Int("max-conns", portal.DefaultMaxConns, "connections open at once, in all")
 	maxConnsPerAddr := fs.Int("max-conns-per-addr", portal.DefaultMaxConnsPerAddr, "connections open at once from one IP address (0: no cap, e.g. behind a proxy)")
@@ -52,6 +54,12 @@ func cmdPortal(ctx context.Context, e *env, args []string) int {
 	if *publicURL != "" {
 		if u, err := url.Parse(*publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			fmt.Fprintf(e.stderr, "motcua portal: --public-url %q is not an http or https URL\n", *publicURL)
+			return exitUsage
+		}
+	}
+	if *uploads != "" {
+		if _, err := s3uploads.ParseURL(*uploads); err != nil {
+			fmt.Fprintf(e.stderr, "motcua portal: --uploads: %v\n", err)
 			return exitUsage
 		}
 	}
@@ -75,7 +83,7 @@ func cmdPortal(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "motcua portal: --ttl must be positive")
 		return exitUsage
 	}
-	cfg := portal.Config{DataDir: e.dataDir, DatabaseURL: *dbURL, AgencyCode: *agency, Logger: e.log, BaseURL: *publicURL,
+	cfg := portal.Config{DataDir: e.dataDir, DatabaseURL: *dbURL, UploadsURL: *uploads, AgencyCode: *agency, Logger: e.log, BaseURL: *publicURL,
 		UploadExpiry: *expiry, MaxConns: *maxConns, MaxConnsPerAddr: *maxConnsPerAddr,
 		OpenEnrollment: *openEnrollment, TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey}
 	if *expiry == 0 {
@@ -200,6 +208,10 @@ func servePortal(ctx context.Context, e *env, cfg portal.Config, listen, metrics
 	}
 	fmt.Fprintf(e.stdout, "Reference portal listening on %s (records in %s)\nTrack a file at %s%sDEVICEID/KEY (the receipt's QR code)\n",
 		base, records, public, portalapi.PathTrack)
+	if cfg.UploadsURL != "" {
+		// The URL holds no secret: ParseURL refuses credentials in it.
+		fmt.Fprintf(e.stdout, "Uploads in %s\n", cfg.UploadsURL)
+	}
 	if cfg.OpenEnrollment {
 		fmt.Fprintln(e.stdout, "Open enrollment: kiosks on this machine enroll without a code")
 	}

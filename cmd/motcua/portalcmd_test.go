@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/base64"
 	"io"
 	"net/http"
@@ -11,6 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/motcua/motcua/internal/s3test"
 	"github.com/motcua/motcua/sync/portalapi"
 )
 
@@ -45,10 +51,17 @@ func TestPortalRefusesBadServingFlags(t *testing.T) {
 		{"--upload-expiry", "-1h"},
 		{"--max-conns", "0"},
 		{"--max-conns-per-addr", "-2"},
+		{"--uploads", "http://bucket"},
+		{"--uploads", "s3://bucket?endpoint=ftp://127.0.0.1:8333"},
+		{"--uploads", "s3://bucket?colour=blue"},
+		{"--uploads", "s3://AKIAEXAMPLE:hush-hush@bucket"},
 	} {
 		r := cli(t, t.TempDir(), "", append([]string{"portal", "--listen", "127.0.0.1:0"}, args...)...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, strings.TrimPrefix(args[0], "--")) {
 			t.Errorf("portal %v: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+		if strings.Contains(r.stderr+r.stdout, "hush-hush") {
+			t.Errorf("portal %v: the secret is echoed: %q", args, r.stderr)
 		}
 	}
 }
@@ -102,5 +115,48 @@ func TestPortalServesMetricsOnItsOwnListener(t *testing.T) {
 	}
 	if code, body := get(got[0] + "/metrics"); code != http.StatusNotFound || strings.Contains(body, "motcua_portal_") {
 		t.Errorf("metrics on the portal's listener: %d %.80q", code, body)
+	}
+}
+
+// motcua portal --uploads keeps the uploads in an S3 bucket (a real
+// SeaweedFS): a kiosk's application is filed through it, and the bucket
+// holds the upload's objects, none of its bytes in clear.
+func TestPortalKeepsUploadsInS3Bucket(t *testing.T) {
+	bucketURL := s3test.Bucket(t)
+	srv := s3test.For(t)
+	portalURL, _ := startPortal(t, "--uploads", bucketURL)
+	data, dir := t.TempDir(), t.TempDir()
+	form := writeFile(t, dir, "f.json", cli(t, data, "", "procedures", "example", "1.001193").stdout)
+	scan := strings.Repeat("trang scan S3 ", 5000)
+	page := writeFile(t, dir, "scan.jpg", "\xff\xd8\xff\xe0"+scan)
+	if r := cli(t, data, "", "submit", "--procedure", "1.001193", "--form", form, "--attach", page); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if r := cli(t, data, "", "sync", "--once", "--portal", portalURL); r.code != 0 {
+		t.Fatalf("sync: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var rows []queueRow
+	mustJSON(t, cli(t, data, "", "queue", "--json").stdout, &rows)
+	if len(rows) != 1 || rows[0].State != "received" || rows[0].FileCode == "" {
+		t.Fatalf("after sync: %+v", rows)
+	}
+	bucket := strings.TrimPrefix(bucketURL[:strings.Index(bucketURL, "?")], "s3://")
+	list, err := srv.Client.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Contents) == 0 {
+		t.Fatal("the bucket holds no object after a filing")
+	}
+	for _, o := range list.Contents {
+		out, err := srv.Client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: o.Key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if bytes.Contains(b, []byte("trang scan S3")) {
+			t.Errorf("object %s holds the scan in clear", aws.ToString(o.Key))
+		}
 	}
 }

@@ -58,12 +58,16 @@ func IsURL(s string) bool {
 // Redact returns rawURL with its password, if any, replaced by "xxxxx", for
 // logs and error messages.
 func Redact(rawURL string) string {
-	return passwordRe.ReplaceAllString(rawURL, "${1}xxxxx@")
+	rawURL = passwordRe.ReplaceAllString(rawURL, "${1}xxxxx@")
+	return passwordParamRe.ReplaceAllString(rawURL, "${1}xxxxx")
 }
 
 // passwordRe matches the user and password of a URL, even one url.Parse
-// refuses.
-var passwordRe = regexp.MustCompile(`^([a-z]+://[^:/@]*:)[^@/]*@`)
+// refuses, and passwordParamRe a password given as a parameter.
+var (
+	passwordRe      = regexp.MustCompile(`^([a-z]+://[^:/@]*:)[^/]*@`)
+	passwordParamRe = regexp.MustCompile(`([?&]password=)[^&]*`)
+)
 
 // Open connects to the database at rawURL (postgres://user:password@host:
 // port/db?sslmode=...), checks that the server answers, and applies the

@@ -46,6 +46,7 @@ func TestOpenBadURL(t *testing.T) {
 		"mysql://u:secret@host/db",
 		"postgres://u:secret@host:notaport/db",
 		"postgres://u:secret@host/db?pool_max_conns=none",
+		"postgres://u@host/db?password=secret&pool_max_conns=0",
 	} {
 		_, err := pgdb.Open(context.Background(), url, fstest.MapFS{}, nil)
 		if !errors.Is(err, pgdb.ErrBadURL) {
@@ -54,6 +55,19 @@ func TestOpenBadURL(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), "secret") {
 			t.Errorf("Open(%q): the error shows the password: %v", url, err)
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"postgres://u:secret@host:5432/db", "postgres://u:xxxxx@host:5432/db"},
+		{"postgres://u@host/db?sslmode=disable&password=secret", "postgres://u@host/db?sslmode=disable&password=xxxxx"},
+		{"postgres://host/db", "postgres://host/db"},
+		{"postgres://u:p@ss@host:bad/db", "postgres://u:xxxxx@host:bad/db"},
+	} {
+		if got := pgdb.Redact(tc.in); got != tc.want {
+			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -2,7 +2,7 @@
 // a temporary directory (as a user other than root, which PostgreSQL
 // refuses to run as), listening on a free loopback port, with a fresh
 // database for each test that asks, and removed when stopped. It uses the
-// server binaries of the machine (Debian's postgresql-15 puts them in
+// server binaries (PostgreSQL 15 or later) of the machine (Debian's postgresql-15 puts them in
 // /usr/lib/postgresql/15/bin; packaging/install-deps.sh installs them).
 //
 // A test package calls Start once, usually from TestMain, and Stop at the
@@ -88,6 +88,9 @@ type Server struct {
 	done chan struct{}
 	n    atomic.Int64
 	log  string
+	// admin is a connection pool to the server's postgres database.
+	mu    sync.Mutex
+	admin *sql.DB
 }
 
 // Start initialises a cluster in a new temporary directory and starts a
@@ -223,8 +226,18 @@ func (s *Server) kill() {
 	}
 }
 
+// DataDir is the server's data directory (its databases under base/, its
+// WAL under pg_wal/), for tests that look at what reached the disk.
+func (s *Server) DataDir() string { return filepath.Join(s.dir, "data") }
+
 // Stop stops the server at once and removes its directory.
 func (s *Server) Stop() {
+	s.mu.Lock()
+	if s.admin != nil {
+		s.admin.Close()
+		s.admin = nil
+	}
+	s.mu.Unlock()
 	s.kill()
 	os.RemoveAll(s.dir)
 }
@@ -233,15 +246,31 @@ func (s *Server) Stop() {
 // URL.
 func (s *Server) NewDatabase(ctx context.Context) (string, error) {
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), s.n.Add(1))
-	db, err := pgdb.Connect(ctx, s.URL)
+	db, err := s.adminDB(ctx)
 	if err != nil {
 		return "", err
 	}
-	defer db.Close()
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+	// Copying the template's files is three times faster than writing
+	// them through the WAL (PostgreSQL 15's default) when nothing is
+	// synced.
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name+" STRATEGY = FILE_COPY"); err != nil {
 		return "", fmt.Errorf("pgtest: create database %s: %w", name, err)
 	}
 	return s.DatabaseURL(name), nil
+}
+
+// adminDB returns the server's admin connection pool, opened on first use.
+func (s *Server) adminDB(ctx context.Context) (*sql.DB, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.admin == nil {
+		db, err := pgdb.Connect(ctx, s.URL)
+		if err != nil {
+			return nil, err
+		}
+		s.admin = db
+	}
+	return s.admin, nil
 }
 
 // DatabaseURL is the URL of database name on the server.

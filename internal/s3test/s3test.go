@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -51,6 +52,15 @@ var ErrNoWeed = errors.New("no weed binary (SeaweedFS): run packaging/install-de
 // startTimeout bounds the wait for a started server to answer S3.
 const startTimeout = 90 * time.Second
 
+// masterTOML makes the master grow one volume at a time for a collection
+// (a bucket), not seven: tests make many small buckets.
+const masterTOML = `[master.volume_growth]
+copy_1 = 1
+copy_2 = 2
+copy_3 = 3
+copy_other = 1
+`
+
 // Server is a running SeaweedFS S3 server.
 type Server struct {
 	// Endpoint is the S3 API's base URL (http://127.0.0.1:PORT).
@@ -72,6 +82,9 @@ func Wanted() bool { return os.Getenv(EnvUploads) == "s3" }
 // Weed returns the path of the weed binary, or ErrNoWeed.
 func Weed() (string, error) {
 	if p := os.Getenv(EnvWeed); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("%w: %s=%s: %w", ErrNoWeed, EnvWeed, p, err)
+		}
 		return p, nil
 	}
 	if p, err := exec.LookPath("weed"); err == nil {
@@ -104,6 +117,11 @@ func Start(ctx context.Context) (*Server, error) {
 		"credentials": []any{map[string]string{"accessKey": s.AccessKey, "secretKey": s.SecretKey}},
 		"actions":     []string{"Admin", "Read", "List", "Tagging", "Write"},
 	}}})
+	// Each bucket is a collection of its own volumes: grow one at a time
+	// (weed reads master.toml from its working directory).
+	if err := os.WriteFile(filepath.Join(dir, "master.toml"), []byte(masterTOML), 0o600); err != nil {
+		return fail(fmt.Errorf("s3test: %w", err))
+	}
 	confPath := filepath.Join(dir, "s3.json")
 	if err := os.WriteFile(confPath, conf, 0o600); err != nil {
 		return fail(fmt.Errorf("s3test: %w", err))
@@ -119,13 +137,15 @@ func Start(ctx context.Context) (*Server, error) {
 	args := []string{"server",
 		"-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-dir=" + data,
 		"-master.port=" + strconv.Itoa(ports[0]), "-master.port.grpc=" + strconv.Itoa(ports[1]),
-		"-master.volumeSizeLimitMB=64", "-master.telemetry=false",
+		"-master.volumeSizeLimitMB=32", "-master.telemetry=false",
 		"-volume.port=" + strconv.Itoa(ports[2]), "-volume.port.grpc=" + strconv.Itoa(ports[3]),
-		"-volume.max=16", "-volume.preStopSeconds=0",
+		"-volume.max=1000", "-volume.preStopSeconds=0",
 		"-filer", "-filer.port=" + strconv.Itoa(ports[4]), "-filer.port.grpc=" + strconv.Itoa(ports[5]),
 		"-filer.localSocket=" + filepath.Join(dir, "filer.sock"),
 		"-s3", "-s3.port=" + strconv.Itoa(ports[6]), "-s3.port.grpc=" + strconv.Itoa(ports[7]),
 		"-s3.port.iceberg=0", "-s3.config=" + confPath,
+		// As AWS: a write to a bucket that is gone fails.
+		"-s3.autoCreateBucket=false",
 	}
 	s.log, err = os.Create(filepath.Join(dir, "weed.log"))
 	if err != nil {
@@ -147,9 +167,22 @@ func Start(ctx context.Context) (*Server, error) {
 		BaseEndpoint: aws.String(s.Endpoint),
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider(s.AccessKey, s.SecretKey, ""),
+		// No kept-alive connections: a test in a synctest bubble may make a
+		// bucket, and no connection may cross a bubble's boundary.
+		HTTPClient: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}},
 	})
 	if err := s.waitReady(ctx); err != nil {
 		return fail(err)
+	}
+	// The first write grows the server's first volumes, which takes
+	// seconds: done here, a test's first write (a portal's health probe
+	// with its 2 s bound) is quick.
+	warm, err := s.NewBucket(ctx)
+	if err == nil {
+		_, err = s.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(warm), Key: aws.String("warm"), Body: strings.NewReader("warm")})
+	}
+	if err != nil {
+		return fail(fmt.Errorf("s3test: first write: %w; weed's log: %s", err, s.logTail()))
 	}
 	return s, nil
 }

@@ -26,6 +26,7 @@ func runWithBackends(m *testing.M) int {
 	// The tests of shared PostgreSQL records (postgres_test.go) start the
 	// server in any run, when the machine has it.
 	defer pgtest.StopShared()
+	defer stopS3Uploads()
 	switch db := os.Getenv(pgtest.Env); db {
 	case "", "sqlite":
 	case "postgres":
@@ -35,21 +36,30 @@ func runWithBackends(m *testing.M) int {
 			return 1
 		}
 		setDatabase = postgresDatabases(srv)
+		testServer = srv
 	default:
 		fmt.Fprintf(os.Stderr, "%s=%q: want postgres, sqlite or nothing\n", pgtest.Env, db)
 		return 2
 	}
+	// The uploads' part (backend_s3_test.go) was set by its init.
+	uploads := testBackend
 	testBackend = func(cfg *Config) {
 		if setDatabase != nil {
 			setDatabase(cfg)
+		}
+		if uploads != nil {
+			uploads(cfg)
 		}
 	}
 	return m.Run()
 }
 
 // setDatabase, when the run asks for PostgreSQL, gives a Config without a
-// DatabaseURL that of its DataDir's database.
-var setDatabase func(*Config)
+// DatabaseURL that of its DataDir's database, on testServer.
+var (
+	setDatabase func(*Config)
+	testServer  *pgtest.Server
+)
 
 // postgresDatabases gives each DataDir a database of its own on srv, made
 // on its first Open.

@@ -68,7 +68,7 @@ func (s *Server) readManifestBlock(hook tushandler.HookEvent, blockLen, device s
 	if err != nil || n <= 0 || n > portalapi.MaxManifestBlock || n > hook.Upload.Size {
 		return nil, fmt.Errorf("%q is not a block length within the upload and %d bytes", blockLen, portalapi.MaxManifestBlock)
 	}
-	up, err := s.getUpload(hook.Context, hook.Upload.ID)
+	up, err := s.uploads.GetUpload(hook.Context, hook.Upload.ID)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the upload: %w", err)
 	}

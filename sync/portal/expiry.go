@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -19,24 +16,25 @@ const DefaultUploadExpiry = 7 * 24 * time.Hour
 // missing) and that received nothing for Config.UploadExpiry. A kiosk that
 // comes back after that finds its upload gone (404 to HEAD) and creates it
 // again. An upload a filed application uses is never removed. It also
-// removes the orphan bytes of uploads without their .info (RemoveOrphans),
-// even when uploads never expire. It returns how many uploads it removed.
+// removes the orphan bytes of uploads without their .info (RemoveOrphans)
+// and the spools of portal processes no longer running, even when uploads
+// never expire. It returns how many uploads it removed.
 func (s *Server) ExpireUploads(ctx context.Context) (int, error) {
 	orphans, oerr := s.RemoveOrphans(ctx)
+	oerr = errors.Join(oerr, s.removeDeadSpools(ctx))
 	if s.cfg.UploadExpiry < 0 {
 		return orphans, oerr
 	}
-	infos, err := filepath.Glob(filepath.Join(s.uploads.Path, "*.info"))
+	ups, err := s.uploads.Uploads(ctx)
 	if err != nil {
 		return orphans, errors.Join(oerr, fmt.Errorf("expire uploads: %w", err))
 	}
 	removed := orphans
 	errs := []error{oerr}
-	if err := s.removeDeadSpools(ctx); err != nil {
-		errs = append(errs, err)
-	}
-	for _, p := range infos {
-		id := strings.TrimSuffix(filepath.Base(p), ".info")
+	for id, last := range ups {
+		if s.now().Sub(last) < s.cfg.UploadExpiry {
+			continue
+		}
 		ok, err := s.expireUpload(ctx, id)
 		if err != nil {
 			errs = append(errs, err)
@@ -53,9 +51,6 @@ func (s *Server) ExpireUploads(ctx context.Context) (int, error) {
 // no filed application uses it, holding its lock meanwhile: no request
 // writes to it, and no filing of it is recorded, in the meantime.
 func (s *Server) expireUpload(ctx context.Context, id string) (bool, error) {
-	if !s.uploadStale(id) {
-		return false, nil
-	}
 	h, err := s.locks.tryAcquire(ctx, id)
 	if errors.Is(err, errLockBusy) {
 		return false, nil // in use: not stale after all
@@ -64,8 +59,8 @@ func (s *Server) expireUpload(ctx context.Context, id string) (bool, error) {
 		return false, fmt.Errorf("expire upload %s: %w", id, err)
 	}
 	defer s.locks.release(h)
-	if !s.uploadStale(id) {
-		return false, nil
+	if stale, err := s.uploadStale(ctx, id); err != nil || !stale {
+		return false, err
 	}
 	var filed int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM submission_attachments WHERE upload_id = ?`, id).Scan(&filed); err != nil {
@@ -76,31 +71,25 @@ func (s *Server) expireUpload(ctx context.Context, id string) (bool, error) {
 	}
 	up, err := s.uploads.GetUpload(ctx, id)
 	if err != nil {
-		return s.removeHalfMade(ctx, id)
+		return s.removeHalfMade(ctx, id, err)
 	}
 	info, _ := up.GetInfo(ctx)
-	if err := s.uploads.AsTerminatableUpload(up).Terminate(ctx); err != nil {
+	if err := s.uploads.Remove(ctx, id); err != nil {
 		return false, fmt.Errorf("expire upload %s: %w", id, err)
 	}
-	s.removeSealed(id)
 	s.log.Info("unfiled upload expired: removed", "upload", id, "device", info.MetaData["device_id"],
 		"offset", info.Offset, "size", info.Size)
 	return true, nil
 }
 
-// uploadStale reports whether upload id received nothing for UploadExpiry,
-// judged by when its files last changed.
-func (s *Server) uploadStale(id string) bool {
-	last, ok := time.Time{}, false
-	for _, p := range []string{filepath.Join(s.uploads.Path, id), filepath.Join(s.uploads.Path, id+".info")} {
-		if st, err := os.Stat(p); err == nil {
-			ok = true
-			if st.ModTime().After(last) {
-				last = st.ModTime()
-			}
-		}
+// uploadStale reports whether upload id received nothing for
+// UploadExpiry.
+func (s *Server) uploadStale(ctx context.Context, id string) (bool, error) {
+	last, hasInfo, err := s.uploads.LastWrite(ctx, id)
+	if err != nil {
+		return false, fmt.Errorf("expire upload %s: %w", id, err)
 	}
-	return ok && s.now().Sub(last) >= s.cfg.UploadExpiry
+	return hasInfo && !last.IsZero() && s.now().Sub(last) >= s.cfg.UploadExpiry, nil
 }
 
 // expireUploadsEvery runs ExpireUploads every interval until ctx is done.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"strconv"
 	"time"
 
@@ -21,7 +20,7 @@ const (
 )
 
 // handleHealth answers the portal's instance id once its database answers
-// a query and its uploads directory takes a file; otherwise 503, naming in
+// a query and its uploads take a probe (a file on disk, an object in the bucket); otherwise 503, naming in
 // Failed what did not.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	h := portalapi.Health{Status: "ok", Instance: s.instance}
@@ -29,7 +28,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("health check", "part", healthDatabase, "err", err)
 		h.Failed = append(h.Failed, healthDatabase)
 	}
-	if err := s.checkUploads(); err != nil {
+	if err := s.checkUploads(r.Context()); err != nil {
 		s.log.Error("health check", "part", healthUploads, "err", err)
 		h.Failed = append(h.Failed, healthUploads)
 	}
@@ -53,19 +52,9 @@ func (s *Server) checkDatabase(ctx context.Context) error {
 	return nil
 }
 
-// checkUploads creates and removes a probe file in the uploads directory.
-func (s *Server) checkUploads() error {
-	f, err := os.CreateTemp(s.uploads.Path, ".health-*")
-	if err != nil {
-		return fmt.Errorf("write to the uploads directory: %w", err)
-	}
-	name := f.Name()
-	err = f.Close()
-	if rerr := os.Remove(name); err == nil {
-		err = rerr
-	}
-	if err != nil {
-		return fmt.Errorf("probe file in the uploads directory: %w", err)
-	}
-	return nil
+// checkUploads writes and removes a probe where the uploads are kept.
+func (s *Server) checkUploads(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
+	defer cancel()
+	return s.uploads.Check(ctx)
 }

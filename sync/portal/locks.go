@@ -63,16 +63,21 @@ type uploadLocker struct {
 	log     *slog.Logger
 	// now is the leases' clock: the wall clock, not Config.Now, which
 	// tests move by days.
-	now               func() time.Time
-	ttl, beat, poll   time.Duration
-	mu                sync.Mutex
-	held              map[string]*holding
-	leaked            []*holding // released here, their rows not yet deleted
-	lastBeat          time.Time
-	stop              chan struct{}
-	done              chan struct{}
-	closeOnce         sync.Once
-	interruptedForAge bool
+	now             func() time.Time
+	ttl, beat, poll time.Duration
+	stop, done      chan struct{}
+	closeOnce       sync.Once
+
+	// mu guards what follows.
+	mu sync.Mutex
+	// held are the locks this process holds or is taking, by upload.
+	held map[string]*holding
+	// leaked were released here, their rows not yet deleted.
+	leaked []*holding
+	// lastBeat is when the lease was last renewed, and lapsed is set once
+	// the requests holding locks were interrupted for a lease not renewed.
+	lastBeat time.Time
+	lapsed   bool
 }
 
 // holding is one lock held, or being taken, by this process.
@@ -162,12 +167,12 @@ func (l *uploadLocker) renew(ctx context.Context) {
 	defer l.mu.Unlock()
 	if err == nil {
 		l.lastBeat = t
-		l.interruptedForAge = false
+		l.lapsed = false
 		return
 	}
 	l.log.Error("renew this portal process's lease", "process", l.process, "err", err)
-	if t.Sub(l.lastBeat) >= l.ttl-l.beat && !l.interruptedForAge {
-		l.interruptedForAge = true
+	if t.Sub(l.lastBeat) >= l.ttl-l.beat && !l.lapsed {
+		l.lapsed = true
 		l.log.Error("this portal process's lease ran out: the uploads it was receiving are interrupted", "process", l.process,
 			"uploads", len(l.held))
 		for _, h := range l.held {

@@ -182,3 +182,82 @@ func TestLockPassesWithinAProcessAtOnce(t *testing.T) {
 		a.release(h)
 	})
 }
+
+// BenchmarkUploadLockTakeAndRelease measures what the shared lock adds to
+// each request on an upload: one write to take it and one to release it,
+// on the records the run uses (SQLite, or PostgreSQL with
+// MOTCUA_TEST_PORTAL_DB=postgres), as a portal opens them.
+func BenchmarkUploadLockTakeAndRelease(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, Config{DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	l := s.locks
+	b.RunParallel(func(pb *testing.PB) {
+		id := "dev-0000000000000001-bench-" + randomHex(4)
+		for pb.Next() {
+			h, err := l.acquire(ctx, id, nil, true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := l.release(h); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// A process that cannot renew its lease (its database gone) interrupts
+// the requests holding its locks before the lease runs out, since the
+// others may then take the locks; and they do, once it has.
+func TestProcessThatLosesItsDatabaseInterruptsItsUploads(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		cfg := Config{DataDir: t.TempDir()}
+		if testBackend != nil {
+			testBackend(&cfg)
+		}
+		shared, err := openRecords(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer shared.Close()
+		own, err := openRecords(ctx, cfg) // the connections the first process loses
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := newUploadLocker(ctx, own, slog.New(slog.DiscardHandler), time.Now, processTTL, processBeat, lockPoll)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.close()
+		b, err := newUploadLocker(ctx, shared, slog.New(slog.DiscardHandler), time.Now, processTTL, processBeat, lockPoll)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.close()
+		interrupted := make(chan time.Time, 1)
+		if _, err := a.acquire(ctx, "dev-0000000000000001-up-5", func() { interrupted <- time.Now() }, true); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(processBeat + time.Second)
+		lost := time.Now()
+		own.Close()
+		h, err := b.acquire(ctx, "dev-0000000000000001-up-5", nil, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		taken := time.Now()
+		select {
+		case at := <-interrupted:
+			if !at.Before(taken) {
+				t.Errorf("the holder was interrupted at %v, after its lock was taken over at %v", at.Sub(lost), taken.Sub(lost))
+			}
+		default:
+			t.Fatalf("the lock was taken over %v after its process lost its database, and the holder was never interrupted", taken.Sub(lost))
+		}
+		b.release(h)
+	})
+}

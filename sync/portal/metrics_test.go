@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -209,15 +208,8 @@ func TestHealthNamesWhatFailed(t *testing.T) {
 	}{
 		{"healthy", func(*testing.T, *testPortal) {}, nil},
 		{"database closed", func(t *testing.T, p *testPortal) { p.Close() }, []string{healthDatabase}},
-		// Tests run as root, who writes in any directory: a file where the
-		// directory should be is not writable for anyone.
-		{"uploads not a directory", func(t *testing.T, p *testPortal) {
-			if err := os.RemoveAll(p.uploads.Path); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p.uploads.Path, []byte("not a directory"), 0o600); err != nil {
-				t.Fatal(err)
-			}
+		{"uploads unwritable (not a directory, or the bucket gone)", func(t *testing.T, p *testPortal) {
+			p.spoilUploads(t)
 		}, []string{healthUploads}},
 	}
 	for _, tt := range tests {
@@ -259,7 +251,8 @@ func TestMetricsCountUploadsInFlight(t *testing.T) {
 	req.Header.Set("Upload-Offset", "0")
 	req.Header.Set("Content-Type", "application/offset+octet-stream")
 	req.Header.Set("Authorization", "Bearer "+p.token)
-	// What the enrollment and the creation sent is counted already.
+	// The enrollment's and creation's bodies are counted too: the PATCH's
+	// bytes are those past what was received before it.
 	before := p.scrape()["motcua_portal_received_bytes_total"].GetMetric()[0].GetCounter().GetValue()
 	done := make(chan int, 1)
 	go func() {

@@ -50,8 +50,8 @@ func twoProcesses(t *testing.T, cfg Config) (*testPortal, *testPortal) {
 
 // stalledPatch sends a PATCH of n bytes at offset to the upload at loc
 // through p on a connection of its own, writes the first part of them,
-// waits until p has written them, and returns the connection: a kiosk
-// whose link went dead in the middle of a chunk.
+// waits until p has read them, and returns the connection: a kiosk whose
+// link went dead in the middle of a chunk.
 func (p *testPortal) stalledPatch(loc string, offset int, n int, part []byte) net.Conn {
 	p.t.Helper()
 	c, err := net.Dial("tcp", strings.TrimPrefix(p.url, "http://"))
@@ -62,14 +62,15 @@ func (p *testPortal) stalledPatch(loc string, offset int, n int, part []byte) ne
 	fmt.Fprintf(c, "PATCH %s%s HTTP/1.1\r\nHost: portal\r\nTus-Resumable: 1.0.0\r\nAuthorization: Bearer %s\r\n"+
 		"Upload-Offset: %d\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: %d\r\n\r\n",
 		portalapi.PathUploads, uploadID(loc), p.token, offset, n)
+	received := func() float64 {
+		return p.scrape()["motcua_portal_received_bytes_total"].GetMetric()[0].GetCounter().GetValue()
+	}
+	before := received()
 	c.Write(part)
-	bin := p.uploadFiles(loc)[0]
-	for {
-		if st, err := os.Stat(bin); err == nil && st.Size() == int64(offset+len(part)) {
-			return c
-		}
+	for received() < before+float64(len(part)) {
 		runtime.Gosched()
 	}
+	return c
 }
 
 // TestUploadResumedThroughAnotherProcessStopsTheStaleRequest pins a kiosk

@@ -1,7 +1,8 @@
 // Package portal is the reference portal: a stand-in for the national public
 // service portal that implements motcua's protocol (sync/portalapi), so that
 // kiosks, tests and demos have a real HTTP peer. Attachments arrive as tus
-// 1.0 uploads (github.com/tus/tusd/v2); records live in SQLite, or in
+// 1.0 uploads (github.com/tus/tusd/v2), kept on local disk or in an
+// S3-compatible bucket (uploads.go); records live in SQLite, or in
 // PostgreSQL shared by several portal processes.
 package portal
 
@@ -30,7 +31,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tus/tusd/v2/pkg/filestore"
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
 	expslog "golang.org/x/exp/slog"
 
@@ -153,7 +153,7 @@ type Server struct {
 	pg      bool
 	log     *slog.Logger
 	now     func() time.Time
-	uploads filestore.FileStore
+	uploads uploadStore
 	// locks are the uploads' tus locks, kept in the records so that
 	// several processes share them (locks.go).
 	locks *uploadLocker
@@ -178,10 +178,8 @@ type Server struct {
 	instance string
 	// tls, if set, is what Serve answers TLS with.
 	tls *tls.Config
-	// keys seal what the portal keeps of citizens (sealed.go), and
-	// sealedDir holds the uploads' sealed bytes.
-	keys      atomic.Pointer[seal.Keyring]
-	sealedDir string
+	// keys seal what the portal keeps of citizens (sealed.go).
+	keys atomic.Pointer[seal.Keyring]
 	// metrics are served by MetricsHandler.
 	metrics *metrics
 }
@@ -199,9 +197,6 @@ var testBackend func(*Config)
 func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if testBackend != nil {
 		testBackend(&cfg)
-	}
-	if cfg.UploadsURL != "" {
-		return nil, fmt.Errorf("open portal: uploads %s: %w", cfg.UploadsURL, ErrNotBuilt)
 	}
 	if cfg.AgencyCode == "" {
 		cfg.AgencyCode = DefaultAgencyCode
@@ -257,8 +252,6 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("open portal: %w", err)
 	}
 	s := &Server{cfg: cfg, db: db, pg: cfg.DatabaseURL != "", log: cfg.Logger, now: cfg.Now, catalog: catalogJSON,
-		uploads:      filestore.New(filepath.Join(cfg.DataDir, "uploads")),
-		sealedDir:    filepath.Join(cfg.DataDir, "uploads-sealed"),
 		limits:       newFilingLimits(cfg.FilingInterval, cfg.FilingBurst),
 		tls:          tlsConfig,
 		metrics:      newMetrics(),
@@ -276,18 +269,29 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return err
 		}
 		s.keys.Store(keys)
-		for _, dir := range []string{s.uploads.Path, s.sealedDir} {
-			if err := mkdir(dir); err != nil {
-				return err
-			}
+		if err := s.sealClear(ctx); err != nil {
+			return err
 		}
-		return s.sealClear(ctx)
+		s.uploads, err = s.openUploads(ctx)
+		return err
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open portal: %w", err)
 	}
-	if s.locks, err = newUploadLocker(ctx, db, cfg.Logger, time.Now, processTTL, processBeat, lockPoll); err != nil {
+	lockDB := db
+	if !s.pg {
+		if lockDB, err = openLockRecords(filepath.Join(cfg.DataDir, "portal.db")); err != nil {
+			s.uploads.Close()
+			db.Close()
+			return nil, fmt.Errorf("open portal: %w", err)
+		}
+	}
+	if s.locks, err = newUploadLocker(ctx, lockDB, cfg.Logger, time.Now, processTTL, processBeat, lockPoll); err != nil {
+		if lockDB != db {
+			lockDB.Close()
+		}
+		s.uploads.Close()
 		db.Close()
 		return nil, fmt.Errorf("open portal: %w", err)
 	}
@@ -346,6 +350,26 @@ func openRecords(ctx context.Context, cfg Config) (*sql.DB, error) {
 	return db, nil
 }
 
+// openLockRecords opens the SQLite records at path a second time for the
+// upload locks (locks.go), with synchronous=NORMAL: a lock is taken and
+// released with each request on an upload, and waiting for the disk twice
+// a request cost six times what the lock does. Losing the last locks in a
+// power cut loses nothing: the processes that held them, all on this
+// machine, are gone too. An application crash loses no committed lock in
+// WAL mode.
+func openLockRecords(path string) (*sql.DB, error) {
+	dsn := sqlitedb.DSN(path)
+	lockDSN := strings.Replace(dsn, "_synchronous=FULL", "_synchronous=NORMAL", 1)
+	if lockDSN == dsn {
+		return nil, fmt.Errorf("upload locks: the records' connection string %q sets no synchronous=FULL to relax", dsn)
+	}
+	db, err := sql.Open("sqlite3", lockDSN)
+	if err != nil {
+		return nil, fmt.Errorf("upload locks: %w", err)
+	}
+	return db, nil
+}
+
 // startup runs fn, the part of Open that writes, one portal process at a
 // time when the records are shared (PostgreSQL); SQLite's transactions
 // already queue for its one writer.
@@ -361,10 +385,13 @@ func (s *Server) startup(ctx context.Context, fn func() error) error {
 func (s *Server) Instance() string { return s.instance }
 
 // Close gives up the upload locks this process holds and closes the
-// portal's records.
+// portal's records and uploads.
 func (s *Server) Close() error {
 	s.locks.close()
-	return s.db.Close()
+	if s.locks.db != s.db {
+		s.locks.db.Close()
+	}
+	return errors.Join(s.uploads.Close(), s.db.Close())
 }
 
 // Handler returns the portal's HTTP handler, measured for MetricsHandler.

@@ -57,7 +57,7 @@ type received struct {
 func (s *Server) checkUpload(ctx context.Context, device string, i int, a portalapi.AttachmentRef) received {
 	field := fmt.Sprintf("attachments[%d]", i)
 	id := uploadID(a.UploadURL)
-	up, err := s.getUpload(ctx, id)
+	up, err := s.uploads.GetUpload(ctx, id)
 	if err != nil {
 		return received{err: &portalapi.FieldError{Field: field, Message: "no such upload"}, incomplete: true}
 	}

@@ -83,13 +83,10 @@ func segmentPlace(uploadID string, start int64) []string {
 	return []string{"upload", uploadID, strconv.FormatInt(start, 10)}
 }
 
-// sealedPath returns where upload id's sealed bytes are kept.
-func (s *Server) sealedPath(id string) string { return filepath.Join(s.sealedDir, id) }
-
 // sealedUpload is an upload of the file store whose bytes are sealed.
 type sealedUpload struct {
 	tushandler.Upload
-	s    *Server
+	d    *diskUploads
 	id   string
 	bin  string
 	info tushandler.FileInfo
@@ -97,16 +94,16 @@ type sealedUpload struct {
 
 // wrapUpload wraps an upload of the file store so that its bytes are
 // sealed.
-func (s *Server) wrapUpload(ctx context.Context, up tushandler.Upload) (tushandler.Upload, error) {
+func (d *diskUploads) wrapUpload(ctx context.Context, up tushandler.Upload) (tushandler.Upload, error) {
 	info, err := up.GetInfo(ctx)
 	if err != nil {
 		return nil, err
 	}
-	bin := filepath.Join(s.uploads.Path, info.ID)
+	bin := filepath.Join(d.dir, info.ID)
 	if p := info.Storage["Path"]; p != "" {
 		bin = p
 	}
-	return &sealedUpload{Upload: up, s: s, id: info.ID, bin: bin, info: info}, nil
+	return &sealedUpload{Upload: up, d: d, id: info.ID, bin: bin, info: info}, nil
 }
 
 // GetInfo returns the upload's info, its offset counting the chunks
@@ -118,7 +115,7 @@ func (u *sealedUpload) GetInfo(context.Context) (tushandler.FileInfo, error) { r
 // between leaves a segment past the offset tusd reports, which the next
 // chunk at that offset replaces.
 func (u *sealedUpload) WriteChunk(ctx context.Context, offset int64, src io.Reader) (int64, error) {
-	f, err := os.OpenFile(u.s.sealedPath(u.id), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(u.d.sealedPath(u.id), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return 0, err
 	}
@@ -138,7 +135,7 @@ func (u *sealedUpload) WriteChunk(ctx context.Context, offset int64, src io.Read
 	for {
 		n, rerr := src.Read(buf)
 		if n > 0 {
-			rec = u.s.keyring().SealAppend(append(rec[:0], 0, 0, 0, 0), buf[:n], segmentPlace(u.id, offset+written)...)
+			rec = u.d.s.keyring().SealAppend(append(rec[:0], 0, 0, 0, 0), buf[:n], segmentPlace(u.id, offset+written)...)
 			binary.BigEndian.PutUint32(rec, uint32(len(rec)-4))
 			if _, err := f.Write(rec); err != nil {
 				return written, err
@@ -189,14 +186,14 @@ func segmentsUpTo(f *os.File, offset int64) (int64, error) {
 
 // GetReader returns the upload's bytes, opened.
 func (u *sealedUpload) GetReader(ctx context.Context) (io.ReadCloser, error) {
-	return u.s.openUpload(u.id, u.info.Offset)
+	return u.d.openUpload(u.id, u.info.Offset)
 }
 
 // openUpload reads upload id's sealed segments up to size bytes and opens
 // them. A segment changed, missing or moved is an error naming the upload
 // and the offset.
-func (s *Server) openUpload(id string, size int64) (io.ReadCloser, error) {
-	raw, err := os.ReadFile(s.sealedPath(id))
+func (d *diskUploads) openUpload(id string, size int64) (io.ReadCloser, error) {
+	raw, err := os.ReadFile(d.sealedPath(id))
 	if errors.Is(err, fs.ErrNotExist) && size == 0 {
 		return io.NopCloser(bytes.NewReader(nil)), nil
 	}
@@ -212,7 +209,7 @@ func (s *Server) openUpload(id string, size int64) (io.ReadCloser, error) {
 		if len(raw) < 4+n {
 			return nil, fmt.Errorf("upload %s: %w: a segment at %d is cut short", id, ErrSealed, len(out))
 		}
-		plain, err := s.openSealed(raw[4:4+n], segmentPlace(id, int64(len(out)))...)
+		plain, err := d.s.openSealed(raw[4:4+n], segmentPlace(id, int64(len(out)))...)
 		if err != nil {
 			return nil, fmt.Errorf("upload %s, bytes from %d: %w: %w", id, len(out), ErrSealed, err)
 		}
@@ -222,20 +219,12 @@ func (s *Server) openUpload(id string, size int64) (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(out[:size])), nil
 }
 
-// getUpload returns upload id from the file store, its bytes sealed.
-func (s *Server) getUpload(ctx context.Context, id string) (tushandler.Upload, error) {
-	up, err := s.uploads.GetUpload(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return s.wrapUpload(ctx, up)
-}
-
-// sealClear seals what the portal's records and uploads held in clear
-// before sealing (migration 0005): forms, attachment names, the manifests
-// in uploads' metadata and the uploads' bytes. On SQLite the WAL is
+// sealClear seals what the portal's records held in clear before sealing
+// (migration 0005): forms and attachment names. On SQLite the WAL is
 // truncated after, and secure_delete has zeroed the pages the clear values
-// were in; PostgreSQL records were never kept in clear.
+// were in; PostgreSQL records were never kept in clear. The uploads on
+// disk are sealed when they are opened (diskUploads.sealClear); a bucket
+// never held clear ones.
 func (s *Server) sealClear(ctx context.Context) error {
 	n, err := s.sealClearRecords(ctx)
 	if err != nil {
@@ -247,14 +236,20 @@ func (s *Server) sealClear(ctx context.Context) error {
 		}
 		s.log.Info("records kept in clear were sealed", "records", n)
 	}
-	infos, err := filepath.Glob(filepath.Join(s.uploads.Path, "*.info"))
+	return nil
+}
+
+// sealClear seals the manifests in uploads' metadata and the uploads'
+// bytes that a portal from before sealing kept in clear.
+func (d *diskUploads) sealClear() error {
+	infos, err := filepath.Glob(filepath.Join(d.dir, "*.info"))
 	if err != nil {
 		return err
 	}
 	sealed := 0
 	for _, p := range infos {
 		id := strings.TrimSuffix(filepath.Base(p), ".info")
-		did, err := s.sealClearUpload(id)
+		did, err := d.sealClearUpload(id)
 		if err != nil {
 			return fmt.Errorf("seal upload %s kept in clear: %w", id, err)
 		}
@@ -263,7 +258,7 @@ func (s *Server) sealClear(ctx context.Context) error {
 		}
 	}
 	if sealed > 0 {
-		s.log.Info("uploads kept in clear were sealed", "uploads", sealed)
+		d.s.log.Info("uploads kept in clear were sealed", "uploads", sealed)
 	}
 	return nil
 }
@@ -311,8 +306,9 @@ func (s *Server) sealClearRecords(ctx context.Context) (int, error) {
 // are in clear, and reports whether it did. The sealed bytes are written
 // whole (to a temporary file renamed into place) before the clear ones are
 // replaced by zeros.
-func (s *Server) sealClearUpload(id string) (bool, error) {
-	infoPath := filepath.Join(s.uploads.Path, id+".info")
+func (d *diskUploads) sealClearUpload(id string) (bool, error) {
+	s := d.s
+	infoPath := filepath.Join(d.dir, id+".info")
 	raw, err := os.ReadFile(infoPath)
 	if err != nil {
 		return false, nil // half-made: the sweeper's
@@ -330,7 +326,7 @@ func (s *Server) sealClearUpload(id string) (bool, error) {
 		}
 		did = true
 	}
-	bin := filepath.Join(s.uploads.Path, id)
+	bin := filepath.Join(d.dir, id)
 	if p := info.Storage["Path"]; p != "" {
 		bin = p
 	}
@@ -342,7 +338,7 @@ func (s *Server) sealClearUpload(id string) (bool, error) {
 	if err != nil || !clear {
 		return did, err // sealed as it arrived: the file is zeros
 	}
-	if _, err := os.Stat(s.sealedPath(id)); err == nil {
+	if _, err := os.Stat(d.sealedPath(id)); err == nil {
 		// Sealed already; a crash came before the clear bytes were
 		// zeroed: zero them.
 		return did, zero(bin, st)
@@ -358,7 +354,7 @@ func (s *Server) sealClearUpload(id string) (bool, error) {
 		out = binary.BigEndian.AppendUint32(out, uint32(len(sealed)))
 		out = append(out, sealed...)
 	}
-	if err := replaceFile(s.sealedPath(id), out); err != nil {
+	if err := replaceFile(d.sealedPath(id), out); err != nil {
 		return did, err
 	}
 	return true, zero(bin, st)
@@ -432,13 +428,6 @@ func replaceFile(path string, b []byte) error {
 	return err
 }
 
-// removeSealed removes upload id's sealed bytes, with the upload.
-func (s *Server) removeSealed(id string) {
-	if err := os.Remove(s.sealedPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		s.log.Error("remove an upload's sealed bytes", "upload", id, "err", err)
-	}
-}
-
 // RotateKEK makes a new key-encryption key and wraps the portal's data keys
 // under it (`motcua keys rotate --portal`). It returns the new key's id.
 func (s *Server) RotateKEK(ctx context.Context) (string, error) {
@@ -502,12 +491,11 @@ func (s *Server) RotateDataKey(ctx context.Context) (uint32, int, error) {
 		s.keys.Store(old)
 		return 0, 0, fmt.Errorf("rotate the data key: %w", err)
 	}
-	infos, err := filepath.Glob(filepath.Join(s.uploads.Path, "*.info"))
+	ids, err := s.uploads.Uploads(ctx)
 	if err != nil {
-		return 0, 0, err
+		return keys.Current(), n, fmt.Errorf("rotate the data key: %w", err)
 	}
-	for _, p := range infos {
-		id := strings.TrimSuffix(filepath.Base(p), ".info")
+	for id := range ids {
 		if err := s.resealUpload(ctx, id); err != nil {
 			return keys.Current(), n, fmt.Errorf("rotate the data key: upload %s: %w", id, err)
 		}
@@ -525,54 +513,18 @@ func (s *Server) resealUpload(ctx context.Context, id string) error {
 		return err
 	}
 	defer s.locks.release(h)
-	infoPath := filepath.Join(s.uploads.Path, id+".info")
-	raw, err := os.ReadFile(infoPath)
-	if err != nil {
-		return nil // half-made
-	}
-	var info tushandler.FileInfo
-	if err := json.Unmarshal(raw, &info); err != nil {
-		return nil
-	}
-	if m, ok := info.MetaData[portalapi.MetaManifest]; ok {
+	return s.uploads.Reseal(ctx, id, func(meta tushandler.MetaData) error {
+		m, ok := meta[portalapi.MetaManifest]
+		if !ok {
+			return nil
+		}
 		plain, err := s.openText(m, manifestPlace(id)...)
 		if err != nil {
 			return err
 		}
-		info.MetaData[portalapi.MetaManifest] = s.sealText(plain, manifestPlace(id)...)
-		b, _ := json.Marshal(info)
-		if err := replaceFile(infoPath, b); err != nil {
-			return err
-		}
-	}
-	up, err := s.getUpload(ctx, id)
-	if err != nil {
+		meta[portalapi.MetaManifest] = s.sealText(plain, manifestPlace(id)...)
 		return nil
-	}
-	// An upload still receiving keeps its segments under the old key, which
-	// still opens them: its kiosk goes on appending to it once the lock is
-	// released.
-	if info, err := up.GetInfo(ctx); err != nil || info.Offset < info.Size {
-		return nil
-	}
-	rd, err := up.GetReader(ctx)
-	if err != nil {
-		return err
-	}
-	clear, err := io.ReadAll(rd)
-	rd.Close()
-	if err != nil || len(clear) == 0 {
-		return err
-	}
-	var out []byte
-	for start := 0; start < len(clear); start += segmentSize {
-		end := min(start+segmentSize, len(clear))
-		out = binary.BigEndian.AppendUint32(out, 0)
-		at := len(out)
-		out = s.keyring().SealAppend(out, clear[start:end], segmentPlace(id, int64(start))...)
-		binary.BigEndian.PutUint32(out[at-4:], uint32(len(out)-at))
-	}
-	return replaceFile(s.sealedPath(id), out)
+	})
 }
 
 // keyring returns the portal's keys.

@@ -19,6 +19,7 @@ import (
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
 
 	"github.com/motcua/motcua/agent/seal"
+	"github.com/motcua/motcua/internal/pgdb"
 	"github.com/motcua/motcua/internal/piiscan"
 	"github.com/motcua/motcua/internal/sqlitedb"
 	"github.com/motcua/motcua/sync/portalapi"
@@ -26,7 +27,7 @@ import (
 
 // uploadBytes returns the bytes upload id holds, opened.
 func (s *Server) uploadBytes(id string) ([]byte, error) {
-	up, err := s.getUpload(context.Background(), id)
+	up, err := s.uploads.GetUpload(context.Background(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -48,12 +49,46 @@ var (
 
 func scanDir(t *testing.T, dir string) {
 	t.Helper()
-	hits, err := piiscan.Dir(dir, append([]string{string(scanBytes[:40]), scanName}, citizenValues...)...)
+	values := append([]string{string(scanBytes[:40]), scanName}, citizenValues...)
+	hits, err := piiscan.Dir(dir, values...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, h := range hits {
 		t.Errorf("personal data in clear: %s", h)
+	}
+	if onPostgres() {
+		scanPostgres(t, dir, values)
+	}
+}
+
+// scanPostgres scans the files of the PostgreSQL database that holds the
+// records of the portal in dir, and the server's WAL, once a checkpoint
+// has written out what the server held in memory.
+func scanPostgres(t *testing.T, dir string, values []string) {
+	t.Helper()
+	cfg := Config{DataDir: dir}
+	setDatabase(&cfg)
+	db, err := pgdb.Connect(t.Context(), cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var oid string
+	if err := db.QueryRow(`SELECT oid::text FROM pg_database WHERE datname = current_database()`).Scan(&oid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CHECKPOINT`); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{filepath.Join("base", oid), "pg_wal"} {
+		hits, err := piiscan.Dir(filepath.Join(testServer.DataDir(), sub), values...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hits {
+			t.Errorf("personal data in clear in PostgreSQL's files: %s", h)
+		}
 	}
 }
 
@@ -97,6 +132,7 @@ func TestPortalKeepsNoCitizenDataInClear(t *testing.T) {
 		t.Fatalf("offset %d after the first 2000 bytes", off)
 	}
 	scanDir(t, p.cfg.DataDir) // in flight
+	p.scanUploads(t)
 	if code := p.patch(loc, 2000, scanBytes[2000:]); code != http.StatusNoContent {
 		t.Fatalf("completing PATCH: %d", code)
 	}
@@ -105,6 +141,7 @@ func TestPortalKeepsNoCitizenDataInClear(t *testing.T) {
 		t.Fatalf("List = %+v, %v", list, err)
 	}
 	scanDir(t, p.cfg.DataDir) // filed, the portal still open
+	p.scanUploads(t)
 	form, err := p.Form(context.Background(), list[0].FileCode)
 	if err != nil || !bytes.Equal(form, exampleForm()) {
 		t.Fatalf("Form = %s, %v", form, err)
@@ -174,14 +211,9 @@ func TestPortalCorruptedUploadBytesDoNotOpen(t *testing.T) {
 	p := newPortal(t)
 	loc := p.createSealedUpload(citizenManifest("key-sealed-c"), scanBytes, len(scanBytes))
 	id := uploadID(loc)
-	raw, err := os.ReadFile(p.sealedPath(id))
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := p.rawSealed(t, id)
 	raw[len(raw)-3] ^= 0x10
-	if err := os.WriteFile(p.sealedPath(id), raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	p.writeRawSealed(t, id, raw)
 	if _, err := p.uploadBytes(id); !errors.Is(err, seal.ErrBroken) || !strings.Contains(err.Error(), id) {
 		t.Fatalf("reading corrupted upload bytes = %v", err)
 	}
@@ -193,6 +225,7 @@ func TestPortalCorruptedUploadBytesDoNotOpen(t *testing.T) {
 // version opens it, and reads as before.
 func TestClearPortalDataDirIsSealedOnUpgrade(t *testing.T) {
 	skipOnPostgres(t, "PostgreSQL records were never kept in clear: there is no schema-4 PostgreSQL database to upgrade")
+	skipIfS3(t, "the upgrade seals a data directory's uploads/; a bucket never held clear uploads")
 	ctx := context.Background()
 	dir := t.TempDir()
 	old := fstest.MapFS{}
@@ -248,7 +281,7 @@ func TestClearPortalDataDirIsSealedOnUpgrade(t *testing.T) {
 	if b, err := s.uploadBytes(upload); err != nil || !bytes.Equal(b, scanBytes) {
 		t.Fatalf("upload bytes after the upgrade = %d, %v", len(b), err)
 	}
-	if got, _ := s.getUpload(ctx, upload); got != nil {
+	if got, _ := s.uploads.GetUpload(ctx, upload); got != nil {
 		if info, _ := got.GetInfo(ctx); info.Offset != int64(len(scanBytes)) {
 			t.Fatalf("offset after the upgrade = %d", info.Offset)
 		}
@@ -302,9 +335,10 @@ func TestSpooledChunkIsSealed(t *testing.T) {
 // Opening the portal again leaves an upload sealed as it arrived alone:
 // its file's time, by which the sweeper expires it, does not move.
 func TestReopenKeepsAnUploadsAge(t *testing.T) {
+	skipIfS3(t, "the sparse file whose time a reopen must keep is the disk store's; a reopen writes nothing to a bucket")
 	p := newPortal(t)
 	loc := p.createSealedUpload(citizenManifest("key-sealed-d"), scanBytes, 1000)
-	bin := filepath.Join(p.uploads.Path, uploadID(loc))
+	bin := filepath.Join(p.uploads.(*diskUploads).dir, uploadID(loc))
 	old := time.Now().Add(-72 * time.Hour).Truncate(time.Second)
 	if err := os.Chtimes(bin, old, old); err != nil {
 		t.Fatal(err)
@@ -349,6 +383,7 @@ func TestPortalKeysRotateKeepsFilesReadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	s.scanUploads(t)
 	for _, code := range codes {
 		if form, err := s.Form(ctx, code); err != nil || !bytes.Equal(form, exampleForm()) {
 			t.Fatalf("Form(%s) after the rotations = %v", code, err)
@@ -360,7 +395,7 @@ func TestPortalKeysRotateKeepsFilesReadable(t *testing.T) {
 		if err != nil || !bytes.Equal(b, scanBytes) {
 			t.Fatalf("upload %s after the rotations = %d bytes, %v", id, len(b), err)
 		}
-		raw, _ := os.ReadFile(s.sealedPath(id))
+		raw := s.rawSealed(t, id)
 		if v, _ := seal.Version(raw[4:]); v != 2 {
 			t.Fatalf("upload %s is sealed under data key %d, want 2", id, v)
 		}

@@ -90,13 +90,14 @@ func filedAny(receipts string) bool {
 func (e *expiresWriter) Unwrap() http.ResponseWriter { return e.ResponseWriter }
 
 // tusComposer composes the portal's tus store from what it implements: the
-// file store's core and the locks kept in the records (locks.go). Termination, concatenation and
-// deferred lengths are left out, so tusd neither advertises nor accepts
-// them: no device deletes an upload (see ownUploads), and only the expiry
-// sweeper removes unfiled ones, through the file store directly.
+// upload store's core (uploads.go) and the locks kept in the records
+// (locks.go). Termination, concatenation and deferred lengths are left
+// out, so tusd neither advertises nor accepts them: no device deletes an
+// upload (see ownUploads), and only the expiry sweeper removes unfiled
+// ones, through the upload store directly.
 func (s *Server) tusComposer() *tushandler.StoreComposer {
 	composer := tushandler.NewStoreComposer()
-	composer.UseCore(uploadStore{FileStore: s.uploads, log: s.log, s: s})
+	composer.UseCore(s.uploads)
 	s.locks.UseIn(composer)
 	return composer
 }

@@ -2,9 +2,9 @@ package portal
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
@@ -141,10 +141,8 @@ func TestDeleteRemovesNoUploadFiledOrNot(t *testing.T) {
 		if resp := p.tusRequest("DELETE", u, nil, nil); resp.StatusCode != http.StatusMethodNotAllowed {
 			t.Fatalf("DELETE %s: %d, want 405", u, resp.StatusCode)
 		}
-		for _, f := range p.uploadFiles(u) {
-			if _, err := os.Stat(f); err != nil {
-				t.Fatalf("upload's file after DELETE: %v", err)
-			}
+		if _, hasInfo, err := p.uploads.LastWrite(context.Background(), uploadID(u)); err != nil || !hasInfo {
+			t.Fatalf("upload %s after DELETE: kept %v, %v", u, hasInfo, err)
 		}
 	}
 }
