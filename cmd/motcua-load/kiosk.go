@@ -308,6 +308,8 @@ func (k *kiosk) deliverAll(ctx context.Context, n, minPages, maxPages, batch int
 			i++
 		}
 		out = append(out, k.deliverBatch(ctx, queue[:i])...)
+		// Delivered: a thousand kiosks' backlogs need not stay in memory.
+		clear(queue[:i])
 		queue = queue[i:]
 	}
 	return out
@@ -363,18 +365,18 @@ func (k *kiosk) deliver(ctx context.Context, a app) result {
 func (k *kiosk) deliverBatch(ctx context.Context, apps []app) []result {
 	out := make([]result, len(apps))
 	ms := make([]portalapi.Manifest, len(apps))
-	var attached []byte
+	var attached int64
 	naming := sha256.New()
 	for i, a := range apps {
 		out[i] = result{key: a.m.IdempotencyKey, answers: map[string]int{}, bytes: int64(len(a.content))}
 		ms[i] = a.m
 		ms[i].Attachments = append([]portalapi.AttachmentRef(nil), a.m.Attachments...)
 		for j := range ms[i].Attachments {
-			ms[i].Attachments[j].Offset += int64(len(attached))
+			ms[i].Attachments[j].Offset += attached
 			naming.Write([]byte(ms[i].Attachments[j].SHA256))
 		}
 		naming.Write([]byte(a.m.IdempotencyKey))
-		attached = append(attached, a.content...)
+		attached += int64(len(a.content))
 	}
 	fail := func(err error) []result {
 		for i := range out {
@@ -396,7 +398,12 @@ func (k *kiosk) deliverBatch(ctx context.Context, apps []app) []result {
 		portalapi.MetaSignature:      portalapi.Sign(k.key, portalapi.ManifestMessage(k.deviceID, first, block)),
 	})
 	start := time.Now()
-	h, err := k.upload(ctx, path, append(block, attached...), meta, out[0].answers)
+	content := make([]byte, 0, int64(len(block))+attached)
+	content = append(content, block...)
+	for _, a := range apps {
+		content = append(content, a.content...)
+	}
+	h, err := k.upload(ctx, path, content, meta, out[0].answers)
 	if err != nil {
 		return fail(err)
 	}
