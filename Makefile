@@ -18,7 +18,7 @@ DATA_DIR ?= $(HOME)/.local/share/motcua
 MODE ?=
 RUN_ARGS ?=
 
-.PHONY: all deps build run test bench lint fmt clean screenshots
+.PHONY: all deps build run test bench load lint fmt clean screenshots
 
 all: build
 
@@ -39,6 +39,7 @@ test: deps
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags load ./cmd/motcua-load/ ./cmd/motcua/
 	$(GO) test -count=1 -timeout 12m ./...
 	# The portal's whole suite again on the province back ends, PostgreSQL
 	# records and SeaweedFS uploads, and three portal processes on them.
@@ -47,6 +48,12 @@ test: deps
 
 bench: deps
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./... | tee bench.out
+
+# The portal under simulated kiosks (docs/benchmarks.md): 1,000 kiosks x 20
+# applications by default; e.g. make load LOAD_ARGS="--kiosks 100 --apps 5".
+LOAD_ARGS ?=
+load: deps
+	$(GO) run -tags load ./cmd/motcua-load $(LOAD_ARGS)
 
 lint: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
