@@ -161,7 +161,11 @@ func TestThreePortalProcessesBehindAProxyDeliverEachApplicationOnce(t *testing.T
 		rr.set(i, u)
 		stops[i] = stop
 	}
-	link, cut := cuttableLink(t, rr.srv.URL, 400) // 400 KB/s: an upload spans kills and cuts
+	// 100 KB/s per connection: each kiosk's 4 pages (about 800 KB) take
+	// some 8 s, so the 15 rounds of kills (0.3 to 1.1 s each) fall in the
+	// middle of uploads. At 400 KB/s they were done within 4 rounds on a
+	// quiet machine, and the test said it did not test.
+	link, cut := cuttableLink(t, rr.srv.URL, 100)
 
 	type kiosk struct {
 		data string
