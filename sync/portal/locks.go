@@ -1,14 +1,17 @@
 package portal
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -55,6 +58,16 @@ const (
 
 // errLockBusy is returned (wrapped) when a lock is held by another request.
 var errLockBusy = errors.New("the upload is in use by another request")
+
+// errLockRecords is returned (wrapped, with the database's error) when a
+// lock could not be taken because its records did not answer in time
+// (SQLite busy, PostgreSQL unreachable): nobody was seen holding it, so a
+// request refused for it is told to retry, never that the upload is in use.
+var errLockRecords = errors.New("the upload locks' records did not answer")
+
+// lockRetryAfter is the wait asked of a request refused because the
+// locks' records or the filing's did not answer in time (503).
+const lockRetryAfter = 5 * time.Second
 
 // uploadLocker is the portal's tus Locker, kept in the records.
 type uploadLocker struct {
@@ -283,18 +296,26 @@ func (l *uploadLocker) take(ctx context.Context, id string, interrupt func(), wa
 		l.mu.Unlock()
 	}
 	pause := 5 * time.Millisecond
+	// held is whether the last try that the database answered found the
+	// lock held by another process; lastErr is the last database error.
+	held := false
+	var lastErr error
 	for {
 		ok, err := l.insertRow(ctx, h)
 		if err == nil && ok {
 			return h, nil
 		}
-		if err != nil && ctx.Err() == nil {
+		switch {
+		case err == nil:
+			held, lastErr = true, nil
+		case ctx.Err() == nil:
+			held, lastErr = false, err
 			l.log.Error("take an upload's lock", "upload", id, "err", err)
 		}
 		if !wait {
 			l.forget(h)
 			if err != nil {
-				return nil, fmt.Errorf("upload %s: lock: %w", id, err)
+				return nil, fmt.Errorf("upload %s: %w: %w", id, errLockRecords, err)
 			}
 			return nil, fmt.Errorf("upload %s: %w", id, errLockBusy)
 		}
@@ -306,7 +327,11 @@ func (l *uploadLocker) take(ctx context.Context, id string, interrupt func(), wa
 		select {
 		case <-ctx.Done():
 			l.forget(h)
-			return nil, tushandler.ErrLockTimeout
+			if held {
+				return nil, tushandler.ErrLockTimeout
+			}
+			// Nobody was seen holding it: the records did not answer.
+			return nil, fmt.Errorf("upload %s: %w: %w", id, errLockRecords, cmp.Or(lastErr, context.Cause(ctx)))
 		case <-time.After(pause):
 		}
 		pause = min(2*pause, l.poll)
@@ -543,6 +568,10 @@ func (s *Server) lockedUploads(next http.Handler) http.Handler {
 				if r.Context().Err() != nil {
 					return
 				}
+				if !errors.Is(err, tushandler.ErrLockTimeout) {
+					s.lockUnavailable(w, r, err)
+					return
+				}
 				s.log.Warn("an upload's lock stayed busy", "upload", id, "method", r.Method, "waited", lockWait)
 				w.Header().Set("Retry-After", "1")
 				refuseUnread(w, http.StatusLocked, portalapi.CodeConflict,
@@ -554,20 +583,100 @@ func (s *Server) lockedUploads(next http.Handler) http.Handler {
 			// The connection may carry the next request once this one
 			// returns: an interruption must not reach it.
 			defer stop.end()
+			if r.ContentLength == 0 {
+				stop.bodyRead()
+			} else {
+				r.Body = &watchedBody{ReadCloser: r.Body, b: stop}
+			}
+			w = &interruptedWriter{ResponseWriter: w, b: stop}
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
+// lockUnavailable answers 503 with Retry-After to a request whose
+// upload's lock could not be taken because the records did not answer
+// (errLockRecords), and logs why: nobody holds the upload, so the request
+// is neither refused nor told it is in use, only asked to retry.
+func (s *Server) lockUnavailable(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("take an upload's lock: answered 503", "method", r.Method, "path", r.URL.Path, "err", err)
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(lockRetryAfter)))
+	refuseUnread(w, http.StatusServiceUnavailable, portalapi.CodeUnavailable,
+		"the portal cannot reach its upload locks: retry later")
+}
+
 // bodyInterrupt cuts the reads of a request's body when another request
 // wants its upload's lock, until tusd takes over (it has its own way).
+//
+// Cutting a read sets the connection's read deadline to now. Once the body
+// is all read, net/http reads on in the background to see the connection
+// close, and a read deadline then fails that read and cancels the
+// connection's context for good, though the connection is kept for the
+// next request: each later request on it would meet a cancelled context
+// (the wedge the load test found: every HEAD answered 503 at once). So the
+// deadline is set only while the body is being read, and the answer to an
+// interrupted request closes its connection (interruptedWriter), tusd
+// having cut its own reads the same way.
 type bodyInterrupt struct {
 	rc   *http.ResponseController
 	mu   sync.Mutex
 	stop bool
-	// ended is set when the request's handler returned.
-	ended bool
+	// ended is set when the request's handler returned, and read once
+	// its body was all read (or its reading failed).
+	ended, read bool
 }
+
+// bodyRead notes that the request's body was all read: an interruption
+// no longer touches the connection.
+func (b *bodyInterrupt) bodyRead() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.read = true
+}
+
+// watchedBody tells its bodyInterrupt when it was all read.
+type watchedBody struct {
+	io.ReadCloser
+	b *bodyInterrupt
+}
+
+func (w *watchedBody) Read(p []byte) (int, error) {
+	n, err := w.ReadCloser.Read(p)
+	if err != nil {
+		w.b.bodyRead()
+	}
+	return n, err
+}
+
+// interruptedWriter closes the connection after the answer to a request
+// that was interrupted for its upload's lock: its connection's context may
+// be cancelled (see bodyInterrupt), and must not serve another request.
+type interruptedWriter struct {
+	http.ResponseWriter
+	b    *bodyInterrupt
+	done bool
+}
+
+func (i *interruptedWriter) WriteHeader(code int) {
+	if !i.done {
+		i.done = true
+		if i.b.interrupted() {
+			i.Header().Set("Connection", "close")
+		}
+	}
+	i.ResponseWriter.WriteHeader(code)
+}
+
+func (i *interruptedWriter) Write(p []byte) (int, error) {
+	if !i.done {
+		i.WriteHeader(http.StatusOK)
+	}
+	return i.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController (tusd's, the spooling's) reach the
+// connection.
+func (i *interruptedWriter) Unwrap() http.ResponseWriter { return i.ResponseWriter }
 
 // end stops the interruptions: the request is over.
 func (b *bodyInterrupt) end() {
@@ -594,7 +703,9 @@ func (b *bodyInterrupt) interrupt() {
 		return
 	}
 	b.stop = true
-	b.rc.SetReadDeadline(time.Now())
+	if !b.read {
+		b.rc.SetReadDeadline(time.Now())
+	}
 }
 
 func (b *bodyInterrupt) interrupted() bool {

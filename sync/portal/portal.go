@@ -530,6 +530,16 @@ func (s *Server) preUploadCreate(hook tushandler.HookEvent) (tushandler.HTTPResp
 		wait, cancel := context.WithTimeout(hook.Context, politeLockWait)
 		h, err := s.locks.acquire(wait, id, nil, false)
 		cancel()
+		if err != nil && !errors.Is(err, tushandler.ErrLockTimeout) {
+			// The records did not answer: nothing says the upload exists.
+			if hook.Context.Err() == nil {
+				s.log.Error("create upload: take its lock: answered 503", "upload", id, "err", err)
+			}
+			perr := protocolError(http.StatusServiceUnavailable, portalapi.CodeUnavailable, "the portal cannot reach its upload locks: retry later", nil)
+			te := perr.(tushandler.Error)
+			te.HTTPResponse.Header["Retry-After"] = strconv.Itoa(retryAfterSeconds(lockRetryAfter))
+			return tushandler.HTTPResponse{}, no, te
+		}
 		if err != nil {
 			return tushandler.HTTPResponse{}, no, protocolError(http.StatusConflict, portalapi.CodeUploadExists,
 				"upload "+id+" exists and is in use: ask its offset with HEAD and resume", nil)
