@@ -3,14 +3,19 @@ package portal
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/motcua/motcua/internal/sqlitedb"
@@ -146,4 +151,145 @@ func skipIfPostgres(t *testing.T, s *Server, why string) {
 	}
 }
 
-var _ = filepath.Join
+// withBusyLocks makes the upload locks of the portals opened from now to
+// the end of t try SQLite's writer lock once, without waiting, so that a
+// test holding it (busyHandle's hold) makes them fail at once with
+// "database is locked", as they do after the busy timeout under load.
+func withBusyLocks(t *testing.T) {
+	was := lockBusyTimeout
+	lockBusyTimeout = 0
+	t.Cleanup(func() { lockBusyTimeout = was })
+}
+
+// False 409: a request whose upload's lock could not be taken because the
+// records were busy ("database is locked") was told the upload exists and
+// is in use (409 upload_exists to a creation, 409 upload_incomplete to a
+// manifest) or locked (423), answers a kiosk may take as final or as
+// someone else's doing. Nobody holds the lock: each is answered 503 with
+// Retry-After, and once the records answer again each goes through.
+func TestBusyLockRecordsAreAnswered503NotUploadInUse(t *testing.T) {
+	cfg := backendConfig(t)
+	if cfg.DatabaseURL != "" {
+		t.Skip("makes SQLite's records busy; PostgreSQL's lock errors take the same path")
+	}
+	withBusyLocks(t)
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		defer time.Sleep(time.Minute) // tusd's graceful completion timeout
+		s, err := Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		_, hold := busyHandle(t, filepath.Join(cfg.DataDir, "portal.db"))
+		body, key := enrollBodyAndKey(t, s, "kiosk-busy")
+		rec := serve(s, httptest.NewRequest("POST", portalapi.PathEnroll, strings.NewReader(body)))
+		var enrolled portalapi.EnrollResponse
+		if err := json.Unmarshal(rec.Body.Bytes(), &enrolled); rec.Code != http.StatusCreated || err != nil {
+			t.Fatalf("enroll: %d %s", rec.Code, rec.Body)
+		}
+		auth := "Bearer " + enrolled.Token
+		create := func(key string) *http.Request {
+			r := httptest.NewRequest("POST", portalapi.PathUploads, nil)
+			r.Header.Set("Tus-Resumable", "1.0.0")
+			r.Header.Set("Upload-Length", "3000")
+			r.Header.Set("Upload-Metadata", meta(portalapi.MetaIdempotencyKey, key, portalapi.MetaUploadName, key+"-1"))
+			r.Header.Set("Authorization", auth)
+			return r
+		}
+		if rec := serve(s, create("key-busy-0001")); rec.Code != http.StatusCreated {
+			t.Fatalf("create: %d %s", rec.Code, rec.Body)
+		}
+		id := enrolled.DeviceID + "-key-busy-0001-1"
+		head := func() *http.Request {
+			r := httptest.NewRequest("HEAD", portalapi.PathUploads+id, nil)
+			r.Header.Set("Tus-Resumable", "1.0.0")
+			r.Header.Set("Authorization", auth)
+			return r
+		}
+		manifest := func() *http.Request {
+			m := fmt.Sprintf(`{"idempotency_key":"key-busy-0001","procedure_id":"birth-registration","catalog_version":"2026.11.1",
+				"captured_at":"2026-11-22T08:00:00Z","form":%s,"attachments":[{"evidence_key":"birth_certificate","name":"a",
+				"media_type":"image/jpeg","size":3000,"sha256":"%s","upload_url":"%s"}]}`,
+				exampleForm(), strings.Repeat("0", 64), portalapi.PathUploads+id)
+			r := httptest.NewRequest("POST", portalapi.PathSubmissions, strings.NewReader(m))
+			r.Header.Set("Authorization", auth)
+			r.Header.Set(portalapi.HeaderSignature, portalapi.Sign(key, portalapi.ManifestMessage(enrolled.DeviceID, "key-busy-0001", []byte(m))))
+			return r
+		}
+		for _, tc := range []struct {
+			name string
+			req  func() *http.Request
+		}{
+			{"creation", func() *http.Request { return create("key-busy-0002") }},
+			{"HEAD", head},
+			{"manifest", manifest},
+		} {
+			// The lock released by the last request is taken back without
+			// a write until its row is deleted, within a poll.
+			time.Sleep(2 * lockPoll)
+			release := hold()
+			rec := serve(s, tc.req())
+			release()
+			if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+				t.Errorf("%s while the locks' records are busy: %d Retry-After %q %s; want 503 with Retry-After",
+					tc.name, rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+			}
+			if rec := serve(s, tc.req()); rec.Code >= 500 || rec.Code == http.StatusLocked ||
+				(tc.name != "manifest" && rec.Code == http.StatusConflict) {
+				t.Errorf("%s once the records answer: %d %s", tc.name, rec.Code, rec.Body)
+			}
+		}
+	})
+}
+
+// enrollBodyAndKey is enrollBody, with the device's key.
+func enrollBodyAndKey(t *testing.T, s *Server, name string) (string, ed25519.PrivateKey) {
+	t.Helper()
+	code, _, err := s.CreateEnrollCode(context.Background(), "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	er := portalapi.EnrollRequest{DeviceName: name, Code: code, PublicKey: portalapi.EncodePublicKey(key.Public().(ed25519.PublicKey)),
+		SignedAt: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)}
+	er.Signature = portalapi.Sign(key, portalapi.EnrollMessage(s.Instance(), er))
+	b, _ := json.Marshal(er)
+	return string(b), key
+}
+
+// A filing that met SQLite's writer lock held past the busy timeout
+// ("database is locked") was answered 500, which a kiosk counts as the
+// portal's fault, though nothing was written and the same request goes
+// through a moment later. It is answered 503 with Retry-After, and the
+// kiosk's retry files it once.
+func TestFilingThatMeetsBusyRecordsIsAnswered503(t *testing.T) {
+	withBusyLocks(t)
+	p := newPortal(t)
+	skipIfPostgres(t, p.Server, "makes SQLite's records busy; PostgreSQL's serialization failures take the same path")
+	busy, hold := busyHandle(t, filepath.Join(p.cfg.DataDir, "portal.db"))
+	records := p.db
+	p.db = busy
+	t.Cleanup(func() { p.db = records })
+	var release func()
+	p.beforeFile = func() { release = hold() }
+	req, _ := http.NewRequest("POST", p.url+portalapi.PathSubmissions, strings.NewReader(manifest("key-busy-file-1")))
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	release()
+	p.beforeFile = nil
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("filing while the records are busy: %d Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	var rc portalapi.Receipt
+	if code := p.do("POST", portalapi.PathSubmissions, nil, manifest("key-busy-file-1"), &rc); code != http.StatusCreated || rc.FileCode == "" {
+		t.Fatalf("the retry: %d %+v; want 201 with a file code", code, rc)
+	}
+	if list, err := p.List(context.Background()); err != nil || len(list) != 1 {
+		t.Fatalf("filed %d, %v; want once", len(list), err)
+	}
+}
