@@ -98,6 +98,8 @@ type uploadLocker struct {
 	// the last renewal saw: only then are the rows of released locks
 	// deleted later, together (release).
 	alone bool
+	// renewFailing is set while the lease's renewals fail.
+	renewFailing bool
 }
 
 // releasedRow is the row of a lock released here, not deleted yet.
@@ -151,8 +153,7 @@ func (l *uploadLocker) countOthers(ctx context.Context, t time.Time) int {
 }
 
 // execBusy runs a statement, trying again while the records are busy
-// (busyRecords) until ctx is done: SQLite's upload locks wait only
-// lockBusyTimeout each try.
+// (busyRecords) until ctx is done.
 func (l *uploadLocker) execBusy(ctx context.Context, query string, args ...any) error {
 	pause := 5 * time.Millisecond
 	for {
@@ -258,6 +259,7 @@ func (l *uploadLocker) renew(ctx context.Context) bool {
 	defer l.mu.Unlock()
 	if err == nil {
 		l.alone = others == 0
+		l.renewFailing = false
 		if l.lapsed {
 			l.log.Warn("this portal process's lease is taken again after it ran out: it carries on", "process", l.process,
 				"lapsed_for", t.Sub(l.lastBeat))
@@ -266,9 +268,12 @@ func (l *uploadLocker) renew(ctx context.Context) bool {
 		l.lapsed = false
 		return true
 	}
-	if ctx.Err() == nil || !l.lapsed {
-		l.log.Error("renew this portal process's lease", "process", l.process, "err", err)
+	if !l.renewFailing {
+		// The first failure of a run of them; the lapse and the recovery
+		// are logged too.
+		l.log.Error("renew this portal process's lease: trying again every poll", "process", l.process, "err", err)
 	}
+	l.renewFailing = true
 	if t.Sub(l.lastBeat) >= l.ttl-l.beat && !l.lapsed {
 		l.lapsed = true
 		l.log.Error("this portal process's lease ran out: the uploads it was receiving are interrupted", "process", l.process,
@@ -443,8 +448,8 @@ func (l *uploadLocker) take(ctx context.Context, id string, interrupt func(), wa
 		case err == nil:
 			held, lastErr = true, nil
 		case ctx.Err() == nil:
+			// Logged by whoever answers for it, once.
 			held, lastErr = false, err
-			l.log.Error("take an upload's lock", "upload", id, "err", err)
 		}
 		if !wait {
 			l.forget(h)
