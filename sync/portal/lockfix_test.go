@@ -108,6 +108,50 @@ func TestInterruptedRequestDoesNotWedgeItsKioskConnection(t *testing.T) {
 	}
 }
 
+// The same wedge through a creation that carries all its bytes, the
+// kiosks' usual request: interrupted while it files, after its body was
+// all read (tusd cuts its reads the same way), its connection must not
+// serve the next request with a cancelled context.
+func TestInterruptedCreationDoesNotWedgeItsKioskConnection(t *testing.T) {
+	p := newPortal(t)
+	c := keepAliveClient()
+	content := bytes.Repeat([]byte("c"), 3000)
+	m := portalapi.Manifest{IdempotencyKey: "key-wedge-0002", ProcedureID: "birth-registration", CatalogVersion: "2026.11.1",
+		CapturedAt: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC), Form: exampleForm(), Attachments: []portalapi.AttachmentRef{
+			{EvidenceKey: "birth_certificate", Name: "a", MediaType: "image/jpeg", Size: 2000, SHA256: hexSum(content[:2000]), Offset: 0},
+			{EvidenceKey: "marriage_certificate", Name: "b", MediaType: "image/jpeg", Size: 1000, SHA256: hexSum(content[2000:]), Offset: 2000},
+		}}
+	mj, _ := json.Marshal(m)
+	id := p.device + "-key-wedge-0002-1"
+	p.beforeFile = func() {
+		p.locks.mu.Lock()
+		if h := p.locks.held[id]; h != nil {
+			h.interrupt()
+		}
+		p.locks.mu.Unlock()
+	}
+	create, _ := http.NewRequest("POST", p.url+portalapi.PathUploads, bytes.NewReader(content))
+	create.Header.Set("Tus-Resumable", "1.0.0")
+	create.Header.Set("Upload-Length", "3000")
+	create.Header.Set("Content-Type", "application/offset+octet-stream")
+	create.Header.Set("Authorization", "Bearer "+p.token)
+	device, key := kiosks.device(create)
+	create.Header.Set("Upload-Metadata", meta(portalapi.MetaIdempotencyKey, m.IdempotencyKey, portalapi.MetaUploadName, "key-wedge-0002-1",
+		portalapi.MetaManifest, string(mj), portalapi.MetaSignature, portalapi.Sign(key, portalapi.ManifestMessage(device, m.IdempotencyKey, mj))))
+	sendOn(t, c, create)
+	p.beforeFile = nil
+	for i := range 3 {
+		head, _ := http.NewRequest("HEAD", p.url+portalapi.PathUploads+id, nil)
+		head.Header.Set("Tus-Resumable", "1.0.0")
+		head.Header.Set("Authorization", "Bearer "+p.token)
+		resp, reused := sendOn(t, c, head)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Upload-Offset") != "3000" {
+			t.Fatalf("HEAD %d after the interrupted creation (connection reused: %v): %d Retry-After %q offset %q; want 200 with every byte",
+				i+1, reused, resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Upload-Offset"))
+		}
+	}
+}
+
 // busyHandle opens the SQLite records at path again, for s to use in
 // place of one of its handles, with no busy timeout: while hold holds the
 // write lock, every write through it fails at once with "database is

@@ -631,6 +631,20 @@ func (sc *lockScope) add(h *holding) {
 	sc.locks[h.id] = h
 }
 
+// asked reports whether a lock of the scope was asked for (interrupted).
+func (sc *lockScope) asked(l *uploadLocker) bool {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, h := range sc.locks {
+		if h.asked {
+			return true
+		}
+	}
+	return false
+}
+
 // releaseAll releases every lock of the scope.
 func (sc *lockScope) releaseAll(l *uploadLocker) error {
 	sc.mu.Lock()
@@ -701,6 +715,8 @@ func (s *Server) lockedUploads(next http.Handler) http.Handler {
 				s.log.Error("release an upload's lock", "err", err)
 			}
 		}()
+		iw := &interruptedWriter{ResponseWriter: w, sc: sc, l: s.locks}
+		w = iw
 		if id := strings.Trim(strings.TrimPrefix(r.URL.Path, strings.TrimSuffix(portalapi.PathUploads, "/")), "/"); id != "" {
 			stop := &bodyInterrupt{rc: http.NewResponseController(w)}
 			wait, cancel := context.WithTimeout(ctx, lockWait)
@@ -730,7 +746,6 @@ func (s *Server) lockedUploads(next http.Handler) http.Handler {
 			} else {
 				r.Body = &watchedBody{ReadCloser: r.Body, b: stop}
 			}
-			w = &interruptedWriter{ResponseWriter: w, b: stop}
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -791,18 +806,21 @@ func (w *watchedBody) Read(p []byte) (int, error) {
 }
 
 // interruptedWriter closes the connection after the answer to a request
-// that was interrupted for its upload's lock: its connection's context may
-// be cancelled (see bodyInterrupt), and must not serve another request.
+// any of whose upload locks was asked for (a creation's, a filing's
+// included): tusd, or bodyInterrupt, may have set its read deadline, so
+// its connection's context may be cancelled (see bodyInterrupt), and must
+// not serve another request.
 type interruptedWriter struct {
 	http.ResponseWriter
-	b    *bodyInterrupt
+	sc   *lockScope
+	l    *uploadLocker
 	done bool
 }
 
 func (i *interruptedWriter) WriteHeader(code int) {
 	if !i.done {
 		i.done = true
-		if i.b.interrupted() {
+		if i.sc.asked(i.l) {
 			i.Header().Set("Connection", "close")
 		}
 	}
