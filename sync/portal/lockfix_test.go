@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
@@ -336,4 +337,60 @@ func TestFilingThatMeetsBusyRecordsIsAnswered503(t *testing.T) {
 	if list, err := p.List(context.Background()); err != nil || len(list) != 1 {
 		t.Fatalf("filed %d, %v; want once", len(list), err)
 	}
+}
+
+// A live process whose lease ran out because its records were too busy to
+// renew it interrupts the requests holding its locks, and takes its lease
+// again as soon as the records answer: it carries on, its locks taken as
+// before and its lease seen alive by the others, without a restart.
+func TestLeaseThatRanOutIsTakenAgain(t *testing.T) {
+	cfg := backendConfig(t)
+	if cfg.DatabaseURL != "" {
+		t.Skip("makes SQLite's records busy")
+	}
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		shared, err := openRecords(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer shared.Close()
+		busy, hold := busyHandle(t, filepath.Join(cfg.DataDir, "portal.db"))
+		a, err := newUploadLocker(ctx, busy, slog.New(slog.DiscardHandler), time.Now, processTTL, processBeat, lockPoll)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.close()
+		interrupted := make(chan struct{}, 1)
+		h, err := a.acquire(ctx, "dev-0000000000000001-up-9", func() { interrupted <- struct{}{} }, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		release := hold()
+		time.Sleep(processTTL + processBeat) // the records stay busy past the lease
+		select {
+		case <-interrupted:
+		default:
+			t.Fatal("the lease ran out and the request holding a lock was not interrupted")
+		}
+		release()
+		time.Sleep(2 * lockPoll)
+		a.release(h)
+		var alive int64
+		if err := shared.QueryRowContext(ctx, `SELECT alive_until FROM portal_processes WHERE id = ?`, a.process).Scan(&alive); err != nil ||
+			!time.UnixMilli(alive).After(time.Now().Add(processTTL-processBeat)) {
+			t.Fatalf("the lease after the records answer again: alive until %v (now %v), %v", time.UnixMilli(alive), time.Now(), err)
+		}
+		a.mu.Lock()
+		lapsed := a.lapsed
+		a.mu.Unlock()
+		if lapsed {
+			t.Error("the process still counts its lease as run out")
+		}
+		if h, err := a.acquire(ctx, "dev-0000000000000001-up-10", nil, true); err != nil {
+			t.Errorf("a lock after the lease was taken again: %v", err)
+		} else {
+			a.release(h)
+		}
+	})
 }
