@@ -394,3 +394,26 @@ func TestLeaseThatRanOutIsTakenAgain(t *testing.T) {
 		}
 	})
 }
+
+// Whatever cancelled a kept connection's context (a read deadline set
+// after a request's body was read, by an interruption the other guards
+// missed), the next request on it arrives with its context cancelled.
+// It was answered 503 Retry-After 30 at once, unlogged, and so was every
+// later one: it is served, and its connection closed after the answer.
+func TestRequestOnAConnectionWhoseContextWasCancelledIsServed(t *testing.T) {
+	p := newPortal(t)
+	loc := p.upload("key-poisoned-01", bytes.Repeat([]byte("p"), 2000), 2000)
+	req := httptest.NewRequest("HEAD", loc, nil)
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	ctx, cancel := context.WithCancel(req.Context())
+	cancel()
+	req = req.WithContext(ctx)
+	req.RemoteAddr = "127.0.0.1:40000"
+	rec := httptest.NewRecorder()
+	p.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || rec.Header().Get("Upload-Offset") != "2000" || rec.Header().Get("Connection") != "close" {
+		t.Fatalf("HEAD with its connection's context cancelled: %d offset %q Connection %q; want 200 with every byte, and the connection closed",
+			rec.Code, rec.Header().Get("Upload-Offset"), rec.Header().Get("Connection"))
+	}
+}

@@ -762,6 +762,25 @@ func (s *Server) lockUnavailable(w http.ResponseWriter, r *http.Request, err err
 		"the portal cannot reach its upload locks: retry later")
 }
 
+// freshContext serves a request that arrives with its context already
+// cancelled with a context of its own, and closes its connection after
+// the answer. Its connection's context was cancelled for good while the
+// connection was kept: by a read deadline set after an earlier request's
+// body was read (an interruption for an upload's lock, tusd's or ours,
+// that bodyInterrupt and interruptedWriter did not keep from it). Served
+// with that context, the request would fail at its first query and be
+// answered 503, and so would every later one on the connection: the
+// wedge the load test found.
+func freshContext(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Context().Err() != nil {
+			w.Header().Set("Connection", "close")
+			r = r.WithContext(context.WithoutCancel(r.Context()))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // bodyInterrupt cuts the reads of a request's body when another request
 // wants its upload's lock, until tusd takes over (it has its own way).
 //

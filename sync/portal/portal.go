@@ -406,7 +406,7 @@ func (s *Server) Close() error {
 }
 
 // Handler returns the portal's HTTP handler, measured for MetricsHandler.
-func (s *Server) Handler() http.Handler { return s.instrumented(s.mux) }
+func (s *Server) Handler() http.Handler { return s.instrumented(freshContext(s.mux)) }
 
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
