@@ -1,14 +1,17 @@
 package portal
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -56,6 +59,16 @@ const (
 // errLockBusy is returned (wrapped) when a lock is held by another request.
 var errLockBusy = errors.New("the upload is in use by another request")
 
+// errLockRecords is returned (wrapped, with the database's error) when a
+// lock could not be taken because its records did not answer in time
+// (SQLite busy, PostgreSQL unreachable): nobody was seen holding it, so a
+// request refused for it is told to retry, never that the upload is in use.
+var errLockRecords = errors.New("the upload locks' records did not answer")
+
+// lockRetryAfter is the wait asked of a request refused because the
+// locks' records or the filing's did not answer in time (503).
+const lockRetryAfter = 5 * time.Second
+
 // uploadLocker is the portal's tus Locker, kept in the records.
 type uploadLocker struct {
 	db      *sql.DB
@@ -72,12 +85,29 @@ type uploadLocker struct {
 	mu sync.Mutex
 	// held are the locks this process holds or is taking, by upload.
 	held map[string]*holding
-	// leaked were released here, their rows not yet deleted.
-	leaked []*holding
+	// released are the locks released here whose rows are not deleted
+	// yet, by upload: run deletes them together every poll, so that
+	// releasing costs a request no write, and a request that takes the
+	// lock again meanwhile takes the row as it is (see take).
+	released map[string]releasedRow
 	// lastBeat is when the lease was last renewed, and lapsed is set once
 	// the requests holding locks were interrupted for a lease not renewed.
 	lastBeat time.Time
 	lapsed   bool
+	// alone is set while no other live process shares the records, as
+	// the last renewal saw: only then are the rows of released locks
+	// deleted later, together (release).
+	alone bool
+	// renewFailing is set while the lease's renewals fail.
+	renewFailing bool
+}
+
+// releasedRow is the row of a lock released here, not deleted yet.
+type releasedRow struct {
+	token string
+	// ours is unset once this process's lease ran out after the
+	// release: another may have taken the row over since.
+	ours bool
 }
 
 // holding is one lock held, or being taken, by this process.
@@ -98,16 +128,46 @@ type holding struct {
 // lease and watching its locks until close.
 func newUploadLocker(ctx context.Context, db *sql.DB, log *slog.Logger, now func() time.Time, ttl, beat, poll time.Duration) (*uploadLocker, error) {
 	l := &uploadLocker{db: db, process: "proc-" + randomHex(8), log: log, now: now, ttl: ttl, beat: beat, poll: poll,
-		held: map[string]*holding{}, stop: make(chan struct{}), done: make(chan struct{})}
+		held: map[string]*holding{}, released: map[string]releasedRow{}, stop: make(chan struct{}), done: make(chan struct{})}
 	host, _ := os.Hostname()
 	t := now()
-	if _, err := db.ExecContext(ctx, `INSERT INTO portal_processes (id, host, pid, started_at, alive_until) VALUES (?, ?, ?, ?, ?)`,
+	if err := l.execBusy(ctx, `INSERT INTO portal_processes (id, host, pid, started_at, alive_until) VALUES (?, ?, ?, ?, ?)`,
 		l.process, host, os.Getpid(), t.UnixMilli(), t.Add(ttl).UnixMilli()); err != nil {
 		return nil, fmt.Errorf("register this portal process: %w", err)
 	}
 	l.lastBeat = t
+	l.alone = l.countOthers(ctx, t) == 0
 	go l.run()
 	return l, nil
+}
+
+// countOthers counts the other processes whose lease runs at t; an error
+// counts as one, so that a process never takes itself for alone wrongly.
+func (l *uploadLocker) countOthers(ctx context.Context, t time.Time) int {
+	var n int
+	if err := l.db.QueryRowContext(ctx, `SELECT count(*) FROM portal_processes WHERE id <> ? AND alive_until > ?`,
+		l.process, t.UnixMilli()).Scan(&n); err != nil {
+		return 1
+	}
+	return n
+}
+
+// execBusy runs a statement, trying again while the records are busy
+// (busyRecords) until ctx is done.
+func (l *uploadLocker) execBusy(ctx context.Context, query string, args ...any) error {
+	pause := 5 * time.Millisecond
+	for {
+		_, err := l.db.ExecContext(ctx, query, args...)
+		if err == nil || !busyRecords(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, l.poll)
+	}
 }
 
 // close stops the lease and releases whatever this process still holds,
@@ -118,18 +178,24 @@ func (l *uploadLocker) close() {
 		<-l.done
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		l.db.ExecContext(ctx, `DELETE FROM upload_locks WHERE process = ?`, l.process)
-		l.db.ExecContext(ctx, `DELETE FROM portal_processes WHERE id = ?`, l.process)
+		l.execBusy(ctx, `DELETE FROM upload_locks WHERE process = ?`, l.process)
+		l.execBusy(ctx, `DELETE FROM portal_processes WHERE id = ?`, l.process)
 	})
 }
 
-// run renews the lease every beat and, every poll, interrupts the
-// requests holding locks that others want.
+// run keeps the lease (keepLease) and, every poll, interrupts the
+// requests holding locks that others want and deletes the rows of the
+// locks released meanwhile.
 func (l *uploadLocker) run() {
 	defer close(l.done)
+	leaseDone := make(chan struct{})
+	go func() {
+		defer close(leaseDone)
+		l.keepLease()
+	}()
+	defer func() { <-leaseDone }()
 	t := time.NewTicker(l.poll)
 	defer t.Stop()
-	next := l.now().Add(l.beat)
 	for {
 		select {
 		case <-l.stop:
@@ -137,20 +203,42 @@ func (l *uploadLocker) run() {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), l.ttl)
-		if !l.now().Before(next) {
-			l.renew(ctx)
-			next = l.now().Add(l.beat)
-		}
 		l.answerWaiters(ctx)
-		l.retryLeaked(ctx)
+		l.deleteReleased(ctx)
 		cancel()
 	}
 }
 
-// renew extends this process's lease. A lease that could not be renewed
-// in time is lost: the others may take its locks, so the requests holding
-// them here are interrupted.
-func (l *uploadLocker) renew(ctx context.Context) {
+// keepLease renews the lease every beat, on a path of its own: no sweep
+// of wanted or released locks delays it. A renewal that fails is tried
+// again every poll, not a beat later, so a lease survives the records
+// being busy for a while. One that ran out all the same (renew) is taken
+// again as soon as the records answer, and the process carries on: the
+// locks it held may have been taken over meanwhile, which is as when it
+// is killed.
+func (l *uploadLocker) keepLease() {
+	wait := l.beat
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-time.After(wait):
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), l.beat)
+		if l.renew(ctx) {
+			wait = l.beat
+		} else {
+			wait = l.poll
+		}
+		cancel()
+	}
+}
+
+// renew extends this process's lease and reports whether it did. A lease
+// that could not be renewed in time is lost: the others may take its
+// locks, so the requests holding them here are interrupted, and the rows
+// of locks released here are no longer taken back without a write.
+func (l *uploadLocker) renew(ctx context.Context) bool {
 	t := l.now()
 	res, err := l.db.ExecContext(ctx, `UPDATE portal_processes SET alive_until = ? WHERE id = ?`, t.Add(l.ttl).UnixMilli(), l.process)
 	var n int64
@@ -163,14 +251,29 @@ func (l *uploadLocker) renew(ctx context.Context) {
 		_, err = l.db.ExecContext(ctx, `INSERT INTO portal_processes (id, host, pid, started_at, alive_until) VALUES (?, ?, ?, ?, ?)`,
 			l.process, host, os.Getpid(), t.UnixMilli(), t.Add(l.ttl).UnixMilli())
 	}
+	others := 1
+	if err == nil {
+		others = l.countOthers(ctx, t)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err == nil {
+		l.alone = others == 0
+		l.renewFailing = false
+		if l.lapsed {
+			l.log.Warn("this portal process's lease is taken again after it ran out: it carries on", "process", l.process,
+				"lapsed_for", t.Sub(l.lastBeat))
+		}
 		l.lastBeat = t
 		l.lapsed = false
-		return
+		return true
 	}
-	l.log.Error("renew this portal process's lease", "process", l.process, "err", err)
+	if !l.renewFailing {
+		// The first failure of a run of them; the lapse and the recovery
+		// are logged too.
+		l.log.Error("renew this portal process's lease: trying again every poll", "process", l.process, "err", err)
+	}
+	l.renewFailing = true
 	if t.Sub(l.lastBeat) >= l.ttl-l.beat && !l.lapsed {
 		l.lapsed = true
 		l.log.Error("this portal process's lease ran out: the uploads it was receiving are interrupted", "process", l.process,
@@ -178,7 +281,18 @@ func (l *uploadLocker) renew(ctx context.Context) {
 		for _, h := range l.held {
 			h.interrupt()
 		}
+		for id, r := range l.released {
+			r.ours = false
+			l.released[id] = r
+		}
 	}
+	return false
+}
+
+// leaseSure reports whether this process's lease is surely still its
+// own: renewed less than ttl - beat ago. The caller holds l.mu.
+func (l *uploadLocker) leaseSure() bool {
+	return !l.lapsed && l.now().Sub(l.lastBeat) < l.ttl-l.beat
 }
 
 // answerWaiters interrupts the requests holding locks that another
@@ -209,20 +323,47 @@ func (l *uploadLocker) answerWaiters(ctx context.Context) {
 	}
 }
 
-// retryLeaked deletes the rows of locks released here whose deletion
-// failed.
-func (l *uploadLocker) retryLeaked(ctx context.Context) {
+// deleteReleased deletes the rows of the locks released here since the
+// last time, in one transaction: one write for all of them. Those it
+// could not delete are tried again the next time, unless released again
+// meanwhile.
+func (l *uploadLocker) deleteReleased(ctx context.Context) {
 	l.mu.Lock()
-	leaked := l.leaked
-	l.leaked = nil
+	batch := l.released
+	if len(batch) == 0 {
+		l.mu.Unlock()
+		return
+	}
+	l.released = map[string]releasedRow{}
 	l.mu.Unlock()
-	for _, h := range leaked {
-		if err := l.deleteRow(ctx, h); err != nil {
-			l.mu.Lock()
-			l.leaked = append(l.leaked, h)
-			l.mu.Unlock()
+	err := l.deleteRows(ctx, batch)
+	if err == nil {
+		return
+	}
+	if ctx.Err() == nil {
+		l.log.Error("delete the rows of released upload locks", "locks", len(batch), "err", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for id, r := range batch {
+		if _, again := l.released[id]; !again && l.held[id] == nil {
+			l.released[id] = r
 		}
 	}
+}
+
+func (l *uploadLocker) deleteRows(ctx context.Context, rows map[string]releasedRow) error {
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for id, r := range rows {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM upload_locks WHERE upload_id = ? AND token = ?`, id, r.token); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // interrupt asks the request holding h to stop, once. The caller holds
@@ -280,21 +421,40 @@ func (l *uploadLocker) take(ctx context.Context, id string, interrupt func(), wa
 			h.interrupts = append(h.interrupts, interrupt)
 		}
 		l.held[id] = h
+		// A lock released here whose row is not deleted yet is taken
+		// back as it is, without a write, while the lease is surely
+		// this process's: no other process can have taken the row.
+		if r, ok := l.released[id]; ok {
+			delete(l.released, id)
+			if r.ours && l.leaseSure() {
+				h.token = r.token
+				l.mu.Unlock()
+				return h, nil
+			}
+		}
 		l.mu.Unlock()
 	}
 	pause := 5 * time.Millisecond
+	// held is whether the last try that the database answered found the
+	// lock held by another process; lastErr is the last database error.
+	held := false
+	var lastErr error
 	for {
 		ok, err := l.insertRow(ctx, h)
 		if err == nil && ok {
 			return h, nil
 		}
-		if err != nil && ctx.Err() == nil {
-			l.log.Error("take an upload's lock", "upload", id, "err", err)
+		switch {
+		case err == nil:
+			held, lastErr = true, nil
+		case ctx.Err() == nil:
+			// Logged by whoever answers for it, once.
+			held, lastErr = false, err
 		}
 		if !wait {
 			l.forget(h)
 			if err != nil {
-				return nil, fmt.Errorf("upload %s: lock: %w", id, err)
+				return nil, fmt.Errorf("upload %s: %w: %w", id, errLockRecords, err)
 			}
 			return nil, fmt.Errorf("upload %s: %w", id, errLockBusy)
 		}
@@ -306,7 +466,11 @@ func (l *uploadLocker) take(ctx context.Context, id string, interrupt func(), wa
 		select {
 		case <-ctx.Done():
 			l.forget(h)
-			return nil, tushandler.ErrLockTimeout
+			if held {
+				return nil, tushandler.ErrLockTimeout
+			}
+			// Nobody was seen holding it: the records did not answer.
+			return nil, fmt.Errorf("upload %s: %w: %w", id, errLockRecords, cmp.Or(lastErr, context.Cause(ctx)))
 		case <-time.After(pause):
 		}
 		pause = min(2*pause, l.poll)
@@ -339,26 +503,29 @@ func (l *uploadLocker) forget(h *holding) {
 	close(h.released)
 }
 
-// release gives up h.
+// release gives up h. A process alone on the records gives it up at
+// once in itself and deletes its row within a poll, with others'
+// (deleteReleased): a request ends without a write, and the next request
+// on the upload takes the row back as it is. A process that shares the
+// records deletes the row at once, so that the others find the lock free
+// without waiting for a poll; if that fails it is deleted later.
 func (l *uploadLocker) release(h *holding) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := l.deleteRow(ctx, h)
 	l.mu.Lock()
-	if err != nil {
-		l.leaked = append(l.leaked, h)
+	alone := l.alone
+	l.mu.Unlock()
+	var err error
+	if !alone {
+		ctx, cancel := context.WithTimeout(context.Background(), l.poll)
+		_, err = l.db.ExecContext(ctx, `DELETE FROM upload_locks WHERE upload_id = ? AND token = ?`, h.id, h.token)
+		cancel()
+	}
+	l.mu.Lock()
+	if l.held[h.id] == h && (alone || err != nil) {
+		l.released[h.id] = releasedRow{token: h.token, ours: !l.lapsed}
 	}
 	l.mu.Unlock()
 	l.forget(h)
-	if err != nil {
-		return fmt.Errorf("upload %s: release its lock: %w", h.id, err)
-	}
 	return nil
-}
-
-func (l *uploadLocker) deleteRow(ctx context.Context, h *holding) error {
-	_, err := l.db.ExecContext(ctx, `DELETE FROM upload_locks WHERE upload_id = ? AND token = ?`, h.id, h.token)
-	return err
 }
 
 // heldHere reports whether a request of this process holds, or is taking,
@@ -464,6 +631,20 @@ func (sc *lockScope) add(h *holding) {
 	sc.locks[h.id] = h
 }
 
+// asked reports whether a lock of the scope was asked for (interrupted).
+func (sc *lockScope) asked(l *uploadLocker) bool {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, h := range sc.locks {
+		if h.asked {
+			return true
+		}
+	}
+	return false
+}
+
 // releaseAll releases every lock of the scope.
 func (sc *lockScope) releaseAll(l *uploadLocker) error {
 	sc.mu.Lock()
@@ -534,6 +715,8 @@ func (s *Server) lockedUploads(next http.Handler) http.Handler {
 				s.log.Error("release an upload's lock", "err", err)
 			}
 		}()
+		iw := &interruptedWriter{ResponseWriter: w, sc: sc, l: s.locks}
+		w = iw
 		if id := strings.Trim(strings.TrimPrefix(r.URL.Path, strings.TrimSuffix(portalapi.PathUploads, "/")), "/"); id != "" {
 			stop := &bodyInterrupt{rc: http.NewResponseController(w)}
 			wait, cancel := context.WithTimeout(ctx, lockWait)
@@ -541,6 +724,10 @@ func (s *Server) lockedUploads(next http.Handler) http.Handler {
 			cancel()
 			if err != nil {
 				if r.Context().Err() != nil {
+					return
+				}
+				if !errors.Is(err, tushandler.ErrLockTimeout) {
+					s.lockUnavailable(w, r, err)
 					return
 				}
 				s.log.Warn("an upload's lock stayed busy", "upload", id, "method", r.Method, "waited", lockWait)
@@ -554,20 +741,121 @@ func (s *Server) lockedUploads(next http.Handler) http.Handler {
 			// The connection may carry the next request once this one
 			// returns: an interruption must not reach it.
 			defer stop.end()
+			if r.ContentLength == 0 {
+				stop.bodyRead()
+			} else {
+				r.Body = &watchedBody{ReadCloser: r.Body, b: stop}
+			}
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
+// lockUnavailable answers 503 with Retry-After to a request whose
+// upload's lock could not be taken because the records did not answer
+// (errLockRecords), and logs why: nobody holds the upload, so the request
+// is neither refused nor told it is in use, only asked to retry.
+func (s *Server) lockUnavailable(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("take an upload's lock: answered 503", "method", r.Method, "path", r.URL.Path, "err", err)
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(lockRetryAfter)))
+	refuseUnread(w, http.StatusServiceUnavailable, portalapi.CodeUnavailable,
+		"the portal cannot reach its upload locks: retry later")
+}
+
+// freshContext serves a request that arrives with its context already
+// cancelled with a context of its own, and closes its connection after
+// the answer. Its connection's context was cancelled for good while the
+// connection was kept: by a read deadline set after an earlier request's
+// body was read (an interruption for an upload's lock, tusd's or ours,
+// that bodyInterrupt and interruptedWriter did not keep from it). Served
+// with that context, the request would fail at its first query and be
+// answered 503, and so would every later one on the connection: the
+// wedge the load test found.
+func freshContext(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Context().Err() != nil {
+			w.Header().Set("Connection", "close")
+			r = r.WithContext(context.WithoutCancel(r.Context()))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // bodyInterrupt cuts the reads of a request's body when another request
 // wants its upload's lock, until tusd takes over (it has its own way).
+//
+// Cutting a read sets the connection's read deadline to now. Once the body
+// is all read, net/http reads on in the background to see the connection
+// close, and a read deadline then fails that read and cancels the
+// connection's context for good, though the connection is kept for the
+// next request: each later request on it would meet a cancelled context
+// (the wedge the load test found: every HEAD answered 503 at once). So the
+// deadline is set only while the body is being read, and the answer to an
+// interrupted request closes its connection (interruptedWriter), tusd
+// having cut its own reads the same way.
 type bodyInterrupt struct {
 	rc   *http.ResponseController
 	mu   sync.Mutex
 	stop bool
-	// ended is set when the request's handler returned.
-	ended bool
+	// ended is set when the request's handler returned, and read once
+	// its body was all read (or its reading failed).
+	ended, read bool
 }
+
+// bodyRead notes that the request's body was all read: an interruption
+// no longer touches the connection.
+func (b *bodyInterrupt) bodyRead() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.read = true
+}
+
+// watchedBody tells its bodyInterrupt when it was all read.
+type watchedBody struct {
+	io.ReadCloser
+	b *bodyInterrupt
+}
+
+func (w *watchedBody) Read(p []byte) (int, error) {
+	n, err := w.ReadCloser.Read(p)
+	if err != nil {
+		w.b.bodyRead()
+	}
+	return n, err
+}
+
+// interruptedWriter closes the connection after the answer to a request
+// any of whose upload locks was asked for (a creation's, a filing's
+// included): tusd, or bodyInterrupt, may have set its read deadline, so
+// its connection's context may be cancelled (see bodyInterrupt), and must
+// not serve another request.
+type interruptedWriter struct {
+	http.ResponseWriter
+	sc   *lockScope
+	l    *uploadLocker
+	done bool
+}
+
+func (i *interruptedWriter) WriteHeader(code int) {
+	if !i.done {
+		i.done = true
+		if i.sc.asked(i.l) {
+			i.Header().Set("Connection", "close")
+		}
+	}
+	i.ResponseWriter.WriteHeader(code)
+}
+
+func (i *interruptedWriter) Write(p []byte) (int, error) {
+	if !i.done {
+		i.WriteHeader(http.StatusOK)
+	}
+	return i.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController (tusd's, the spooling's) reach the
+// connection.
+func (i *interruptedWriter) Unwrap() http.ResponseWriter { return i.ResponseWriter }
 
 // end stops the interruptions: the request is over.
 func (b *bodyInterrupt) end() {
@@ -594,7 +882,9 @@ func (b *bodyInterrupt) interrupt() {
 		return
 	}
 	b.stop = true
-	b.rc.SetReadDeadline(time.Now())
+	if !b.read {
+		b.rc.SetReadDeadline(time.Now())
+	}
 }
 
 func (b *bodyInterrupt) interrupted() bool {

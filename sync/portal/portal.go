@@ -363,12 +363,23 @@ func openLockRecords(path string) (*sql.DB, error) {
 	if lockDSN == dsn {
 		return nil, fmt.Errorf("upload locks: the records' connection string %q sets no synchronous=FULL to relax", dsn)
 	}
+	busy := fmt.Sprintf("_busy_timeout=%d", lockBusyTimeout.Milliseconds())
+	if lockDSN = strings.Replace(lockDSN, "_busy_timeout=10000", busy, 1); !strings.Contains(lockDSN, busy) {
+		return nil, fmt.Errorf("upload locks: the records' connection string %q sets no busy timeout of 10 s", dsn)
+	}
 	db, err := sql.Open("sqlite3", lockDSN)
 	if err != nil {
 		return nil, fmt.Errorf("upload locks: %w", err)
 	}
 	return db, nil
 }
+
+// lockBusyTimeout is how long one try on the SQLite upload locks waits
+// for SQLite's writer lock (openLockRecords): the records' 10 s, each try
+// being cut sooner by the wait it serves (a request's, the lease's). A
+// shorter one lost the writer lock to the filings under 1,000 kiosks. A
+// variable for the tests, which make it 0.
+var lockBusyTimeout = 10 * time.Second
 
 // startup runs fn, the part of Open that writes, one portal process at a
 // time when the records are shared (PostgreSQL); SQLite's transactions
@@ -395,7 +406,7 @@ func (s *Server) Close() error {
 }
 
 // Handler returns the portal's HTTP handler, measured for MetricsHandler.
-func (s *Server) Handler() http.Handler { return s.instrumented(s.mux) }
+func (s *Server) Handler() http.Handler { return s.instrumented(freshContext(s.mux)) }
 
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
@@ -530,6 +541,16 @@ func (s *Server) preUploadCreate(hook tushandler.HookEvent) (tushandler.HTTPResp
 		wait, cancel := context.WithTimeout(hook.Context, politeLockWait)
 		h, err := s.locks.acquire(wait, id, nil, false)
 		cancel()
+		if err != nil && !errors.Is(err, tushandler.ErrLockTimeout) {
+			// The records did not answer: nothing says the upload exists.
+			if hook.Context.Err() == nil {
+				s.log.Error("create upload: take its lock: answered 503", "upload", id, "err", err)
+			}
+			perr := protocolError(http.StatusServiceUnavailable, portalapi.CodeUnavailable, "the portal cannot reach its upload locks: retry later", nil)
+			te := perr.(tushandler.Error)
+			te.HTTPResponse.Header["Retry-After"] = strconv.Itoa(retryAfterSeconds(lockRetryAfter))
+			return tushandler.HTTPResponse{}, no, te
+		}
 		if err != nil {
 			return tushandler.HTTPResponse{}, no, protocolError(http.StatusConflict, portalapi.CodeUploadExists,
 				"upload "+id+" exists and is in use: ask its offset with HEAD and resume", nil)

@@ -17,6 +17,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/mattn/go-sqlite3"
+
 	"github.com/motcua/motcua/agent/seal"
 	"github.com/motcua/motcua/internal/pgdb"
 	"github.com/motcua/motcua/internal/sqlitedb"
@@ -164,9 +167,9 @@ func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifes
 	}
 	unlock, busy, err := s.lockUploads(ctx, ids)
 	if err != nil {
-		s.log.Error("file submission: lock its uploads", "key", m.IdempotencyKey, "err", err)
+		s.log.Error("file submission: lock its uploads: answered 503", "key", m.IdempotencyKey, "err", err)
 		return portalapi.Receipt{}, http.StatusServiceUnavailable, &portalapi.Error{Code: portalapi.CodeUnavailable,
-			Message: "the portal cannot reach its records: retry later"}, authRetryAfter
+			Message: "the portal cannot reach its upload locks: retry later"}, lockRetryAfter
 	}
 	defer unlock()
 	if len(busy) > 0 {
@@ -212,6 +215,13 @@ func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifes
 		return portalapi.Receipt{}, http.StatusServiceUnavailable, &portalapi.Error{Code: portalapi.CodeUnavailable,
 			Message: "today's file codes are all issued: retry tomorrow"}, untilNextDay(s.now())
 	}
+	if busyRecords(err) {
+		// Nothing was written: the kiosk files it again, as it would
+		// after a lost answer.
+		s.log.Error("file submission: the records are busy: answered 503", "key", m.IdempotencyKey, "err", err)
+		return portalapi.Receipt{}, http.StatusServiceUnavailable, &portalapi.Error{Code: portalapi.CodeUnavailable,
+			Message: "the portal's records are busy: retry later"}, lockRetryAfter
+	}
 	if err != nil {
 		s.log.Error("file submission", "key", m.IdempotencyKey, "err", err)
 		return portalapi.Receipt{}, http.StatusInternalServerError, &portalapi.Error{Code: "internal", Message: "could not file the submission"}, 0
@@ -220,6 +230,24 @@ func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifes
 		return rc, http.StatusOK, nil, 0
 	}
 	return rc, http.StatusCreated, nil, 0
+}
+
+// busyRecords reports whether err is the records being busy for a time,
+// not wrong: SQLite's writer lock not had within the busy timeout
+// (SQLITE_BUSY, SQLITE_LOCKED), or PostgreSQL's serialization failures,
+// deadlocks, lock timeouts, exhausted resources and lost connections. The
+// transaction was rolled back, so the same request may simply be retried.
+func busyRecords(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "40") || pe.Code == "55P03" || strings.HasPrefix(pe.Code, "53") ||
+			strings.HasPrefix(pe.Code, "08") || pe.Code == "57P03"
+	}
+	return false
 }
 
 // rateLimited is submit's answer to a device that files too fast.
