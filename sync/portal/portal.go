@@ -539,6 +539,9 @@ func (s *Server) preUploadCreate(hook tushandler.HookEvent) (tushandler.HTTPResp
 // preFinish files the application whose manifest an upload carries, once
 // its last byte has arrived, and answers with the receipt.
 func (s *Server) preFinish(hook tushandler.HookEvent) (tushandler.HTTPResponse, error) {
+	ctx, cancel := filingContext(hook.Context)
+	defer cancel()
+	hook.Context = ctx
 	if n, ok := hook.Upload.MetaData[portalapi.MetaManifests]; ok {
 		return s.fileBatch(hook, n)
 	}
