@@ -168,3 +168,23 @@ func TestServerErrorsLogIsRateLimited(t *testing.T) {
 		t.Errorf("the next second's line does not count the ones left out: %s", lines[len(lines)-1])
 	}
 }
+
+// A shared upload whose manifests the store could not read back was
+// answered 422 malformed, which the uplink quarantines as a permanent
+// refusal: the store's failure is the portal's, 503 with Retry-After.
+func TestUnreadableBatchWasAnsweredMalformed(t *testing.T) {
+	faults := &faultyUploads{}
+	p, logs := newLoggedPortal(t, faults)
+	a := bytes.Repeat([]byte("a"), 3000)
+	m := portalapi.Manifest{IdempotencyKey: "key-unreadable-1", ProcedureID: "birth-registration", CatalogVersion: "2026.11.1",
+		CapturedAt: time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC), Form: exampleForm(), Attachments: []portalapi.AttachmentRef{
+			{EvidenceKey: "birth_certificate", Name: "p", MediaType: "application/pdf", Size: 3000, SHA256: hexSum(a)}}}
+	faults.failReads.Store(true)
+	status, _ := p.batchUpload("batch-unreadable-1", []portalapi.Manifest{m}, a, nil)
+	if status != http.StatusServiceUnavailable {
+		t.Fatalf("shared upload with the store failing: %d, want 503", status)
+	}
+	if !loggedWithCause(logs.String(), "POST") {
+		t.Errorf("the POST answered 503 is not logged with its cause; log:\n%s", logs)
+	}
+}
