@@ -186,8 +186,19 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.tus.MinPartSize = minPartSize
 	s.tus.PreferredPartSize = partSize
 	s.tus.MaxBufferedParts = 1
+	s.tus.SetConcurrentPartUploads(concurrentParts)
 	return s, nil
 }
+
+// concurrentParts is how many uploads' parts s3store takes at once. It
+// takes a slot before it reads a part from the request's body, so each
+// PATCH or creation whose body is still arriving holds one: with its
+// default of 10, ten kiosks on slow links (or whose link stopped, until the
+// network timeout) held every slot and every other upload waited behind
+// them. As many as the portal's connections (DefaultMaxConns, 512), and
+// more: a slot holds at most one part file in memory, and most uploads
+// are one small part.
+const concurrentParts = 1024
 
 // Retries: each request is tried up to retryAttempts times, with the
 // SDK's jittered exponential backoff up to retryMaxBackoff.

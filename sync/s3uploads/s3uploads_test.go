@@ -321,3 +321,47 @@ func TestS3RetryQuotaExceededAfterOutageFailsLaterRequests(t *testing.T) {
 		}
 	}
 }
+
+// tusd's s3store takes one of its part-upload slots (10 by default, for
+// the whole store) before it reads a part from the request's body, so ten
+// kiosks whose bodies trickle in (or stop, until the network timeout) held
+// every slot, and every other upload of a thousand kiosks waited behind
+// them: the load test's stall, uploads stuck in flight. The store takes
+// as many bodies at once as the portal has kiosks sending.
+func TestStalledBodiesHoldEveryUploadSlot(t *testing.T) {
+	st := openStore(t, seal.Ephemeral())
+	ctx := context.Background()
+	var stalled []*io.PipeWriter
+	t.Cleanup(func() {
+		for _, w := range stalled {
+			w.CloseWithError(errors.New("the kiosk went away"))
+		}
+	})
+	for i := range 2 * 10 {
+		id := "dev-1-stalled-" + strconv.Itoa(i)
+		up, err := st.NewUpload(ctx, tushandler.FileInfo{ID: id, Size: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, w := io.Pipe()
+		stalled = append(stalled, w)
+		go up.WriteChunk(ctx, 0, r) // its body sends nothing yet
+	}
+	up, err := st.NewUpload(ctx, tushandler.FileInfo{ID: "dev-1-quick", Size: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := up.WriteChunk(ctx, 0, strings.NewReader("hello"))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second): // a bound on a hang, not a measure
+		t.Fatal("an upload whose body is all there waited 30 s behind uploads whose bodies stalled")
+	}
+}
