@@ -16,12 +16,17 @@ import (
 	"github.com/motcua/motcua/internal/s3test"
 )
 
+// loadS3 sizes the load test's weed: 16 GB in volumes of 256 MB, room for
+// a full 1000 x 20 run (1.29 GB of uploads) many times over, where the unit
+// tests' small volumes fill up one by one under a thousand kiosks.
+var loadS3 = s3test.Options{VolumeSizeMB: 256, Volumes: 64}
+
 // startS3 starts a SeaweedFS S3 server (internal/s3test) with a fresh
 // bucket for the uploads, puts its identity in this process's AWS
 // environment (which the portals inherit), and returns the server, the
 // portals' --uploads URL and the weed process's id.
 func startS3(ctx context.Context) (*s3test.Server, string, string, int, error) {
-	srv, err := s3test.Start(ctx)
+	srv, err := s3test.StartWith(ctx, loadS3)
 	if err != nil {
 		return nil, "", "", 0, err
 	}

@@ -69,6 +69,8 @@ type Server struct {
 	AccessKey, SecretKey string
 	// Client is an S3 client for the server, signed with that identity.
 	Client *s3.Client
+	// Args are weed's arguments.
+	Args []string
 
 	dir  string
 	cmd  *exec.Cmd
@@ -96,9 +98,51 @@ func Weed() (string, error) {
 	return "", ErrNoWeed
 }
 
+// Options size a server's storage: weed keeps objects in volumes, each
+// full at VolumeSizeMB, and makes at most Volumes of them, so a server
+// holds about VolumeSizeMB x Volumes MB, after which every write fails
+// ("No writable volumes and no free volumes left").
+type Options struct {
+	// VolumeSizeMB is the size at which a volume is full; 0 means 32.
+	VolumeSizeMB int
+	// Volumes is how many volumes the server may make; 0 means 1000.
+	Volumes int
+}
+
+// Defaults for Options: small volumes, since tests make many small
+// buckets and each bucket has volumes of its own.
+const (
+	DefaultVolumeSizeMB = 32
+	DefaultVolumes      = 1000
+)
+
+// withDefaults returns o with its zero fields set to the defaults.
+func (o Options) withDefaults() Options {
+	if o.VolumeSizeMB <= 0 {
+		o.VolumeSizeMB = DefaultVolumeSizeMB
+	}
+	if o.Volumes <= 0 {
+		o.Volumes = DefaultVolumes
+	}
+	return o
+}
+
+// CapacityMB is about how many megabytes a server started with o holds.
+func (o Options) CapacityMB() int {
+	o = o.withDefaults()
+	return o.VolumeSizeMB * o.Volumes
+}
+
 // Start starts a server in a new temporary directory and waits until its
-// S3 API answers.
+// S3 API answers, with the default Options.
 func Start(ctx context.Context) (*Server, error) {
+	return StartWith(ctx, Options{})
+}
+
+// StartWith is Start with storage sized by opts (a load test's server
+// holds more than a unit test's).
+func StartWith(ctx context.Context, opts Options) (*Server, error) {
+	opts = opts.withDefaults()
 	weed, err := Weed()
 	if err != nil {
 		return nil, err
@@ -137,9 +181,9 @@ func Start(ctx context.Context) (*Server, error) {
 	args := []string{"server",
 		"-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-dir=" + data,
 		"-master.port=" + strconv.Itoa(ports[0]), "-master.port.grpc=" + strconv.Itoa(ports[1]),
-		"-master.volumeSizeLimitMB=32", "-master.telemetry=false",
+		"-master.volumeSizeLimitMB=" + strconv.Itoa(opts.VolumeSizeMB), "-master.telemetry=false",
 		"-volume.port=" + strconv.Itoa(ports[2]), "-volume.port.grpc=" + strconv.Itoa(ports[3]),
-		"-volume.max=1000", "-volume.preStopSeconds=0",
+		"-volume.max=" + strconv.Itoa(opts.Volumes), "-volume.preStopSeconds=0",
 		"-filer", "-filer.port=" + strconv.Itoa(ports[4]), "-filer.port.grpc=" + strconv.Itoa(ports[5]),
 		"-filer.localSocket=" + filepath.Join(dir, "filer.sock"),
 		"-s3", "-s3.port=" + strconv.Itoa(ports[6]), "-s3.port.grpc=" + strconv.Itoa(ports[7]),
@@ -151,6 +195,7 @@ func Start(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return fail(fmt.Errorf("s3test: %w", err))
 	}
+	s.Args = args
 	s.cmd = exec.Command(weed, args...)
 	s.cmd.Dir = dir
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log

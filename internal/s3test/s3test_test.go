@@ -44,3 +44,28 @@ func TestBucketStoresAndReturnsAnObject(t *testing.T) {
 		t.Errorf("the shared server's key is not in the environment")
 	}
 }
+
+// A load test's server must hold a full run (1.29 GB of uploads for
+// 1000 x 20): StartWith gives weed the volumes asked for, where every
+// server had the unit tests' storage.
+func TestLoadServerHasRoomForAFullRun(t *testing.T) {
+	For(t) // skips without weed
+	opts := Options{VolumeSizeMB: 256, Volumes: 64}
+	if got := opts.CapacityMB(); got < 2*1290 {
+		t.Fatalf("capacity %d MB", got)
+	}
+	srv, err := StartWith(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	args := strings.Join(srv.Args, " ")
+	for _, want := range []string{"-master.volumeSizeLimitMB=256", "-volume.max=64"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("weed started without %s: %s", want, args)
+		}
+	}
+	if got := (Options{}).CapacityMB(); got != DefaultVolumeSizeMB*DefaultVolumes {
+		t.Errorf("default capacity %d MB", got)
+	}
+}

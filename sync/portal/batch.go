@@ -26,6 +26,13 @@ func (s *Server) fileBatch(hook tushandler.HookEvent, blockLen string) (tushandl
 	if errors.As(err, &refused) {
 		return tushandler.HTTPResponse{}, protocolError(http.StatusUnprocessableEntity, refused.Code, refused.Message, refused.Fields)
 	}
+	if errors.Is(err, errUploadUnread) {
+		s.log.Error("file a shared upload: read its manifests", "method", hook.HTTPRequest.Method, "upload", hook.Upload.ID, "err", err)
+		perr := protocolError(http.StatusServiceUnavailable, portalapi.CodeUnavailable, "the portal cannot reach its uploads: retry later", nil)
+		te := perr.(tushandler.Error)
+		te.HTTPResponse.Header["Retry-After"] = strconv.Itoa(retryAfterSeconds(uploadsRetryAfter))
+		return tushandler.HTTPResponse{}, te
+	}
 	if err != nil {
 		return tushandler.HTTPResponse{}, protocolError(http.StatusUnprocessableEntity, portalapi.CodeMalformed,
 			"metadata manifests: "+err.Error(), nil)
@@ -58,6 +65,10 @@ func (s *Server) fileBatch(hook tushandler.HookEvent, blockLen string) (tushandl
 	return tushandler.HTTPResponse{Header: tushandler.HTTPHeader{portalapi.HeaderReceipts: string(b)}}, nil
 }
 
+// errUploadUnread is wrapped by the errors of an upload the store could
+// not read back: the portal's failure, not the kiosk's.
+var errUploadUnread = errors.New("the upload store could not read the upload")
+
 // readManifestBlock reads the manifests at the start of the upload: a
 // DEFLATE-compressed JSON array of blockLen bytes, at most
 // portalapi.MaxBatch manifests.
@@ -70,11 +81,11 @@ func (s *Server) readManifestBlock(hook tushandler.HookEvent, blockLen, device s
 	}
 	up, err := s.uploads.GetUpload(hook.Context, hook.Upload.ID)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the upload: %w", err)
+		return nil, fmt.Errorf("%w: %w", errUploadUnread, err)
 	}
 	rd, err := up.GetReader(hook.Context)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the upload: %w", err)
+		return nil, fmt.Errorf("%w: %w", errUploadUnread, err)
 	}
 	defer rd.Close()
 	block := make([]byte, n)

@@ -32,7 +32,6 @@ import (
 	"time"
 
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
-	expslog "golang.org/x/exp/slog"
 
 	"github.com/motcua/motcua/agent/procedure"
 	"github.com/motcua/motcua/agent/seal"
@@ -182,6 +181,8 @@ type Server struct {
 	keys atomic.Pointer[seal.Keyring]
 	// metrics are served by MetricsHandler.
 	metrics *metrics
+	// failures rate-limits the log of server errors (server.go).
+	failures failureLog
 }
 
 // Vietnam's time zone, for file codes and due dates.
@@ -312,24 +313,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	} else if n > 0 {
 		s.log.Info("removed orphan upload bytes", "removed", n)
 	}
-	base := portalapi.PathUploads
-	if cfg.BaseURL != "" {
-		base = strings.TrimSuffix(cfg.BaseURL, "/") + portalapi.PathUploads
-	}
-	s.tus, err = tushandler.NewHandler(tushandler.Config{
-		StoreComposer:        s.tusComposer(),
-		BasePath:             base,
-		MaxSize:              MaxUploadSize,
-		DisableDownload:      true,
-		DisableConcatenation: true,
-		// tusd v2 logs through golang.org/x/exp/slog; its request log is
-		// too chatty for a portal on a weak link, so it is dropped.
-		Logger:                    expslog.New(expslog.NewTextHandler(io.Discard, nil)),
-		PreUploadCreateCallback:   s.preUploadCreate,
-		PreFinishResponseCallback: s.preFinish,
-		NetworkTimeout:            cfg.NetworkTimeout,
-	})
-	if err != nil {
+	if s.tus, err = s.newTus(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open portal: tus handler: %w", err)
 	}
@@ -406,7 +390,7 @@ func (s *Server) Close() error {
 }
 
 // Handler returns the portal's HTTP handler, measured for MetricsHandler.
-func (s *Server) Handler() http.Handler { return s.instrumented(freshContext(s.mux)) }
+func (s *Server) Handler() http.Handler { return s.served(freshContext(s.mux)) }
 
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
@@ -576,6 +560,9 @@ func (s *Server) preUploadCreate(hook tushandler.HookEvent) (tushandler.HTTPResp
 // preFinish files the application whose manifest an upload carries, once
 // its last byte has arrived, and answers with the receipt.
 func (s *Server) preFinish(hook tushandler.HookEvent) (tushandler.HTTPResponse, error) {
+	ctx, cancel := filingContext(hook.Context)
+	defer cancel()
+	hook.Context = ctx
 	if n, ok := hook.Upload.MetaData[portalapi.MetaManifests]; ok {
 		return s.fileBatch(hook, n)
 	}

@@ -210,6 +210,12 @@ func (s *Server) submit(ctx context.Context, device string, m *portalapi.Manifes
 		s.beforeFile()
 	}
 	rc, err := s.file(ctx, device, m, sums)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		// Nothing was filed: the kiosk sends the manifest again.
+		s.log.Error("file submission: it did not finish", "key", m.IdempotencyKey, "err", err)
+		return portalapi.Receipt{}, http.StatusServiceUnavailable, &portalapi.Error{Code: portalapi.CodeUnavailable,
+			Message: "the filing did not finish in time: retry later"}, filingRetryAfter
+	}
 	if errors.Is(err, errDaySpent) {
 		s.log.Error("file submission", "key", m.IdempotencyKey, "err", err)
 		return portalapi.Receipt{}, http.StatusServiceUnavailable, &portalapi.Error{Code: portalapi.CodeUnavailable,
@@ -632,4 +638,26 @@ func (s *Server) AdvanceBy(ctx context.Context, fileCode string, to portalapi.St
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, device, string(to), note, now, by.Officer, by.Agency)
 		return err
 	})
+}
+
+// filingTimeout bounds a filing begun when an upload's last byte arrived:
+// the check of its bytes and its records, or those of every application a
+// shared upload carries.
+const filingTimeout = 5 * time.Minute
+
+// filingRetryAfter is the wait asked of a kiosk whose filing did not
+// finish.
+const filingRetryAfter = 10 * time.Second
+
+// filingContext returns the context an upload's filing runs on: the
+// request's values without its cancellation, bounded by filingTimeout.
+// tusd cancels the request's context when the connection's read deadline
+// (NetworkTimeout, set when the body began) passes or the kiosk goes; a
+// shared upload's 32 filings under a thousand kiosks outlasted it, and
+// the filings left were cancelled half-way and answered 500. Each filing
+// is one transaction, so one run to its end is whole, and the kiosk that
+// went finds its receipts in the status pull or by sending the manifest
+// again.
+func filingContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), filingTimeout)
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/motcua/motcua/sync/portalapi"
@@ -66,7 +67,7 @@ func expiryInterval(expiry time.Duration) time.Duration {
 // also caps the connections.
 func (s *Server) NewHTTPServer() *http.Server {
 	return &http.Server{
-		Handler:           s.instrumented(s.bounded(s.mux)),
+		Handler:           s.served(s.bounded(s.mux)),
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
 		MaxHeaderBytes:    MaxHeaderBytes,
@@ -128,4 +129,109 @@ func (s *Server) refuseDraining(w http.ResponseWriter, r *http.Request, status i
 	}
 	body := &progressReader{r: r.Body, rc: rc, timeout: s.cfg.NetworkTimeout}
 	io.Copy(io.Discard, io.LimitReader(body, MaxDrainedBody))
+}
+
+// served is the portal's handler as served: measured (metrics.go), and
+// with every server error logged.
+func (s *Server) served(h http.Handler) http.Handler {
+	return s.instrumented(s.loggedServerErrors(h))
+}
+
+// loggedServerErrors logs every answer of 500 or more with its cause (the
+// answer's message: tusd's answers name the store's error, the portal's
+// name what failed) and whether the client had gone, so that no 5xx leaves
+// the portal unexplained; the log is rate-limited (failureLog). The layers
+// that know more log too (unavailable, the filing), which costs a second
+// line for those only.
+func (s *Server) loggedServerErrors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &failureRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		if rec.status < 500 {
+			return
+		}
+		cause := strings.TrimSpace(string(rec.body))
+		if cause == "" {
+			cause = http.StatusText(rec.status) + " (no body: the cause is logged above, by tusd or the portal)"
+		}
+		s.failures.log(s.log, time.Now(), "answered a server error",
+			"method", r.Method, "path", r.URL.Path, "status", rec.status, "cause", cause,
+			"remote", remoteHost(r), "client_gone", r.Context().Err() != nil)
+	})
+}
+
+// maxCause is how much of a 5xx answer's body is logged as its cause.
+const maxCause = 512
+
+// failureRecorder keeps a response's status and, for a server error, the
+// head of its body. It unwraps for http.ResponseController.
+type failureRecorder struct {
+	http.ResponseWriter
+	status int
+	body   []byte
+}
+
+func (f *failureRecorder) WriteHeader(status int) {
+	if f.status == 0 {
+		f.status = status
+	}
+	f.ResponseWriter.WriteHeader(status)
+}
+
+func (f *failureRecorder) Write(b []byte) (int, error) {
+	if f.status == 0 {
+		f.status = http.StatusOK
+	}
+	if f.status >= 500 && len(f.body) < maxCause {
+		f.body = append(f.body, b[:min(len(b), maxCause-len(f.body))]...)
+	}
+	return f.ResponseWriter.Write(b)
+}
+
+func (f *failureRecorder) Unwrap() http.ResponseWriter { return f.ResponseWriter }
+
+// failureLog rate-limits the log of server errors: at most
+// failuresPerSecond lines a second, and the next line says how many were
+// left out. A portal that fails every request of a thousand kiosks logs
+// that it does, not a line per request.
+type failureLog struct {
+	mu      sync.Mutex
+	second  time.Time
+	logged  int
+	dropped int
+}
+
+// failuresPerSecond is how many server errors are logged a second.
+const failuresPerSecond = 20
+
+func (f *failureLog) log(log *slog.Logger, now time.Time, msg string, args ...any) {
+	f.mu.Lock()
+	sec := now.Truncate(time.Second)
+	if !sec.Equal(f.second) {
+		f.second, f.logged = sec, 0
+	}
+	if f.logged >= failuresPerSecond {
+		f.dropped++
+		f.mu.Unlock()
+		return
+	}
+	f.logged++
+	dropped := f.dropped
+	f.dropped = 0
+	f.mu.Unlock()
+	if dropped > 0 {
+		args = append(args, "not_logged_before", dropped)
+	}
+	log.Error(msg, args...)
+}
+
+// tusLog is where tusd's log goes: its errors (an internal error's cause,
+// which a HEAD's answer cannot carry), rate-limited with the portal's
+// server errors; its request log, too chatty for a portal on a weak link,
+// is dropped by the level.
+type tusLog struct{ s *Server }
+
+func (l tusLog) Write(p []byte) (int, error) {
+	l.s.failures.log(l.s.log, time.Now(), "tusd", "line", strings.TrimSpace(string(p)))
+	return len(p), nil
 }

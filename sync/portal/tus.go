@@ -3,8 +3,10 @@ package portal
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
+	expslog "golang.org/x/exp/slog"
 
 	"github.com/motcua/motcua/sync/portalapi"
 )
@@ -100,4 +102,25 @@ func (s *Server) tusComposer() *tushandler.StoreComposer {
 	composer.UseCore(s.uploads)
 	s.locks.UseIn(composer)
 	return composer
+}
+
+// newTus returns the tus handler of the portal's uploads.
+func (s *Server) newTus() (*tushandler.Handler, error) {
+	base := portalapi.PathUploads
+	if s.cfg.BaseURL != "" {
+		base = strings.TrimSuffix(s.cfg.BaseURL, "/") + portalapi.PathUploads
+	}
+	return tushandler.NewHandler(tushandler.Config{
+		StoreComposer:        s.tusComposer(),
+		BasePath:             base,
+		MaxSize:              MaxUploadSize,
+		DisableDownload:      true,
+		DisableConcatenation: true,
+		// tusd v2 logs through golang.org/x/exp/slog: its errors go to
+		// the portal's log (tusLog), its request log is dropped.
+		Logger:                    expslog.New(expslog.NewTextHandler(tusLog{s}, &expslog.HandlerOptions{Level: expslog.LevelError})),
+		PreUploadCreateCallback:   s.preUploadCreate,
+		PreFinishResponseCallback: s.preFinish,
+		NetworkTimeout:            s.cfg.NetworkTimeout,
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,6 +24,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -156,6 +160,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		// S3-compatible servers differ on the newer streamed checksums.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+		o.Retryer = newRetryer()
+		o.HTTPClient = newHTTPClient()
 	}}, cfg.ClientOptions...)...)
 	// A listing, not HeadBucket: its errors have a body, which names the
 	// fault (and lets the SDK correct a clock skew).
@@ -180,7 +186,60 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.tus.MinPartSize = minPartSize
 	s.tus.PreferredPartSize = partSize
 	s.tus.MaxBufferedParts = 1
+	s.tus.SetConcurrentPartUploads(concurrentParts)
 	return s, nil
+}
+
+// concurrentParts is how many uploads' parts s3store takes at once. It
+// takes a slot before it reads a part from the request's body, so each
+// PATCH or creation whose body is still arriving holds one: with its
+// default of 10, ten kiosks on slow links (or whose link stopped, until the
+// network timeout) held every slot and every other upload waited behind
+// them. As many as the portal's connections (DefaultMaxConns, 512), and
+// more: a slot holds at most one part file in memory, and most uploads
+// are one small part.
+const concurrentParts = 1024
+
+// Retries: each request is tried up to retryAttempts times, with the
+// SDK's jittered exponential backoff up to retryMaxBackoff.
+const (
+	retryAttempts   = 5
+	retryMaxBackoff = 5 * time.Second
+)
+
+// newRetryer returns the S3 client's retryer: the SDK's standard one
+// without its retry quota. The quota is a token bucket shared by every
+// request of the client (500 tokens, 5 spent per retry, 1 back per
+// success): under a thousand kiosks a busy minute of the bucket's server
+// emptied it, and from then on no request was retried, so each passing
+// fault became a failed upload ("retry quota exceeded"). Retries stay
+// bounded by attempts and backoff.
+func newRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = retryAttempts
+		o.MaxBackoff = retryMaxBackoff
+		o.RateLimiter = ratelimit.None
+	})
+}
+
+// Connections to the bucket's server: as many idle ones are kept as
+// requests run at once, so a portal receiving from a thousand kiosks does
+// not open (and leave in TIME_WAIT) a connection per request, as the SDK's
+// default of 10 idle connections per host did; a server that takes a
+// request and never answers it is given up on after responseTimeout, and
+// the request retried.
+const (
+	maxIdleConns    = 512
+	responseTimeout = 2 * time.Minute
+)
+
+// newHTTPClient returns the S3 client's HTTP client.
+func newHTTPClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConns = maxIdleConns
+		t.MaxIdleConnsPerHost = maxIdleConns
+		t.ResponseHeaderTimeout = responseTimeout
+	})
 }
 
 func endpointName(loc Location) string {

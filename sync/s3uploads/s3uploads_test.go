@@ -13,9 +13,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
 
@@ -266,5 +269,99 @@ func TestTemporaryDirectoriesOfDeadPortalsAreRemoved(t *testing.T) {
 		if _, err := os.Stat(d); err != nil {
 			t.Errorf("%s was removed: %v", filepath.Base(d), err)
 		}
+	}
+}
+
+// outage is a transport that answers 503 Slow Down to every request while
+// down, and to the next fail requests after, as a bucket under more load
+// than it takes.
+type outage struct {
+	base       http.RoundTripper
+	down       atomic.Bool
+	fail       atomic.Int32
+	unanswered atomic.Int32
+}
+
+func (o *outage) RoundTrip(r *http.Request) (*http.Response, error) {
+	if o.down.Load() || o.fail.Add(-1) >= 0 {
+		o.unanswered.Add(1)
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return &http.Response{StatusCode: http.StatusServiceUnavailable, Status: "503 Slow Down",
+			Header: http.Header{}, Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
+	}
+	return o.base.RoundTrip(r)
+}
+
+// The AWS SDK's standard retryer spends a token bucket on retries (500
+// tokens, 5 a retry) and refills it one token per success: a busy minute
+// of the bucket's server empties it, and from then on no request is ever
+// retried ("retry quota exceeded"), so every passing fault of a thousand
+// kiosks' traffic became a 500. The store's retries are bounded by
+// attempts and backoff only.
+func TestS3RetryQuotaExceededAfterOutageFailsLaterRequests(t *testing.T) {
+	tr := &outage{base: http.DefaultTransport}
+	st := openStore(t, seal.Ephemeral(), func(o *s3.Options) {
+		o.HTTPClient = &http.Client{Transport: tr}
+		o.Retryer = retry.AddWithMaxBackoffDelay(o.Retryer, time.Millisecond)
+	})
+	ctx := context.Background()
+	tr.down.Store(true)
+	for range 80 {
+		if err := st.Check(ctx); err == nil {
+			t.Fatal("Check succeeded with the bucket down")
+		}
+	}
+	tr.down.Store(false)
+	for i := range 20 {
+		tr.fail.Store(1) // one passing fault, which a retry gets past
+		if err := st.Check(ctx); err != nil {
+			t.Fatalf("Check %d after the outage, with one passing fault: %v", i, err)
+		}
+	}
+}
+
+// tusd's s3store takes one of its part-upload slots (10 by default, for
+// the whole store) before it reads a part from the request's body, so ten
+// kiosks whose bodies trickle in (or stop, until the network timeout) held
+// every slot, and every other upload of a thousand kiosks waited behind
+// them: the load test's stall, uploads stuck in flight. The store takes
+// as many bodies at once as the portal has kiosks sending.
+func TestStalledBodiesHoldEveryUploadSlot(t *testing.T) {
+	st := openStore(t, seal.Ephemeral())
+	ctx := context.Background()
+	var stalled []*io.PipeWriter
+	t.Cleanup(func() {
+		for _, w := range stalled {
+			w.CloseWithError(errors.New("the kiosk went away"))
+		}
+	})
+	for i := range 2 * 10 {
+		id := "dev-1-stalled-" + strconv.Itoa(i)
+		up, err := st.NewUpload(ctx, tushandler.FileInfo{ID: id, Size: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, w := io.Pipe()
+		stalled = append(stalled, w)
+		go up.WriteChunk(ctx, 0, r) // its body sends nothing yet
+	}
+	up, err := st.NewUpload(ctx, tushandler.FileInfo{ID: "dev-1-quick", Size: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := up.WriteChunk(ctx, 0, strings.NewReader("hello"))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second): // a bound on a hang, not a measure
+		t.Fatal("an upload whose body is all there waited 30 s behind uploads whose bodies stalled")
 	}
 }
