@@ -35,14 +35,15 @@ run: build
 screenshots: deps
 	packaging/screenshots.sh
 
+# test runs every package, then the portal's whole suite again on the
+# province back ends (PostgreSQL records, SeaweedFS uploads) and three
+# portal processes on them.
 test: deps
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags load ./cmd/motcua-load/ ./cmd/motcua/
 	$(GO) test -count=1 -timeout 12m ./...
-	# The portal's whole suite again on the province back ends, PostgreSQL
-	# records and SeaweedFS uploads, and three portal processes on them.
 	MOTCUA_TEST_PORTAL_DB=postgres MOTCUA_TEST_PORTAL_UPLOADS=s3 $(GO) test -count=1 -timeout 10m ./sync/portal/
 	MOTCUA_TEST_PORTAL_DB=postgres MOTCUA_TEST_PORTAL_UPLOADS=s3 $(GO) test -count=1 -timeout 10m -run 'TestThreePortalProcesses|TestPortalKeepsUploadsInS3Bucket|TestPortalRecordsInPostgres' ./cmd/motcua/
 
