@@ -82,6 +82,16 @@ func newRigWith(t *testing.T, cfg portal.Config) *rig {
 		r.mu.Lock()
 		f := r.fault
 		r.mu.Unlock()
+		// Each request and the answer it got (the fault's or the
+		// portal's) is logged, so a failure shows what the portal said.
+		tw := &traceWriter{ResponseWriter: w}
+		started := time.Now()
+		defer func() {
+			t.Logf("portal: %s %s (%d bytes, Upload-Offset %q) answered %d, Upload-Offset %q, %q, after %v",
+				req.Method, req.URL.Path, req.ContentLength, req.Header.Get("Upload-Offset"),
+				tw.code, tw.Header().Get("Upload-Offset"), tw.body, time.Since(started))
+		}()
+		w = tw
 		if f != nil && f(w, req) {
 			return
 		}
@@ -528,3 +538,32 @@ func TestReenrollsWhenTheTokenIsRefused(t *testing.T) {
 	}
 	r.checkExactlyOnce()
 }
+
+// traceWriter records the status and the start of the body of an answer
+// for the rig's log.
+type traceWriter struct {
+	http.ResponseWriter
+	code int
+	body string
+}
+
+func (t *traceWriter) WriteHeader(code int) {
+	if t.code == 0 {
+		t.code = code
+	}
+	t.ResponseWriter.WriteHeader(code)
+}
+
+func (t *traceWriter) Write(b []byte) (int, error) {
+	if t.code == 0 {
+		t.code = http.StatusOK
+	}
+	if len(t.body) < 200 {
+		t.body += string(b[:min(len(b), 200-len(t.body))])
+	}
+	return t.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (Hijack,
+// deadlines) through the trace.
+func (t *traceWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
