@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -118,13 +119,35 @@ func TestStatusShowsSendingProgressThenOnlineWithNothingWaiting(t *testing.T) {
 	ch, cancel := hub.Subscribe()
 	gate := newProgressGate(t)
 	got := make(chan []status.Uplink, 1)
+	// returned is closed once Once has returned. The subscriber stops
+	// reading from the end of the transfer until then, as a screen busy
+	// drawing does: the worker's last events of the pass are then still
+	// on their way to it when Once returns, and the subscription must not
+	// be cancelled before they arrive (the hub drops what a cancelled
+	// subscriber had not taken). final is the hub's state once Once has
+	// returned; reached is closed when the subscriber has seen it.
+	returned, reached := make(chan struct{}), make(chan struct{})
+	var final status.Uplink
 	go func() {
 		var events []status.Uplink
+		sending, seenFinal := false, false
 		for e := range ch {
 			if u, ok := e.(status.Uplink); ok {
 				events = append(events, u)
 				if u.Sending != nil {
+					sending = true
 					gate.saw(u.Sending)
+				} else if sending {
+					sending = false
+					<-returned
+				}
+				select {
+				case <-returned:
+					if !seenFinal && reflect.DeepEqual(u, final) {
+						seenFinal = true
+						close(reached)
+					}
+				default:
 				}
 			}
 		}
@@ -140,6 +163,13 @@ func TestStatusShowsSendingProgressThenOnlineWithNothingWaiting(t *testing.T) {
 	}
 	if _, err := w.Once(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	final = hub.Snapshot().Uplink
+	close(returned)
+	select {
+	case <-reached:
+	case <-time.After(guard):
+		t.Errorf("the subscriber never saw the hub's state after the pass, %+v", final)
 	}
 	cancel()
 	events := <-got
