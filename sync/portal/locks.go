@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
@@ -70,23 +69,6 @@ var errLockRecords = errors.New("the upload locks' records did not answer")
 // locks' records or the filing's did not answer in time (503).
 const lockRetryAfter = 5 * time.Second
 
-// drainGrace is how long a request of this process still reading its
-// body may go on reading when another request of this process wants its
-// upload's lock, before it is interrupted. A kiosk that gave up a request
-// (its stall timeout, a health check refused beside the upload) and asks
-// the upload's offset at once would otherwise interrupt its own request
-// before the portal read the bytes that had already arrived, which the
-// request's body ends with: its HEAD would be told an offset short of
-// them, and the kiosk would send them again. A request whose client has
-// gone reads what arrived and ends within the grace; one still sending is
-// interrupted after it, as before.
-var drainGrace = time.Second
-
-// lockWaitHook, if set (tests), is called when a request of this process
-// starts waiting for an upload's lock held by another of its requests,
-// after the holder was interrupted or given its drainGrace.
-var lockWaitHook func(id string)
-
 // uploadLocker is the portal's tus Locker, kept in the records.
 type uploadLocker struct {
 	db      *sql.DB
@@ -140,10 +122,6 @@ type holding struct {
 	// inner is tusd's requestUnlock while tusd holds the lock inside a
 	// request that took it first (see lockScope).
 	inner func()
-	// scope is the lock scope of the request that holds the lock, if it
-	// has one; draining is set once a waiter gave it its drainGrace.
-	scope    atomic.Pointer[lockScope]
-	draining bool
 }
 
 // newUploadLocker registers this process in db and starts renewing its
@@ -403,29 +381,6 @@ func (h *holding) interrupt() {
 	}
 }
 
-// interruptDraining interrupts the request holding h for a request of this
-// process that wants the lock: at once, unless it is still reading its
-// body, which it may then read on for drainGrace (see drainGrace). The
-// caller holds l.mu.
-func (l *uploadLocker) interruptDraining(h *holding) {
-	if h.asked || h.draining {
-		return
-	}
-	sc := h.scope.Load()
-	if sc == nil || !sc.readingBody() || drainGrace <= 0 {
-		h.interrupt()
-		return
-	}
-	h.draining = true
-	time.AfterFunc(drainGrace, func() {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		if l.held[h.id] == h {
-			h.interrupt()
-		}
-	})
-}
-
 // acquire takes the lock of upload id, waiting until ctx is done. While
 // it waits, want marks the lock wanted, so that its holder is interrupted;
 // without want it waits for the holder to finish. interrupt, if not nil,
@@ -450,13 +405,10 @@ func (l *uploadLocker) take(ctx context.Context, id string, interrupt func(), wa
 				return nil, fmt.Errorf("upload %s: %w", id, errLockBusy)
 			}
 			if want {
-				l.interruptDraining(other)
+				other.interrupt()
 			}
 			released := other.released
 			l.mu.Unlock()
-			if lockWaitHook != nil {
-				lockWaitHook(id)
-			}
 			select {
 			case <-released:
 				continue
@@ -648,37 +600,6 @@ func (k *uploadLock) Unlock() error {
 type lockScope struct {
 	mu    sync.Mutex
 	locks map[string]*holding
-	// reading is set while the request's body is being read.
-	reading bool
-}
-
-// readingBody reports whether the scope's request is still reading its
-// body.
-func (sc *lockScope) readingBody() bool {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	return sc.reading
-}
-
-func (sc *lockScope) setReading(reading bool) {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	sc.reading = reading
-}
-
-// scopedBody clears its scope's reading once the body was all read, or
-// its reading failed.
-type scopedBody struct {
-	io.ReadCloser
-	sc *lockScope
-}
-
-func (b *scopedBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err != nil {
-		b.sc.setReading(false)
-	}
-	return n, err
 }
 
 type lockScopeKey struct{}
@@ -705,7 +626,6 @@ func (sc *lockScope) holding(id string) *holding {
 }
 
 func (sc *lockScope) add(h *holding) {
-	h.scope.Store(sc)
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	sc.locks[h.id] = h
@@ -791,15 +711,10 @@ func (s *Server) lockedUploads(next http.Handler) http.Handler {
 		}
 		ctx, sc := withLockScope(r.Context())
 		defer func() {
-			sc.setReading(false)
 			if err := sc.releaseAll(s.locks); err != nil {
 				s.log.Error("release an upload's lock", "err", err)
 			}
 		}()
-		if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
-			sc.setReading(true)
-			r.Body = &scopedBody{ReadCloser: r.Body, sc: sc}
-		}
 		iw := &interruptedWriter{ResponseWriter: w, sc: sc, l: s.locks}
 		w = iw
 		if id := strings.Trim(strings.TrimPrefix(r.URL.Path, strings.TrimSuffix(portalapi.PathUploads, "/")), "/"); id != "" {
