@@ -188,3 +188,56 @@ func TestUnreadableBatchWasAnsweredMalformed(t *testing.T) {
 		t.Errorf("the POST answered 503 is not logged with its cause; log:\n%s", logs)
 	}
 }
+
+// TestKeptConnectionWhoseContextWasCancelledKeptAnswering503 pins the
+// wedge of the full load run: net/http cancels a kept-alive connection's
+// context for good when its background read fails (here a read deadline
+// set in the past, as an interrupted upload leaves it), and every later
+// request on that connection met a cancelled context and was answered 503
+// again and again. The answer written on a cancelled context now closes
+// the connection, so the kiosk's next request opens a fresh one.
+func TestKeptConnectionWhoseContextWasCancelledKeptAnswering503(t *testing.T) {
+	s := &Server{log: slog.New(slog.DiscardHandler)}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/wedge", func(w http.ResponseWriter, r *http.Request) {
+		http.NewResponseController(w).SetReadDeadline(time.Now())
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+			t.Error("the connection's context was not cancelled by its failed read")
+		}
+		http.Error(w, "the portal cannot reach its records: retry later", http.StatusServiceUnavailable)
+	})
+	mux.HandleFunc("/status", func(w http.ResponseWriter, r *http.Request) {
+		if r.Context().Err() != nil {
+			http.Error(w, "the portal cannot reach its records: retry later", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok")
+	})
+	srv := httptest.NewServer(s.loggedServerErrors(mux))
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+	defer client.CloseIdleConnections()
+
+	resp, err := client.Get(srv.URL + "/wedge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("wedging request answered %d", resp.StatusCode)
+	}
+	for i := range 3 {
+		resp, err := client.Get(srv.URL + "/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("request %d after the connection's context was cancelled answered %d, want 200 on a fresh connection", i+1, resp.StatusCode)
+		}
+	}
+}
