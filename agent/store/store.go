@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/agent/seal"
+	"github.com/motcua/motcua/internal/migration"
 	"github.com/motcua/motcua/internal/sqlitedb"
 	"github.com/motcua/motcua/internal/writable"
 )
@@ -164,7 +165,7 @@ func OpenReadOnly(ctx context.Context, path string, opts Options) (*Store, error
 }
 
 // SchemaVersion is the schema version this program writes.
-func SchemaVersion() int { return sqlitedb.Version(migrations) }
+func SchemaVersion() int { return migration.Version(migrations) }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }

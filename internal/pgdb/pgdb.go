@@ -16,12 +16,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
-	"path"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/motcua/motcua/internal/migration"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -264,52 +264,12 @@ func WithLock(ctx context.Context, db *sql.DB, name string, fn func() error) err
 	return fn()
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func load(fsys fs.FS) ([]migration, error) {
-	files, err := fs.Glob(fsys, "*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, f := range files {
-		base := path.Base(f)
-		n, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with its number", base)
-		}
-		b, err := fs.ReadFile(fsys, f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: n, name: base, sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i, m := range out {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migrations must be numbered 1, 2, ... without gaps: %s", m.name)
-		}
-	}
-	return out, nil
-}
-
-// Version returns the number of migrations in fsys: the schema version they
-// build.
-func Version(migrations fs.FS) int {
-	ms, _ := load(migrations)
-	return len(ms)
-}
-
 // migrate applies the migrations the database does not have, each in its
 // own transaction with its row in schema_migrations, while holding the
 // advisory lock "migrate": of several processes opening a new database at
 // once, the first applies them and the others find them applied.
 func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) error {
-	ms, err := load(fsys)
+	ms, err := migration.Load(fsys)
 	if err != nil {
 		return err
 	}
@@ -330,20 +290,20 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) erro
 		for _, m := range ms[have:] {
 			tx, err := db.BeginTx(ctx, nil)
 			if err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				tx.Rollback()
-				return fmt.Errorf("migration %s: %w", m.name, err)
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, m.version, m.name); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, m.Version, m.Name); err != nil {
 				tx.Rollback()
-				return fmt.Errorf("migration %s: %w", m.name, err)
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
 			if err := tx.Commit(); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
-			log.Info("applied migration", "name", m.name)
+			log.Info("applied migration", "name", m.Name)
 		}
 		return nil
 	})

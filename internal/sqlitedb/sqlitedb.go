@@ -12,12 +12,11 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/motcua/motcua/internal/migration"
 
 	"github.com/mattn/go-sqlite3" // also the "sqlite3" database/sql driver
 )
@@ -143,7 +142,7 @@ func OpenReadOnly(ctx context.Context, path string, migrations fs.FS, log *slog.
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ms, err := load(migrations)
+	ms, err := migration.Load(migrations)
 	if err != nil {
 		return nil, err
 	}
@@ -194,53 +193,13 @@ func escapePath(path string) string {
 	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func load(fsys fs.FS) ([]migration, error) {
-	files, err := fs.Glob(fsys, "*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, f := range files {
-		base := path.Base(f)
-		n, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with its number", base)
-		}
-		b, err := fs.ReadFile(fsys, f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: n, name: base, sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i, m := range out {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migrations must be numbered 1, 2, ... without gaps: %s", m.name)
-		}
-	}
-	return out, nil
-}
-
-// Version returns the number of migrations in fsys: the schema version they
-// build.
-func Version(migrations fs.FS) int {
-	ms, _ := load(migrations)
-	return len(ms)
-}
-
 // migrate applies the migrations above the database's user_version, each in
 // its own transaction together with the new user_version. The version is
 // read again inside each transaction, which holds the write lock: several
 // processes opening a new database at once each apply only what the others
 // have not, instead of all running the first migration.
 func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) error {
-	ms, err := load(fsys)
+	ms, err := migration.Load(fsys)
 	if err != nil {
 		return err
 	}
@@ -264,18 +223,18 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) erro
 		return nil
 	}
 	for {
-		var applied *migration
+		var applied *migration.File
 		err := Tx(ctx, db, func(tx *sql.Tx) error {
 			have, err := version(tx)
 			if err != nil || have == len(ms) {
 				return err
 			}
 			m := ms[have]
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
-			if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.Version)); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
 			applied = &m
 			return nil
@@ -286,7 +245,7 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) erro
 		if applied == nil {
 			return nil
 		}
-		log.Info("applied migration", "name", applied.name)
+		log.Info("applied migration", "name", applied.Name)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/motcua/motcua/internal/migration"
 	"github.com/motcua/motcua/internal/pgdb"
 	"github.com/motcua/motcua/internal/pgtest"
 	"github.com/motcua/motcua/internal/sqlitedb"
@@ -331,8 +332,8 @@ func TestThreePortalsOpenANewDatabaseAtOnce(t *testing.T) {
 	var keys, migrations int
 	servers[0].db.QueryRow(`SELECT count(*) FROM data_keys`).Scan(&keys)
 	servers[0].db.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&migrations)
-	if keys != 1 || migrations != pgdb.Version(pgMigrations) {
-		t.Fatalf("%d data keys, %d migrations applied; want 1 and %d", keys, migrations, pgdb.Version(pgMigrations))
+	if keys != 1 || migrations != migration.Version(pgMigrations) {
+		t.Fatalf("%d data keys, %d migrations applied; want 1 and %d", keys, migrations, migration.Version(pgMigrations))
 	}
 	// A form sealed by one process opens in another.
 	p := &testPortal{Server: servers[0], url: newServer(t, servers[0]), t: t}
@@ -374,7 +375,7 @@ func TestPortalDatabaseURLErrorsSayWhatIsWrong(t *testing.T) {
 // The PostgreSQL migrations build the same tables and columns as the
 // SQLite ones: a migration added to one set and not the other fails here.
 func TestPostgresMigrationsMatchSQLite(t *testing.T) {
-	if a, b := sqlitedb.Version(migrations), pgdb.Version(pgMigrations); a != b {
+	if a, b := migration.Version(migrations), migration.Version(pgMigrations); a != b {
 		t.Fatalf("%d SQLite migrations, %d PostgreSQL ones: each migration needs both", a, b)
 	}
 	ctx := context.Background()
