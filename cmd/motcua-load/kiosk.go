@@ -4,7 +4,6 @@ package main
 
 import (
 	"bytes"
-	"compress/flate"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -384,7 +383,7 @@ func (k *kiosk) deliverBatch(ctx context.Context, apps []app) []result {
 		}
 		return out
 	}
-	block, err := manifestBlock(ms)
+	block, err := portalapi.ManifestBlock(ms)
 	if err != nil {
 		return fail(err)
 	}
@@ -437,26 +436,6 @@ func (k *kiosk) deliverBatch(ctx context.Context, apps []app) []result {
 		out[i] = k.received(out[i], rc, start)
 	}
 	return out
-}
-
-// manifestBlock is the manifests as a DEFLATE-compressed JSON array.
-func manifestBlock(ms []portalapi.Manifest) ([]byte, error) {
-	raw, err := json.Marshal(ms)
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	zw, err := flate.NewWriter(&b, flate.BestCompression)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := zw.Write(raw); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
 }
 
 // upload sends content as the tus upload at path, created with meta and

@@ -1,5 +1,11 @@
 package portalapi
 
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/json"
+)
+
 // Several small applications travel in one upload, so that the link does
 // not idle for a round trip per application while its receipt comes back.
 //
@@ -31,4 +37,25 @@ type Filing struct {
 	Status     int      `json:"status,omitempty"`
 	Error      *Error   `json:"error,omitempty"`
 	RetryAfter int      `json:"retry_after,omitempty"`
+}
+
+// ManifestBlock encodes manifests as a shared upload's manifest block: a
+// DEFLATE-compressed JSON array.
+func ManifestBlock(ms []Manifest) ([]byte, error) {
+	raw, err := json.Marshal(ms)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	zw, err := flate.NewWriter(&b, flate.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(raw); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

@@ -1,8 +1,6 @@
 package uplink
 
 import (
-	"bytes"
-	"compress/flate"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -271,7 +269,7 @@ func (w *Worker) deliverBatch(ctx context.Context, ids []int64) (out batchOutcom
 		// manifests posted alone, if its receipts are lost, carry the
 		// head as it is now.
 		rec.Confirmed, rec.Block = prev.Confirmed, prev.Block
-	} else if rec.Block, err = manifestBlock(ms); err != nil {
+	} else if rec.Block, err = portalapi.ManifestBlock(ms); err != nil {
 		return declined(err)
 	}
 	block := rec.Block
@@ -384,26 +382,6 @@ func (w *Worker) sharedComplete(ctx context.Context, id int64, u string, base in
 		// are sent again, but it is filed.
 		w.log.Error("could not record a shared upload's place", "id", id, "err", err)
 	}
-}
-
-// manifestBlock is the manifests as a DEFLATE-compressed JSON array.
-func manifestBlock(ms []portalapi.Manifest) ([]byte, error) {
-	raw, err := json.Marshal(ms)
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	zw, err := flate.NewWriter(&b, flate.BestCompression)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := zw.Write(raw); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
 }
 
 // uploadBatch sends content to the upload at u, resuming after a cut from
