@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,23 +47,26 @@ func portalBackendArgs(t *testing.T) []string {
 }
 
 // roundRobin is a small reverse proxy in front of several portal
-// processes: each request goes to the next one, so an upload's creation,
-// its PATCHes and its HEADs land on different processes. It keeps the
-// Host the kiosk asked for, so the upload URLs the portals make lead back
-// through it, and notes which processes each upload's requests reached.
+// processes. Each request of an upload goes to the process after the one
+// that was sent its last request, so its creation, its HEADs and its
+// PATCHes land on each process in turn however the two kiosks' requests
+// interleave; other requests take turns. It keeps the Host the kiosk
+// asked for, so the upload URLs the portals make lead back through it,
+// and notes which processes answered each upload's requests.
 type roundRobin struct {
 	mu       sync.Mutex
 	backends []*url.URL
-	next     atomic.Uint64
-	reached  map[string]map[int]bool // upload path -> processes
+	next     int
+	last     map[string]int          // upload path -> process sent its last request
+	reached  map[string]map[int]bool // upload path -> processes that answered
 	srv      *httptest.Server
 }
 
 func newRoundRobin(t *testing.T, n int) *roundRobin {
-	rr := &roundRobin{backends: make([]*url.URL, n), reached: map[string]map[int]bool{}}
+	rr := &roundRobin{backends: make([]*url.URL, n), last: map[string]int{}, reached: map[string]map[int]bool{}}
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			i, u := rr.pick()
+			i, u := rr.pick(pr.In.URL.Path)
 			pr.SetURL(u)
 			pr.Out.Host = pr.In.Host
 			pr.Out.Header.Set("X-Test-Process", strconv.Itoa(i))
@@ -72,15 +74,19 @@ func newRoundRobin(t *testing.T, n int) *roundRobin {
 		ModifyResponse: func(resp *http.Response) error {
 			i, _ := strconv.Atoi(resp.Request.Header.Get("X-Test-Process"))
 			path := resp.Request.URL.Path
+			creation := false
 			if loc, err := url.Parse(resp.Header.Get("Location")); err == nil && resp.Request.Method == http.MethodPost {
-				path = loc.Path // a creation: the upload it made
+				path, creation = loc.Path, true // a creation: the upload it made
 			}
-			if strings.HasPrefix(path, portalapi.PathUploads) && len(path) > len(portalapi.PathUploads) {
+			if isUpload(path) {
 				rr.mu.Lock()
 				if rr.reached[path] == nil {
 					rr.reached[path] = map[int]bool{}
 				}
 				rr.reached[path][i] = true
+				if creation {
+					rr.last[path] = i
+				}
 				rr.mu.Unlock()
 			}
 			return nil
@@ -93,10 +99,22 @@ func newRoundRobin(t *testing.T, n int) *roundRobin {
 	return rr
 }
 
-func (rr *roundRobin) pick() (int, *url.URL) {
-	i := int(rr.next.Add(1) % uint64(len(rr.backends)))
+func isUpload(path string) bool {
+	return strings.HasPrefix(path, portalapi.PathUploads) && len(path) > len(portalapi.PathUploads)
+}
+
+// pick chooses the process for a request on path.
+func (rr *roundRobin) pick(path string) (int, *url.URL) {
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
+	rr.next = (rr.next + 1) % len(rr.backends)
+	i := rr.next
+	if isUpload(path) {
+		if last, ok := rr.last[path]; ok {
+			i = (last + 1) % len(rr.backends)
+		}
+		rr.last[path] = i
+	}
 	return i, rr.backends[i]
 }
 
@@ -284,14 +302,22 @@ func TestThreePortalProcessesBehindAProxyDeliverEachApplicationOnce(t *testing.T
 	}
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
-	all := 0
+	// An upload that was cut is resumed with a HEAD and a PATCH, which the
+	// proxy sends to two processes in turn, so at least one upload must
+	// have been answered by two. How many were answered by all three
+	// depends on where the kills fell (a CI machine once had none), so it
+	// is only reported.
+	several, all := 0, 0
 	for _, ps := range rr.reached {
+		if len(ps) > 1 {
+			several++
+		}
 		if len(ps) == processes {
 			all++
 		}
 	}
-	if all == 0 {
-		t.Errorf("no upload had its requests answered by all %d processes: %v", processes, rr.reached)
+	if several == 0 {
+		t.Errorf("no upload had its requests answered by more than one process: %v", rr.reached)
 	}
-	t.Logf("%d portal kills, %d sync kills; %d of %d uploads reached all %d processes", portalKills, syncKills, all, len(rr.reached), processes)
+	t.Logf("%d portal kills, %d sync kills; of %d uploads, %d were answered by several processes and %d by all %d", portalKills, syncKills, len(rr.reached), several, all, processes)
 }
