@@ -322,13 +322,36 @@ func (w *Worker) fileShared(ctx context.Context, a *application.Application, m *
 // sendUpload sends content[offset:] to the upload at u: a creating POST
 // when meta is set, a PATCH otherwise. It records how far the bytes that
 // left may have reached.
+//
+// An upload this worker already sent bytes to, and must create again
+// because the portal said it has no such upload, is created without bytes
+// and then sent with a PATCH. The creation that carried them may have
+// ended without its answer (a cut, a health check refused beside it) and
+// still be on its way: the portal serves each connection as it comes, so
+// the HEAD of the next attempt can reach it first and be answered 404.
+// Bytes sent with the second creation would all go out before the portal
+// answers upload_exists; the empty creation's upload_exists costs none,
+// and the next HEAD tells how far the first one got.
 func (w *Worker) sendUpload(ctx context.Context, u string, offset int64, content []byte, meta map[string]string) (sent, error) {
 	start := w.sent.Load()
 	defer func() { w.reached(u, offset+w.sent.Load()-start) }()
+	if meta != nil && w.sentTo(u) {
+		if err := w.createEmpty(ctx, int64(len(content)), meta); err != nil {
+			return sent{}, err
+		}
+		return w.patch(ctx, u, 0, content)
+	}
 	if meta != nil {
 		return w.createUpload(ctx, content, meta)
 	}
 	return w.patch(ctx, u, offset, content)
+}
+
+// sentTo reports whether this worker sent bytes to the upload at u.
+func (w *Worker) sentTo(u string) bool {
+	w.reachMu.Lock()
+	defer w.reachMu.Unlock()
+	return w.reaches[u] > 0
 }
 
 // checkedOffset asks the portal the upload's offset and refuses one it

@@ -153,3 +153,75 @@ func TestHealthCheckRefusedBesideTheUploadFilesNothingAndResumes(t *testing.T) {
 		})
 	}
 }
+
+// The other ordering of the flake of
+// TestHealthCheckRefusedBesideTheUploadFilesNothingAndResumes: the kiosk
+// gave up its creation one byte short of its end (the health check beside
+// it refused), and its next pass's HEAD reached the portal before the
+// given-up creation did, so the portal rightly answered that it had no
+// such upload. The kiosk created the upload again, and its bytes went out
+// before the portal answered upload_exists (the first creation had landed
+// meanwhile): every byte sent twice (81,919 bytes for 40 KiB before the
+// fix). An upload created again after a creation that carried bytes is
+// created empty, so upload_exists costs no bytes, and the kiosk resumes
+// from the portal's offset.
+func TestCreationSentAgainAfterAGivenUpOneSendsNoByteTwice(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	r.queue("key-again-enroll1", 1<<10)
+	if _, err := r.worker().Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const size = 40 << 10
+	r.queue("key-again-refused1", size)
+	begun, headAnswered, firstDone := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var creations, heads, checks atomic.Int64
+	wait := func(c <-chan struct{}, what string) {
+		select {
+		case <-c:
+		case <-time.After(guard):
+			t.Errorf("%s never happened", what)
+		}
+	}
+	r.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+		switch {
+		case req.Method == http.MethodPost && strings.HasPrefix(req.URL.Path, portalapi.PathUploads):
+			switch creations.Add(1) {
+			case 1:
+				// The given-up creation reaches the portal only after
+				// the next pass's HEAD was answered.
+				close(begun)
+				wait(headAnswered, "the HEAD after the given-up creation")
+				r.portal.Handler().ServeHTTP(w, req)
+				close(firstDone)
+				return true
+			case 2:
+				if req.ContentLength != 0 {
+					t.Errorf("the upload was created again with %d bytes", req.ContentLength)
+				}
+				wait(firstDone, "the given-up creation")
+			}
+		case req.Method == http.MethodHead && heads.Add(1) == 1:
+			r.portal.Handler().ServeHTTP(w, req)
+			close(headAnswered)
+			return true
+		case req.URL.Path == portalapi.PathHealth && checks.Add(1) == 1:
+			wait(begun, "the creation")
+			w.WriteHeader(http.StatusForbidden)
+			return true
+		}
+		return false
+	})
+	w := r.worker()
+	sum, err := w.Once(ctx)
+	if err != nil || sum.Remaining != 0 || sum.Delivered != 1 || sum.Quarantined != 0 {
+		t.Fatalf("Once = %+v, %v", sum, err)
+	}
+	if creations.Load() < 2 {
+		t.Fatalf("%d creations: the ordering was not met", creations.Load())
+	}
+	if sent := w.BytesSent(); sent != size {
+		t.Errorf("sent %d attachment bytes, want each of %d once", sent, size)
+	}
+	r.checkExactlyOnce()
+}

@@ -39,6 +39,35 @@ func (w *Worker) createUpload(ctx context.Context, content []byte, meta map[stri
 	return w.transfer(ctx, http.MethodPost, w.endpoint(portalapi.PathUploads), 0, content, meta)
 }
 
+// createEmpty creates the upload named in meta, of size bytes, without
+// sending any of them (see sendUpload).
+func (w *Worker) createEmpty(ctx context.Context, size int64, meta map[string]string) error {
+	req, err := w.request(ctx, http.MethodPost, w.endpoint(portalapi.PathUploads), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Upload-Length", strconv.FormatInt(size, 10))
+	req.Header.Set("Upload-Metadata", encodeMeta(meta))
+	resp, err := w.do(req)
+	if err != nil {
+		return err
+	}
+	switch resp.StatusCode {
+	case http.StatusCreated:
+		drain(resp)
+		return nil
+	case http.StatusConflict:
+		err := w.statusError(resp, "create upload")
+		var he *httpError
+		if errors.As(err, &he) && he.body.Code == portalapi.CodeUploadExists {
+			return errUploadExists
+		}
+		return err
+	default:
+		return w.statusError(resp, "create upload")
+	}
+}
+
 // uploadOffset asks the portal how many bytes of the upload it holds.
 func (w *Worker) uploadOffset(ctx context.Context, u string) (int64, error) {
 	req, err := w.request(ctx, http.MethodHead, u, nil)
