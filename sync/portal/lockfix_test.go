@@ -15,6 +15,7 @@ import (
 	"net/http/httptrace"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -416,4 +417,59 @@ func TestRequestOnAConnectionWhoseContextWasCancelledIsServed(t *testing.T) {
 		t.Fatalf("HEAD with its connection's context cancelled: %d offset %q Connection %q; want 200 with every byte, and the connection closed",
 			rec.Code, rec.Header().Get("Upload-Offset"), rec.Header().Get("Connection"))
 	}
+}
+
+// Under 1,000 kiosks on PostgreSQL, a live process's lease renewals waited
+// for one of the pool's connections behind the requests' lock takes and
+// filings (database/sql hands a freed connection to a waiter at random),
+// past their deadline again and again, until the lease ran out and the
+// process interrupted its 278 uploads in flight. The lease keeps a
+// connection of its own: with every other connection of the pool held, it
+// is still renewed, and no request holding a lock is interrupted.
+func TestLeaseIsRenewedWhileRequestsHoldEveryConnection(t *testing.T) {
+	cfg := backendConfig(t)
+	ctx := context.Background()
+	db, err := openRecords(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(3)
+	const ttl, beat, poll = 2 * time.Second, 200 * time.Millisecond, 50 * time.Millisecond
+	l, err := newUploadLocker(ctx, db, slog.New(slog.DiscardHandler), time.Now, ttl, beat, poll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.close()
+	var interrupted atomic.Bool
+	h, err := l.acquire(ctx, "dev-0000000000000001-up-1", func() { interrupted.Store(true) }, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The requests take every connection the pool has left.
+	var held []*sql.Conn
+	for {
+		tctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		c, err := db.Conn(tctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		held = append(held, c)
+	}
+	if len(held) == 0 {
+		t.Fatal("took no connection of the pool")
+	}
+	time.Sleep(3 * ttl)
+	for _, c := range held {
+		c.Close()
+	}
+	l.mu.Lock()
+	lapsed, last := l.lapsed, l.lastBeat
+	l.mu.Unlock()
+	if lapsed || interrupted.Load() {
+		t.Fatalf("with the pool's %d other connections held for %v, the lease ran out (last renewed %v ago) and interrupted the request holding a lock: %v",
+			len(held), 3*ttl, time.Since(last).Round(time.Millisecond), interrupted.Load())
+	}
+	l.release(h)
 }

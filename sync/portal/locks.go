@@ -80,6 +80,15 @@ type uploadLocker struct {
 	ttl, beat, poll time.Duration
 	stop, done      chan struct{}
 	closeOnce       sync.Once
+	// leaseConn is a connection of db kept for the lease's renewals, so
+	// that they never wait behind the requests' lock takes and filings
+	// for one of the pool's connections: database/sql hands a freed
+	// connection to a waiter at random, and under 1,000 kiosks a renewal
+	// waited past its deadline again and again until the lease of a live
+	// process ran out and its 278 uploads in flight were interrupted.
+	// Only keepLease's goroutine uses it; a renewal that fails gives it
+	// back, and the next takes another.
+	leaseConn *sql.Conn
 
 	// mu guards what follows.
 	mu sync.Mutex
@@ -129,23 +138,35 @@ type holding struct {
 func newUploadLocker(ctx context.Context, db *sql.DB, log *slog.Logger, now func() time.Time, ttl, beat, poll time.Duration) (*uploadLocker, error) {
 	l := &uploadLocker{db: db, process: "proc-" + randomHex(8), log: log, now: now, ttl: ttl, beat: beat, poll: poll,
 		held: map[string]*holding{}, released: map[string]releasedRow{}, stop: make(chan struct{}), done: make(chan struct{})}
+	var err error
+	if l.leaseConn, err = db.Conn(ctx); err != nil {
+		return nil, fmt.Errorf("register this portal process: %w", err)
+	}
 	host, _ := os.Hostname()
 	t := now()
 	if err := l.execBusy(ctx, `INSERT INTO portal_processes (id, host, pid, started_at, alive_until) VALUES (?, ?, ?, ?, ?)`,
 		l.process, host, os.Getpid(), t.UnixMilli(), t.Add(ttl).UnixMilli()); err != nil {
+		l.leaseConn.Close()
 		return nil, fmt.Errorf("register this portal process: %w", err)
 	}
 	l.lastBeat = t
-	l.alone = l.countOthers(ctx, t) == 0
+	l.alone = l.countOthers(ctx, l.db, t) == 0
 	go l.run()
 	return l, nil
 }
 
+// records is what the lease's statements run on: the pool, or the
+// connection kept for them.
+type records interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // countOthers counts the other processes whose lease runs at t; an error
 // counts as one, so that a process never takes itself for alone wrongly.
-func (l *uploadLocker) countOthers(ctx context.Context, t time.Time) int {
+func (l *uploadLocker) countOthers(ctx context.Context, db records, t time.Time) int {
 	var n int
-	if err := l.db.QueryRowContext(ctx, `SELECT count(*) FROM portal_processes WHERE id <> ? AND alive_until > ?`,
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM portal_processes WHERE id <> ? AND alive_until > ?`,
 		l.process, t.UnixMilli()).Scan(&n); err != nil {
 		return 1
 	}
@@ -218,6 +239,11 @@ func (l *uploadLocker) run() {
 // is killed.
 func (l *uploadLocker) keepLease() {
 	wait := l.beat
+	defer func() {
+		if l.leaseConn != nil {
+			l.leaseConn.Close()
+		}
+	}()
 	for {
 		select {
 		case <-l.stop:
@@ -240,7 +266,14 @@ func (l *uploadLocker) keepLease() {
 // of locks released here are no longer taken back without a write.
 func (l *uploadLocker) renew(ctx context.Context) bool {
 	t := l.now()
-	res, err := l.db.ExecContext(ctx, `UPDATE portal_processes SET alive_until = ? WHERE id = ?`, t.Add(l.ttl).UnixMilli(), l.process)
+	var err error
+	if l.leaseConn == nil {
+		l.leaseConn, err = l.db.Conn(ctx)
+	}
+	var res sql.Result
+	if err == nil {
+		res, err = l.leaseConn.ExecContext(ctx, `UPDATE portal_processes SET alive_until = ? WHERE id = ?`, t.Add(l.ttl).UnixMilli(), l.process)
+	}
 	var n int64
 	if err == nil {
 		n, err = res.RowsAffected()
@@ -248,12 +281,18 @@ func (l *uploadLocker) renew(ctx context.Context) bool {
 	if err == nil && n == 0 {
 		// Taken for dead and removed by another process: back again.
 		host, _ := os.Hostname()
-		_, err = l.db.ExecContext(ctx, `INSERT INTO portal_processes (id, host, pid, started_at, alive_until) VALUES (?, ?, ?, ?, ?)`,
+		_, err = l.leaseConn.ExecContext(ctx, `INSERT INTO portal_processes (id, host, pid, started_at, alive_until) VALUES (?, ?, ?, ?, ?)`,
 			l.process, host, os.Getpid(), t.UnixMilli(), t.Add(l.ttl).UnixMilli())
 	}
 	others := 1
 	if err == nil {
-		others = l.countOthers(ctx, t)
+		others = l.countOthers(ctx, l.leaseConn, t)
+	}
+	if err != nil && l.leaseConn != nil {
+		// A broken or cancelled connection goes back (or is dropped);
+		// the next renewal takes another.
+		l.leaseConn.Close()
+		l.leaseConn = nil
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

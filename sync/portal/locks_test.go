@@ -261,6 +261,7 @@ func TestProcessThatLosesItsDatabaseInterruptsItsUploads(t *testing.T) {
 		time.Sleep(processBeat + time.Second)
 		lost := time.Now()
 		own.Close()
+		a.leaseConn.Close() // and the connection its lease keeps
 		h, err := b.acquire(ctx, "dev-0000000000000001-up-5", nil, true)
 		if err != nil {
 			t.Fatal(err)
