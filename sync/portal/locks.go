@@ -158,7 +158,6 @@ func newUploadLocker(ctx context.Context, db *sql.DB, log *slog.Logger, now func
 // records is what the lease's statements run on: the pool, or the
 // connection kept for them.
 type records interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 

@@ -161,7 +161,7 @@ func TestHealthCheckRefusedBesideTheUploadFilesNothingAndResumes(t *testing.T) {
 // given-up creation did, so the portal rightly answered that it had no
 // such upload. The kiosk created the upload again, and its bytes went out
 // before the portal answered upload_exists (the first creation had landed
-// meanwhile): every byte sent twice (81,919 bytes for 40 KiB before the
+// meanwhile): every byte sent twice (81,920 bytes for 40 KiB before the
 // fix). An upload created again after a creation that carried bytes is
 // created empty, so upload_exists costs no bytes, and the kiosk resumes
 // from the portal's offset.

@@ -57,15 +57,21 @@ func (w *Worker) createEmpty(ctx context.Context, size int64, meta map[string]st
 		drain(resp)
 		return nil
 	case http.StatusConflict:
-		err := w.statusError(resp, "create upload")
-		var he *httpError
-		if errors.As(err, &he) && he.body.Code == portalapi.CodeUploadExists {
-			return errUploadExists
-		}
-		return err
+		return w.creationConflict(resp)
 	default:
 		return w.statusError(resp, "create upload")
 	}
+}
+
+// creationConflict reads a creation's 409: errUploadExists when the
+// upload is there already, the portal's error otherwise.
+func (w *Worker) creationConflict(resp *http.Response) error {
+	err := w.statusError(resp, "create upload")
+	var he *httpError
+	if errors.As(err, &he) && he.body.Code == portalapi.CodeUploadExists {
+		return errUploadExists
+	}
+	return err
 }
 
 // uploadOffset asks the portal how many bytes of the upload it holds.
@@ -152,12 +158,7 @@ func (w *Worker) transfer(ctx context.Context, method, u string, offset int64, c
 		drain(resp)
 		return sent{}, errUploadGone
 	case resp.StatusCode == http.StatusConflict && meta != nil:
-		err := w.statusError(resp, "create upload")
-		var he *httpError
-		if errors.As(err, &he) && he.body.Code == portalapi.CodeUploadExists {
-			return sent{}, errUploadExists
-		}
-		return sent{}, err
+		return sent{}, w.creationConflict(resp)
 	case resp.StatusCode == http.StatusConflict:
 		drain(resp)
 		return sent{}, errOffsetMismatch
