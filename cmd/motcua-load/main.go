@@ -161,14 +161,14 @@ func run(ctx context.Context, o options, log *slog.Logger, command string) (*loa
 		if o.db != "" {
 			return nil, fmt.Errorf("--pg and --db %s: one or the other", o.db)
 		}
-		srv, err := startPostgres(ctx, filepath.Join(work, "pg"), 50*o.procs+20)
+		srv, url, err := startPostgres(ctx, filepath.Join(work, "pg"), 50*o.procs+20)
 		if err != nil {
 			return nil, err
 		}
-		defer srv.stop()
-		o.db = srv.url
-		groups = append(groups, group{name: "postgres (all its processes)", pid: srv.pid()})
-		log.Info("postgres started", "url", srv.url, "pid", srv.pid())
+		defer srv.Stop()
+		o.db = url
+		groups = append(groups, group{name: "postgres (all its processes)", pid: srv.Pid()})
+		log.Info("postgres started", "url", url, "pid", srv.Pid())
 	}
 	var bucket func(context.Context) int64
 	if o.s3 {

@@ -84,13 +84,33 @@ type Server struct {
 	Host string
 	Port int
 	dir  string
-	cmd  *exec.Cmd
-	done chan struct{}
-	n    atomic.Int64
-	log  string
+	// owned is set when Stop removes dir.
+	owned bool
+	opts  Options
+	cmd   *exec.Cmd
+	done  chan struct{}
+	n     atomic.Int64
+	log   string
 	// admin is a connection pool to the server's postgres database.
 	mu    sync.Mutex
 	admin *sql.DB
+}
+
+// Options are the settings of a server StartWith starts; the zero value
+// is Start's throwaway server.
+type Options struct {
+	// Dir is the directory the cluster is made in, which the caller
+	// owns: Stop leaves it. Empty: a new temporary directory, which Stop
+	// removes.
+	Dir string
+	// Durable keeps PostgreSQL's durable defaults (fsync,
+	// synchronous_commit, full page writes), as a production server
+	// does, for measurements; a throwaway server goes without them.
+	Durable bool
+	// MaxConns is max_connections (default 300), and SharedBuffers
+	// shared_buffers (default 64MB).
+	MaxConns      int
+	SharedBuffers string
 }
 
 // Start initialises a cluster in a new temporary directory and starts a
@@ -98,27 +118,51 @@ type Server struct {
 // As root, it runs the server as the user motcua-test if it exists, else
 // nobody.
 func Start(ctx context.Context) (*Server, error) {
+	return StartWith(ctx, Options{})
+}
+
+// StartWith is Start with opts.
+func StartWith(ctx context.Context, opts Options) (*Server, error) {
 	bin, err := BinDir()
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "pgtest-")
+	if opts.MaxConns == 0 {
+		opts.MaxConns = 300
+	}
+	if opts.SharedBuffers == "" {
+		opts.SharedBuffers = "64MB"
+	}
+	dir, owned := opts.Dir, opts.Dir == ""
+	if owned {
+		dir, err = os.MkdirTemp("", "pgtest-")
+	} else {
+		err = os.MkdirAll(dir, 0o755)
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("pgtest: %w", err)
+	}
+	cleanup := func() {
+		if owned {
+			os.RemoveAll(dir)
+		}
 	}
 	cred, err := runAs(dir)
 	if err != nil {
-		os.RemoveAll(dir)
+		cleanup()
 		return nil, err
 	}
-	s := &Server{dir: dir, Host: "127.0.0.1", log: filepath.Join(dir, "postgres.log")}
+	s := &Server{dir: dir, owned: owned, opts: opts, Host: "127.0.0.1", log: filepath.Join(dir, "postgres.log")}
 	data := filepath.Join(dir, "data")
-	initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust",
-		"--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions")
+	args := []string{"-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-instructions"}
+	if !opts.Durable {
+		args = append(args, "--no-sync")
+	}
+	initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), args...)
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	initdb.Dir = dir
 	if out, err := initdb.CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
+		cleanup()
 		return nil, fmt.Errorf("pgtest: initdb: %w\n%s", err, out)
 	}
 	for attempt := 0; ; attempt++ {
@@ -127,7 +171,7 @@ func Start(ctx context.Context) (*Server, error) {
 			return s, nil
 		}
 		if attempt == 2 || ctx.Err() != nil {
-			os.RemoveAll(dir)
+			cleanup()
 			return nil, err
 		}
 	}
@@ -169,10 +213,13 @@ func (s *Server) start(ctx context.Context, bin, data string, cred *syscall.Cred
 		return fmt.Errorf("pgtest: %w", err)
 	}
 	defer logf.Close()
-	// Durability is not wanted from a throwaway server: no fsync.
-	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(s.Port), "-h", s.Host, "-k", s.dir,
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300",
-		"-c", "shared_buffers=64MB")
+	args := []string{"-D", data, "-p", strconv.Itoa(s.Port), "-h", s.Host, "-k", s.dir,
+		"-c", "max_connections=" + strconv.Itoa(s.opts.MaxConns), "-c", "shared_buffers=" + s.opts.SharedBuffers}
+	if !s.opts.Durable {
+		// Durability is not wanted from a throwaway server: no fsync.
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	s.cmd = exec.Command(filepath.Join(bin, "postgres"), args...)
 	// The server dies with the test binary even if Stop is never called.
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGQUIT, Setpgid: true}
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
@@ -230,7 +277,11 @@ func (s *Server) kill() {
 // WAL under pg_wal/), for tests that look at what reached the disk.
 func (s *Server) DataDir() string { return filepath.Join(s.dir, "data") }
 
-// Stop stops the server at once and removes its directory.
+// Pid is the server's (the postmaster's) process id.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
+// Stop stops the server at once and removes its directory, unless the
+// caller gave it (Options.Dir).
 func (s *Server) Stop() {
 	s.mu.Lock()
 	if s.admin != nil {
@@ -239,7 +290,9 @@ func (s *Server) Stop() {
 	}
 	s.mu.Unlock()
 	s.kill()
-	os.RemoveAll(s.dir)
+	if s.owned {
+		os.RemoveAll(s.dir)
+	}
 }
 
 // NewDatabase creates a new, empty database on the server and returns its

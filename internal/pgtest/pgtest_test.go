@@ -3,6 +3,7 @@ package pgtest
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -52,5 +53,53 @@ func TestStopRemovesTheServer(t *testing.T) {
 	s.Stop()
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("%s after Stop: %v", dir, err)
+	}
+}
+
+// A server started with Durable keeps fsync on and the other settings it
+// was given (the load test measures PostgreSQL as a province runs it); a
+// throwaway one goes without fsync. A directory the caller gave stays
+// after Stop, with the server's log, for the caller to read.
+func TestStartWithKeepsTheSettingsAndTheCallersDirectory(t *testing.T) {
+	// Not t.TempDir(): its parent is closed to the user the server runs
+	// as when the test runs as root.
+	given, err := os.MkdirTemp("", "pgtest-given-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(given) })
+	for _, tt := range []struct {
+		name  string
+		opts  Options
+		fsync string
+		conns string
+	}{
+		{"throwaway", Options{}, "off", "300"},
+		{"durable, in the caller's directory", Options{Dir: given, Durable: true, MaxConns: 40}, "on", "40"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := StartWith(t.Context(), tt.opts)
+			if errors.Is(err, ErrNoPostgres) && !Wanted() {
+				t.Skip(err)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := s.adminDB(t.Context())
+			if err != nil {
+				s.Stop()
+				t.Fatal(err)
+			}
+			var fsync, conns string
+			db.QueryRow(`SHOW fsync`).Scan(&fsync)
+			db.QueryRow(`SHOW max_connections`).Scan(&conns)
+			s.Stop()
+			if fsync != tt.fsync || conns != tt.conns {
+				t.Errorf("fsync %q, max_connections %q; want %q, %q", fsync, conns, tt.fsync, tt.conns)
+			}
+			if _, err := os.Stat(filepath.Join(s.dir, "postgres.log")); (err == nil) != (tt.opts.Dir != "") {
+				t.Errorf("the server's log after Stop: %v; the caller gave the directory: %v", err, tt.opts.Dir != "")
+			}
+		})
 	}
 }
