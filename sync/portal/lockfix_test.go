@@ -84,13 +84,7 @@ func TestInterruptedRequestDoesNotWedgeItsKioskConnection(t *testing.T) {
 	id := p.device + "-key-wedge-0001-1"
 	// While the completing PATCH files (its body all read), its lock is
 	// wanted, as a waiter or a lease that ran out asks.
-	p.beforeFile = func() {
-		p.locks.mu.Lock()
-		if h := p.locks.held[id]; h != nil {
-			h.interrupt()
-		}
-		p.locks.mu.Unlock()
-	}
+	interruptWhileFiling(p, id)
 	patch, _ := http.NewRequest("PATCH", p.url+portalapi.PathUploads+id, bytes.NewReader(content[4000:]))
 	patch.Header.Set("Tus-Resumable", "1.0.0")
 	patch.Header.Set("Upload-Offset", "4000")
@@ -98,14 +92,34 @@ func TestInterruptedRequestDoesNotWedgeItsKioskConnection(t *testing.T) {
 	patch.Header.Set("Authorization", "Bearer "+p.token)
 	sendOn(t, c, patch)
 	p.beforeFile = nil
+	headsServedOn(t, p, c, id, "6000", "the interrupted PATCH")
+}
+
+// interruptWhileFiling makes the request that files upload id interrupted
+// once its body is all read, as when its lock is wanted.
+func interruptWhileFiling(p *testPortal, id string) {
+	p.beforeFile = func() {
+		p.locks.mu.Lock()
+		if h := p.locks.held[id]; h != nil {
+			h.interrupt()
+		}
+		p.locks.mu.Unlock()
+	}
+}
+
+// headsServedOn asks upload id's offset three times on c, the kiosk's
+// kept connection, after the request named after, and fails unless each
+// is answered 200 with offset.
+func headsServedOn(t *testing.T, p *testPortal, c *http.Client, id, offset, after string) {
+	t.Helper()
 	for i := range 3 {
 		head, _ := http.NewRequest("HEAD", p.url+portalapi.PathUploads+id, nil)
 		head.Header.Set("Tus-Resumable", "1.0.0")
 		head.Header.Set("Authorization", "Bearer "+p.token)
 		resp, reused := sendOn(t, c, head)
-		if resp.StatusCode != http.StatusOK || resp.Header.Get("Upload-Offset") != "6000" {
-			t.Fatalf("HEAD %d after the interrupted PATCH (connection reused: %v): %d Retry-After %q offset %q; want 200 with every byte",
-				i+1, reused, resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Upload-Offset"))
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Upload-Offset") != offset {
+			t.Fatalf("HEAD %d after %s (connection reused: %v): %d Retry-After %q offset %q; want 200 with every byte",
+				i+1, after, reused, resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Upload-Offset"))
 		}
 	}
 }
@@ -125,13 +139,7 @@ func TestInterruptedCreationDoesNotWedgeItsKioskConnection(t *testing.T) {
 		}}
 	mj, _ := json.Marshal(m)
 	id := p.device + "-key-wedge-0002-1"
-	p.beforeFile = func() {
-		p.locks.mu.Lock()
-		if h := p.locks.held[id]; h != nil {
-			h.interrupt()
-		}
-		p.locks.mu.Unlock()
-	}
+	interruptWhileFiling(p, id)
 	create, _ := http.NewRequest("POST", p.url+portalapi.PathUploads, bytes.NewReader(content))
 	create.Header.Set("Tus-Resumable", "1.0.0")
 	create.Header.Set("Upload-Length", "3000")
@@ -142,16 +150,7 @@ func TestInterruptedCreationDoesNotWedgeItsKioskConnection(t *testing.T) {
 		portalapi.MetaManifest, string(mj), portalapi.MetaSignature, portalapi.Sign(key, portalapi.ManifestMessage(device, m.IdempotencyKey, mj))))
 	sendOn(t, c, create)
 	p.beforeFile = nil
-	for i := range 3 {
-		head, _ := http.NewRequest("HEAD", p.url+portalapi.PathUploads+id, nil)
-		head.Header.Set("Tus-Resumable", "1.0.0")
-		head.Header.Set("Authorization", "Bearer "+p.token)
-		resp, reused := sendOn(t, c, head)
-		if resp.StatusCode != http.StatusOK || resp.Header.Get("Upload-Offset") != "3000" {
-			t.Fatalf("HEAD %d after the interrupted creation (connection reused: %v): %d Retry-After %q offset %q; want 200 with every byte",
-				i+1, reused, resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Upload-Offset"))
-		}
-	}
+	headsServedOn(t, p, c, id, "3000", "the interrupted creation")
 }
 
 // busyHandle opens the SQLite records at path again, for s to use in

@@ -2,7 +2,6 @@ package portal
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
@@ -149,14 +148,6 @@ func (s *signingTransport) sign(token, key string, manifest []byte) string {
 // at portal s, with a code s made, for tests that write requests by hand.
 func enrollBody(t *testing.T, s *Server, name string) string {
 	t.Helper()
-	code, _, err := s.CreateEnrollCode(context.Background(), "", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	er := portalapi.EnrollRequest{DeviceName: name, Code: code, PublicKey: portalapi.EncodePublicKey(key.Public().(ed25519.PublicKey)),
-		SignedAt: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)}
-	er.Signature = portalapi.Sign(key, portalapi.EnrollMessage(s.Instance(), er))
-	b, _ := json.Marshal(er)
-	return string(b)
+	body, _ := enrollBodyAndKey(t, s, name)
+	return body
 }
