@@ -77,8 +77,9 @@ func (s *Server) NewHTTPServer() *http.Server {
 
 // bounded bounds the bodies of requests outside the uploads, which tusd
 // and withChecksum bound: one declared larger than MaxRequestBody is
-// refused with 413 before it is read (see refuseDraining), one that turns out larger fails to
-// decode, and one that stops sending for NetworkTimeout is cut.
+// refused with 413 before it is read (see refuseDraining), one that turns
+// out larger fails to decode, and one that stops sending for
+// NetworkTimeout is cut.
 func (s *Server) bounded(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, portalapi.PathUploads) {
